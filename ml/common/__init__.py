@@ -1,0 +1,1 @@
+"""Shared ML plumbing: device choice, checkpoint I/O, training loop with callbacks, metrics."""
