@@ -1,0 +1,91 @@
+"""Article annotations on one newspaper page: its type, the cut lines and the article polygons.
+
+    {"page_type": "article" | "ads" | "tv" | "shares" | "sports" | "other",
+     "cuts": [{"x0": .., "y0": .., "x1": .., "y1": ..}],
+     "articles": [{"id": "a1", "polygon": [[x, y], ...]}]}
+"""
+import math
+
+from webapp.labeling.kinds import AssetDims, Checker
+
+PAGE_TYPES = ("article", "ads", "tv", "shares", "sports", "other")
+
+
+def validate(annotation, assets: list[AssetDims]) -> dict:
+    c = Checker()
+    root = c.obj(annotation, "$")
+    if root is None:
+        c.raise_if_any()
+    if len(assets) != 1:
+        c.fail("$", f"an articles item is one page; this item has {len(assets)} images")
+        c.raise_if_any()
+    page = assets[0]
+    page_type = c.choice(root.get("page_type"), PAGE_TYPES, "$.page_type")
+    cuts = []
+    for i, cut in enumerate(c.lst(root.get("cuts", []), "$.cuts") or []):
+        path = f"$.cuts[{i}]"
+        cut = c.obj(cut, path)
+        if cut is None:
+            continue
+        a = c.point([cut.get("x0"), cut.get("y0")], page, f"{path}(x0,y0)")
+        b = c.point([cut.get("x1"), cut.get("y1")], page, f"{path}(x1,y1)")
+        if a and b:
+            if math.dist(a, b) < 1:
+                c.fail(path, "a cut needs two distinct end points")
+            else:
+                cuts.append({"x0": a[0], "y0": a[1], "x1": b[0], "y1": b[1]})
+    articles, seen = [], set()
+    for i, art in enumerate(c.lst(root.get("articles", []), "$.articles") or []):
+        path = f"$.articles[{i}]"
+        art = c.obj(art, path)
+        if art is None:
+            continue
+        art_id = str(art.get("id") or f"a{i + 1}")
+        if art_id in seen:
+            c.fail(f"{path}.id", f"duplicate article id {art_id!r}")
+        seen.add(art_id)
+        polygon = c.polygon(art.get("polygon"), page, f"{path}.polygon")
+        if polygon:
+            articles.append({"id": art_id, "polygon": polygon})
+    if page_type and page_type != "article" and articles:
+        c.fail("$.articles", f"a page of type {page_type!r} is not cut into articles; remove them or set page_type")
+    c.raise_if_any()
+    return {"page_type": page_type, "cuts": cuts, "articles": articles}
+
+
+def empty(assets: list[AssetDims]) -> dict:
+    return {"page_type": "article", "cuts": [], "articles": []}
+
+
+def slices(annotation: dict, meta: dict) -> list[str]:
+    out = [f"page_type:{annotation.get('page_type', 'article')}"]
+    if meta.get("publisher"):
+        out.append(f"publisher:{meta['publisher']}")
+    return out
+
+
+def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> int:
+    """Cuts to add + cuts to delete + cuts to move (an end point moved by more than the tolerance), and
+    a changed page type. The tolerance is a share of the page's extent, as in the cut metric."""
+    if before is None:
+        return len(after.get("cuts", [])) + 1
+    edits = int(before.get("page_type") != after.get("page_type"))
+    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))  # noqa: E731
+    old = sorted(before.get("cuts", []), key=key)
+    new = sorted(after.get("cuts", []), key=key)
+    extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])
+    unmatched_new = list(new)
+    for cut in old:
+        best = min(unmatched_new, default=None,
+                   key=lambda n: abs(n["x0"] - cut["x0"]) + abs(n["y0"] - cut["y0"]) + abs(n["x1"] - cut["x1"]) + abs(n["y1"] - cut["y1"]))
+        if best is None:
+            edits += 1  # deleted
+            continue
+        shift = max(abs(best["x0"] - cut["x0"]), abs(best["y0"] - cut["y0"]), abs(best["x1"] - cut["x1"]), abs(best["y1"] - cut["y1"]))
+        if shift > 10 * tolerance * extent:
+            edits += 1  # deleted (and the new one counts as added below)
+            continue
+        unmatched_new.remove(best)
+        if shift > tolerance * extent:
+            edits += 1  # moved
+    return edits + len(unmatched_new)

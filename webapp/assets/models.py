@@ -1,0 +1,42 @@
+"""Images as stored: the validated original, its working copy and its deep-zoom tile pyramid."""
+from django.conf import settings
+from django.db import models
+
+
+class Asset(models.Model):
+    class Derivatives(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    sha256 = models.CharField(max_length=64, unique=True, help_text="Content hash: a duplicate is linked, not stored twice.")
+    original = models.CharField(max_length=500, help_text="Path of the original under MEDIA_ROOT.")
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16)
+    mode = models.CharField(max_length=16)
+    width = models.PositiveIntegerField(help_text="Width after EXIF orientation.")
+    height = models.PositiveIntegerField()
+    byte_size = models.BigIntegerField()
+    exif_orientation = models.PositiveSmallIntegerField(default=1)
+    working_copy = models.CharField(max_length=500, blank=True)
+    working_width = models.PositiveIntegerField(null=True, blank=True)
+    working_height = models.PositiveIntegerField(null=True, blank=True)
+    dzi = models.CharField(max_length=500, blank=True, help_text="Path of the .dzi descriptor under MEDIA_ROOT.")
+    derivatives = models.CharField(max_length=8, choices=Derivatives.choices, default=Derivatives.PENDING)
+    derivatives_error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.width}×{self.height})"
+
+    @property
+    def scale_to_working(self) -> float:
+        """Factor from original pixels to working-copy pixels (1.0 until the copy exists)."""
+        if not self.working_width:
+            return 1.0
+        return self.working_width / self.width

@@ -1,0 +1,1 @@
+"""Django project configuration: settings per concern, ASGI application, Celery app object."""

@@ -1,0 +1,22 @@
+"""Celery: broker and result backend on Redis (or CELERY_BROKER_URL, e.g. RabbitMQ); three queues."""
+from .env import env_bool, env_str
+from .redis import REDIS_URL
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_QUEUES_NAMES = ("infer", "train", "cpu")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "priority_steps": list(range(10)),
+                                   "queue_order_strategy": "priority"}
+# Tests may run tasks inline; the integration tests start a real worker instead.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    "expire-stale-leases": {"task": "loupe.cpu.lease_expire_stale", "schedule": 30.0},
+}

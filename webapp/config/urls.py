@@ -1,0 +1,24 @@
+"""URL map: pages, the versioned API under /api/v1/, the schema and its interactive docs."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("webapp.accounts.api_urls")),
+    path("", include("webapp.assets.api_urls")),
+    path("", include("webapp.labeling.api_urls")),
+    path("", include("webapp.mlops.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("webapp.core.urls")),
+    path("", include("webapp.accounts.urls")),
+    path("", include("webapp.assets.urls")),
+    path("", include("webapp.labeling.urls")),
+    path("", include("webapp.mlops.urls")),
+]

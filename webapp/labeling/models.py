@@ -1,0 +1,189 @@
+"""The labeling core, generic over task kinds: projects, work items, leases, revisions, reviews, predictions."""
+import random
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Project(models.Model):
+    class QueuePolicy(models.TextChoices):
+        FIFO = "fifo", "First in, first out"
+        UNCERTAINTY = "uncertainty", "Most uncertain first"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=40, help_text="A registered task kind: catheter, articles, omr, ...")
+    scope_key = models.CharField(max_length=200, blank=True, default="",
+                                 help_text="What one model serves, e.g. publisher:daily-courier or line:A.")
+    description = models.TextField(blank=True)
+    queue_policy = models.CharField(max_length=16, choices=QueuePolicy.choices, default=QueuePolicy.UNCERTAINTY)
+    audit_share = models.FloatField(default=0.10, help_text="Share of take-next calls served at random (audit).")
+    review_required = models.BooleanField(default=True)
+    golden_share = models.FloatField(default=0.10, help_text="Share of new items frozen into the golden set.")
+    train_after_corrections = models.PositiveIntegerField(default=8)
+    train_after_minutes = models.PositiveIntegerField(default=10)
+    auto_promote = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("manage_project", "Can create projects and change their settings")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ItemState(models.TextChoices):
+    NEW = "new"
+    PREDICTED = "predicted"
+    LEASED = "leased"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    SENT_BACK = "sent_back"
+
+
+# States an operator can take from the queue (besides leased items whose lease expired).
+QUEUEABLE_STATES = (ItemState.NEW, ItemState.PREDICTED, ItemState.SENT_BACK)
+
+
+def _audit_key() -> float:
+    return random.random()
+
+
+class WorkItem(models.Model):
+    class Split(models.TextChoices):
+        POOL = "pool", "Training pool"
+        GOLDEN = "golden", "Golden set (never trained on)"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    state = models.CharField(max_length=12, choices=ItemState.choices, default=ItemState.NEW)
+    split = models.CharField(max_length=8, choices=Split.choices, default=Split.POOL)
+    uncertainty = models.FloatField(null=True, blank=True, help_text="From the latest fresh prediction.")
+    # The uncertainty queue's sort key: the uncertainty, or -1 before any prediction (those come last).
+    # Kept non-null so one plain index serves the order on every database.
+    queue_rank = models.FloatField(default=-1.0)
+    audit_key = models.FloatField(default=_audit_key, help_text="Random key for the audit slice of the queue.")
+    meta = models.JSONField(default=dict, blank=True, help_text="Slice keys (publisher, defect type, ...).")
+    head_revision = models.ForeignKey("Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lease_holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [("label_workitem", "Can take items and submit revisions"),
+                       ("review_workitem", "Can accept or send back submitted work")]
+        indexes = [
+            # Take-next, FIFO: the queueable items of a project in id order.
+            models.Index(fields=["project", "id"], name="item_fifo_idx",
+                         condition=Q(state__in=["new", "predicted", "sent_back"])),
+            # Take-next, uncertainty: most uncertain first, unpredicted last.
+            models.Index(fields=["project", "-queue_rank", "id"], name="item_uncert_idx",
+                         condition=Q(state__in=["new", "predicted", "sent_back"])),
+            models.Index(fields=["project", "audit_key"], name="item_audit_idx",
+                         condition=Q(state__in=["new", "predicted", "sent_back"])),
+            models.Index(fields=["project", "state"], name="item_state_idx"),
+            models.Index(fields=["state", "lease_expires_at"], name="item_lease_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug}#{self.pk}"
+
+
+class WorkItemAsset(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="item_assets")
+    asset = models.ForeignKey("assets.Asset", on_delete=models.PROTECT, related_name="item_links")
+    position = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(max_length=20, blank=True, default="", help_text="e.g. shot, page, original, photo")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["item", "position"], name="item_asset_position_unique")]
+
+
+class Lease(models.Model):
+    class End(models.TextChoices):
+        RELEASED = "released"
+        SUBMITTED = "submitted"
+        EXPIRED = "expired"
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="leases")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    token = models.UUIDField(default=uuid.uuid4, unique=True)
+    previous_state = models.CharField(max_length=12, choices=ItemState.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=End.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # At most one open lease per item, guaranteed by the database.
+            models.UniqueConstraint(fields=["item"], condition=Q(ended_at__isnull=True), name="one_open_lease_per_item"),
+        ]
+
+
+class Revision(models.Model):
+    """An append-only annotation state of an item. Never updated after it is written."""
+
+    class Source(models.TextChoices):
+        HUMAN = "human"
+        MODEL = "model"
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    base = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="revisions")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.HUMAN)
+    model_version = models.ForeignKey("mlops.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    from_prediction = models.ForeignKey("Prediction", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    annotation = models.JSONField()
+    diff = models.JSONField(default=dict, blank=True, help_text="Changes against the proposal it started from.")
+    edit_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="revision_number_unique")]
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        ACCEPT = "accept"
+        SEND_BACK = "send_back"
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="reviews")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class Prediction(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey("mlops.ModelVersion", on_delete=models.PROTECT, related_name="predictions")
+    payload = models.JSONField(help_text="The proposal, in the kind's annotation format.")
+    scores = models.JSONField(default=dict, blank=True)
+    uncertainty = models.FloatField()
+    stale = models.BooleanField(default=False, help_text="Made by a version that is no longer the champion.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # A redelivered inference batch never writes a prediction twice.
+            models.UniqueConstraint(fields=["item", "model_version"], name="one_prediction_per_item_version"),
+        ]

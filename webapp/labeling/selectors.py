@@ -1,0 +1,83 @@
+"""Reads of the labeling core: queue depths, item lists and details, export rows."""
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from webapp.labeling.kinds import AssetDims, ExportedItem
+from webapp.labeling.models import ItemState, Prediction, Project, Revision, WorkItem, WorkItemAsset
+
+_STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
+
+
+def _depth_from_counts(counts: dict[str, int]) -> dict[str, int]:
+    queued = counts[ItemState.NEW] + counts[ItemState.PREDICTED] + counts[ItemState.SENT_BACK]
+    return {"queued": queued, "total": sum(counts.values()), **counts}
+
+
+def queue_depth(*, project_id: int) -> dict[str, int]:
+    rows = WorkItem.objects.filter(project_id=project_id).values("state").annotate(n=Count("id"))
+    counts = {state: 0 for state in ItemState.values}
+    counts.update({row["state"]: row["n"] for row in rows})
+    return _depth_from_counts(counts)
+
+
+def project_list_with_depths() -> list[tuple[Project, dict[str, int]]]:
+    """Every project with its counts per state, in one query."""
+    projects = Project.objects.annotate(**{f"n_{s}": c for s, c in _STATE_COUNTS.items()}).order_by("name")
+    return [(p, _depth_from_counts({s: getattr(p, f"n_{s}") for s in ItemState.values})) for p in projects]
+
+
+def project_get(*, project_id: int | None = None, slug: str | None = None) -> Project:
+    return Project.objects.get(pk=project_id) if project_id is not None else Project.objects.get(slug=slug)
+
+
+def item_asset_dims(*, item_id: int) -> list[AssetDims]:
+    links = WorkItemAsset.objects.filter(item_id=item_id).select_related("asset").only(
+        "role", "position", "asset__width", "asset__height").order_by("position")
+    return [AssetDims(width=link.asset.width, height=link.asset.height, role=link.role) for link in links]
+
+
+def _with_assets(qs: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
+    return qs.prefetch_related(
+        Prefetch("item_assets", queryset=WorkItemAsset.objects.select_related("asset").order_by("position")))
+
+
+def item_list(*, project_id: int, state: str | None = None, split: str | None = None) -> QuerySet[WorkItem]:
+    qs = WorkItem.objects.filter(project_id=project_id).select_related("head_revision", "lease_holder")
+    if state:
+        qs = qs.filter(state=state)
+    if split:
+        qs = qs.filter(split=split)
+    return _with_assets(qs).order_by("id")
+
+
+def item_detail(*, item_id: int) -> WorkItem:
+    qs = WorkItem.objects.select_related("project", "head_revision__author", "lease_holder")
+    qs = _with_assets(qs).prefetch_related(
+        Prefetch("predictions", queryset=Prediction.objects.select_related("model_version").order_by("-id")),
+        "reviews__reviewer")
+    return qs.get(pk=item_id)
+
+
+def item_fresh_prediction(item: WorkItem) -> Prediction | None:
+    """The newest prediction that is not stale (uses the prefetched list when present)."""
+    return next((p for p in item.predictions.all() if not p.stale), None)
+
+
+def revision_history(*, item_id: int) -> QuerySet[Revision]:
+    return Revision.objects.filter(item_id=item_id).select_related("author", "model_version").order_by("number")
+
+
+def review_queue(*, project_id: int) -> QuerySet[WorkItem]:
+    return item_list(project_id=project_id, state=ItemState.SUBMITTED)
+
+
+def export_rows(*, project_id: int) -> list[ExportedItem]:
+    """Accepted items with their final annotation, ready for a kind's export format."""
+    items = _with_assets(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED)
+                         .select_related("head_revision").order_by("id"))
+    return [ExportedItem(item_id=i.pk, external_id=i.external_id, meta=i.meta, annotation=i.head_revision.annotation,
+                         assets=[{"name": link.asset.original_name, "width": link.asset.width,
+                                  "height": link.asset.height, "sha256": link.asset.sha256, "role": link.role}
+                                 for link in i.item_assets.all()])
+            for i in items if i.head_revision is not None]

@@ -1,0 +1,23 @@
+"""Live events of the labeling core (sent on commit)."""
+from webapp.labeling.models import WorkItem
+from webapp.labeling.selectors import queue_depth
+from webapp.realtime.events import OVERVIEW_GROUP, project_group, publish
+
+
+def item_event(item: WorkItem, event: str, **extra) -> None:
+    payload = {"item": item.pk, "state": item.state, **extra}
+    publish(project_group(item.project_id), event, payload)
+
+
+def depth_event(project_id: int) -> None:
+    """Queue depth after a change, computed once the transaction has committed."""
+    from django.db import transaction
+
+    from webapp.realtime.events import send_now
+
+    def _send():
+        depth = queue_depth(project_id=project_id)
+        send_now(project_group(project_id), "queue.depth", {"project": project_id, **depth})
+        send_now(OVERVIEW_GROUP, "queue.depth", {"project": project_id, **depth})
+
+    transaction.on_commit(_send)

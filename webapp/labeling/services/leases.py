@@ -1,0 +1,155 @@
+"""Leases: an operator takes the next item of a queue for a while (TTL, heartbeat) — never two holders.
+
+Taking uses ``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL), so racing
+clients pass over each other's rows instead of queueing; the claim itself is a compare-and-set UPDATE,
+which keeps the single-holder guarantee on every database (SQLite serialises writers).
+"""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from webapp.accounts.roles import OPERATOR, has_role
+from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
+from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Project, WorkItem
+from webapp.labeling.services.events import depth_event, item_event
+
+CLAIM_ATTEMPTS = 8
+
+
+def _ttl() -> timedelta:
+    return timedelta(seconds=settings.LOUPE_LEASE_TTL_SECONDS)
+
+
+def _locked(qs):
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True, of=("self",))
+    return qs
+
+
+def _pick(project: Project, now, rng: random.Random) -> tuple[int, str] | None:
+    """The next item to offer: an item whose lease expired, else the audit slice or the policy's order."""
+    expired = _locked(WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
+                      .order_by("lease_expires_at").only("id", "state"))[:1]
+    for item in expired:
+        return item.pk, item.state
+    queue = WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).only("id", "state")
+    if project.audit_share > 0 and rng.random() < project.audit_share:
+        pivot = rng.random()
+        for item in _locked(queue.filter(audit_key__gte=pivot).order_by("audit_key"))[:1]:
+            return item.pk, item.state
+    if project.queue_policy == Project.QueuePolicy.UNCERTAINTY:
+        ordered = queue.order_by("-queue_rank", "id")
+    else:
+        ordered = queue.order_by("id")
+    for item in _locked(ordered)[:1]:
+        return item.pk, item.state
+    return None
+
+
+def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) -> Lease | None:
+    """Lease the next item of the project's queue to ``user``; ``None`` when the queue is empty.
+
+    An operator who already holds a live lease in this project gets that one back (a reload does not
+    grab a second item).
+    """
+    if not has_role(user, OPERATOR):
+        raise NotAllowed("taking work needs the operator role")
+    try:
+        project = Project.objects.get(pk=project_id)
+    except Project.DoesNotExist:
+        raise NotFound(f"no project {project_id}") from None
+    now = timezone.now()
+    held = (Lease.objects.filter(item__project=project, holder=user, ended_at__isnull=True, expires_at__gt=now)
+            .select_related("item").first())
+    if held is not None:
+        return held
+    rng = rng or random.Random()
+    for _ in range(CLAIM_ATTEMPTS):
+        with transaction.atomic():
+            picked = _pick(project, now, rng)
+            if picked is None:
+                return None
+            item_id, state = picked
+            claim = WorkItem.objects.filter(pk=item_id, state=state)
+            if state == ItemState.LEASED:
+                claim = claim.filter(lease_expires_at__lt=now)
+            expires = now + _ttl()
+            if not claim.update(state=ItemState.LEASED, lease_holder=user, lease_expires_at=expires, updated_at=now):
+                continue  # somebody else claimed it between our read and our write: pick again
+            previous = state
+            if state == ItemState.LEASED:
+                stale = Lease.objects.filter(item_id=item_id, ended_at__isnull=True).first()
+                previous = stale.previous_state if stale else ItemState.NEW
+                Lease.objects.filter(item_id=item_id, ended_at__isnull=True).update(
+                    ended_at=now, end_reason=Lease.End.EXPIRED)
+            lease = Lease.objects.create(item_id=item_id, holder=user, previous_state=previous, expires_at=expires)
+            lease.item = WorkItem(pk=item_id, project_id=project.pk, state=ItemState.LEASED)
+            item_event(lease.item, "lease.taken", holder=user.get_username(), expires_at=expires.isoformat())
+            depth_event(project.pk)
+            return lease
+    raise Conflict("the queue is under heavy contention; try again")
+
+
+def _open_lease(token, user) -> Lease:
+    lease = Lease.objects.select_related("item").filter(token=token).first()
+    if lease is None:
+        raise NotFound("no such lease")
+    if lease.holder_id != user.pk:
+        raise NotAllowed("this lease belongs to another operator")
+    if lease.ended_at is not None:
+        raise Gone(f"this lease has ended ({lease.end_reason}); take the item again")
+    return lease
+
+
+@transaction.atomic
+def lease_heartbeat(*, token, user) -> Lease:
+    """Extend a live lease. One that expired is renewed only while nobody else has taken the item."""
+    lease = _open_lease(token, user)
+    now = timezone.now()
+    lease.expires_at = now + _ttl()
+    renewed = WorkItem.objects.filter(pk=lease.item_id, state=ItemState.LEASED, lease_holder=user).update(
+        lease_expires_at=lease.expires_at, updated_at=now)
+    if not renewed:
+        raise Gone("the lease expired and the item went back to the queue")
+    Lease.objects.filter(pk=lease.pk).update(expires_at=lease.expires_at)
+    return lease
+
+
+@transaction.atomic
+def lease_release(*, token, user) -> None:
+    """Give the item back to the queue untouched."""
+    lease = _open_lease(token, user)
+    now = timezone.now()
+    WorkItem.objects.filter(pk=lease.item_id, state=ItemState.LEASED, lease_holder=user).update(
+        state=lease.previous_state, lease_holder=None, lease_expires_at=None, updated_at=now)
+    Lease.objects.filter(pk=lease.pk).update(ended_at=now, end_reason=Lease.End.RELEASED)
+    lease.item.state = lease.previous_state
+    item_event(lease.item, "lease.released", holder=user.get_username())
+    depth_event(lease.item.project_id)
+
+
+def lease_end_for_submit(*, item: WorkItem, user, now) -> None:
+    Lease.objects.filter(item=item, ended_at__isnull=True).update(ended_at=now, end_reason=Lease.End.SUBMITTED)
+
+
+def lease_expire_stale() -> int:
+    """Return items whose lease ran out to the queue (the periodic sweep; take-next also reclaims them)."""
+    now = timezone.now()
+    count = 0
+    stale = Lease.objects.filter(ended_at__isnull=True, expires_at__lt=now).select_related("item")[:1000]
+    for lease in stale:
+        with transaction.atomic():
+            done = WorkItem.objects.filter(pk=lease.item_id, state=ItemState.LEASED, lease_expires_at__lt=now).update(
+                state=lease.previous_state, lease_holder=None, lease_expires_at=None, updated_at=now)
+            Lease.objects.filter(pk=lease.pk, ended_at__isnull=True).update(ended_at=now, end_reason=Lease.End.EXPIRED)
+            if done:
+                count += 1
+                lease.item.state = lease.previous_state
+                item_event(lease.item, "lease.expired")
+                depth_event(lease.item.project_id)
+    return count

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MlopsConfig(AppConfig):
+    name = "webapp.mlops"
+    label = "mlops"

@@ -1,0 +1,101 @@
+"""Model registry: immutable versions, one champion alias per scope, training runs, promotion audit."""
+from django.conf import settings
+from django.db import models
+
+
+class ModelVersion(models.Model):
+    kind = models.CharField(max_length=40)
+    scope_key = models.CharField(max_length=200, blank=True, default="")
+    number = models.PositiveIntegerField(help_text="Version number within the scope, from 1.")
+    artifact_uri = models.CharField(max_length=500, help_text="Checkpoint folder: weights (safetensors) + config.")
+    digest = models.CharField(max_length=64, blank=True, default="")
+    config = models.JSONField(default=dict, blank=True)
+    data_snapshot_id = models.CharField(max_length=100, blank=True, default="")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Golden-set metrics, overall and per slice.")
+    promotable = models.BooleanField(default=True)
+    blocked_reasons = models.JSONField(default=list, blank=True)
+    training_run = models.ForeignKey("TrainingRun", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "scope_key", "-number"]
+        permissions = [("promote_modelversion", "Can promote and roll back model versions"),
+                       ("train_modelversion", "Can start and cancel training runs")]
+        constraints = [models.UniqueConstraint(fields=["kind", "scope_key", "number"], name="model_version_unique")]
+
+    def __str__(self) -> str:
+        scope = self.scope_key or "global"
+        return f"{self.kind}/{scope} v{self.number}"
+
+
+class ChampionAlias(models.Model):
+    """The ``champion`` alias of a scope. The unique constraint guarantees at most one per scope."""
+
+    kind = models.CharField(max_length=40)
+    scope_key = models.CharField(max_length=200, blank=True, default="")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="champion_of")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "scope_key"], name="one_champion_per_scope")]
+
+
+class PromotionAudit(models.Model):
+    class Action(models.TextChoices):
+        PROMOTE = "promote"
+        ROLLBACK = "rollback"
+
+    kind = models.CharField(max_length=40)
+    scope_key = models.CharField(max_length=200, blank=True, default="")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    from_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    reason = models.TextField(blank=True)
+    override = models.BooleanField(default=False, help_text="Promoted although the gate marked it not promotable.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class TrainingRun(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    kind = models.CharField(max_length=40)
+    scope_key = models.CharField(max_length=200, blank=True, default="")
+    project = models.ForeignKey("labeling.Project", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="training_runs")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    trigger = models.CharField(max_length=20, default="manual")
+    base_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    candidate = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    params = models.JSONField(default=dict, blank=True)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    loss = models.FloatField(null=True, blank=True)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One active run per scope, guaranteed by the database as well as by the Redis lock.
+            models.UniqueConstraint(fields=["kind", "scope_key"], condition=models.Q(state__in=["queued", "running"]),
+                                    name="one_active_run_per_scope"),
+        ]

@@ -1,0 +1,1 @@
+"""Celery tasks: the only place where the web application and the ML packages meet."""

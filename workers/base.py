@@ -1,0 +1,56 @@
+"""The one task decorator: name, queue, time limits, late acks and retry policy in one place.
+
+Tasks take ids and plain JSON values only (never model instances), and must be idempotent: with
+``acks_late`` a task whose worker died is delivered again.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from webapp.config.celery import app
+
+QUEUES = ("infer", "train", "cpu")
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _check_plain(value: Any, path: str) -> None:
+    if isinstance(value, _PLAIN):
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{path}: task argument keys must be strings")
+            _check_plain(v, f"{path}.{k}")
+        return
+    raise TypeError(f"{path}: tasks take ids and plain values, not {type(value).__name__}")
+
+
+def loupe_task(queue: str, *, name: str | None = None, time_limit: int = 600, soft_time_limit: int | None = None,
+               max_retries: int = 3, retry_for: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError),
+               bind: bool = False, **options: Any) -> Callable:
+    """Register a Celery task named ``loupe.<queue>.<function name>`` on that queue."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; one of {QUEUES}")
+
+    def decorate(fn: Callable) -> Any:
+        task_name = f"loupe.{queue}.{name or fn.__name__}"
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            _check_plain(list(args[1:] if bind else args), "args")
+            _check_plain(kwargs, "kwargs")
+            return fn(*args, **kwargs)
+
+        return app.task(
+            run, name=task_name, queue=queue, bind=bind, acks_late=True, reject_on_worker_lost=True,
+            time_limit=time_limit, soft_time_limit=soft_time_limit or max(1, time_limit - 30),
+            autoretry_for=retry_for, retry_backoff=True, retry_backoff_max=120, retry_jitter=True,
+            max_retries=max_retries, **options,
+        )
+
+    return decorate
