@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from webapp.core.errors import NotFound
 from webapp.labeling.kinds import AssetDims, ExportedItem
 from webapp.labeling.models import ItemState, Prediction, Project, Revision, WorkItem, WorkItemAsset
 
@@ -56,7 +57,10 @@ def item_detail(*, item_id: int) -> WorkItem:
     qs = _with_assets(qs).prefetch_related(
         Prefetch("predictions", queryset=Prediction.objects.select_related("model_version").order_by("-id")),
         "reviews__reviewer")
-    return qs.get(pk=item_id)
+    try:
+        return qs.get(pk=item_id)
+    except WorkItem.DoesNotExist:
+        raise NotFound(f"no work item {item_id}") from None
 
 
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:

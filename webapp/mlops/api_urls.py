@@ -1,1 +1,14 @@
-urlpatterns = []
+from django.urls import path
+
+from webapp.mlops import api
+
+urlpatterns = [
+    path("models/", api.ModelVersionListView.as_view(), name="api-models"),
+    path("models/<int:pk>/", api.ModelVersionDetailView.as_view(), name="api-model"),
+    path("models/<int:pk>/promote/", api.PromoteView.as_view(), name="api-model-promote"),
+    path("models/rollback/", api.RollbackView.as_view(), name="api-model-rollback"),
+    path("promotions/", api.PromotionAuditListView.as_view(), name="api-promotions"),
+    path("training-runs/", api.TrainingRunListView.as_view(), name="api-training-runs"),
+    path("training-runs/<int:pk>/", api.TrainingRunDetailView.as_view(), name="api-training-run"),
+    path("training-runs/<int:pk>/cancel/", api.TrainingRunCancelView.as_view(), name="api-training-run-cancel"),
+]

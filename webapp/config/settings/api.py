@@ -18,4 +18,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ItemStateEnum": "webapp.labeling.models.ItemState",
+        "TrainingRunStateEnum": "webapp.mlops.models.TrainingRun.State",
+    },
 }

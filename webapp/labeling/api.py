@@ -1,0 +1,168 @@
+"""REST API of the labeling core: projects, items, take-next and leases, revisions, reviews, predictions,
+exports. Views are thin: they parse, call a service or selector, and shape the answer."""
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.permissions import IsAdmin, IsOperator, IsReviewer
+from webapp.labeling import selectors, services
+from webapp.labeling.exports import export_render
+from webapp.labeling.models import Project
+from webapp.labeling.serializers import (
+    ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
+    ProjectSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
+    WorkItemDetailSerializer, WorkItemSerializer,
+)
+
+
+class ProjectListView(generics.ListCreateAPIView):
+    serializer_class = ProjectSerializer
+    pagination_class = None
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else super().get_permissions()
+
+    def get_queryset(self):
+        return Project.objects.order_by("name")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["depths"] = {p.pk: depth for p, depth in selectors.project_list_with_depths()}
+        return context
+
+    def perform_create(self, serializer):
+        serializer.instance = services.project_create(**serializer.validated_data)
+
+
+class ProjectDetailView(generics.RetrieveUpdateAPIView):
+    serializer_class = ProjectSerializer
+    queryset = Project.objects.all()
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method in ("PUT", "PATCH") else super().get_permissions()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if "pk" in self.kwargs:
+            context["depths"] = {int(self.kwargs["pk"]): selectors.queue_depth(project_id=int(self.kwargs["pk"]))}
+        return context
+
+
+class ItemListView(generics.ListAPIView):
+    serializer_class = WorkItemSerializer
+
+    @extend_schema(parameters=[ItemFilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        get_object_or_404(Project, pk=self.kwargs["pk"])
+        filters = ItemFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.item_list(project_id=self.kwargs["pk"], **filters.validated_data)
+
+
+class TakeNextView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, summary="Lease the next item of the project's queue",
+                   responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty.")})
+    def post(self, request, pk):
+        lease = services.lease_take_next(project_id=pk, user=request.user)
+        if lease is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeaseSerializer(lease).data)
+
+
+class LeaseHeartbeatView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses=LeaseSerializer, summary="Extend a lease")
+    def post(self, request, token):
+        return Response(LeaseSerializer(services.lease_heartbeat(token=token, user=request.user)).data)
+
+
+class LeaseReleaseView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses={204: None}, summary="Give the item back to the queue")
+    def post(self, request, token):
+        services.lease_release(token=token, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ItemDetailView(APIView):
+    @extend_schema(responses=WorkItemDetailSerializer)
+    def get(self, request, pk):
+        return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk)).data)
+
+
+class RevisionListView(APIView):
+    @extend_schema(responses=RevisionSerializer(many=True), summary="The item's revisions, oldest first")
+    def get(self, request, pk):
+        return Response(RevisionSerializer(selectors.revision_history(item_id=pk), many=True).data)
+
+    @extend_schema(request=RevisionSubmitSerializer,
+                   responses={201: RevisionSerializer, 400: OpenApiResponse(description="Invalid annotation"),
+                              409: ConflictSerializer}, summary="Submit a revision on top of a base revision")
+    def post(self, request, pk):
+        if not IsOperator().has_permission(request, self):
+            return Response({"code": "not_allowed", "detail": IsOperator.message}, status=403)
+        body = RevisionSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revision = services.revision_submit(item_id=pk, user=request.user, annotation=body.validated_data["annotation"],
+                                            base_revision=body.validated_data["base_revision"],
+                                            from_prediction_id=body.validated_data.get("from_prediction"))
+        return Response(RevisionSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewCreateView(APIView):
+    permission_classes = [IsReviewer]
+
+    @extend_schema(request=ReviewSubmitSerializer, responses={201: ReviewSerializer}, summary="Accept or send back")
+    def post(self, request, pk):
+        body = ReviewSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = services.review_submit(item_id=pk, reviewer=request.user, **body.validated_data)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class PredictionListView(APIView):
+    @extend_schema(responses=PredictionSerializer(many=True), summary="The item's predictions, newest first")
+    def get(self, request, pk):
+        item = selectors.item_detail(item_id=pk)
+        return Response(PredictionSerializer(item.predictions.all(), many=True).data)
+
+    @extend_schema(request=PredictionCreateSerializer, responses={201: PredictionSerializer, 200: PredictionSerializer},
+                   summary="Record a model's prediction (admins and service accounts)")
+    def post(self, request, pk):
+        if not IsAdmin().has_permission(request, self):
+            return Response({"code": "not_allowed", "detail": IsAdmin.message}, status=403)
+        body = PredictionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        prediction, created = services.prediction_record(
+            item_id=pk, model_version_id=data["model_version"], payload=data["payload"], scores=data["scores"],
+            uncertainty=data["uncertainty"])
+        return Response(PredictionSerializer(prediction).data, status=201 if created else 200)
+
+
+class ExportView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("format", str, description="jsonl, or one of the kind's formats")],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+                   summary="Export the accepted annotations of a project")
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        fmt = request.query_params.get("format", "jsonl")
+        try:
+            body, content_type, filename = export_render(project=project, format_name=fmt)
+        except LookupError as exc:
+            raise ValidationError({"format": str(exc)}) from None
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

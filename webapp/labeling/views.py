@@ -1,0 +1,68 @@
+"""Pages of the labeling core: project list (live queue depths), a project's queue, an item."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from webapp.accounts.roles import OPERATOR, has_role
+from webapp.core.errors import ServiceError
+from webapp.labeling import selectors, services
+from webapp.labeling.exports import export_formats
+from webapp.labeling.kinds import get_kind
+from webapp.labeling.models import ItemState, Project
+from webapp.labeling.serializers import WorkItemDetailSerializer
+
+QUEUE_PAGE_SIZE = 100
+
+
+@login_required
+def project_list(request):
+    rows = [{"project": p, "depth": d, "kind": get_kind(p.kind)} for p, d in selectors.project_list_with_depths()]
+    return render(request, "labeling/project_list.html", {"rows": rows})
+
+
+@login_required
+def project_queue(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    state = request.GET.get("state") or None
+    if state not in (None, *ItemState.values):
+        state = None
+    items = selectors.item_list(project_id=project.pk, state=state)[:QUEUE_PAGE_SIZE]
+    return render(request, "labeling/queue.html", {
+        "project": project, "items": items, "state": state, "states": ItemState.values,
+        "depth": selectors.queue_depth(project_id=project.pk), "kind": get_kind(project.kind),
+        "export_formats": export_formats(project.kind), "page_size": QUEUE_PAGE_SIZE,
+    })
+
+
+@login_required
+@require_POST
+def project_take_next(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    if not has_role(request.user, OPERATOR):
+        messages.error(request, "Taking work needs the operator role.")
+        return redirect("project-queue", slug=slug)
+    try:
+        lease = services.lease_take_next(project_id=project.pk, user=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("project-queue", slug=slug)
+    if lease is None:
+        messages.info(request, "The queue is empty: nothing left to label.")
+        return redirect("project-queue", slug=slug)
+    return redirect(f"/items/{lease.item_id}/?lease={lease.token}")
+
+
+@login_required
+def item_page(request, pk):
+    item = selectors.item_detail(item_id=pk)
+    spec = get_kind(item.project.kind)
+    data = WorkItemDetailSerializer(item).data
+    return render(request, spec.template, {
+        "item": item, "project": item.project, "kind": spec,
+        "item_data": data,
+        "taxonomy": list(spec.taxonomy),
+        "empty_annotation": spec.empty_annotation(selectors.item_asset_dims(item_id=pk)),
+        "lease_token": request.GET.get("lease", ""),
+        "revisions": selectors.revision_history(item_id=pk),
+    })
