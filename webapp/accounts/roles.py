@@ -1,4 +1,5 @@
-"""Roles are Django groups with permissions. An admin (or superuser) holds every role."""
+"""Roles are Django groups with permissions. They nest: a reviewer also labels, an admin (or a
+superuser) holds every role."""
 from __future__ import annotations
 
 OPERATOR = "operator"
@@ -25,6 +26,8 @@ def user_roles(user) -> set[str]:
         cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
         if ADMIN in cached:
             cached = set(ROLES)
+        elif REVIEWER in cached:
+            cached.add(OPERATOR)
         user._loupe_roles = cached
     return cached
 

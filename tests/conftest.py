@@ -1,0 +1,94 @@
+"""Shared fixtures: users per role, API clients with tokens, projects and items with real asset rows.
+
+Databases and Redis are real: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI), else a
+SQLite file and the embedded Redis that the settings start.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+import pytest
+from rest_framework.test import APIClient
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def make_user(db):
+    from webapp.accounts.services import user_create
+
+    def make(role: str = "operator", username: str | None = None):
+        return user_create(username=username or f"{role}{next(_counter)}", password="loupe-pass-123", role=role)
+
+    return make
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("operator")
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user("reviewer")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def api_for():
+    from webapp.accounts.services import token_for
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user=user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_asset(db):
+    from webapp.assets.models import Asset
+
+    def make(width: int = 800, height: int = 600, name: str | None = None) -> Asset:
+        n = next(_counter)
+        sha = hashlib.sha256(f"asset-{n}".encode()).hexdigest()
+        return Asset.objects.create(sha256=sha, original=f"assets/{sha[:2]}/{sha}.png", original_name=name or f"img{n}.png",
+                                    format="PNG", mode="RGB", width=width, height=height, byte_size=1000)
+
+    return make
+
+
+@pytest.fixture
+def make_project(db):
+    from webapp.labeling.services import project_create
+
+    def make(kind: str = "catheter", **kwargs):
+        n = next(_counter)
+        kwargs.setdefault("audit_share", 0.0)
+        kwargs.setdefault("golden_share", 0.0)
+        return project_create(name=kwargs.pop("name", f"{kind} project {n}"), kind=kind, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_item(make_asset):
+    from webapp.labeling.services import item_create
+
+    def make(project, n_assets: int | None = None, **kwargs):
+        count = n_assets or {"articles": 1, "omr": 2}.get(project.kind, 1)
+        assets = [make_asset() for _ in range(count)]
+        return item_create(project=project, asset_ids=[a.pk for a in assets], **kwargs)
+
+    return make

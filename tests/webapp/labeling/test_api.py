@@ -1,0 +1,117 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from webapp.labeling.models import ItemState, Revision
+
+DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [5, 5, 25, 25]}]}]}
+
+
+def test_take_next_submit_and_conflict_over_http(make_project, make_item, operator, make_user, api_for):
+    project = make_project(review_required=False)
+    item = make_item(project)
+    api = api_for(operator)
+    taken = api.post(f"/api/v1/projects/{project.pk}/take-next/")
+    assert taken.status_code == 200 and taken.json()["item"] == item.pk
+    saved = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
+    assert saved.status_code == 201, saved.content
+    stale = api_for(make_user()).post(f"/api/v1/items/{item.pk}/revisions/",
+                                      {"annotation": {"verdict": "ok", "shots": [{"defects": []}]}, "base_revision": None},
+                                      format="json")
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["current"]["annotation"] == DEFECT and body["yours"]["verdict"] == "ok"
+    assert Revision.objects.count() == 1
+    assert api.post(f"/api/v1/projects/{project.pk}/take-next/").status_code == 204
+
+
+def test_bad_payloads_get_clear_400s(make_project, make_item, operator, api_for):
+    project = make_project()
+    item = make_item(project)
+    api = api_for(operator)
+    missing = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": DEFECT}, format="json")
+    assert missing.status_code == 400 and "base_revision" in missing.json()
+    out = api.post(f"/api/v1/items/{item.pk}/revisions/",
+                   {"annotation": {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [0, 0, 5000, 5]}]}]},
+                    "base_revision": None}, format="json")
+    assert out.status_code == 400
+    assert out.json()["code"] == "invalid_annotation"
+    assert "outside the image" in out.json()["errors"][0]["message"]
+    not_json = api.post(f"/api/v1/items/{item.pk}/revisions/", "{nope", content_type="application/json")
+    assert not_json.status_code == 400
+    assert api.get("/api/v1/items/999999/").status_code == 404
+    assert api.post("/api/v1/projects/999999/take-next/").status_code == 404
+
+
+def test_roles_on_the_api(make_project, make_item, make_user, api_for, admin_user):
+    project = make_project()
+    make_item(project)
+    reviewer_only = make_user("reviewer")
+    operator = make_user("operator")
+    assert api_for(operator).post("/api/v1/projects/", {"name": "x", "kind": "omr"}, format="json").status_code == 403
+    created = api_for(admin_user).post("/api/v1/projects/", {"name": "New OMR", "kind": "omr"}, format="json")
+    assert created.status_code == 201 and created.json()["slug"] == "new-omr"
+    unknown = api_for(admin_user).post("/api/v1/projects/", {"name": "y", "kind": "lidar"}, format="json")
+    assert unknown.status_code == 400
+    assert api_for(reviewer_only).post(f"/api/v1/projects/{project.pk}/take-next/").status_code == 200
+    assert api_for(operator).post("/api/v1/items/1/reviews/", {"decision": "accept"}, format="json").status_code == 403
+    from rest_framework.test import APIClient
+    assert APIClient().get("/api/v1/projects/").status_code in (401, 403)
+
+
+def test_query_counts_do_not_grow_with_the_queue(make_project, make_item, operator, api_for, client):
+    project = make_project()
+    for _ in range(25):
+        make_item(project, n_assets=3)
+    api = api_for(operator)
+    with CaptureQueriesContext(connection) as take:
+        lease = api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
+    assert len(take) <= 12, [q["sql"] for q in take]
+    ann = {"verdict": "ok", "shots": [{"defects": []}] * 3}
+    with CaptureQueriesContext(connection) as submit:
+        assert api.post(f"/api/v1/items/{lease['item']}/revisions/", {"annotation": ann, "base_revision": None},
+                        format="json").status_code == 201
+    assert len(submit) <= 14, [q["sql"] for q in submit]
+    client.force_login(operator)
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(f"/projects/{project.slug}/").status_code == 200
+    assert len(page) <= 12, [q["sql"] for q in page]
+    with CaptureQueriesContext(connection) as listing:
+        assert api.get(f"/api/v1/projects/{project.pk}/items/?limit=50").status_code == 200
+    assert len(listing) <= 8, [q["sql"] for q in listing]
+
+
+def test_item_list_filters_and_export(make_project, make_item, operator, reviewer, api_for):
+    project = make_project(review_required=False)
+    items = [make_item(project) for _ in range(3)]
+    api = api_for(operator)
+    api.post(f"/api/v1/items/{items[0].pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
+    accepted = api.get(f"/api/v1/projects/{project.pk}/items/?state=accepted").json()
+    assert [r["id"] for r in accepted["results"]] == [items[0].pk]
+    assert api.get(f"/api/v1/projects/{project.pk}/items/?state=bogus").status_code == 400
+    coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco")
+    assert coco.status_code == 200
+    data = coco.json() if hasattr(coco, "json") else None
+    assert len(data["annotations"]) == 1 and data["annotations"][0]["bbox"] == [5, 5, 20, 20]
+    jsonl = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl")
+    assert jsonl.content.decode().count("\n") == 1
+    assert api.get(f"/api/v1/projects/{project.pk}/export/?format=pdf").status_code == 400
+
+
+def test_pages_render(make_project, make_item, operator, client):
+    project = make_project()
+    item = make_item(project)
+    assert client.get("/projects/").status_code == 302
+    client.force_login(operator)
+    assert b"Take next item" in client.get(f"/projects/{project.slug}/").content
+    page = client.get(f"/items/{item.pk}/")
+    assert page.status_code == 200 and b"item-data" in page.content
+    response = client.post(f"/projects/{project.slug}/take-next/")
+    assert response.status_code == 302 and f"/items/{item.pk}/?lease=" in response["Location"]
+    item.refresh_from_db()
+    assert item.state == ItemState.LEASED
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/login/"])
+def test_public_pages(client, db, path):
+    assert client.get(path).status_code == 200
