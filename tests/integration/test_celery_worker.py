@@ -1,0 +1,73 @@
+"""A real Celery worker process on the real broker, against the test database."""
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from webapp.labeling.models import ItemState, Lease, WorkItem
+from webapp.labeling.services import lease_take_next
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def worker_env() -> dict:
+    env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        env["SQLITE_PATH"] = str(db["NAME"])
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                               f"{db['PORT'] or 5432}/{db['NAME']}")
+    env["MEDIA_ROOT"] = settings.MEDIA_ROOT
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path):
+    log = open(tmp_path / "worker.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", "solo",
+                             "-Q", "infer,train,cpu", "-n", f"test-{os.getpid()}@%h", "-l", "INFO"],
+                            cwd=ROOT, env=worker_env(), stdout=log, stderr=subprocess.STDOUT)
+    from webapp.config.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(f"test-{os.getpid()}@" in name for reply in (app.control.ping(timeout=0.5) or []) for name in reply):
+            break
+        assert proc.poll() is None, (tmp_path / "worker.log").read_text()
+    else:
+        proc.terminate()
+        pytest.fail("worker did not come up:\n" + (tmp_path / "worker.log").read_text())
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_worker_runs_the_lease_sweep(celery_worker_process, make_project, make_item, operator):
+    from webapp.config.celery import app
+
+    project = make_project()
+    item = make_item(project)
+    lease = lease_take_next(project_id=project.pk, user=operator)
+    past = timezone.now() - timedelta(seconds=5)
+    Lease.objects.filter(pk=lease.pk).update(expires_at=past)
+    WorkItem.objects.filter(pk=item.pk).update(lease_expires_at=past)
+    result = app.send_task("loupe.cpu.lease_expire_stale")
+    assert result.get(timeout=60) == 1
+    item.refresh_from_db()
+    assert item.state == ItemState.NEW
+
+
+def test_health_sees_the_worker(celery_worker_process, client):
+    body = client.get("/health/").json()
+    assert body["workers"]["ok"] and body["workers"]["count"] >= 1
