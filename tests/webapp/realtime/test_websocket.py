@@ -3,6 +3,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from webapp.accounts.services import token_for
 from webapp.config.asgi import application
@@ -10,6 +11,10 @@ from webapp.labeling.services import lease_take_next, revision_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+
+
+def close_connection():
+    connection.close()
 
 
 async def connect(path):
@@ -56,6 +61,7 @@ def test_project_group_receives_lease_and_revision_events(make_project, make_ite
         submitted = await next_event(communicator, "revision.submitted")
         assert submitted["payload"]["revision"] == 1
         await communicator.disconnect()
+        await database_sync_to_async(close_connection)()
 
     asyncio.run(scenario())
 
