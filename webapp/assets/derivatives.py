@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyvips
 
-WORKING_NAME = "working.jpg"
+WORKING_STEM = "working"  # working.jpg, or working.png for greyscale line art
 DZI_BASENAME = "tiles"  # dzsave writes tiles.dzi and tiles_files/<level>/<col>_<row>.jpeg
 TILE_SUFFIX = ".jpeg"
 TILE_SIZE = 254  # + 1 px overlap on each side = 256, the usual deep-zoom tile
@@ -20,6 +20,7 @@ _JPEG = {"Q": 85, "optimize_coding": True, "keep": "none"}
 
 @dataclass(frozen=True)
 class Derived:
+    working_name: str
     working_width: int
     working_height: int
 
@@ -47,12 +48,28 @@ def to_display(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
+def _encode_working(image: pyvips.Image) -> tuple[str, bytes]:
+    """JPEG, except for greyscale images that PNG stores smaller (line art: pages, scores).
+
+    Measured on a synthetic 1600 px text page: PNG 121 KiB lossless vs JPEG Q85 383 KiB with ringing
+    around the strokes; on grey photo-like content JPEG is ~4x smaller. So grey images try both.
+    """
+    jpeg = image.jpegsave_buffer(**_JPEG)
+    if _is_grey(image):
+        png = image.pngsave_buffer(compression=6, keep="none")
+        if len(png) <= len(jpeg):
+            return "png", png
+    return "jpg", jpeg
+
+
 def build_working_copy(source: Path, target_dir: Path, *, long_side: int) -> Derived:
     # thumbnail() shrinks while decoding (JPEG shrink-on-load) and applies the EXIF orientation.
     image = pyvips.Image.thumbnail(str(source), long_side, height=long_side, size="down")
-    image = to_display(image)
-    image.jpegsave(str(target_dir / WORKING_NAME), **_JPEG)
-    return Derived(working_width=image.width, working_height=image.height)
+    image = to_display(image).copy_memory()  # encoded up to twice: decode once
+    extension, data = _encode_working(image)
+    name = f"{WORKING_STEM}.{extension}"
+    (target_dir / name).write_bytes(data)
+    return Derived(working_name=name, working_width=image.width, working_height=image.height)
 
 
 def build_tiles(source: Path, target_dir: Path) -> None:

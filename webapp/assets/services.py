@@ -156,7 +156,7 @@ def asset_build_derivatives(*, asset_id: int, force: bool = False) -> str:
                                                  derivatives_error=str(exc)[:4000])
         return Asset.Derivatives.FAILED
     Asset.objects.filter(pk=asset_id).update(
-        working_copy=f"{relative}/{derivatives.WORKING_NAME}", working_width=made.working_width,
+        working_copy=f"{relative}/{made.working_name}", working_width=made.working_width,
         working_height=made.working_height, dzi=f"{relative}/{derivatives.DZI_BASENAME}.dzi",
         derivatives=Asset.Derivatives.READY, derivatives_error="")
     return Asset.Derivatives.READY

@@ -66,7 +66,8 @@ def asset_working(request, asset_id: int):
     path = media_path(asset.working_copy) if asset.working_copy else None
     if asset.derivatives != Asset.Derivatives.READY or path is None or not path.is_file():
         return _serve_original(request, asset, cache=REVALIDATE)
-    return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type="image/jpeg")
+    content_type = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type=content_type)
 
 
 def _dzi_path(asset: Asset) -> Path:

@@ -89,3 +89,20 @@ def test_sixteen_bit_rgb_tiff(settings, media_root):
     with Image.open(media_root / asset.working_copy) as working:
         r, g, b = working.getpixel((20, 15))
         assert working.mode == "RGB" and r > 220 and g < 20 and 100 < b < 140, (r, g, b)
+
+
+def test_greyscale_line_art_working_copy_is_png(settings, media_root):
+    import io
+
+    from PIL import ImageDraw
+
+    page = Image.new("L", (400, 300), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(20, 280, 16):
+        draw.rectangle([20, y, 380, y + 6], fill=0)
+    out = io.BytesIO()
+    page.save(out, "PNG")
+    asset = build(out.getvalue(), "score.png", settings, long_side=200)
+    assert asset.working_copy.endswith("/working.png")
+    with Image.open(media_root / asset.working_copy) as working:
+        assert (working.format, working.mode, working.size) == ("PNG", "L", (200, 150))
