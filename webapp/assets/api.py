@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.selectors import asset_get
 from webapp.assets.serializers import AssetSerializer, IngestReportSerializer, UploadSerializer
 from webapp.assets.services import IngestResult, assets_ingest_upload
@@ -44,6 +45,7 @@ _UPLOAD_RESPONSES = {
 
 class AssetUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
+    permission_classes = [IsOperator | IsAdmin]  # the same people who may upload into a project
 
     @extend_schema(summary="Upload images (PNG, JPEG, TIFF) or zip archives of them",
                    request={"multipart/form-data": UploadSerializer}, responses=_UPLOAD_RESPONSES)

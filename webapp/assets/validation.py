@@ -18,6 +18,8 @@ from PIL import Image, UnidentifiedImageError
 from webapp.core.errors import ServiceError
 
 ACCEPTED = {"PNG": "png", "JPEG": "jpg", "TIFF": "tif"}  # Pillow format -> stored extension
+# Pillow names a JPEG with a multi-picture index (many phone and camera photos) MPO; it is still a JPEG.
+_ALIASES = {"MPO": "JPEG"}
 _ORIENTATION_TAG = 0x0112
 
 # Magic bytes of formats people commonly send by mistake, to say what the file is instead of "unknown".
@@ -80,7 +82,7 @@ def _read_header(path: Path, name: str) -> ImageInfo:
         try:
             with Image.open(path, formats=list(ACCEPTED)) as image:
                 width, height = image.size
-                fmt, mode, orientation = image.format, image.mode, _orientation(image)
+                fmt, mode, orientation = _ALIASES.get(image.format, image.format), image.mode, _orientation(image)
         except Image.DecompressionBombError:
             raise AssetRejected(name, "too many pixels: a possible decompression bomb") from None
         except UnidentifiedImageError:

@@ -106,3 +106,13 @@ def test_greyscale_line_art_working_copy_is_png(settings, media_root):
     assert asset.working_copy.endswith("/working.png")
     with Image.open(media_root / asset.working_copy) as working:
         assert (working.format, working.mode, working.size) == ("PNG", "L", (200, 150))
+
+
+def test_alpha_is_flattened_onto_white(settings, media_root):
+    import io
+
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 40), (0, 0, 0, 0)).save(out, "PNG")
+    asset = build(out.getvalue(), "transparent.png", settings)
+    with Image.open(media_root / asset.working_copy) as working:
+        assert working.mode in ("RGB", "L") and working.convert("L").getpixel((20, 20)) > 250

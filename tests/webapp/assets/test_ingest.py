@@ -102,3 +102,14 @@ def test_too_many_bytes(images, settings):
     with pytest.raises(AssetTooLarge) as caught:
         asset_ingest(data=images.image("PNG", (64, 64)), name="heavy.png")
     assert caught.value.status_code == 413 and "over the limit of 100" in caught.value.message
+
+
+def test_camera_multi_picture_jpeg_is_a_jpeg(images):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (30, 20))])
+    asset, _ = asset_ingest(data=out.getvalue(), name="camera.jpg")
+    assert (asset.format, asset.width, asset.height) == ("JPEG", 30, 20) and asset.original.endswith(".jpg")

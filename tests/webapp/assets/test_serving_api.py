@@ -94,7 +94,7 @@ def test_api_upload_files_and_zips(api, images):
     assert again.status_code == 200 and again.json()["results"][0]["status"] == "duplicate"
 
 
-def test_api_errors(api, images, settings):
+def test_api_errors(api, images, settings, make_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     url = reverse("api-asset-upload")
@@ -106,6 +106,10 @@ def test_api_errors(api, images, settings):
     assert big.status_code == 413 and "big.png: " in big.json()["detail"]
     assert api.get(reverse("api-asset-detail", args=[10**9])).status_code == 404
     assert APIClient().get(reverse("api-asset-detail", args=[1])).status_code in (401, 403)
+    reviewer = APIClient()
+    reviewer.force_authenticate(make_user("reviewer"))
+    assert reviewer.post(url, {"files": [SimpleUploadedFile("r.png", images.image(seed=61))]},
+                         format="multipart").status_code == 403
     assert not Asset.objects.exists()
 
 
