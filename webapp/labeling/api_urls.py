@@ -1,12 +1,14 @@
 from django.urls import path
 
 from webapp.labeling import api
+from webapp.labeling.api_upload import ProjectUploadAPIView
 
 urlpatterns = [
     path("projects/", api.ProjectListView.as_view(), name="api-projects"),
     path("projects/<int:pk>/", api.ProjectDetailView.as_view(), name="api-project"),
     path("projects/<int:pk>/items/", api.ItemListView.as_view(), name="api-project-items"),
     path("projects/<int:pk>/take-next/", api.TakeNextView.as_view(), name="api-take-next"),
+    path("projects/<int:pk>/upload/", ProjectUploadAPIView.as_view(), name="project-upload-api"),
     path("projects/<int:pk>/export/", api.ExportView.as_view(), name="api-export"),
     path("leases/<uuid:token>/heartbeat/", api.LeaseHeartbeatView.as_view(), name="api-lease-heartbeat"),
     path("leases/<uuid:token>/release/", api.LeaseReleaseView.as_view(), name="api-lease-release"),

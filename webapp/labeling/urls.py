@@ -1,10 +1,12 @@
 from django.urls import path
 
 from webapp.labeling import views
+from webapp.labeling.views_upload import project_upload_page
 
 urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.project_queue, name="project-queue"),
+    path("projects/<slug:slug>/upload/", project_upload_page, name="project-upload"),
     path("projects/<slug:slug>/take-next/", views.project_take_next, name="project-take-next"),
     path("items/<int:pk>/", views.item_page, name="item-page"),
 ]

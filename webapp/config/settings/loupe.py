@@ -3,6 +3,9 @@ from .env import env_int
 
 LOUPE_MAX_UPLOAD_BYTES = env_int("LOUPE_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 LOUPE_MAX_IMAGE_PIXELS = env_int("LOUPE_MAX_IMAGE_PIXELS", 160_000_000)  # a 600 dpi broadsheet is ~70 Mpx
+# A zip upload: at most this many files, unpacking to at most this many bytes in all (zip bombs).
+LOUPE_MAX_ZIP_MEMBERS = env_int("LOUPE_MAX_ZIP_MEMBERS", 10_000)
+LOUPE_MAX_ZIP_EXPANDED_BYTES = env_int("LOUPE_MAX_ZIP_EXPANDED_BYTES", 8 * 1024 * 1024 * 1024)
 LOUPE_WORKING_COPY_LONG_SIDE = env_int("LOUPE_WORKING_COPY_LONG_SIDE", 1600)
 LOUPE_LEASE_TTL_SECONDS = env_int("LOUPE_LEASE_TTL_SECONDS", 300)
 LOUPE_DEFAULT_AUDIT_SHARE = 0.10

@@ -1,0 +1,162 @@
+"""Writes of the assets app: ingesting images (single files and zip archives) and building derivatives."""
+from __future__ import annotations
+
+import logging
+import shutil
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePosixPath
+
+import pyvips
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from webapp.assets import archive, derivatives, storage
+from webapp.assets.models import Asset
+from webapp.assets.validation import AssetRejected, AssetTooLarge, image_validate
+from webapp.core.tasks import enqueue
+
+log = logging.getLogger(__name__)
+DERIVATIVES_TASK = "loupe.cpu.asset_derivatives"
+
+
+@dataclass
+class IngestResult:
+    """What happened to one uploaded file (or one member of an uploaded zip)."""
+
+    name: str
+    status: str  # created | duplicate | refused
+    reason: str = ""
+    asset: Asset | None = None
+    archive: str = ""
+    too_large: bool = False
+
+    def as_dict(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if k not in ("asset", "too_large")}
+        out["asset_id"] = self.asset.pk if self.asset else None
+        return out
+
+
+@dataclass
+class IngestReport:
+    results: list[IngestResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _display_name(name: str) -> str:
+    return (PurePosixPath(name.replace("\\", "/")).name or "unnamed")[:255]
+
+
+def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple[Asset, bool]:
+    try:
+        tmp, sha, size = storage.spool(source, max_bytes=max_bytes)
+    except storage.TooLarge as exc:
+        raise AssetTooLarge(name, f"{exc.size:,} bytes or more is over the limit of {max_bytes:,}") from None
+    try:
+        existing = Asset.objects.filter(sha256=sha).first()
+        if existing is not None:
+            if not storage.media_path(existing.original).exists():  # heal a lost original with the same bytes
+                storage.place(tmp, existing.original)
+            return existing, False
+        info = image_validate(path=tmp, name=name)
+        relative = storage.original_relpath(sha, info.extension)
+        storage.place(tmp, relative)
+        try:
+            with transaction.atomic():
+                asset = Asset.objects.create(
+                    sha256=sha, original=relative, original_name=_display_name(name), format=info.format,
+                    mode=info.mode, width=info.width, height=info.height, byte_size=size,
+                    exif_orientation=info.orientation, uploaded_by=user if getattr(user, "pk", None) else None)
+                enqueue(DERIVATIVES_TASK, asset.pk)
+        except IntegrityError:  # the same bytes were uploaded concurrently and won the race
+            return Asset.objects.get(sha256=sha), False
+        return asset, True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def asset_ingest(*, data: storage.Source, name: str, user=None) -> tuple[Asset, bool]:
+    """Validate and store one image; a file with the same content returns the existing asset (created False).
+
+    Raises AssetRejected (AssetTooLarge over the byte limit) naming the file and the reason. The
+    derivatives of a new asset are queued on the cpu queue once the transaction commits.
+    """
+    return _ingest(data, name=name, user=user, max_bytes=settings.LOUPE_MAX_UPLOAD_BYTES)
+
+
+def _result(name: str, ingest, **extra) -> IngestResult:
+    try:
+        asset, created = ingest()
+    except AssetRejected as exc:
+        return IngestResult(name=name, status="refused", reason=exc.reason,
+                            too_large=isinstance(exc, AssetTooLarge), **extra)
+    return IngestResult(name=name, status="created" if created else "duplicate", asset=asset, **extra)
+
+
+def assets_ingest_zip(*, data: storage.Source, name: str, user=None) -> IngestReport:
+    """Ingest every image of a zip archive; a bad member is reported and never stops the good ones."""
+    report = IngestReport()
+    try:
+        bundle = archive.open_zip(data)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise AssetRejected(name, f"not a readable zip archive ({exc})") from None
+    with bundle:
+        for member in archive.zip_members(bundle):
+            if member.refusal:
+                report.results.append(IngestResult(name=member.name, status="refused", reason=member.refusal,
+                                                   archive=name))
+                continue
+            report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+    return report
+
+
+def _zip_member_result(bundle: zipfile.ZipFile, member: archive.Member, *, archive_name: str, user) -> IngestResult:
+    def ingest():
+        try:
+            with bundle.open(member.info) as stream:
+                return _ingest(stream, name=member.name, user=user, max_bytes=member.max_bytes)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise AssetRejected(member.name, f"damaged archive member ({exc})") from None
+
+    return _result(member.name, ingest, archive=archive_name)
+
+
+def assets_ingest_upload(*, data: storage.Source, name: str, user=None) -> IngestReport:
+    """One uploaded file: a zip (recognised by content) expands to its members, anything else is one image."""
+    if archive.is_zip(data):
+        try:
+            return assets_ingest_zip(data=data, name=name, user=user)
+        except AssetRejected as exc:
+            return IngestReport([IngestResult(name=name, status="refused", reason=exc.reason)])
+    return IngestReport([_result(name, lambda: asset_ingest(data=data, name=name, user=user))])
+
+
+def asset_build_derivatives(*, asset_id: int, force: bool = False) -> str:
+    """Build the working copy and the DZI pyramid of an asset; idempotent. Returns the derivatives state."""
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        return "missing"
+    if not force and asset.derivatives == Asset.Derivatives.READY and all(
+            storage.media_path(p).exists() for p in (asset.working_copy, asset.dzi) if p):
+        return asset.derivatives
+    relative = storage.derived_relpath(asset.sha256)
+    work = storage.new_work_dir(relative)
+    try:
+        source = storage.media_path(asset.original)
+        made = derivatives.build_working_copy(source, work, long_side=settings.LOUPE_WORKING_COPY_LONG_SIDE)
+        derivatives.build_tiles(source, work)
+        storage.swap_dir(work, relative)
+    except (pyvips.Error, OSError) as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        log.warning("derivatives of asset %s failed: %s", asset_id, exc)
+        Asset.objects.filter(pk=asset_id).update(derivatives=Asset.Derivatives.FAILED,
+                                                 derivatives_error=str(exc)[:4000])
+        return Asset.Derivatives.FAILED
+    Asset.objects.filter(pk=asset_id).update(
+        working_copy=f"{relative}/{made.working_name}", working_width=made.working_width,
+        working_height=made.working_height, dzi=f"{relative}/{derivatives.DZI_BASENAME}.dzi",
+        derivatives=Asset.Derivatives.READY, derivatives_error="")
+    return Asset.Derivatives.READY
