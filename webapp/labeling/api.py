@@ -153,6 +153,10 @@ class PredictionListView(APIView):
 
 
 class ExportView(APIView):
+    def perform_content_negotiation(self, request, force=False):
+        # Here ``?format=`` names an export format (coco, pagexml, ...), not one of DRF's renderers.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(parameters=[OpenApiParameter("format", str, description="jsonl, or one of the kind's formats")],
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
                    summary="Export the accepted annotations of a project")

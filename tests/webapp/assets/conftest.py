@@ -97,36 +97,3 @@ def images():
                            zip=make_zip)
 
 
-@pytest.fixture
-def upload_urls(settings, tmp_path):
-    """Wire the two upload routes the way the lead adds them to labeling's urls, and a base template if the
-    project has none yet (this worktree only carries the upload page)."""
-    import sys
-    import types
-
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-    from django.urls import include, path
-
-    from webapp.labeling.api_upload import ProjectUploadAPIView
-    from webapp.labeling.views_upload import project_upload_page
-
-    module = types.ModuleType("assets_test_upload_urls")
-    module.urlpatterns = [
-        path("api/v1/projects/<int:pk>/upload/", ProjectUploadAPIView.as_view(), name="project-upload-api"),
-        path("projects/<slug:slug>/upload/", project_upload_page, name="project-upload"),
-        path("", include("webapp.config.urls")),
-    ]
-    sys.modules[module.__name__] = module
-    settings.ROOT_URLCONF = module.__name__
-    try:
-        get_template("base.html")
-    except TemplateDoesNotExist:
-        (tmp_path / "templates").mkdir()
-        (tmp_path / "templates" / "base.html").write_text(
-            "<!doctype html><title>{% block title %}{% endblock %}</title>"
-            "{% block content %}{% endblock %}{% block scripts %}{% endblock %}")
-        engine = settings.TEMPLATES[0]
-        settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], tmp_path / "templates"]}]
-    yield
-    sys.modules.pop(module.__name__, None)

@@ -58,12 +58,14 @@ def test_grouping_must_fit_the_kind(make_project, project):
         items_ingest(project=project, files=[], grouping="pairs", user=None)
 
 
-def test_upload_api_and_roles(project, images, make_user, upload_urls):
+def test_upload_api_and_roles(project, images, make_user):
     url = reverse("project-upload-api", args=[project.pk])
     files = [SimpleUploadedFile("s_1.png", images.image(seed=1)), SimpleUploadedFile("s_2.png", images.image(seed=2)),
              SimpleUploadedFile("oops.gif", images.image("GIF", seed=3))]
     api = APIClient()
-    api.force_authenticate(make_user("reviewer"))
+    from django.contrib.auth import get_user_model
+
+    api.force_authenticate(get_user_model().objects.create_user("no-role", password="x-password-1"))
     assert api.post(url, {"files": files, "grouping": "series"}, format="multipart").status_code == 403
     api.force_authenticate(make_user("operator"))
     for f in files:
@@ -78,10 +80,12 @@ def test_upload_api_and_roles(project, images, make_user, upload_urls):
     assert api.post(reverse("project-upload-api", args=[10**6]), {}, format="multipart").status_code == 404
 
 
-def test_upload_page(client, project, make_user, upload_urls):
+def test_upload_page(client, project, make_user):
     url = reverse("project-upload", args=[project.slug])
     assert client.get(url).status_code == 302
-    client.force_login(make_user("reviewer"))
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("no-role", password="x-password-1"))
     assert client.get(url).status_code == 403
     client.force_login(make_user("admin"))
     page = client.get(url)

@@ -106,8 +106,10 @@ def test_api_errors(api, images, settings, make_user):
     assert big.status_code == 413 and "big.png: " in big.json()["detail"]
     assert api.get(reverse("api-asset-detail", args=[10**9])).status_code == 404
     assert APIClient().get(reverse("api-asset-detail", args=[1])).status_code in (401, 403)
-    reviewer = APIClient()
-    reviewer.force_authenticate(make_user("reviewer"))
+    from django.contrib.auth import get_user_model
+
+    reviewer = APIClient()  # signed in, but with no role
+    reviewer.force_authenticate(get_user_model().objects.create_user("no-role", password="x-password-1"))
     assert reviewer.post(url, {"files": [SimpleUploadedFile("r.png", images.image(seed=61))]},
                          format="multipart").status_code == 403
     assert not Asset.objects.exists()
