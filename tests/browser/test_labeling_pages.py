@@ -1,0 +1,67 @@
+"""Operators and reviewers in a real browser: live queue depths, take-next, edit, submit, conflicts."""
+import json
+
+import pytest
+
+from webapp.labeling.models import ItemState, Revision, WorkItem
+from webapp.labeling.services import review_submit, revision_submit
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [40, 40, 120, 100]}]}]}
+
+
+def test_operator_labels_an_item_and_the_overview_updates_live(login, asgi_server, make_project, make_item, make_user):
+    project = make_project(name="Line B")
+    items = [make_item(project) for _ in range(2)]
+    make_user("operator", username="olga")
+    make_user("reviewer", username="rita")
+    overview = login("rita")
+    assert overview.locator(f"tr[data-project='{project.pk}'] [data-depth='queued']").inner_text() == "2"
+    overview.wait_for_selector("#live-status.on")
+
+    page = login("olga")
+    page.goto(f"{asgi_server}/projects/{project.slug}/")
+    page.keyboard.press("n")  # take next
+    page.wait_for_url(f"**/items/{items[0].pk}/?lease=*")
+    page.wait_for_selector("svg")
+    # the overview (another user's browser) sees the lease without reloading
+    overview.wait_for_function(
+        f"document.querySelector(\"tr[data-project='{project.pk}'] [data-depth='leased']\").textContent === '1'")
+    page.fill("#editor", json.dumps(DEFECT))
+    assert page.locator("svg rect.box").count() == 1  # drawn over the image while typing
+    page.focus("#editor")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/items/{items[0].pk}/?saved=1")
+    assert Revision.objects.get(item=items[0]).annotation == DEFECT
+    overview.wait_for_function(
+        f"document.querySelector(\"tr[data-project='{project.pk}'] [data-depth='submitted']\").textContent === '1'")
+
+    review = overview
+    review.goto(f"{asgi_server}/items/{items[0].pk}/")
+    review.wait_for_selector("#review-box:not([hidden])")
+    review.keyboard.press("a")
+    review.wait_for_load_state("load")
+    review.wait_for_selector("#item-state.state-accepted")
+    assert WorkItem.objects.get(pk=items[0].pk).state == ItemState.ACCEPTED
+
+
+def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, make_project, make_item, make_user):
+    project = make_project()
+    item = make_item(project)
+    make_user("operator", username="olga")
+    other = make_user("operator", username="otto")
+    page = login("olga")
+    page.goto(f"{asgi_server}/items/{item.pk}/")
+    # Meanwhile otto saves first, and a reviewer sends his work back to the queue.
+    revision_submit(item_id=item.pk, user=other, annotation=DEFECT, base_revision=None)
+    review_submit(item_id=item.pk, reviewer=make_user("reviewer"), decision="send_back", comment="check shot 1")
+    page.fill("#editor", json.dumps({"verdict": "ok", "shots": [{"defects": []}]}))
+    page.click("#submit")
+    page.wait_for_selector("#conflict:not([hidden])")
+    assert "bubble" in page.inner_text("#conflict-current")
+    assert '"ok"' in page.inner_text("#conflict-yours")
+    assert Revision.objects.filter(item=item).count() == 1
+    page.click("#rebase")
+    page.click("#submit")
+    page.wait_for_url(f"**/items/{item.pk}/?saved=2")
+    assert Revision.objects.get(item=item, number=2).annotation["verdict"] == "ok"
