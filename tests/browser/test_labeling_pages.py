@@ -65,3 +65,11 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     page.click("#submit")
     page.wait_for_url(f"**/items/{item.pk}/?saved=2")
     assert Revision.objects.get(item=item, number=2).annotation["verdict"] == "ok"
+
+
+def test_interactive_api_docs_render_offline(login, asgi_server, make_user):
+    make_user("admin", username="ada")
+    page = login("ada")
+    page.goto(asgi_server + "/api/docs/")
+    page.wait_for_selector(".opblock-summary-path", timeout=20000)
+    assert "/api/v1/projects/{id}/take-next/" in page.inner_text(".swagger-ui")
