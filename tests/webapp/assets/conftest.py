@@ -57,21 +57,6 @@ def make_zip(members: dict[str, bytes]) -> bytes:
 
 
 @pytest.fixture
-def make_user(db):
-    from webapp.accounts.services import user_create
-
-    def make(role: str = "operator"):
-        return user_create(username=f"{role}{next(_counter)}", password="loupe-pass-123", role=role)
-
-    return make
-
-
-@pytest.fixture
-def operator(make_user):
-    return make_user("operator")
-
-
-@pytest.fixture
 def project(db):
     from webapp.labeling.services import project_create
 
