@@ -36,6 +36,8 @@ def _train(a) -> int:
         cfg.train.epochs = a.epochs
     if a.steps_per_epoch:
         cfg.train.steps_per_epoch = a.steps_per_epoch
+    if a.time_budget is not None:
+        cfg.train.time_budget_s = a.time_budget
     if a.loss:
         cfg.train.image_loss = cfg.train.pixel_loss = a.loss
     if a.oversample is not None:
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--val-data", default=None, help="validation directory (default: 15%% of --data by series)")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--steps-per-epoch", type=int, default=None)
+    t.add_argument("--time-budget", type=float, default=None, help="training wall-clock budget in seconds (0: none)")
     t.add_argument("--preset", choices=("cpu", "gpu", "tiny"), default=None, help="default: from the device")
     t.add_argument("--loss", choices=("bce", "weighted", "focal"), default=None)
     t.add_argument("--oversample", type=float, default=None)

@@ -26,15 +26,19 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 8
+    epochs: int = 40                # upper bound; the time budget usually ends the run first
     steps_per_epoch: int = 0        # 0: len(train) // batch_size
-    batch_size: int = 12
+    time_budget_s: float = 780.0    # wall-clock training budget (0 = none); the LR schedule follows
+                                    # max(step fraction, time fraction), so a cut run is still annealed
+    batch_size: int = 16
     lr: float = 3e-3
     weight_decay: float = 1e-4
     image_loss: str = "focal"       # "bce" | "weighted" (pos_weight = neg/pos) | "focal"
     pixel_loss: str = "focal"       # "bce" | "weighted" | "focal"
     pixel_weight: float = 1.0
-    oversample: float = 0.0         # 0: sample uniformly; p > 0: draw a defective image with probability p
+    oversample: float = 0.5         # 0: sample uniformly; p > 0: draw a defective image with probability p
+    crop: int = 128                 # train on crops of this side (working-res px; 0 = whole image)
+    crop_on_defect: float = 0.8     # share of crops of defective images centred near a defect
     focal_gamma: float = 2.0
     seed: int = 0
     replay_ratio: float = 1.0       # fine-tune: replay samples drawn per new sample (upper bound)
@@ -87,9 +91,10 @@ def preset(size: str | None = None) -> CatheterConfig:
     if size == "gpu":
         return CatheterConfig(size="gpu", model=ModelConfig(input_size=512, widths=(24, 32, 48, 96, 128),
                                                             head_width=48),
-                              train=TrainConfig(epochs=20, batch_size=32, lr=3e-3))
+                              train=TrainConfig(epochs=30, batch_size=32, lr=3e-3, crop=0,
+                                                 time_budget_s=0.0))
     if size == "tiny":  # tests only
         return CatheterConfig(size="tiny", synth=SynthConfig(size=128),
                               model=ModelConfig(input_size=64, widths=(8, 8, 16, 16, 16), head_width=8),
-                              train=TrainConfig(epochs=1, batch_size=4))
+                              train=TrainConfig(epochs=1, batch_size=4, crop=48, time_budget_s=0.0))
     raise ValueError(f"unknown size preset {size!r}: expected 'cpu', 'gpu' or 'tiny'")

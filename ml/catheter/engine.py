@@ -28,7 +28,7 @@ from ml.catheter.saliency import guided_backprop, local_entropy, pointing_hit, s
 from ml.common import metrics as M
 from ml.common.checkpoint import load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
-from ml.common.trainer import CallbackBase, fit
+from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
 VERDICT_RECALL = 0.97    # calibration: the highest verdict threshold keeping this validation recall
 TYPE_RECALL = 0.95
@@ -88,6 +88,27 @@ class Batches:
         reps = math.ceil(n / len(self.prep))
         return np.concatenate([rng.permutation(len(self.prep)) for _ in range(reps)])[:n]
 
+    def _crop(self, image: np.ndarray, masks: np.ndarray, rng: np.random.Generator):
+        """A training crop: near a defect (``crop_on_defect`` of defective images), else mostly on the balloon
+        band (hard negatives: walls, highlights, folds), sometimes anywhere. Whole image when crop is 0."""
+        c = self.tc.crop
+        h, w = image.shape[:2]
+        if not c or c >= min(h, w):
+            return image, masks
+        union = masks.any(0)
+        if union.any() and rng.random() < self.tc.crop_on_defect:
+            ys, xs = np.nonzero(union)
+            j = int(rng.integers(len(ys)))
+            cy = ys[j] + int(rng.integers(-c // 2 + 6, c // 2 - 6))
+            cx = xs[j] + int(rng.integers(-c // 2 + 6, c // 2 - 6))
+        elif rng.random() < 0.85:
+            cy, cx = int(rng.uniform(0.3, 0.7) * h), int(rng.uniform(0, w))
+        else:
+            cy, cx = int(rng.uniform(0, h)), int(rng.uniform(0, w))
+        y0 = int(np.clip(cy - c // 2, 0, h - c))
+        x0 = int(np.clip(cx - c // 2, 0, w - c))
+        return image[y0:y0 + c, x0:x0 + c], masks[:, y0:y0 + c, x0:x0 + c]
+
     def __call__(self, epoch: int):
         idx = self.indices(epoch)
         rng = np.random.default_rng([self.seed, epoch, 13])
@@ -95,7 +116,8 @@ class Batches:
         for s in range(self.steps):
             imgs, masks = [], []
             for i in idx[s * bs:(s + 1) * bs]:
-                im, m, _ = self.policy(self.prep.images[i], self.prep.masks(i), rng)
+                im, m = self._crop(self.prep.images[i], self.prep.masks(i), rng)
+                im, m, _ = self.policy(im, m, rng)
                 imgs.append(im)
                 masks.append(m)
             x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float().div_(255.0)
@@ -117,24 +139,75 @@ def split_by_series(samples: Sequence[Sample], val_fraction: float, seed: int) -
     return tr, va
 
 
-def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: int, lr: float, log) -> list[dict]:
+class _TimeBudget(CallbackBase):
+    """Stops the run when the wall-clock budget is spent (the engine then keeps the model)."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.start, self.hit = seconds, time.perf_counter(), False
+
+    def fraction(self) -> float:
+        return (time.perf_counter() - self.start) / self.seconds if self.seconds > 0 else 0.0
+
+    def should_stop(self) -> bool:
+        self.hit = self.seconds > 0 and self.fraction() >= 1.0
+        return self.hit
+
+
+class _Schedule:
+    """Warm-up then cosine decay over max(step fraction, time fraction)."""
+
+    def __init__(self, opt, lr: float, total_steps: int, budget: _TimeBudget, warmup: float = 0.08):
+        self.opt, self.lr, self.total, self.budget, self.warmup, self.n = opt, lr, total_steps, budget, warmup, 0
+        self._set(0.0)
+
+    def _set(self, frac: float) -> None:
+        f = min(1.0, frac)
+        lr = self.lr * (0.1 + 0.9 * f / self.warmup) if f < self.warmup else \
+            self.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (f - self.warmup) / (1 - self.warmup))))
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+
+    def step(self) -> None:
+        self.n += 1
+        self._set(max(self.n / max(1, self.total), self.budget.fraction()))
+
+
+def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: int, lr: float, log,
+             time_budget_s: float = 0.0) -> tuple[list[dict], dict[str, Any]]:
     steps = tc.steps_per_epoch or max(1, len(prep) // tc.batch_size)
     batches = Batches(prep, tc, device, steps, seed=tc.seed)
     pos_rate = prep.labels.mean(0)
     loss_fn = make_loss(tc, pos_rate)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.15)
+    budget = _TimeBudget(time_budget_s)
+    sched = _Schedule(opt, lr, epochs * steps, budget)
+    history: list[dict] = []
+    done = {"steps": 0}
 
     def step_fn(m, batch):
         x, seg_t, y = batch
         return loss_fn(m(x), seg_t, y)
 
     class _Log(CallbackBase):
-        def on_epoch_end(self, epoch, logs):
-            log(f"epoch {epoch + 1}/{epochs} " + " ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+        def on_step(self, progress):
+            done["steps"] = progress.step
 
-    return fit(model, batches, step_fn, epochs=epochs, steps_per_epoch=steps, optimizer=opt, device=device,
-               callbacks=[*callbacks, _Log()], scheduler=sched)
+        def on_epoch_end(self, epoch, logs):
+            history.append(logs)
+            log(f"epoch {epoch + 1}/{epochs} step {done['steps']} " + " ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+
+    t0 = time.perf_counter()
+    try:
+        fit(model, batches, step_fn, epochs=epochs, steps_per_epoch=steps, optimizer=opt, device=device,
+            callbacks=[*callbacks, _Log(), budget], scheduler=sched)
+    except TrainingCancelled:
+        if not budget.hit:
+            raise
+        log(f"time budget of {time_budget_s:.0f}s reached after {done['steps']} steps")
+    model.eval()
+    info = {"steps": done["steps"], "planned_steps": epochs * steps, "batch_size": tc.batch_size,
+            "seconds": round(time.perf_counter() - t0, 1), "budget_stop": budget.hit}
+    return history, info
 
 
 def train(samples: Sequence[Sample], out: str | Path, cfg: CatheterConfig | None = None,
@@ -153,11 +226,12 @@ def train(samples: Sequence[Sample], out: str | Path, cfg: CatheterConfig | None
         f"in {time.perf_counter() - t0:.1f}s")
     model = build_model(cfg.model).to(dev)
     t1 = time.perf_counter()
-    history = _run_fit(model, prep, cfg.train, dev, callbacks, cfg.train.epochs, cfg.train.lr, log)
+    history, info = _run_fit(model, prep, cfg.train, dev, callbacks, cfg.train.epochs, cfg.train.lr, log,
+                             cfg.train.time_budget_s)
     train_s = time.perf_counter() - t1
     return _calibrate_and_save(model, cfg, val_samples, out, dev, log,
                                {"history": history, "n_train": len(prep), "train_seconds": round(train_s, 1),
-                                "parameters": count_parameters(model), "mode": "train"})
+                                "parameters": count_parameters(model), "mode": "train", **info})
 
 
 def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample],
@@ -188,9 +262,9 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     bs = min(tc.batch_size, max(1, len(prep)))
     tc_ft = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": max(1, len(prep) // bs)})
     ep = epochs or tc.finetune_epochs
-    history = _run_fit(model, prep, tc_ft, dev, callbacks, ep, tc.finetune_lr, log)
+    history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, tc.finetune_lr, log)
     return _calibrate_and_save(model, cfg, val_samples, out, dev, log,
-                               {"history": history, "n_train": len(prep), "parent": str(from_checkpoint),
+                               {"history": history, **info, "n_train": len(prep), "parent": str(from_checkpoint),
                                 "parameters": count_parameters(model), "mode": "finetune"})
 
 

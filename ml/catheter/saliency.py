@@ -44,12 +44,14 @@ def guided_backprop(model: torch.nn.Module, x: torch.Tensor, target="verdict") -
 def local_entropy(sal: torch.Tensor, window: int = 8, bins: int = 16) -> torch.Tensor:
     """Mean local spatial entropy (bits, in [0, log2(bins)]) of each map in a B x H x W batch."""
     b = sal.shape[0]
-    flat = sal.reshape(b, -1)
-    scale = torch.quantile(flat, 0.995, dim=1).clamp(min=1e-12).view(b, 1, 1)
-    q = (sal / scale * bins).long().clamp(0, bins - 1)
-    onehot = F.one_hot(q, bins).permute(0, 3, 1, 2).float()          # B x bins x H x W
-    p = F.avg_pool2d(onehot, window, window)                         # B x bins x H/w x W/w
-    ent = -(p * torch.log2(p.clamp(min=1e-12))).sum(dim=1)
+    flat = sal.reshape(b, -1).float()
+    k = max(1, int(round(0.995 * flat.shape[1])))
+    scale = flat.kthvalue(k, dim=1).values.clamp(min=1e-12).view(b, 1, 1)   # robust per-image maximum
+    q = (sal.float() / scale * bins).long().clamp(0, bins - 1).unsqueeze(1)
+    ent = torch.zeros(b, sal.shape[-2] // window, sal.shape[-1] // window, device=sal.device)
+    for level in range(bins):                                        # histogram of each window, bin by bin
+        p = F.avg_pool2d((q == level).float(), window, window)[:, 0]
+        ent -= p * torch.log2(p.clamp(min=1e-12))
     return ent.mean(dim=(1, 2))
 
 
