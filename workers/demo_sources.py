@@ -19,15 +19,26 @@ def _png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _catheter(count: int, seed: int) -> Iterator[Item]:
-    rng = np.random.default_rng(seed)
+CATHETER_SHOTS = 3          # a rotation series of three photos per balloon
+CATHETER_DEFECT_RATE = 0.35  # more defective balloons than in production, so the demo has defects to correct
+
+
+def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETER_SHOTS):
+    """The generator's balloon ``index``: its shots and the exact ground-truth annotation of the series."""
+    from ml.catheter.synth import SynthConfig, generate_series
+
+    series = generate_series(seed, index, SynthConfig(size=size, defect_rate=CATHETER_DEFECT_RATE), n_shots=shots)
+    truth = {"shots": [{"defects": [{"type": d["type"], "box": [float(v) for v in d["box"]]}
+                                    for d in shot.defects]} for shot in series]}
+    truth["verdict"] = "defect" if any(s["defects"] for s in truth["shots"]) else "ok"
+    return series, truth
+
+
+def _catheter(count: int, seed: int, size: int = 512) -> Iterator[Item]:
     for i in range(count):
-        shots = []
-        for s in range(3):
-            y = np.linspace(0, 1, 512)[:, None]
-            base = (90 + 60 * np.exp(-((y - 0.5) ** 2) / 0.02) + rng.normal(0, 4, (512, 512))).clip(0, 255)
-            shots.append((f"balloon{i:03d}_shot{s}.png", _png(base.astype(np.uint8))))
-        yield f"balloon-{i:03d}", shots, ["shot"] * 3, {"line": "A", "series": i}
+        series, _ = catheter_series(i, seed, size)
+        shots = [(f"balloon{i:03d}_shot{k}.png", _png(shot.image)) for k, shot in enumerate(series)]
+        yield f"balloon-{i:03d}", shots, ["shot"] * len(shots), {"line": "A", "series": i, "setup": series[0].setup}
 
 
 def _articles(count: int, seed: int) -> Iterator[Item]:
