@@ -27,6 +27,7 @@ from workers.locks import ScopeLock, client, key, once_within
 
 log = logging.getLogger(__name__)
 BOOTSTRAP_RETRY_SECONDS = 600   # after a failed bootstrap, wait this long before trying again
+MAX_RETRIES = 2                 # new runs for a run whose worker died
 
 
 def _scope_projects(kind: str, scope_key: str) -> list[Project]:
@@ -113,11 +114,21 @@ def sweep_dead_runs() -> list[int]:
                 failed.append(run.pk)
                 send_now(MLOPS_GROUP, "training.failed", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
                                                           "state": "failed", "error": "worker lost"})
+                _retry(run)
     old = timezone.now() - timedelta(seconds=settings.LOUPE_QUEUED_RUN_RESEND_SECONDS)
     for run in TrainingRun.objects.filter(state=TrainingRun.State.QUEUED, created_at__lte=old):
         if once_within(f"resend-run-{run.pk}", settings.LOUPE_QUEUED_RUN_RESEND_SECONDS):
             enqueue("loupe.train.run_training", run.pk)
     return failed
+
+
+def _retry(run: TrainingRun) -> None:
+    """A run lost with its worker is tried again as a new run (a few times), not resumed: its folder may
+    hold half a checkpoint, which is never registered."""
+    retries = int((run.params or {}).get("retries", 0))
+    if retries < MAX_RETRIES:
+        _request(run.kind, run.scope_key, run.project_id, run.trigger,
+                 {**(run.params or {}), "retry_of": run.pk, "retries": retries + 1})
 
 
 def backfill(limit: int = 256) -> int:

@@ -25,7 +25,7 @@ SIDE = 128   # generated photos of the tests (the tiny preset works at 64 px)
 def loop_settings(settings, tmp_path):
     settings.LOUPE_MODEL_ROOT = str(tmp_path / "models")
     settings.LOUPE_MODEL_SIZE = "tiny"
-    settings.LOUPE_BOOTSTRAP_SECONDS = 20
+    settings.LOUPE_BOOTSTRAP_SECONDS = 0   # tiny preset: one epoch (a test that needs a long run sets a budget)
     settings.LOUPE_FINETUNE_STEPS = 6
     settings.LOUPE_TRAIN_LOCK_TTL = 4
     return settings
