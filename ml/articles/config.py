@@ -16,12 +16,12 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    work_width: int = 320            # the working copy the FCN sees (pages are resized to this width)
+    work_width: int = 256            # the working copy the FCN sees (pages are resized to this width)
     pages_per_publisher: int = 64    # synthetic training pages per publisher when none are given
     val_pages_per_publisher: int = 12  # for choosing the per-publisher threshold (never trained on)
     filter_pages: int = 320          # pages (all types) for the page filter
     steps: int = 700
-    crop_height: int | None = 320    # train on bands of the page this high (working pixels); None: whole pages
+    crop_height: int | None = 256    # train on bands of the page this high (working pixels); None: whole pages
     batch_size: int = 4
     lr: float = 3e-3
     weight_decay: float = 1e-4
@@ -32,7 +32,7 @@ class TrainConfig:
     finetune_steps: int = 240
     finetune_lr: float = 1e-3
     replay_fraction: float = 0.5     # share of each fine-tuning batch drawn from the replay sample
-    max_minutes: float | None = 16.0  # wall-clock budget of the training loop: the LR schedule follows it, then stops
+    max_minutes: float | None = 15.0  # wall-clock budget of the training loop: the LR schedule follows it, then stops
 
 
 @dataclass
@@ -50,7 +50,7 @@ class PostConfig:
 class FilterConfig:
     n_trees: int = 200
     max_depth: int = 12
-    feature_width: int = 512         # pages are resized to this width before the handcrafted features
+    feature_width: int = 256         # features are computed on the page at this width (= the working copy)
     min_recall: float = 0.995        # the article threshold keeps this recall on out-of-bag pages
 
 
@@ -93,11 +93,13 @@ def get_config(size: str | None = None) -> ArticlesConfig:
         return ArticlesConfig(size="gpu", model=ModelConfig(base=32, depth=5),
                               train=TrainConfig(work_width=640, pages_per_publisher=400, steps=6000, batch_size=16,
                                                 lr=2e-3, filter_pages=1000, finetune_steps=600,
-                                                crop_height=None, max_minutes=None))
+                                                crop_height=None, max_minutes=None),
+                              filter=FilterConfig(feature_width=640))
     if size == "tiny":  # for tests
         return ArticlesConfig(size="tiny", model=ModelConfig(base=4, depth=3),
                               train=TrainConfig(work_width=128, pages_per_publisher=3, val_pages_per_publisher=1,
                                                 filter_pages=30, steps=4, batch_size=2, finetune_steps=2,
                                                 crop_height=64, max_minutes=None),
-                              filter=FilterConfig(n_trees=10, max_depth=6, feature_width=256))
+                              post=PostConfig(tau_grid=(0.1, 0.5, 0.9)),
+                              filter=FilterConfig(n_trees=10, max_depth=6, feature_width=128))
     raise ValueError(f"unknown size preset {size!r} (cpu, gpu or tiny)")

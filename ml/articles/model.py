@@ -9,9 +9,16 @@ from torch import nn
 N_REGION = 3  # background, article body, headline
 
 
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+def _conv(cin: int, cout: int, dilation: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False), nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True)]
+
+
+def _block(cin: int, cout: int, convs: int = 2) -> nn.Sequential:
+    layers = _conv(cin, cout)
+    for _ in range(convs - 1):
+        layers += _conv(cout, cout)
+    return nn.Sequential(*layers)
 
 
 class CutNet(nn.Module):
@@ -25,13 +32,10 @@ class CutNet(nn.Module):
             self.enc.append(_block(c, ch))
             c = ch
         # a wide-context bottleneck: dilated convs see across columns and articles
-        self.context = nn.Sequential(
-            nn.Conv2d(c, c, 3, padding=2, dilation=2, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, padding=4, dilation=4, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, padding=8, dilation=8, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+        self.context = nn.Sequential(*_conv(c, c, 2), *_conv(c, c, 6))
         self.dec = nn.ModuleList()
-        for ch in reversed(chs[:-1]):
-            self.dec.append(_block(c + ch, ch))
+        for ch in reversed(chs[:-1]):  # one conv per decoder level: the decoder dominated the cost on CPU
+            self.dec.append(_block(c + ch, ch, convs=1))
             c = ch
         self.head = nn.Conv2d(c, 1 + N_REGION, 1)
 

@@ -176,5 +176,5 @@ def train_forest(X: np.ndarray, page_types: Sequence[str], features: list[str], 
     if is_art.any():
         # lowest article scores on out-of-bag pages: keep min_recall of them, with a margin
         q = np.quantile(oob[is_art], 1.0 - min_recall)
-        forest.threshold_article = float(min(0.5, max(0.02, 0.8 * q)))
+        forest.threshold_article = float(min(0.5, max(0.02, 0.5 * q)))
     return forest, {"oob_accuracy": float(rf.oob_score_), "threshold_article": forest.threshold_article}
