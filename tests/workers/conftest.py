@@ -61,6 +61,33 @@ def catheter_series_items(db):
 
 
 @pytest.fixture
+def generated_items(db):
+    """make(project, indices, seed) -> [(item, truth)] for any kind with a generator (catheter, articles)."""
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.labeling.services import item_create
+    from workers.demo_sources import articles_page, catheter_series
+
+    def make(project, indices, seed: int = 7):
+        out = []
+        for i in indices:
+            if project.kind == "catheter":
+                series, truth = catheter_series(i, seed, size=SIDE, shots=2)
+                images, meta = [s.image for s in series], {"setup": series[0].setup}
+            else:
+                image, truth = articles_page(i, seed, width=320)
+                images, meta = [image], {"publisher": "daily-courier"}
+            assets = [asset_ingest(data=_png(im), name=f"{project.kind}-{seed}-{i}-{k}.png")[0]
+                      for k, im in enumerate(images)]
+            for a in assets:
+                asset_build_derivatives(asset_id=a.pk)
+            item = item_create(project=project, asset_ids=[a.pk for a in assets], external_id=f"{seed}-{i}", meta=meta)
+            out.append((item, truth))
+        return out
+
+    return make
+
+
+@pytest.fixture
 def accept(operator, reviewer):
     """accept(item, annotation): an operator's correction, accepted by a reviewer when the project needs it."""
     from webapp.labeling.models import ItemState, WorkItem
