@@ -71,7 +71,7 @@ def articles_page(index: int, seed: int, width: int = 1240, publisher: str = ART
 
 def _articles(count: int, seed: int, width: int = 1240) -> Iterator[Item]:
     for i in range(count):
-        image, _ = articles_page(i, seed, width)
+        image, _ = articles_page(i, seed + 1, width)
         yield (f"courier-p{i + 1:03d}", [(f"courier_p{i + 1:03d}.png", _png(image))], ["page"],
                {"publisher": ARTICLES_PUBLISHER})
 
@@ -97,3 +97,15 @@ GENERATORS = {"catheter": _catheter, "articles": _articles, "omr": _omr}
 
 def generate_items(kind: str, count: int, seed: int) -> Iterator[Item]:
     return GENERATORS[kind](count, seed)
+
+
+def ground_truth(kind: str, index: int, seed: int) -> dict | None:
+    """The exact annotation of generated item ``index`` in its images' pixels (None: the kind has none here).
+
+    The demo seeds part of each project as an accepted golden set from it, so the gate has a frozen
+    reference from the start."""
+    if kind == "catheter":
+        return catheter_series(index, seed)[1]
+    if kind == "articles":
+        return articles_page(index, seed + 1)[1]
+    return None
