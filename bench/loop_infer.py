@@ -96,14 +96,18 @@ def main() -> int:
     loaded = load_items(ids, mode="RGB")
     images = [it.images[0] for it in loaded]
     predictor.predict(images[:bs], batch_size=bs)        # warm-up (kernels, allocator)
-    t = time.perf_counter()
-    predictor.predict(images, batch_size=bs)
-    if dev.type == "cuda":
-        import torch
 
-        torch.cuda.synchronize()
-    bare = len(images) / (time.perf_counter() - t)
-    print(f"bare predictor: {bare:.2f} items/s (batch {bs})", file=sys.stderr)
+    def bare_rate() -> float:
+        t = time.perf_counter()
+        predictor.predict(images, batch_size=bs)
+        if dev.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+        return len(images) / (time.perf_counter() - t)
+
+    bare_before = bare_rate()
+    print(f"bare predictor: {bare_before:.2f} items/s (batch {bs})", file=sys.stderr)
 
     worker = start_worker(work, "infer", "bench-infer")
     try:
@@ -119,6 +123,9 @@ def main() -> int:
         e2e = len(ids) / (time.perf_counter() - t)
     finally:
         stop([worker])
+    # The bare rate is measured before and after the end-to-end run (this machine is shared and noisy);
+    # the ratio uses the better of the two, the conservative choice.
+    bare = max(bare_before, bare_rate())
     ratio = e2e / bare
     print(f"end to end (enqueue -> prediction rows): {e2e:.2f} items/s")
     print(f"bare predictor, same images, same run:   {bare:.2f} items/s")

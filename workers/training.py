@@ -171,8 +171,9 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
     adapter, size, dev = get_adapter(run.kind), model_size(), device()
     base = champion_get(kind=run.kind, scope_key=run.scope_key)
     mark = trainset.watermark(run.kind, run.scope_key)
+    cutoff = timezone.now()
     new = trainset.new_corrections(run.kind, run.scope_key, mark)
-    params = {"size": size, "device": dev, "base_watermark": mark}
+    params = {"size": size, "device": dev, "cutoff": cutoff.isoformat(), "used_revisions": mark.get("used", [])}
     if base is None:
         reporter.phase("bootstrap")
         reporter.budget_s = float(settings.LOUPE_BOOTSTRAP_SECONDS)
@@ -180,7 +181,7 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
                                  budget_s=settings.LOUPE_BOOTSTRAP_SECONDS, callbacks=[reporter.callback()],
                                  log=reporter.log)
         snapshot = trainset.snapshot_id([], f"synthetic:{run.kind}:seed{SYNTH_SEED}:{size}")
-        params.update(mode="bootstrap", watermark=mark, n_new=0, n_replay=0)
+        params.update(mode="bootstrap", cutoff=mark.get("cutoff"), n_new=0, n_replay=0)
     else:
         if not new:   # e.g. a bootstrap request overtaken by another model: nothing to learn from
             reporter.log("no new accepted corrections since the last run: nothing to train")
@@ -203,7 +204,8 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
         pairs = [(c.item_id, c.revision_id) for c in new]
         replay_pairs = list(_revision_pairs(replay_ids))
         snapshot = trainset.snapshot_id(pairs + replay_pairs, f"synthetic:{n_synth}" if n_synth else "")
-        params.update(mode="finetune", watermark=max(mark, max(c.revision_id for c in new)), n_new=len(new_ids),
+        params.update(mode="finetune", used_revisions=sorted({c.revision_id for c in new} | {r for _, r in replay_pairs}),
+                      n_new=len(new_ids),
                       n_replay=len(replay_ids), n_synthetic_replay=n_synth, new_items=new_ids[:500])
     reporter.check_cancel()
     reporter.phase("evaluating on the golden set")

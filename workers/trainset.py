@@ -1,7 +1,7 @@
 """What a run trains and is judged on, read from the database.
 
-- new corrections: accepted items of the scope's training pool whose head revision is newer than the
-  scope's watermark (the newest revision an earlier run has used);
+- new corrections: accepted items of the scope's training pool accepted since the last successful run
+  took its data (and not used by it);
 - replay: older accepted pool items, drawn round-robin across slices (publisher, defect type, symbol
   class) so that rare slices are not crowded out;
 - golden set: accepted items with split=golden, never trained on.
@@ -12,10 +12,14 @@ import hashlib
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import ItemState, WorkItem
 from webapp.mlops.models import TrainingRun
+
+
+OVERLAP = timedelta(seconds=30)
 
 
 @dataclass
@@ -30,18 +34,26 @@ def _accepted(kind: str, scope_key: str, split: str):
                                     split=split, head_revision__isnull=False))
 
 
-def watermark(kind: str, scope_key: str) -> int:
-    """Newest revision id a successful run of the scope has trained on (0 before any)."""
+def watermark(kind: str, scope_key: str) -> dict:
+    """What the scope's last successful run took: its data cutoff time and the revisions it used."""
     run = (TrainingRun.objects.filter(kind=kind, scope_key=scope_key, state=TrainingRun.State.SUCCEEDED)
            .order_by("-id").only("params").first())
-    return int((run.params or {}).get("watermark", 0)) if run else 0
+    params = (run.params or {}) if run else {}
+    return {"cutoff": params.get("cutoff"), "used": params.get("used_revisions", [])}
 
 
-def new_corrections(kind: str, scope_key: str, mark: int | None = None) -> list[Correction]:
+def new_corrections(kind: str, scope_key: str, mark: dict | None = None) -> list[Correction]:
+    """Accepted pool items accepted after the last run's cutoff (an accepted item's ``updated_at`` is its
+    acceptance time) whose revision that run did not use. Acceptance time, not revision id: a correction
+    submitted early and accepted late still counts. The overlap window catches acceptances that committed
+    just after the cutoff with an earlier timestamp; the used revisions keep them from counting twice."""
     mark = watermark(kind, scope_key) if mark is None else mark
-    rows = (_accepted(kind, scope_key, WorkItem.Split.POOL).filter(head_revision_id__gt=mark)
-            .order_by("head_revision_id").values_list("pk", "head_revision_id", "head_revision__created_at"))
-    return [Correction(*row) for row in rows]
+    qs = _accepted(kind, scope_key, WorkItem.Split.POOL)
+    if mark.get("cutoff"):
+        qs = qs.filter(updated_at__gt=datetime.fromisoformat(mark["cutoff"]) - OVERLAP)
+    rows = qs.order_by("updated_at", "id").values_list("pk", "head_revision_id", "updated_at")
+    used = set(mark.get("used") or [])
+    return [Correction(*row) for row in rows if row[1] not in used]
 
 
 def replay_ids(kind: str, scope_key: str, *, exclude: set[int], count: int, seed: int) -> list[int]:

@@ -57,10 +57,10 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     assert candidate.metrics["champion"]["version"] == first.pk
     assert set(candidate.metrics["slices"]) == set(candidate.metrics["champion"]["slices"])
     assert candidate.metrics["gate"]["compared"] is True
-    assert run.params["n_new"] == 2 and run.params["watermark"] > 0
+    assert run.params["n_new"] == 2 and run.params["cutoff"] and len(run.params["used_revisions"]) >= 2
     # the golden items were never trained on: the snapshot names the two corrections (+ replay, no golden)
     assert not set(run.params["new_items"]) & {i.pk for i, _ in golden}
-    # the trigger now waits again: those corrections are behind the watermark
+    # the trigger now waits again: those corrections were used by the run
     assert triggers.check_scope("catheter", scope)["decision"] == "wait"
 
     # Promote (with override if the tiny model happened to regress a slice): old predictions go stale,

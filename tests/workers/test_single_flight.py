@@ -90,3 +90,23 @@ def test_sweep_fails_a_running_run_without_its_lock_and_retries_it(scope_with_ch
     assert run.state == "failed" and "worker lost" in run.error
     retry = TrainingRun.objects.get(kind="catheter", scope_key=scope, state="queued")
     assert retry.params["retry_of"] == run_id and retry.params["retries"] == 1
+
+
+def test_a_correction_submitted_before_a_run_and_accepted_after_it_still_counts(make_project, make_item, operator,
+                                                                                reviewer):
+    from django.utils import timezone
+
+    from webapp.labeling.services import review_submit, revision_submit
+    from workers import trainset
+
+    scope = f"line:c-{uuid.uuid4().hex[:6]}"
+    project = make_project("catheter", scope_key=scope, review_required=True)
+    early, used = make_item(project), make_item(project)
+    ok = {"verdict": "ok", "shots": [{"defects": []}]}
+    revision_submit(item_id=early.pk, user=operator, annotation=ok, base_revision=None)   # waits for review
+    used_rev = revision_submit(item_id=used.pk, user=operator, annotation=ok, base_revision=None)
+    review_submit(item_id=used.pk, reviewer=reviewer, decision="accept")
+    TrainingRun.objects.create(kind="catheter", scope_key=scope, state="succeeded",
+                               params={"cutoff": timezone.now().isoformat(), "used_revisions": [used_rev.pk]})
+    review_submit(item_id=early.pk, reviewer=reviewer, decision="accept")
+    assert [c.item_id for c in trainset.new_corrections("catheter", scope)] == [early.pk]
