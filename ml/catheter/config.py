@@ -28,7 +28,7 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = 40                # upper bound; the time budget usually ends the run first
     steps_per_epoch: int = 0        # 0: len(train) // batch_size
-    time_budget_s: float = 780.0    # wall-clock training budget (0 = none); the LR schedule follows
+    time_budget_s: float = 720.0    # wall-clock training budget (0 = none); the LR schedule follows
                                     # max(step fraction, time fraction), so a cut run is still annealed
     batch_size: int = 16
     lr: float = 3e-3
@@ -50,9 +50,10 @@ class TrainConfig:
 class FlagConfig:
     window: int = 8                 # local-entropy window (working-res pixels)
     bins: int = 16                  # saliency quantisation levels
-    percentile: float = 97.0        # flag threshold = this percentile of clean validation entropies
-    objective: str = "auto"         # saliency of "verdict" (top type score) or "map" (whole defect map);
+    percentile: float = 98.0        # flag threshold = this percentile of clean validation entropies
+    objective: str = "verdict"      # saliency of "verdict" (top type score) or "map" (whole defect map);
                                     # "auto": the one with the higher FGSM(4/255) AUROC on validation
+                                    # (measured once with "auto": verdict 0.899, map 0.414 -> default "verdict")
     select_eps: float = 4.0         # FGSM epsilon (/255) used by "auto"
     select_n: int = 160             # validation images used by "auto"
 

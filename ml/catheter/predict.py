@@ -94,6 +94,7 @@ class Predictor:
         self.verdict_threshold = float(th.get("verdict", 0.5))
         self.type_thresholds = {t: float(th.get("types", {}).get(t, 0.5)) for t in DEFECT_TYPES}
         self.pixel_threshold = float(th.get("pixel", 0.3))
+        self.relative_peak = float(th.get("relative_peak", 0.5))   # a box's peak vs the type's top peak
         fl = meta.get("flag", {})
         self.flag_threshold = float(fl.get("threshold", math.inf))
         self.flag_objective = fl.get("objective", "verdict")
@@ -161,7 +162,8 @@ class Predictor:
 
     def boxes_from_map(self, maps: np.ndarray, size_wh: tuple[int, int], types: Sequence[str]) -> list[Box]:
         """Connected components of each type's map above the pixel threshold whose peak passes the type's
-        threshold; map cells scaled to original pixels."""
+        threshold and is at least ``relative_peak`` of that type's highest peak in the image (weak echoes of a
+        strong defect and background speckle are dropped); map cells scaled to original pixels."""
         w, h = size_wh
         mh, mw = maps.shape[1:]
         sx, sy = w / mw, h / mh
@@ -169,10 +171,11 @@ class Predictor:
         for t in types:
             k = DEFECT_TYPES.index(t)
             thr = min(self.pixel_threshold, self.type_thresholds[t])
+            top = float(maps[k].max())
             n, lab, stats, _ = cv2.connectedComponentsWithStats((maps[k] >= thr).astype(np.uint8), connectivity=8)
             for c in range(1, n):
                 peak = float(maps[k][lab == c].max())
-                if peak < self.type_thresholds[t]:
+                if peak < self.type_thresholds[t] or peak < self.relative_peak * top:
                     continue
                 x, y, bw, bh = stats[c, :4]
                 boxes.append(Box(t, x * sx, y * sy, (x + bw) * sx, (y + bh) * sy, peak))

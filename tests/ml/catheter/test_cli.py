@@ -17,9 +17,9 @@ def _run(*args):
 
 def test_command_line_end_to_end(tmp_path):
     data, ckpt, plots, sal = tmp_path / "data", tmp_path / "ckpt", tmp_path / "plots", tmp_path / "sal"
-    _run("synth", "--out", str(data), "--n", "40", "--seed", "3", "--size", "128", "--defect-rate", "0.5",
+    _run("synth", "--out", str(data), "--n", "24", "--seed", "3", "--size", "128", "--defect-rate", "0.5",
          "--series-len", "2")
-    assert len(list((data / "images").glob("*.png"))) == 40
+    assert len(list((data / "images").glob("*.png"))) == 24
     out = json.loads(_run("train", "--data", str(data), "--out", str(ckpt), "--preset", "tiny", "--epochs", "1",
                           "--flag-objective", "map").strip().splitlines()[-1])
     assert (ckpt / "model.safetensors").exists() and "verdict" in out["thresholds"]
@@ -32,6 +32,6 @@ def test_command_line_end_to_end(tmp_path):
         assert isinstance(rec["boxes"], list) and "entropy" in rec and isinstance(rec["flagged"], bool)
         assert Path(rec["saliency_png"]).exists()
     res = json.loads(_run("evaluate", str(ckpt), "--data", str(data), "--json", "--plots", str(plots),
-                          "--adv-n", "8", "--pointing-n", "8", "--limit", "16"))
-    assert res["n"] == 16 and "recall_at_precision_0.90" in res["verdict"] and "pointing_game" in res
+                          "--adv-n", "4", "--pointing-n", "4", "--limit", "8"))
+    assert res["n"] == 8 and "recall_at_precision_0.90" in res["verdict"] and "pointing_game" in res
     assert (plots / "pr_curve.png").exists() and (plots / "confusion.png").exists()
