@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--ckpt")
     ap.add_argument("--device", default=None)
     ap.add_argument("--size", default=None, help="preset when no checkpoint is given (default: by device)")
-    ap.add_argument("--pages", type=int, default=16)
+    ap.add_argument("--pages", type=int, default=None, help="default: 64 on CUDA, 16 on CPU")
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--full-pages", type=int, default=2, help="pages rendered at 300 dpi for the generator timing")
     a = ap.parse_args()
@@ -50,6 +50,7 @@ def main() -> None:
         model = CutNet(cfg.model.base, cfg.model.depth).to(dev).eval()
         pred = Predictor(model, cfg, {}, dev)
     cfg = pred.cfg
+    a.pages = a.pages or (64 if dev.type == "cuda" else 16)
     ww = cfg.train.work_width
     bs = a.batch or (32 if dev.type == "cuda" else 8)
     res = {"device": str(dev), "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,

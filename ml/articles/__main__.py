@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     s.add_argument("--publisher", action="append", help="a publisher style by name (repeatable)")
     s.add_argument("--pages", type=int, default=50)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--work-width", type=int, default=320)
+    s.add_argument("--work-width", type=int, default=256, help="working copy width (the cpu preset's)")
     s.add_argument("--non-article-share", type=float, default=0.2)
     s.add_argument("--no-full", action="store_true", help="skip the 300 dpi pages (working copies only)")
     s.set_defaults(fn=cmd_synth)

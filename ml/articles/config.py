@@ -40,7 +40,7 @@ class PostConfig:
     tau: float = 0.5                 # default cut threshold (a publisher's own tau overrides it)
     min_len: float = 0.04            # shortest cut, fraction of the page width
     merge_gap: float = 0.03          # collinear pieces closer than this are joined (fraction of width)
-    snap: float = 0.025              # endpoints this close to a perpendicular cut are snapped onto it
+    snap: float = 0.04               # endpoints this close to a perpendicular cut are snapped onto it
     min_article_area: float = 0.004  # smallest article, fraction of the page area
     target_precision: float = 0.95   # the per-publisher tau is the lowest one meeting this cut precision
     tau_grid: tuple[float, ...] = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90

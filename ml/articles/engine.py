@@ -34,10 +34,24 @@ def _noop(_: str) -> None:
 # ------------------------------------------------------------------------------------------------ data
 
 
+RENDER_SCALES = (1.0, 1.25, 1.6, 2.0)
+
+
 def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, width: int,
-                  non_article_share: float = 0.0) -> list[Sample]:
-    pages = generate_pages(n_per_publisher * len(publishers), seed=seed, publishers=list(publishers), width=width,
-                           non_article_share=non_article_share)
+                  non_article_share: float = 0.0, vary_resolution: bool = False) -> list[Sample]:
+    """Synthetic samples rendered at ``width``; with ``vary_resolution`` each page is rendered at one of
+    ``RENDER_SCALES`` x ``width`` (in turn), so a model sees pages that reach it through a resize, as working
+    copies made from bigger scans do (the filter's handcrafted features are sensitive to this)."""
+    n = n_per_publisher * len(publishers)
+    if not vary_resolution:
+        pages = generate_pages(n, seed=seed, publishers=list(publishers), width=width,
+                               non_article_share=non_article_share)
+    else:
+        pages = []
+        for i in range(n):
+            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)]))
+            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
+                                    non_article_share=non_article_share, start=i)
     return [Sample.from_synth(p) for p in pages]
 
 
@@ -219,6 +233,13 @@ def filter_features(samples: Sequence[Sample], width: int) -> tuple[np.ndarray, 
     return Xi, Xt
 
 
+def filter_synth_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[Sample]:
+    """Pages of all types for the page filter, rendered at varied resolutions (see ``synth_samples``)."""
+    n = max(1, cfg.train.filter_pages // len(publishers))
+    return synth_samples(n, publishers, cfg.train.seed * 10 + 3, cfg.filter.feature_width, non_article_share=0.5,
+                         vary_resolution=True)
+
+
 def train_filter(samples: Sequence[Sample], cfg: ArticlesConfig, out: Path | None = None) -> dict:
     Xi, Xt = filter_features(samples, cfg.filter.feature_width)
     types = [s.page_type for s in samples]
@@ -259,13 +280,11 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
     t0 = time.perf_counter()
     gen_w = tc.work_width
     if samples is None:
-        samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w)
+        samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w, vary_resolution=True)
     if val_samples is None:
         val_samples = synth_samples(tc.val_pages_per_publisher, pubs, tc.seed * 10 + 2, gen_w)
     if filter_samples is None:
-        fs = generate_pages(tc.filter_pages, seed=tc.seed * 10 + 3, publishers=pubs, width=cfg.filter.feature_width,
-                            non_article_share=0.5)
-        filter_samples = [Sample.from_synth(p) for p in fs]
+        filter_samples = filter_synth_samples(cfg, pubs)
     t_data = time.perf_counter() - t0
     log(f"data: {len(samples)} train, {len(val_samples)} val, {len(filter_samples)} filter pages in {t_data:.1f}s")
     t1 = time.perf_counter()

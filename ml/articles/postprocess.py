@@ -75,8 +75,10 @@ def _merge_collinear(segs: list[Segment], vertical: bool, pos_tol: float, gap: f
     return [Segment(a, c, b, c, s) for c, a, b, s, _ in merged]
 
 
-def _snap(vs: list[Segment], hs: list[Segment], d: float) -> None:
-    """Move endpoints that stop short of (or overshoot) a perpendicular cut onto it (T and L junctions)."""
+def _snap(vs: list[Segment], hs: list[Segment], d: float) -> set[tuple[int, str]]:
+    """Move endpoints that stop short of (or overshoot) a perpendicular cut onto it (T and L junctions).
+    Returns the snapped endpoints as (id(segment), end)."""
+    fixed: set[tuple[int, str]] = set()
     for v in vs:
         for end in ("y0", "y1"):
             y = getattr(v, end)
@@ -87,7 +89,13 @@ def _snap(vs: list[Segment], hs: list[Segment], d: float) -> None:
                         best = h
             if best is not None:
                 setattr(v, end, best.y0)
-                best.x0, best.x1 = min(best.x0, v.x0), max(best.x1, v.x0)
+                fixed.add((id(v), end))
+                if v.x0 < best.x0 - 0.5:
+                    best.x0 = v.x0
+                    fixed.add((id(best), "x0"))
+                if v.x0 > best.x1 + 0.5:
+                    best.x1 = v.x0
+                    fixed.add((id(best), "x1"))
     for h in hs:
         for end in ("x0", "x1"):
             x = getattr(h, end)
@@ -98,10 +106,57 @@ def _snap(vs: list[Segment], hs: list[Segment], d: float) -> None:
                         best = v
             if best is not None:
                 setattr(h, end, best.x0)
+                fixed.add((id(h), end))
+    return fixed
 
 
-def extract_cuts(cut_prob: np.ndarray, tau: float, post: PostConfig | None = None) -> list[Segment]:
-    """Straight cut segments (working-resolution pixels) from a cut probability map at threshold ``tau``."""
+def _sides(art: np.ndarray, s: Segment, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Article masks along both sides of a segment, over the page's full extent in its direction."""
+    if s.vertical:
+        w = art.shape[1]
+        x = int(round(s.x0))
+        return art[:, min(w - 1, max(0, x - d))], art[:, min(w - 1, max(0, x + d))]
+    h = art.shape[0]
+    y = int(round(s.y0))
+    return art[min(h - 1, max(0, y - d)), :], art[min(h - 1, max(0, y + d)), :]
+
+
+def _separates_articles(art: np.ndarray, s: Segment, d: int) -> bool:
+    """A cut lies between two articles: article area on both sides along most of it."""
+    a, b = _sides(art, s, d)
+    lo, hi = (s.y0, s.y1) if s.vertical else (s.x0, s.x1)
+    idx = np.linspace(lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo), 12).round().astype(int)
+    idx = idx[(idx >= 0) & (idx < len(a))]
+    return len(idx) > 0 and float(np.mean(a[idx] & b[idx])) >= 0.5
+
+
+def _fit_free_ends(art: np.ndarray, segs: list[Segment], fixed: set, d: int, gap: float, ext: float,
+                   max_move: float) -> None:
+    """Endpoints not on a junction end where the article area beside the cut ends (plus half a gap): the
+    probability map alone tends to run into the margins or stop early."""
+    for s in segs:
+        a, b = _sides(art, s, d)
+        side = a | b
+        pos = np.nonzero(side)[0]
+        if len(pos) == 0:
+            continue
+        lo_e, hi_e = ("y0", "y1") if s.vertical else ("x0", "x1")
+        lo, hi = getattr(s, lo_e), getattr(s, hi_e)
+        mid = 0.5 * (lo + hi)
+        groups = np.split(pos, np.nonzero(np.diff(pos) > gap)[0] + 1)
+        g = min(groups, key=lambda g: 0 if g[0] <= mid <= g[-1] else min(abs(g[0] - mid), abs(g[-1] - mid)))
+        if (id(s), lo_e) not in fixed:
+            setattr(s, lo_e, float(np.clip(g[0] - ext, max(0.0, lo - max_move), lo + max_move)))
+        if (id(s), hi_e) not in fixed:
+            setattr(s, hi_e, float(np.clip(g[-1] + ext, hi - max_move, min(len(side) - 1, hi + max_move))))
+
+
+def extract_cuts(cut_prob: np.ndarray, tau: float, post: PostConfig | None = None,
+                 region_prob: np.ndarray | None = None) -> list[Segment]:
+    """Straight cut segments (working-resolution pixels) from a cut probability map at threshold ``tau``.
+
+    With the region probabilities (3, H, W), segments that do not have article area on both sides are dropped
+    and free endpoints (not on a junction) are fitted to the extent of the article area beside the cut."""
     post = post or PostConfig()
     h, w = cut_prob.shape
     mask = (cut_prob > tau).astype(np.uint8)
@@ -111,7 +166,14 @@ def extract_cuts(cut_prob: np.ndarray, tau: float, post: PostConfig | None = Non
     pos_tol, gap, snap = 0.01 * w, post.merge_gap * w, post.snap * w
     vs = _merge_collinear(_segments_one_axis(cut_prob, mask, True, min_len), True, pos_tol, gap)
     hs = _merge_collinear(_segments_one_axis(cut_prob, mask, False, min_len), False, pos_tol, gap)
-    _snap(vs, hs, snap)
+    if region_prob is not None:
+        art = (region_prob[1] + region_prob[2]) > 0.5
+        d = max(2, int(round(0.02 * w)))
+        vs = [v for v in vs if _separates_articles(art, v, d)]
+        hs = [x for x in hs if _separates_articles(art, x, d)]
+    fixed = _snap(vs, hs, snap)
+    if region_prob is not None:
+        _fit_free_ends(art, vs + hs, fixed, d, 0.012 * w, 0.012 * w, snap)
     return [s for s in vs + hs if s.length >= min_len]
 
 

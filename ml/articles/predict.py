@@ -81,7 +81,7 @@ def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float
     """Cuts and articles in ``out_size`` pixels, and the segmentation's uncertainty."""
     h, w = cut_prob.shape
     sx, sy = out_size[0] / w, out_size[1] / h
-    segs = extract_cuts(cut_prob, tau, cfg.post)
+    segs = extract_cuts(cut_prob, tau, cfg.post, region_prob)
     polys = article_polygons(region_prob, segs, cfg.post)
     cuts = [s.to_json(sx, sy) for s in segs]
     arts = [{"id": f"a{i + 1}", "polygon": [[round(x * sx, 1), round(y * sy, 1)] for x, y in poly],
