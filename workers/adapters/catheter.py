@@ -98,8 +98,9 @@ class CatheterAdapter(Adapter):
         n_train, n_val = {"tiny": (40, 16), "cpu": (360, 64), "gpu": (2400, 256)}.get(size, (360, 64))
         cfg.flag.select_n = min(cfg.flag.select_n, n_val)
         # The "auto" choice of the flag's saliency objective runs FGSM on the validation set for both
-        # objectives (over a minute on a CPU); the loop takes "map" and keeps the first model quick.
-        cfg.flag.objective = "map"
+        # objectives (over a minute on a CPU); the loop takes the package's default objective instead.
+        if cfg.flag.objective == "auto":
+            cfg.flag.objective = "verdict"
         log(f"bootstrap: {n_train} generated shots ({_synth_side(size)} px), preset {size}, budget {budget_s:.0f}s")
         samples = self.synthetic_samples(n_train + n_val, 2018, scope_key, size)
         return train(samples[:n_train], out_dir, cfg, val_samples=samples[n_train:], callbacks=callbacks, log=log)
