@@ -22,6 +22,21 @@ PROJECTS = [
 ]
 
 
+# Every GOLDEN_EVERY-th generated item is a golden-set item, seeded accepted with the generator's ground
+# truth (submitted by the demo operator, accepted by the demo reviewer): the gate compares from the start.
+GOLDEN_EVERY = 4
+
+
+def _accept_reference(item, truth: dict, users: dict) -> None:
+    from webapp.labeling.services import review_submit, revision_submit
+
+    revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None)
+    item.refresh_from_db()
+    if item.state == "submitted":
+        review_submit(item_id=item.pk, reviewer=users["reviewer"], decision="accept",
+                      comment="generator ground truth (demo golden set)")
+
+
 def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     import django
 
@@ -33,10 +48,10 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     from webapp.assets.services import asset_ingest
     from webapp.labeling.models import Project
     from webapp.labeling.services import item_create, project_create
-    from workers.demo_sources import generate_items
+    from workers.demo_sources import generate_items, ground_truth
 
-    for username, password, role in DEMO_USERS:
-        user_create(username=username, password=password, role=role)
+    users = {username: user_create(username=username, password=password, role=role)
+             for username, password, role in DEMO_USERS}
     created: dict[str, int] = {}
     for spec in PROJECTS:
         project = Project.objects.filter(slug=spec["slug"]).first() or project_create(
@@ -45,10 +60,14 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
             continue
         count = SIZES[size]
         bar = tqdm(generate_items(project.kind, count, seed_value), total=count, desc=f"{project.kind:9s}", unit="item")
-        for external_id, files, roles, meta in bar:
+        for index, (external_id, files, roles, meta) in enumerate(bar):
             assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
-            item_create(project=project, asset_ids=[a.pk for a in assets], roles=roles, external_id=external_id,
-                        meta=meta)
+            truth = ground_truth(project.kind, index, seed_value) if index % GOLDEN_EVERY == 0 else None
+            item = item_create(project=project, asset_ids=[a.pk for a in assets], roles=roles,
+                               external_id=external_id, meta=meta,
+                               split="golden" if truth is not None else "pool")
+            if truth is not None:
+                _accept_reference(item, truth, users)
         created[project.slug] = count
     return created
 
@@ -61,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     seed_cmd.add_argument("--seed", type=int, default=2018)
     args = parser.parse_args(argv)
     created = seed(args.size, args.seed)
+    # The queue-depth events are coalesced on a background thread: give them their interval to go out
+    # before the interpreter shuts down under them.
+    import time
+
+    time.sleep(1.0)
     print("demo data:", ", ".join(f"{k}: {v} items" for k, v in created.items()) or "already there")
     return 0
 

@@ -19,28 +19,61 @@ def _png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _catheter(count: int, seed: int) -> Iterator[Item]:
-    rng = np.random.default_rng(seed)
-    for i in range(count):
-        shots = []
-        for s in range(3):
-            y = np.linspace(0, 1, 512)[:, None]
-            base = (90 + 60 * np.exp(-((y - 0.5) ** 2) / 0.02) + rng.normal(0, 4, (512, 512))).clip(0, 255)
-            shots.append((f"balloon{i:03d}_shot{s}.png", _png(base.astype(np.uint8))))
-        yield f"balloon-{i:03d}", shots, ["shot"] * 3, {"line": "A", "series": i}
+CATHETER_SHOTS = 3          # a rotation series of three photos per balloon
+CATHETER_DEFECT_RATE = 0.35  # more defective balloons than in production, so the demo has defects to correct
 
 
-def _articles(count: int, seed: int) -> Iterator[Item]:
-    rng = np.random.default_rng(seed + 1)
+def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETER_SHOTS):
+    """The generator's balloon ``index``: its shots and the exact ground-truth annotation of the series."""
+    from ml.catheter.synth import SynthConfig, generate_series
+
+    series = generate_series(seed, index, SynthConfig(size=size, defect_rate=CATHETER_DEFECT_RATE), n_shots=shots)
+    truth = {"shots": [{"defects": [{"type": d["type"], "box": [float(v) for v in d["box"]]}
+                                    for d in shot.defects]} for shot in series]}
+    truth["verdict"] = "defect" if any(s["defects"] for s in truth["shots"]) else "ok"
+    return series, truth
+
+
+def _catheter(count: int, seed: int, size: int = 512) -> Iterator[Item]:
     for i in range(count):
-        page = np.full((1754, 1240), 245, np.uint8)
-        for col in range(4):
-            x0 = 60 + col * 285
-            for y0 in range(120, 1650, int(rng.integers(180, 400))):
-                page[y0:y0 + 8, x0:x0 + 260] = 40
-                for line in range(y0 + 24, min(y0 + 170, 1700), 14):
-                    page[line:line + 5, x0:x0 + int(rng.integers(180, 260))] = 120
-        yield f"courier-p{i + 1:03d}", [(f"courier_p{i + 1:03d}.png", _png(page))], ["page"], {"publisher": "daily-courier"}
+        series, _ = catheter_series(i, seed, size)
+        shots = [(f"balloon{i:03d}_shot{k}.png", _png(shot.image)) for k, shot in enumerate(series)]
+        yield f"balloon-{i:03d}", shots, ["shot"] * len(shots), {"line": "A", "series": i, "setup": series[0].setup}
+
+
+ARTICLES_PUBLISHER = "daily-courier"
+ARTICLES_NON_ARTICLE_SHARE = 0.15   # some ads / TV / share-price pages for the page filter
+
+
+def _scaled_page_annotation(annotation: dict, sx: float, sy: float, width: int, height: int) -> dict:
+    def pt(x, y):
+        return [round(min(max(x * sx, 0.0), width), 1), round(min(max(y * sy, 0.0), height), 1)]
+
+    cuts = []
+    for c in annotation.get("cuts", []):
+        (x0, y0), (x1, y1) = pt(c["x0"], c["y0"]), pt(c["x1"], c["y1"])
+        if abs(x1 - x0) + abs(y1 - y0) >= 1:
+            cuts.append({"x0": x0, "y0": y0, "x1": x1, "y1": y1})
+    articles = [{"id": a["id"], "polygon": [pt(x, y) for x, y in a["polygon"]]} for a in annotation.get("articles", [])]
+    return {"page_type": annotation.get("page_type", "article"), "cuts": cuts, "articles": articles}
+
+
+def articles_page(index: int, seed: int, width: int = 1240, publisher: str = ARTICLES_PUBLISHER):
+    """The generator's page ``index``: the grey image at ``width`` and its ground truth in that image's pixels."""
+    from ml.articles.synth import generate_pages
+
+    page = generate_pages(1, seed=seed, publishers=[publisher], width=width,
+                          non_article_share=ARTICLES_NON_ARTICLE_SHARE, start=index)[0]
+    h, w = page.image.shape[:2]
+    truth = _scaled_page_annotation(page.gt["annotation"], w / page.gt["width"], h / page.gt["height"], w, h)
+    return page.image, truth
+
+
+def _articles(count: int, seed: int, width: int = 1240) -> Iterator[Item]:
+    for i in range(count):
+        image, _ = articles_page(i, seed + 1, width)
+        yield (f"courier-p{i + 1:03d}", [(f"courier_p{i + 1:03d}.png", _png(image))], ["page"],
+               {"publisher": ARTICLES_PUBLISHER})
 
 
 def _omr(count: int, seed: int) -> Iterator[Item]:
@@ -64,3 +97,15 @@ GENERATORS = {"catheter": _catheter, "articles": _articles, "omr": _omr}
 
 def generate_items(kind: str, count: int, seed: int) -> Iterator[Item]:
     return GENERATORS[kind](count, seed)
+
+
+def ground_truth(kind: str, index: int, seed: int) -> dict | None:
+    """The exact annotation of generated item ``index`` in its images' pixels (None: the kind has none here).
+
+    The demo seeds part of each project as an accepted golden set from it, so the gate has a frozen
+    reference from the start."""
+    if kind == "catheter":
+        return catheter_series(index, seed)[1]
+    if kind == "articles":
+        return articles_page(index, seed + 1)[1]
+    return None

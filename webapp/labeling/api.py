@@ -152,6 +152,19 @@ class PredictionListView(APIView):
         return Response(PredictionSerializer(prediction).data, status=201 if created else 200)
 
 
+class RepredictView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, summary="Ask for a fresh proposal of the current champion, ahead of backfill",
+                   responses={202: OpenApiResponse(description="Queued; the prediction arrives as a "
+                                                               "prediction.created event."),
+                              404: OpenApiResponse(description="No such item."),
+                              409: OpenApiResponse(description="The item is accepted.")})
+    def post(self, request, pk):
+        item = services.item_repredict(item_id=pk)
+        return Response({"item": item.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
 class ExportView(APIView):
     def perform_content_negotiation(self, request, force=False):
         # Here ``?format=`` names an export format (coco, pagexml, ...), not one of DRF's renderers.

@@ -16,4 +16,5 @@ urlpatterns = [
     path("items/<int:pk>/revisions/", api.RevisionListView.as_view(), name="api-item-revisions"),
     path("items/<int:pk>/reviews/", api.ReviewCreateView.as_view(), name="api-item-reviews"),
     path("items/<int:pk>/predictions/", api.PredictionListView.as_view(), name="api-item-predictions"),
+    path("items/<int:pk>/repredict/", api.RepredictView.as_view(), name="api-item-repredict"),
 ]

@@ -140,6 +140,11 @@ def training_run_cancel(*, run_id: int, actor) -> TrainingRun:
     return run
 
 
-def training_run_update(*, run_id: int, **fields) -> None:
-    """Progress and state updates from the worker (plain field values)."""
-    TrainingRun.objects.filter(pk=run_id).update(**fields)
+def training_run_update(*, run_id: int, only_if_state: str | None = None, **fields) -> int:
+    """Progress and state updates from the worker (plain field values). With ``only_if_state`` the update
+    happens only while the run is in that state (e.g. a run the sweep already marked failed stays so).
+    Returns the number of runs updated (0 or 1)."""
+    qs = TrainingRun.objects.filter(pk=run_id)
+    if only_if_state is not None:
+        qs = qs.filter(state=only_if_state)
+    return qs.update(**fields)

@@ -9,3 +9,4 @@ from .redis import *  # noqa: F401,F403
 from .celery import *  # noqa: F401,F403
 from .api import *  # noqa: F401,F403
 from .loupe import *  # noqa: F401,F403
+from .loop import *  # noqa: F401,F403

@@ -1,6 +1,6 @@
 """Celery: broker and result backend on Redis (or CELERY_BROKER_URL, e.g. RabbitMQ); three queues."""
-from .env import env_bool, env_str
-from .redis import REDIS_URL
+from .env import env_bool, env_int, env_str
+from .redis import LOUPE_KEY_PREFIX, REDIS_URL
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
@@ -15,8 +15,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "priority_steps": list(range(10)),
                                    "queue_order_strategy": "priority"}
+if LOUPE_KEY_PREFIX != "loupe":
+    # A separate namespace on a shared Redis (e.g. a test run next to a live demo): queues included.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{LOUPE_KEY_PREFIX}:"
 # Tests may run tasks inline; the integration tests start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-leases": {"task": "loupe.cpu.lease_expire_stale", "schedule": 30.0},
+    # The loop's safety net: T-minute triggers, runs of dead workers, bootstrap, unpredicted items.
+    "loop-sweep": {"task": "loupe.cpu.loop_sweep", "schedule": float(env_int("LOUPE_LOOP_SWEEP_SECONDS", 20))},
 }

@@ -53,6 +53,8 @@ def item_create(*, project: Project, asset_ids: list[int], roles: list[str] | No
         for i, asset in enumerate(assets)
     ])
     from webapp.labeling.services.events import depth_event
+    from webapp.labeling.services.loop import item_predict_request
 
     depth_event(project.pk)
+    item_predict_request(item_id=item.pk)
     return item

@@ -8,6 +8,7 @@ from webapp.accounts.roles import REVIEWER, has_role
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.labeling.models import ItemState, Review, WorkItem
 from webapp.labeling.services.events import depth_event, item_event
+from webapp.labeling.services.loop import correction_accepted
 
 
 @transaction.atomic
@@ -35,4 +36,6 @@ def review_submit(*, item_id: int, reviewer, decision: str, comment: str = "", r
     WorkItem.objects.filter(pk=item.pk).update(state=item.state, updated_at=timezone.now())
     item_event(item, "review.done", decision=decision, reviewer=reviewer.get_username(), revision=head.number)
     depth_event(item.project_id)
+    if item.state == ItemState.ACCEPTED:
+        correction_accepted(project_id=item.project_id)
     return review

@@ -12,6 +12,7 @@ from webapp.labeling.models import ItemState, Prediction, Revision, WorkItem
 from webapp.labeling.selectors import item_asset_dims
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.leases import lease_end_for_submit
+from webapp.labeling.services.loop import correction_accepted
 
 
 def _conflict(message: str, *, yours: dict, head: Revision | None, item: WorkItem) -> Conflict:
@@ -75,4 +76,6 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     item_event(item, "revision.submitted", revision=revision.number, author=user.get_username(),
                edits=revision.edit_count)
     depth_event(item.project_id)
+    if new_state == ItemState.ACCEPTED:
+        correction_accepted(project_id=item.project_id)
     return revision

@@ -47,8 +47,11 @@ class Command(BaseCommand):
                                env=env, check=True)
             var = settings.BASE_DIR / "var"
             self._spawn([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "-B",
-                         "-Q", "infer,train,cpu", "--concurrency", str(opts["concurrency"]), "-l", "INFO",
+                         "-Q", "infer,cpu", "--concurrency", str(opts["concurrency"]), "-l", "INFO",
                          "-s", str(var / "celerybeat-schedule"), "-n", "loupe@%h"], env)
+            # Training has its own worker so that predictions never wait behind a training run.
+            self._spawn([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker",
+                         "-Q", "train", "--concurrency", "1", "-l", "INFO", "-n", "loupe-train@%h"], env)
             self._spawn([sys.executable, "-m", "daphne", "-b", opts["host"], "-p", str(opts["port"]),
                          "webapp.config.asgi:application"], env)
             url = f"http://{opts['host']}:{opts['port']}/"

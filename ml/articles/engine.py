@@ -1,0 +1,423 @@
+"""Training, per-publisher fine-tuning with replay, threshold calibration and evaluation."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ml.articles.config import ArticlesConfig, get_config
+from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
+from ml.articles.metrics import page_metrics, prf, summarize
+from ml.articles.model import CutNet
+from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
+from ml.articles.predict import Predictor, forward_probs, model_input, segment_from_probs
+from ml.articles.styles import TRAIN_PUBLISHERS
+from ml.articles.synth import generate_pages
+from ml.common.checkpoint import load_config, load_weights, save_checkpoint
+from ml.common.device import pick_device, seed_everything
+from ml.common.metrics import auroc
+from ml.common.trainer import CallbackBase, fit
+
+Log = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+
+RENDER_SCALES = (1.0, 1.25, 1.6, 2.0)
+
+
+def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, width: int,
+                  non_article_share: float = 0.0, vary_resolution: bool = False) -> list[Sample]:
+    """Synthetic samples rendered at ``width``; with ``vary_resolution`` each page is rendered at one of
+    ``RENDER_SCALES`` x ``width`` (in turn), so a model sees pages that reach it through a resize, as working
+    copies made from bigger scans do (the filter's handcrafted features are sensitive to this)."""
+    n = n_per_publisher * len(publishers)
+    if not vary_resolution:
+        pages = generate_pages(n, seed=seed, publishers=list(publishers), width=width,
+                               non_article_share=non_article_share)
+    else:
+        pages = []
+        for i in range(n):
+            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)]))
+            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
+                                    non_article_share=non_article_share, start=i)
+    return [Sample.from_synth(p) for p in pages]
+
+
+class _Tensors:
+    """Model inputs and targets of article pages, padded to one shape."""
+
+    def __init__(self, samples: Sequence[Sample], cfg: ArticlesConfig, multiple: int):
+        xs, cuts, regs = [], [], []
+        arts = [s for s in samples if s.page_type == "article"]
+        if not arts:
+            raise ValueError("no article pages to train on")
+        for s in arts:
+            _, c, r = targets(s, cfg.train.work_width, cfg.train.cut_halfwidth)
+            from ml.articles.data import to_work
+            xs.append(model_input(to_work(s.image, cfg.train.work_width)))
+            cuts.append(c)
+            regs.append(r)
+        H = max(x.shape[1] for x in xs)
+        W = max(x.shape[2] for x in xs)
+        H, W = H + (-H) % multiple, W + (-W) % multiple
+        n = len(xs)
+        self.x = torch.zeros((n, 3, H, W))
+        self.cut = torch.zeros((n, H, W))
+        self.region = torch.full((n, H, W), IGNORE, dtype=torch.uint8)
+        self.valid = torch.zeros((n, H, W))
+        for i, (x, c, r) in enumerate(zip(xs, cuts, regs)):
+            h, w = c.shape
+            self.x[i, :, :h, :w] = torch.from_numpy(x)
+            self.cut[i, :h, :w] = torch.from_numpy(c.astype(np.float32))
+            self.region[i, :h, :w] = torch.from_numpy(r)
+            self.valid[i, :h, :w] = 1
+        self.n = n
+
+    def batch(self, idx: np.ndarray, rng: np.random.Generator, device: torch.device, crop_h: int | None = None):
+        H = self.x.shape[2]
+        ys = slice(None)
+        if crop_h and crop_h < H:  # a band of the page (coordinate channels keep the page position)
+            y0 = int(rng.integers(0, H - crop_h + 1)) // 8 * 8
+            ys = slice(y0, y0 + crop_h)
+        x = self.x[idx][:, :, ys].clone()
+        cut, reg, val = self.cut[idx][:, ys].clone(), self.region[idx][:, ys].clone(), self.valid[idx][:, ys].clone()
+        for k in range(len(idx)):
+            if rng.random() < 0.5:  # mirrored layouts are layouts too (coordinates stay page coordinates)
+                x[k, 0] = x[k, 0].flip(-1)
+                cut[k], reg[k], val[k] = cut[k].flip(-1), reg[k].flip(-1), val[k].flip(-1)
+            gain = float(rng.uniform(0.7, 1.2))
+            x[k, 0] = (x[k, 0] * gain + float(rng.normal(0, 0.03))).clamp(0, 1)
+        return x.to(device), cut.to(device), reg.to(device).long(), val.to(device)
+
+
+def _loss(cfg: ArticlesConfig):
+    pw = cfg.train.cut_pos_weight
+    rw = cfg.train.region_weight
+
+    def step(model, batch):
+        x, cut, reg, val = batch
+        y = model(x).float()
+        bce = F.binary_cross_entropy_with_logits(y[:, 0], cut, reduction="none",
+                                                 pos_weight=torch.tensor(pw, device=y.device))
+        l_cut = (bce * val).sum() / val.sum().clamp(min=1)
+        logp = torch.log_softmax(y[:, 1:], 1)
+        known = reg <= 2
+        ce = -logp.gather(1, reg.clamp(max=2).unsqueeze(1)).squeeze(1)
+        unk = -torch.logsumexp(logp[:, 1:3], 1)  # body or headline
+        l_reg = torch.where(known, ce, torch.where(reg == UNKNOWN_ARTICLE, unk, torch.zeros_like(ce)))
+        m = (reg != IGNORE).float()
+        l_reg = (l_reg * m).sum() / m.sum().clamp(min=1)
+        return l_cut + rw * l_reg, {"cut": float(l_cut.detach()), "region": float(l_reg.detach())}
+
+    return step
+
+
+def _run(model: CutNet, main: _Tensors, cfg: ArticlesConfig, steps: int, lr: float, device: torch.device,
+         callbacks: Iterable[CallbackBase], seed: int, replay: _Tensors | None = None,
+         replay_fraction: float = 0.0, max_minutes: float | None = None, log: Log = _noop) -> dict:
+    rng = np.random.default_rng(seed)
+    bs = cfg.train.batch_size
+    n_rep = int(round(bs * replay_fraction)) if replay is not None else 0
+    n_main = bs - n_rep
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.train.weight_decay)
+    started = time.perf_counter()
+
+    def lr_factor(step: int) -> float:
+        """Warm-up then cosine decay over the run's progress: steps, or wall-clock time when a time budget is set
+        (the schedule completes even when the machine is slower than planned)."""
+        prog = step / max(1, steps)
+        if max_minutes:
+            prog = max(prog, (time.perf_counter() - started) / (60 * max_minutes))
+        prog = min(1.0, prog)
+        if prog < 0.05:
+            return max(0.05, prog / 0.05)
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (prog - 0.05) / 0.95))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    done = {"steps": 0, "stopped_early": False}
+
+    def batches(_epoch):
+        while True:
+            if max_minutes and time.perf_counter() - started > 60 * max_minutes:
+                done["stopped_early"] = True
+                return
+            crop = cfg.train.crop_height
+            parts = [main.batch(rng.integers(0, main.n, n_main), rng, device, crop)]
+            if n_rep:
+                parts.append(replay.batch(rng.integers(0, replay.n, n_rep), rng, device, crop))
+            yield tuple(torch.cat([p[i] for p in parts]) for i in range(4))
+
+    class _Log(CallbackBase):
+        def on_step(self, p):
+            done["steps"] = p.step
+            if p.step % 50 == 0 or p.step == p.total_steps:
+                log(f"step {p.step}/{p.total_steps} loss {p.loss:.4f} cut {p.logs.get('cut', 0):.4f} "
+                    f"region {p.logs.get('region', 0):.4f} {p.elapsed_s:.0f}s")
+
+    model.to(device)
+    hist = fit(model, batches, _loss(cfg), epochs=1, steps_per_epoch=steps, optimizer=opt, device=device,
+               callbacks=[_Log(), *callbacks], scheduler=sched)
+    done["seconds"] = time.perf_counter() - started
+    done["history"] = hist
+    return done
+
+
+# ------------------------------------------------------------------------------------------------ calibration
+
+
+def _probs(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device):
+    from ml.articles.data import to_work
+    works = [to_work(s.image, cfg.train.work_width) for s in samples]
+    return forward_probs(model, works, device, batch_size=32 if device.type == "cuda" else 4)
+
+
+def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig) -> dict[str, dict]:
+    """Per publisher: cut precision / recall / F1 (and article F1) for every tau of the grid."""
+    curves: dict[str, dict] = {}
+    for tau in cfg.post.tau_grid:
+        per: dict[str, list] = {}
+        for s, (cp, rp) in zip(samples, probs):
+            cuts, arts, _ = segment_from_probs(cp, rp, tau, cfg, s.size)
+            pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": arts}, s.annotation, s.size)
+            per.setdefault(s.publisher, []).append(pm)
+            per.setdefault("_all", []).append(pm)
+        for pub, pms in per.items():
+            sm = summarize(pms)
+            c = curves.setdefault(pub, {"tau": [], "precision": [], "recall": [], "f1": [], "article_f1": []})
+            c["tau"].append(tau)
+            c["precision"].append(sm["cut"]["precision"])
+            c["recall"].append(sm["cut"]["recall"])
+            c["f1"].append(sm["cut"]["f1"])
+            c["article_f1"].append(sm["article"]["f1"])
+    return curves
+
+
+def tau_at_precision(curve: dict, min_precision: float) -> tuple[float, bool]:
+    """The tau with the best recall whose precision is at least ``min_precision`` (else the best-F1 tau)."""
+    ok = [i for i, p in enumerate(curve["precision"]) if p >= min_precision]
+    if ok:
+        i = max(ok, key=lambda i: (curve["recall"][i], curve["f1"][i]))
+        return float(curve["tau"][i]), True
+    i = int(np.argmax(curve["f1"]))
+    return float(curve["tau"][i]), False
+
+
+def calibrate(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device) -> dict:
+    arts = [s for s in samples if s.page_type == "article"]
+    probs = _probs(model, arts, cfg, device)
+    curves = pr_over_tau(probs, arts, cfg)
+    th = {}
+    for pub, c in curves.items():
+        th["default" if pub == "_all" else pub], _ = tau_at_precision(c, cfg.post.target_precision)
+    return {"thresholds": th, "curves": curves}
+
+
+# ------------------------------------------------------------------------------------------------ page filter
+
+
+def filter_features(samples: Sequence[Sample], width: int) -> tuple[np.ndarray, np.ndarray]:
+    Xi = np.stack([image_features(s.image, width) for s in samples])
+    Xt = np.stack([text_features(s.meta.get("tokens") or []) for s in samples])
+    return Xi, Xt
+
+
+def filter_synth_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[Sample]:
+    """Pages of all types for the page filter, rendered at varied resolutions (see ``synth_samples``)."""
+    n = max(1, cfg.train.filter_pages // len(publishers))
+    return synth_samples(n, publishers, cfg.train.seed * 10 + 3, cfg.filter.feature_width, non_article_share=0.5,
+                         vary_resolution=True)
+
+
+def train_filter(samples: Sequence[Sample], cfg: ArticlesConfig, out: Path | None = None) -> dict:
+    Xi, Xt = filter_features(samples, cfg.filter.feature_width)
+    types = [s.page_type for s in samples]
+    f1_, info1 = train_forest(Xi, types, IMAGE_FEATURES, cfg.filter.n_trees, cfg.filter.max_depth,
+                              cfg.filter.min_recall, cfg.train.seed)
+    f2_, info2 = train_forest(np.c_[Xi, Xt], types, IMAGE_FEATURES + TEXT_FEATURES, cfg.filter.n_trees,
+                              cfg.filter.max_depth, cfg.filter.min_recall, cfg.train.seed)
+    if out is not None:
+        f1_.save(out, "page_filter")
+        f2_.save(out, "page_filter_text")
+    return {"image": info1, "image_text": info2, "pages": len(samples)}
+
+
+# ------------------------------------------------------------------------------------------------ public API
+
+
+def _save(model: CutNet, out: Path, cfg: ArticlesConfig, thresholds: dict, extra: dict) -> None:
+    save_checkpoint(out, model, {"kind": "articles", "config": cfg.to_json(), "thresholds": thresholds, **extra})
+
+
+def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/articles", *,
+          config: ArticlesConfig | None = None, val_samples: Sequence[Sample] | None = None,
+          filter_samples: Sequence[Sample] | None = None, publishers: Sequence[str] | None = None,
+          callbacks: Iterable[CallbackBase] = (), device: str | torch.device | None = None,
+          log: Log = _noop) -> dict:
+    """Train the global model (FCN + page filter) and calibrate per-publisher thresholds.
+
+    Missing sample sets are generated: ``pages_per_publisher`` training pages, ``val_pages_per_publisher``
+    calibration pages and ``filter_pages`` pages of all types, from disjoint seeds.
+    """
+    dev = pick_device(str(device) if device is not None else None)
+    cfg = config or get_config("gpu" if dev.type == "cuda" else "cpu")
+    tc = cfg.train
+    seed_everything(tc.seed)
+    pubs = list(publishers or TRAIN_PUBLISHERS)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    gen_w = tc.work_width
+    if samples is None:
+        samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w, vary_resolution=True)
+    if val_samples is None:
+        val_samples = synth_samples(tc.val_pages_per_publisher, pubs, tc.seed * 10 + 2, gen_w)
+    if filter_samples is None:
+        filter_samples = filter_synth_samples(cfg, pubs)
+    t_data = time.perf_counter() - t0
+    log(f"data: {len(samples)} train, {len(val_samples)} val, {len(filter_samples)} filter pages in {t_data:.1f}s")
+    t1 = time.perf_counter()
+    finfo = train_filter(filter_samples, cfg, out)
+    t_filter = time.perf_counter() - t1
+    log(f"page filter: {finfo} in {t_filter:.1f}s")
+    model = CutNet(cfg.model.base, cfg.model.depth)
+    data = _Tensors(samples, cfg, model.multiple)
+    run = _run(model, data, cfg, tc.steps, tc.lr, dev, callbacks, tc.seed, max_minutes=tc.max_minutes, log=log)
+    cal = calibrate(model, val_samples, cfg, dev)
+    log(f"thresholds: {cal['thresholds']}")
+    info = {"train_pages": data.n, "steps": run["steps"], "stopped_early": run["stopped_early"],
+            "train_seconds": round(run["seconds"], 1), "data_seconds": round(t_data, 1),
+            "filter_seconds": round(t_filter, 1), "total_seconds": round(time.perf_counter() - t0, 1),
+            "filter": finfo, "publishers": pubs, "params": sum(p.numel() for p in model.parameters())}
+    _save(model, out, cfg, cal["thresholds"], {"train": info, "scope": "global"})
+    (out / "calibration.json").write_text(json.dumps(cal["curves"], indent=1))
+    return info
+
+
+def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample] | None,
+             out: str | Path, *, publisher: str | None = None, val_samples: Sequence[Sample] | None = None,
+             steps: int | None = None, callbacks: Iterable[CallbackBase] = (),
+             device: str | torch.device | None = None, log: Log = _noop) -> dict:
+    """Fine-tune a checkpoint on one publisher's (corrected) pages mixed with a replay sample of the pages the
+    source model was trained on; recalibrate that publisher's threshold on ``val_samples`` (default: the
+    fine-tuning pages themselves). The page filter is carried over."""
+    src = Path(from_checkpoint)
+    raw = load_config(src)
+    cfg = ArticlesConfig.from_json(raw["config"])
+    dev = pick_device(str(device) if device is not None else None)
+    seed_everything(cfg.train.seed + 1)
+    model = CutNet(cfg.model.base, cfg.model.depth)
+    load_weights(src, model)
+    data = _Tensors(samples, cfg, model.multiple)
+    replay = _Tensors(replay_samples, cfg, model.multiple) if replay_samples else None
+    n = steps or cfg.train.finetune_steps
+    run = _run(model, data, cfg, n, cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
+               replay_fraction=cfg.train.replay_fraction if replay else 0.0, log=log)
+    pub = publisher or (samples[0].publisher if samples else None)
+    thresholds = dict(raw.get("thresholds", {}))
+    cal_set = [s for s in (val_samples or samples) if s.page_type == "article"]
+    cal = calibrate(model, cal_set, cfg, dev)
+    if pub:
+        thresholds[pub] = cal["thresholds"].get(pub, cal["thresholds"].get("default", cfg.post.tau))
+    out = Path(out)
+    info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
+            "steps": run["steps"], "seconds": round(run["seconds"], 1)}
+    _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info,
+                                        "scope": f"publisher:{pub}" if pub else "global"})
+    for name in ("page_filter", "page_filter_text"):
+        if (src / f"{name}.json").exists():
+            Forest.load(src, name).save(out, name)
+    return info
+
+
+def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: str | Path | None = None,
+             target_precision: float | None = None, device: str | torch.device | None = None) -> dict:
+    """Metrics overall and per publisher on held-out pages (a JSON-serialisable dict).
+
+    Segmentation metrics use the article pages (at each publisher's tau from the checkpoint); the page filter
+    is scored on all pages. Also: the PR curve over tau per publisher and the tau meeting the precision."""
+    pred = Predictor.load(checkpoint, device)
+    cfg = pred.cfg
+    tp_ = target_precision or cfg.post.target_precision
+    res: dict = {"checkpoint": str(checkpoint), "pages": len(samples)}
+    # page filter
+    if pred.forest is not None:
+        types = pred.classify([s.image for s in samples])
+        thr = pred.forest.threshold_article
+        p_art = np.array([t.get("article", 0.0) for t in types])
+        y = np.array([s.page_type == "article" for s in samples], int)
+        fil = {"threshold": thr, "pages": len(samples), "article_pages": int(y.sum())}
+        if 0 < y.sum() < len(y):
+            fil["auroc"] = auroc(p_art, y)
+        if y.sum():
+            fil["article_recall"] = float(np.mean(p_art[y == 1] >= thr))
+        if (1 - y).sum():
+            fil["non_article_rejected"] = float(np.mean(p_art[y == 0] < thr))
+        res["page_filter"] = fil
+    arts = [s for s in samples if s.page_type == "article"]
+    if arts:
+        probs = _probs(pred.model, arts, cfg, pred.device)
+        per: dict[str, list] = {}
+        for s, (cp, rp) in zip(arts, probs):
+            cuts, polys, _ = segment_from_probs(cp, rp, pred.tau_for(s.publisher), cfg, s.size)
+            pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": polys}, s.annotation, s.size)
+            per.setdefault(s.publisher, []).append(pm)
+        res["overall"] = summarize([p for v in per.values() for p in v])
+        res["per_publisher"] = {k: summarize(v) for k, v in sorted(per.items())}
+        for k in res["per_publisher"]:
+            res["per_publisher"][k]["tau"] = pred.tau_for(k)
+        curves = pr_over_tau(probs, arts, cfg)
+        res["pr_curves"] = curves
+        res["tau_at_precision"] = {}
+        for k, c in curves.items():
+            t, ok = tau_at_precision(c, tp_)
+            res["tau_at_precision"][k] = {"tau": t, "meets": ok, "min_precision": tp_,
+                                          "recall": c["recall"][c["tau"].index(t)]}
+    if plots_dir is not None:
+        res["plots"] = _plots(res, Path(plots_dir))
+    return res
+
+
+def _plots(res: dict, d: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d.mkdir(parents=True, exist_ok=True)
+    files = []
+    if "pr_curves" in res:
+        fig, ax = plt.subplots(figsize=(6, 5))
+        for k, c in sorted(res["pr_curves"].items()):
+            ax.plot(c["recall"], c["precision"], marker=".", label="all" if k == "_all" else k)
+        ax.set_xlabel("cut recall")
+        ax.set_ylabel("cut precision")
+        ax.set_title("cut precision vs recall over tau, per publisher")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        p = d / "pr_curves.png"
+        fig.savefig(p, dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        files.append(str(p))
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for k, c in sorted(res["pr_curves"].items()):
+            ax.plot(c["tau"], c["f1"], label="all" if k == "_all" else k)
+        ax.set_xlabel("tau")
+        ax.set_ylabel("cut F1")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        p = d / "f1_over_tau.png"
+        fig.savefig(p, dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        files.append(str(p))
+    return files

@@ -1,0 +1,168 @@
+"""Batched inference: page filter, FCN, post-processing; coordinates in the input image's pixels (or in
+``original_sizes`` when the caller passes working copies of bigger pages)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ml.articles.config import ArticlesConfig
+from ml.articles.data import to_gray, to_work
+from ml.articles.model import CutNet
+from ml.articles.pagefilter import Forest, image_features, text_features
+from ml.articles.postprocess import article_polygons, extract_cuts
+from ml.common.checkpoint import load_config, load_weights
+from ml.common.device import autocast, pick_device
+
+
+@dataclass
+class PagePrediction:
+    page_type: str
+    page_type_scores: dict[str, float]
+    cuts: list[dict]
+    articles: list[dict]
+    uncertainty: float
+    width: int
+    height: int
+    tau: float
+    publisher: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"page_type": self.page_type, "page_type_scores": self.page_type_scores,
+                "articles": self.articles, "cuts": self.cuts, "uncertainty": round(self.uncertainty, 4),
+                "width": self.width, "height": self.height, "tau": self.tau, "publisher": self.publisher}
+
+    def to_annotation(self) -> dict:
+        return {"page_type": self.page_type,
+                "cuts": [{k: c[k] for k in ("x0", "y0", "x1", "y1")} for c in self.cuts],
+                "articles": [{"id": a["id"], "polygon": a["polygon"]} for a in self.articles]}
+
+
+def model_input(work: np.ndarray) -> np.ndarray:
+    """(3, H, W) float32: ink, x and y in [-1, 1] over the page."""
+    h, w = work.shape
+    ink = (255.0 - work.astype(np.float32)) / 255.0
+    xs = np.broadcast_to(np.linspace(-1, 1, w, dtype=np.float32)[None, :], (h, w))
+    ys = np.broadcast_to(np.linspace(-1, 1, h, dtype=np.float32)[:, None], (h, w))
+    return np.stack([ink, xs, ys])
+
+
+def forward_probs(model: CutNet, works: Sequence[np.ndarray], device: torch.device,
+                  batch_size: int = 8) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cut probability (H, W) and region probabilities (3, H, W) of working copies, batched."""
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    m = model.multiple
+    model.eval()
+    for i in range(0, len(works), batch_size):
+        chunk = works[i:i + batch_size]
+        H = max(w.shape[0] for w in chunk)
+        W = max(w.shape[1] for w in chunk)
+        H, W = H + (-H) % m, W + (-W) % m
+        x = np.zeros((len(chunk), 3, H, W), np.float32)
+        for k, w in enumerate(chunk):
+            x[k, :, :w.shape[0], :w.shape[1]] = model_input(w)
+        xt = torch.from_numpy(x).to(device)
+        with torch.no_grad(), autocast(device):
+            y = model(xt).float()
+        cut = torch.sigmoid(y[:, 0]).cpu().numpy()
+        reg = torch.softmax(y[:, 1:], 1).cpu().numpy()
+        for k, w in enumerate(chunk):
+            h_, w_ = w.shape
+            out.append((cut[k, :h_, :w_], reg[k, :, :h_, :w_]))
+    return out
+
+
+def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float, cfg: ArticlesConfig,
+                       out_size: tuple[int, int]) -> tuple[list[dict], list[dict], float]:
+    """Cuts and articles in ``out_size`` pixels, and the segmentation's uncertainty."""
+    h, w = cut_prob.shape
+    sx, sy = out_size[0] / w, out_size[1] / h
+    segs = extract_cuts(cut_prob, tau, cfg.post, region_prob)
+    polys = article_polygons(region_prob, segs, cfg.post)
+    cuts = [s.to_json(sx, sy) for s in segs]
+    arts = [{"id": f"a{i + 1}", "polygon": [[round(x * sx, 1), round(y * sy, 1)] for x, y in poly],
+             "score": round(score, 4)} for i, (poly, score) in enumerate(polys)]
+    amb = np.count_nonzero((cut_prob > 0.2) & (cut_prob < 0.8))
+    u = amb / max(1, np.count_nonzero(cut_prob > 0.2))
+    if segs:
+        u = max(u, 1.0 - min(s.score for s in segs))
+    return cuts, arts, float(np.clip(u, 0.0, 1.0))
+
+
+class Predictor:
+    def __init__(self, model: CutNet, cfg: ArticlesConfig, thresholds: dict[str, float], device: torch.device,
+                 forest: Forest | None = None, forest_text: Forest | None = None, meta: dict | None = None):
+        self.model, self.cfg, self.thresholds, self.device = model, cfg, thresholds, device
+        self.forest, self.forest_text, self.meta = forest, forest_text, meta or {}
+
+    @classmethod
+    def load(cls, checkpoint_dir: str | Path, device: str | torch.device | None = None) -> "Predictor":
+        d = Path(checkpoint_dir)
+        raw = load_config(d)
+        cfg = ArticlesConfig.from_json(raw["config"])
+        dev = pick_device(str(device) if device is not None else None)
+        model = CutNet(cfg.model.base, cfg.model.depth)
+        load_weights(d, model, device="cpu")
+        model.to(dev).eval()
+        forest = Forest.load(d, "page_filter") if (d / "page_filter.json").exists() else None
+        forest_text = Forest.load(d, "page_filter_text") if (d / "page_filter_text.json").exists() else None
+        return cls(model, cfg, raw.get("thresholds", {}), dev, forest, forest_text, raw)
+
+    def tau_for(self, publisher: str | None) -> float:
+        if publisher and publisher in self.thresholds:
+            return float(self.thresholds[publisher])
+        return float(self.thresholds.get("default", self.cfg.post.tau))
+
+    def classify(self, images: Sequence[np.ndarray], tokens: Sequence[Sequence[str] | None] | None = None
+                 ) -> list[dict[str, float]]:
+        """Page-type probabilities per page (all "article" when the checkpoint has no filter)."""
+        if self.forest is None:
+            return [{"article": 1.0} for _ in images]
+        fw = self.cfg.filter.feature_width
+        X = np.stack([image_features(im, fw) for im in images])
+        out = []
+        for i in range(len(images)):
+            tk = tokens[i] if tokens is not None else None
+            if tk and self.forest_text is not None:
+                f, x = self.forest_text, np.r_[X[i], text_features(tk)]
+            else:
+                f, x = self.forest, X[i]
+            p = f.predict_proba(x[None])[0]
+            scores = {c: float(v) for c, v in zip(f.classes, p)}
+            scores["_threshold"] = f.threshold_article
+            out.append(scores)
+        return out
+
+    def predict(self, images: Sequence[np.ndarray], batch_size: int | None = None, publisher: str | None = None,
+                tokens: Sequence[Sequence[str] | None] | None = None,
+                original_sizes: Sequence[tuple[int, int]] | None = None,
+                tau: float | None = None, force_article: bool = False) -> list[PagePrediction]:
+        images = [to_gray(np.asarray(im)) for im in images]
+        bs = batch_size or (32 if self.device.type == "cuda" else 4)
+        types = self.classify(images, tokens) if not force_article else [{"article": 1.0} for _ in images]
+        works = [to_work(im, self.cfg.train.work_width) for im in images]
+        probs = forward_probs(self.model, works, self.device, bs)
+        t = self.tau_for(publisher) if tau is None else tau
+        out = []
+        for i, (im, (cp, rp)) in enumerate(zip(images, probs)):
+            size = tuple(original_sizes[i]) if original_sizes is not None else (im.shape[1], im.shape[0])
+            sc = dict(types[i])
+            thr = sc.pop("_threshold", 0.5)
+            p_art = sc.get("article", 0.0)
+            if p_art >= thr:
+                page_type = "article"
+            else:
+                page_type = max((k for k in sc if k != "article"), key=lambda k: sc[k], default="other")
+            u_type = 1.0 - abs(p_art - thr) / max(thr, 1.0 - thr)
+            if page_type == "article":
+                cuts, arts, u_seg = segment_from_probs(cp, rp, t, self.cfg, size)
+            else:
+                cuts, arts, u_seg = [], [], 0.0
+            out.append(PagePrediction(page_type, {k: round(v, 4) for k, v in sc.items()}, cuts, arts,
+                                      float(np.clip(max(u_type, u_seg), 0, 1)), int(size[0]), int(size[1]), t,
+                                      publisher))
+        return out

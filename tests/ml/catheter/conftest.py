@@ -1,0 +1,23 @@
+import pytest
+
+from ml.catheter.config import SynthConfig, preset
+from ml.catheter.data import synth_samples
+
+SMALL = SynthConfig(size=128, defect_rate=0.5)
+
+
+@pytest.fixture(scope="session")
+def small_samples():
+    return synth_samples(11, 48, SMALL)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, small_samples):
+    from ml.catheter.engine import train
+
+    cfg = preset("tiny")
+    cfg.train.epochs = 2
+    cfg.flag.objective = "map"
+    out = tmp_path_factory.mktemp("ckpt") / "tiny"
+    train(small_samples[:36], out, cfg, val_samples=small_samples[36:], log=lambda s: None)
+    return out

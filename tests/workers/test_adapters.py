@@ -1,0 +1,46 @@
+"""Each kind's adapter against the real ml package (tiny preset): a first model from the generator,
+batched proposals that pass the kind's validator in original pixels, training samples from accepted
+items, a fine-tune, and golden-set figures in the gate's format."""
+import pytest
+
+from webapp.labeling.kinds import get_kind
+from webapp.labeling.selectors import item_asset_dims
+from workers.adapters import ADAPTERS, get_adapter
+from workers.itemdata import load_items
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in ADAPTERS if k in ("catheter", "articles")))
+def test_adapter_contract(kind, make_project, generated_items, tmp_path):
+    adapter = get_adapter(kind)
+    scope = "publisher:daily-courier" if kind == "articles" else "line:T"
+    project = make_project(kind, scope_key=scope)
+    made = generated_items(project, range(4))
+    logs = []
+    first = tmp_path / "first"
+    adapter.bootstrap(out_dir=first, scope_key=scope, size="tiny", budget_s=0, callbacks=[], log=logs.append)
+    assert (first / "model.safetensors").exists() and (first / "config.json").exists()
+
+    predictor = adapter.load(first, "cpu")
+    items = load_items([i.pk for i, _ in made], mode=adapter.image_mode)
+    assert len(items) == 4
+    proposals = adapter.predict(predictor, items, batch_size=3)
+    spec = get_kind(kind)
+    for item, proposal in zip(items, proposals):
+        spec.validate(proposal.annotation, item_asset_dims(item_id=item.item_id))
+        assert 0.0 <= proposal.uncertainty <= 1.0
+
+    for (item, truth), loaded in zip(made, items):
+        loaded.annotation = truth
+    samples = adapter.samples(items)
+    assert samples
+    tuned = tmp_path / "tuned"
+    adapter.finetune(base_dir=first, new=samples[:2], replay=samples[2:], out_dir=tuned, steps=2, callbacks=[],
+                     log=logs.append)
+    assert (tuned / "model.safetensors").exists()
+    figures = adapter.evaluate(tuned, samples, "cpu").to_json()
+    assert set(figures) == {"overall", "slices", "primary"}
+    assert figures["primary"] in figures["overall"]
+    for values in figures["slices"].values():
+        assert figures["primary"] in values or values.get("pages") == 0

@@ -1,0 +1,78 @@
+"""The loop's steps called in this process (no worker): bootstrap, prediction, trigger, fine-tune, gate,
+promotion, re-scoring. The same code runs in the worker test; here failures are easier to read."""
+import uuid
+
+import pytest
+
+from webapp.labeling.models import ItemState, Prediction, WorkItem
+from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.selectors import champion_get
+from webapp.mlops.services import champion_promote
+from workers import inference, training, triggers
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, catheter_series_items, accept,
+                                                                 admin_user):
+    scope = f"line:t-{uuid.uuid4().hex[:6]}"
+    project = make_project("catheter", scope_key=scope, review_required=False, train_after_corrections=2,
+                           train_after_minutes=60)
+    pool = catheter_series_items(project, range(6))
+    golden = catheter_series_items(project, range(100, 103))
+    WorkItem.objects.filter(pk__in=[i.pk for i, _ in golden]).update(split="golden")
+    for item, truth in golden:
+        accept(item, truth)
+
+    # No champion: the scope bootstraps a first model from the generator, promoted with an audit entry.
+    decision = triggers.check_scope("catheter", scope)
+    assert decision["decision"] == "bootstrap"
+    assert training.run_training(decision["run"]).startswith("registered")
+    first = champion_get(kind="catheter", scope_key=scope)
+    assert first is not None and first.number == 1
+    audit = PromotionAudit.objects.get(to_version=first)
+    assert audit.actor is None and "bootstrap" in audit.reason
+    assert first.metrics["golden"]["items"] == 3 and first.metrics["primary"] == "recall"
+
+    # Its promotion re-scores the scope: every unaccepted item gets a prediction of the champion.
+    inference.rescore("catheter", scope, first.pk)
+    stats = inference.predict([i.pk for i, _ in pool], fill=False)
+    assert stats["predicted"] == 6
+    assert Prediction.objects.filter(model_version=first, stale=False).count() == 6
+    assert set(WorkItem.objects.filter(split="pool").values_list("state", flat=True)) == {ItemState.PREDICTED}
+
+    # One correction is not enough (N=2); the second starts a run by itself.
+    accept(pool[0][0], pool[0][1])
+    assert triggers.check_scope("catheter", scope)["decision"] == "wait"
+    accept(pool[1][0], pool[1][1])
+    decision = triggers.check_scope("catheter", scope, project_id=project.pk)
+    assert decision["decision"] == "started" and decision["trigger"] == "corrections"
+    run_id = decision["run"]
+    assert triggers.check_scope("catheter", scope)["decision"] == "busy"   # one active run per scope
+    assert training.run_training(run_id).startswith("registered")
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.state == "succeeded" and run.step > 0 and run.progress == 1.0
+    candidate = run.candidate
+    assert candidate.number == 2 and candidate.data_snapshot_id.startswith("sha256:")
+    assert candidate.metrics["champion"]["version"] == first.pk
+    assert set(candidate.metrics["slices"]) == set(candidate.metrics["champion"]["slices"])
+    assert candidate.metrics["gate"]["compared"] is True
+    assert run.params["n_new"] == 2 and run.params["cutoff"] and len(run.params["used_revisions"]) >= 2
+    # the golden items were never trained on: the snapshot names the two corrections (+ replay, no golden)
+    assert not set(run.params["new_items"]) & {i.pk for i, _ in golden}
+    # the trigger now waits again: those corrections were used by the run
+    assert triggers.check_scope("catheter", scope)["decision"] == "wait"
+
+    # Promote (with override if the tiny model happened to regress a slice): old predictions go stale,
+    # unaccepted items get the new version's.
+    champion_promote(version_id=candidate.pk, actor=admin_user, reason="test",
+                     override=not candidate.promotable)
+    inference.rescore("catheter", scope, candidate.pk)
+    inference.predict([i.pk for i, _ in pool[2:]], fill=False)
+    for item, _ in pool[2:]:
+        fresh = Prediction.objects.filter(item=item, stale=False)
+        assert [p.model_version_id for p in fresh] == [candidate.pk]
+        assert Prediction.objects.get(item=item, model_version=first).stale
+    # accepted items keep their predictions as they were
+    assert ChampionAlias.objects.get(kind="catheter", scope_key=scope).model_version_id == candidate.pk
+    assert ModelVersion.objects.filter(kind="catheter", scope_key=scope).count() == 2

@@ -1,0 +1,141 @@
+"""Catheter adapter: a work item is a rotation series; the ml predictor works on single shots.
+
+Every shot of every item in a batch goes through the predictor in one list (batched by the predictor);
+the shots' proposals are assembled back into one series annotation per item, in original pixels.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal, clamp_box, scale_box, scale_point
+
+DEFECT_RATE = 0.35   # generated balloons carrying defects: enough positives for a first model to learn from
+
+
+def _synth_side(size: str) -> int:
+    return 128 if size == "tiny" else 512
+
+
+class CatheterAdapter(Adapter):
+    kind = "catheter"
+    image_mode = "RGB"
+
+    def batch_size(self, device: str) -> int:
+        return 64 if device.startswith("cuda") else 16   # shots per forward pass (the ml predictor's default)
+
+    def load(self, artifact_dir: Path, device: str) -> Any:
+        from ml.catheter.predict import Predictor
+
+        return Predictor.load(artifact_dir, device=device)
+
+    def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
+        shots = [im for item in items for im in item.images]
+        preds = predictor.predict(shots, batch_size=batch_size)
+        out, k = [], 0
+        for item in items:
+            mine = preds[k:k + len(item.images)]
+            k += len(item.images)
+            out.append(self._series_proposal(item, mine))
+        return out
+
+    def _series_proposal(self, item: ItemImages, preds: list) -> Proposal:
+        shots = []
+        for p, (w, h), (sx, sy) in zip(preds, item.original_sizes, item.scales()):
+            defects = []
+            for d in p.to_annotation()["shots"][0]["defects"]:
+                box = clamp_box(scale_box(d["box"], 1 / sx, 1 / sy), w, h)
+                if box is not None:
+                    defects.append({"type": d["type"], "box": box})
+            shots.append({"defects": defects})
+        verdict = "defect" if any(s["defects"] for s in shots) else "ok"
+        types = {t: round(max(p.scores[t] for p in preds), 5) for t in preds[0].scores}
+        scores = {"defect": round(max(p.score for p in preds), 5), "types": types,
+                  "flagged": any(p.flagged for p in preds), "entropy": round(max(p.entropy for p in preds), 5),
+                  "shots": [{"verdict": p.verdict, "score": round(p.score, 5), "flagged": p.flagged} for p in preds]}
+        return Proposal({"verdict": verdict, "shots": shots}, scores, max(p.uncertainty for p in preds))
+
+    # ---- training ---------------------------------------------------------------------------------
+    def samples(self, items: Iterable[ItemImages]) -> list[Any]:
+        from ml.catheter.data import samples_from_series
+
+        out = []
+        for item in items:
+            shots = []
+            for shot, (sx, sy) in zip(item.annotation["shots"], item.scales()):
+                defects = []
+                for d in shot.get("defects", []):
+                    entry = {"type": d["type"], "box": scale_box(d["box"], sx, sy)}
+                    if d.get("polygon"):
+                        entry["polygon"] = [scale_point(p, sx, sy) for p in d["polygon"]]
+                    defects.append(entry)
+                shots.append({"defects": defects})
+            ann = {"verdict": "defect" if any(s["defects"] for s in shots) else "ok", "shots": shots}
+            meta = {"series": f"item{item.item_id}", "id": f"item{item.item_id}"}
+            if item.meta.get("setup"):
+                meta["setup"] = item.meta["setup"]
+            out.extend(samples_from_series([np.asarray(im) for im in item.images], ann, meta))
+        return out
+
+    def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
+        from ml.catheter.data import synth_samples
+        from ml.catheter.synth import SynthConfig
+
+        return synth_samples(seed, n, SynthConfig(size=_synth_side(size), defect_rate=DEFECT_RATE))
+
+    def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
+                  log: Log) -> dict[str, Any]:
+        from ml.catheter.config import preset
+        from ml.catheter.engine import train
+
+        cfg = preset(size)
+        cfg.train.time_budget_s = float(budget_s)
+        if size == "tiny" and budget_s:   # tests: the tiny preset trains one epoch unless given a budget
+            cfg.train.epochs = 10_000
+        n_train, n_val = {"tiny": (40, 16), "cpu": (360, 64), "gpu": (2400, 256)}.get(size, (360, 64))
+        cfg.flag.select_n = min(cfg.flag.select_n, n_val)
+        # The "auto" choice of the flag's saliency objective runs FGSM on the validation set for both
+        # objectives (over a minute on a CPU); the loop takes the package's default objective instead.
+        if cfg.flag.objective == "auto":
+            cfg.flag.objective = "verdict"
+        log(f"bootstrap: {n_train} generated shots ({_synth_side(size)} px), preset {size}, budget {budget_s:.0f}s")
+        samples = self.synthetic_samples(n_train + n_val, 2018, scope_key, size)
+        return train(samples[:n_train], out_dir, cfg, val_samples=samples[n_train:], callbacks=callbacks, log=log)
+
+    def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
+                 callbacks: list, log: Log) -> dict[str, Any]:
+        from ml.catheter.engine import finetune
+        from ml.common.checkpoint import load_config
+
+        train_cfg = load_config(base_dir)["config"]["train"]
+        n_mixed = len(new) + min(len(replay), math.ceil(train_cfg.get("replay_ratio", 1.0) * max(1, len(new))))
+        batch = min(train_cfg.get("batch_size", 16), max(1, n_mixed))
+        per_epoch = max(1, n_mixed // batch)
+        epochs = max(train_cfg.get("finetune_epochs", 3), math.ceil(steps / per_epoch))
+        return finetune(base_dir, new, replay, out_dir, callbacks=callbacks, epochs=epochs, log=log)
+
+    def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
+        from ml.catheter.engine import evaluate
+
+        res = evaluate(artifact_dir, samples, device=device, adv_n=min(8, len(samples)), epsilons=(4,),
+                       pointing_n=min(16, len(samples)))
+        v = res["verdict"]
+        c = v["confusion"]
+        overall = {"n": res["n"], "n_defective": res["n_defective"], "recall": v["recall"],
+                   "precision": v["precision"], "auroc": v["auroc"], "average_precision": v["average_precision"],
+                   "recall_at_precision_0.90": v["recall_at_precision_0.90"],
+                   "box_recall": res["boxes"]["recall"], "box_precision": res["boxes"]["precision"]}
+        # Slices: each defect type (recall of the shots showing it) and the OK shots (share called OK),
+        # so "recall" reads as "share of this slice judged right" everywhere.
+        slices = {f"defect:{t}": {"n": s["n"], "recall": s["verdict_recall"], "type_recall": s["type_recall"]}
+                  for t, s in res["by_type"].items() if s["n"]}
+        n_ok = c["tn"] + c["fp"]
+        if n_ok:
+            slices["verdict:ok"] = {"n": n_ok, "recall": c["tn"] / n_ok}
+        for name, s in res.get("by_setup", {}).items():
+            if s.get("n_defective"):
+                slices[f"setup:{name}"] = {"n": s["n"], "recall": s["recall"], "precision": s["precision"]}
+        return Evaluation(overall, slices, "recall")

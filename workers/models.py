@@ -1,0 +1,65 @@
+"""The champion's predictor, loaded once per worker process and cached by version.
+
+Versions are immutable, so a cached predictor never goes stale; the champion alias is looked up for
+every batch (one indexed query), so a promotion or rollback reaches every inference worker at its next
+batch, and ``champion_changed`` also drops this process's cache at once.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from webapp.mlops.models import ModelVersion
+from webapp.mlops.selectors import champion_get
+from workers.adapters import get_adapter
+
+_CACHE: "OrderedDict[int, Any]" = OrderedDict()
+_LOCK = threading.Lock()
+KEEP = 4   # predictors kept per process (a few scopes' champions; each is small next to the GPU)
+
+
+def device() -> str:
+    from ml.common.device import pick_device
+
+    return str(pick_device())
+
+
+def model_size() -> str:
+    from ml.common.device import default_size, pick_device
+
+    return settings.LOUPE_MODEL_SIZE or default_size(pick_device())
+
+
+def artifact_path(uri: str) -> Path:
+    path = Path(uri)
+    return path if path.is_absolute() else Path(settings.LOUPE_MODEL_ROOT) / path
+
+
+def predictor_for(version: ModelVersion) -> Any:
+    with _LOCK:
+        if version.pk in _CACHE:
+            _CACHE.move_to_end(version.pk)
+            return _CACHE[version.pk]
+    predictor = get_adapter(version.kind).load(artifact_path(version.artifact_uri), device())
+    with _LOCK:
+        _CACHE[version.pk] = predictor
+        while len(_CACHE) > KEEP:
+            _CACHE.popitem(last=False)
+    return predictor
+
+
+def champion_predictor(kind: str, scope_key: str) -> tuple[ModelVersion | None, Any]:
+    version = champion_get(kind=kind, scope_key=scope_key)
+    return (None, None) if version is None else (version, predictor_for(version))
+
+
+def forget(version_id: int | None = None) -> None:
+    with _LOCK:
+        if version_id is None:
+            _CACHE.clear()
+        else:
+            _CACHE.pop(version_id, None)

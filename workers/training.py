@@ -1,0 +1,290 @@
+"""Training runs on the ``train`` queue: bootstrap from the generator, or fine-tune the champion on new
+corrections + replay; evaluate candidate and champion on the golden set; register; maybe promote.
+
+Failure behaviour: the checkpoint is written to a hidden temporary folder and moved into place only
+when complete, and the version is registered (in one transaction with the run's success) only after
+that. A worker killed at any point leaves at most an unregistered folder; its run is marked failed by
+the sweep once the scope lock has expired (``workers.triggers``).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.labeling.models import Project
+from webapp.mlops.models import ModelVersion, TrainingRun
+from webapp.mlops.selectors import champion_get
+from webapp.mlops.services import champion_promote, model_version_register, training_run_update
+from webapp.realtime.events import MLOPS_GROUP, project_group, publish, send_now
+from workers import trainset
+from workers.adapters import get_adapter
+from workers.base import loupe_task
+from workers.gate import compare
+from workers.itemdata import load_items
+from workers.locks import ScopeLock
+from workers.models import artifact_path, device, model_size
+
+log = logging.getLogger(__name__)
+SYNTH_SEED = 2018
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _events(run: TrainingRun, event: str, payload: dict) -> None:
+    body = {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key, **payload}
+    send_now(MLOPS_GROUP, event, body)
+    if run.project_id:
+        send_now(project_group(run.project_id), event, body)
+
+
+class RunReporter:
+    """Progress (step, loss, ETA) stored on the run and streamed as events, at most once a second;
+    cancellation read from ``cancel_requested`` at most once a second."""
+
+    def __init__(self, run: TrainingRun, budget_s: float = 0.0, every_s: float = 1.0):
+        self.run, self.budget_s, self.every_s = run, budget_s, every_s
+        self.started = time.monotonic()
+        self._last_report = self._last_check = 0.0
+        self._cancel = False
+        self.lines: list[str] = []
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+        log.info("run %s: %s", self.run.pk, line)
+
+    def phase(self, name: str) -> None:
+        self.log(f"phase: {name}")
+        training_run_update(run_id=self.run.pk, log="\n".join(self.lines[-200:]))
+        _events(self.run, "training.progress", {"phase": name, "step": None})
+
+    def on_step(self, p) -> None:
+        now = time.monotonic()
+        if now - self._last_report < self.every_s and p.step < p.total_steps:
+            return
+        self._last_report = now
+        elapsed = now - self.started
+        fraction, eta = p.fraction, p.eta_s
+        if self.budget_s:   # a time-budgeted run ends at the budget, not at its nominal step count
+            fraction = max(fraction, min(1.0, elapsed / self.budget_s))
+            eta = min(eta if math.isfinite(eta) else math.inf, max(0.0, self.budget_s - elapsed))
+        eta = None if not math.isfinite(eta) else round(eta, 1)
+        training_run_update(run_id=self.run.pk, step=p.step, total_steps=p.total_steps, progress=round(fraction, 4),
+                            loss=round(p.loss, 5), eta_seconds=eta)
+        _events(self.run, "training.progress", {"phase": "training", "step": p.step, "total_steps": p.total_steps,
+                                                "progress": round(fraction, 4), "loss": round(p.loss, 5),
+                                                "eta_seconds": eta})
+
+    def should_stop(self) -> bool:
+        now = time.monotonic()
+        if not self._cancel and now - self._last_check >= self.every_s:
+            self._last_check = now
+            self._cancel = TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
+        return self._cancel
+
+    def check_cancel(self) -> None:
+        self._last_check = 0.0
+        if self.should_stop():
+            raise Cancelled()
+
+    def callback(self):
+        from ml.common.trainer import FunctionCallback
+
+        return FunctionCallback(on_step=self.on_step, should_stop=self.should_stop)
+
+
+def _scope_dir(kind: str, scope_key: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scope_key).strip("-") or "_global"
+    return Path(settings.LOUPE_MODEL_ROOT) / kind / slug
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path(settings.LOUPE_MODEL_ROOT)))
+    except ValueError:
+        return str(path)
+
+
+def _samples(adapter, ids: list[int]) -> list:
+    return adapter.samples(load_items(ids, mode=getattr(adapter, "image_mode", "RGB"), with_annotation=True))
+
+
+@loupe_task("train", time_limit=4 * 3600, max_retries=0)
+def run_training(run_id: int) -> str:
+    run = TrainingRun.objects.filter(pk=run_id).first()
+    if run is None or run.state != TrainingRun.State.QUEUED:
+        return "skipped"   # redelivered, cancelled while queued, or marked failed by the sweep
+    lock, owner = ScopeLock(run.kind, run.scope_key), str(run.pk)
+    if not lock.acquire(owner):
+        return "busy"      # another run of the scope still holds the lock; the sweep re-sends this one later
+    tmp: Path | None = None
+    reporter = RunReporter(run)
+    try:
+        with lock.heartbeat(owner):
+            # The lock is taken before the state says running, so the sweep never sees a running run unlocked.
+            if not TrainingRun.objects.filter(pk=run.pk, state=TrainingRun.State.QUEUED).update(
+                    state=TrainingRun.State.RUNNING, started_at=timezone.now()):
+                return "skipped"
+            _events(run, "training.started", {"trigger": run.trigger})
+            tmp = _scope_dir(run.kind, run.scope_key) / f".tmp-run{run.pk}-{uuid.uuid4().hex[:8]}"
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            version = _train(run, tmp, reporter)
+            tmp = None
+            return f"registered {version.pk}"
+    except Cancelled:
+        _finish(run, reporter, TrainingRun.State.CANCELLED, "training.cancelled")
+        return "cancelled"
+    except Exception as exc:  # noqa: BLE001 - any failure ends the run visibly; the registry is untouched
+        from ml.common.trainer import TrainingCancelled
+
+        if isinstance(exc, TrainingCancelled):
+            _finish(run, reporter, TrainingRun.State.CANCELLED, "training.cancelled")
+            return "cancelled"
+        log.exception("training run %s failed", run.pk)
+        reporter.log(f"failed: {type(exc).__name__}: {exc}")
+        _finish(run, reporter, TrainingRun.State.FAILED, "training.failed", error=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        lock.release(owner)
+
+
+def _finish(run: TrainingRun, reporter: RunReporter, state: str, event: str, error: str = "") -> None:
+    training_run_update(run_id=run.pk, only_if_state=TrainingRun.State.RUNNING, state=state,
+                        finished_at=timezone.now(), error=error[:4000], log="\n".join(reporter.lines[-200:]))
+    _events(run, event, {"state": state, "error": error[:500]})
+
+
+def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
+    adapter, size, dev = get_adapter(run.kind), model_size(), device()
+    base = champion_get(kind=run.kind, scope_key=run.scope_key)
+    mark = trainset.watermark(run.kind, run.scope_key)
+    cutoff = timezone.now()
+    new = trainset.new_corrections(run.kind, run.scope_key, mark)
+    params = {"size": size, "device": dev, "cutoff": cutoff.isoformat(), "used_revisions": mark.get("used", [])}
+    if base is None:
+        reporter.phase("bootstrap")
+        reporter.budget_s = float(settings.LOUPE_BOOTSTRAP_SECONDS)
+        meta = adapter.bootstrap(out_dir=tmp, scope_key=run.scope_key, size=size,
+                                 budget_s=settings.LOUPE_BOOTSTRAP_SECONDS, callbacks=[reporter.callback()],
+                                 log=reporter.log)
+        snapshot = trainset.snapshot_id([], f"synthetic:{run.kind}:seed{SYNTH_SEED}:{size}")
+        params.update(mode="bootstrap", cutoff=mark.get("cutoff"), n_new=0, n_replay=0)
+    else:
+        if not new:   # e.g. a bootstrap request overtaken by another model: nothing to learn from
+            reporter.log("no new accepted corrections since the last run: nothing to train")
+            raise Cancelled()
+        reporter.phase("preparing data")
+        new_ids = [c.item_id for c in new]
+        replay_ids = trainset.replay_ids(run.kind, run.scope_key, exclude=set(new_ids),
+                                         count=settings.LOUPE_REPLAY_PER_NEW * len(new_ids), seed=run.pk)
+        new_s, replay_s = _samples(adapter, new_ids), _samples(adapter, replay_ids)
+        # While real data is scarce, generated samples top up the replay so a few corrections do not
+        # make the model forget what it knew (the same generator trained the first model).
+        n_synth = max(0, len(new_s) - len(replay_s))
+        if n_synth:
+            replay_s += adapter.synthetic_samples(n_synth, SYNTH_SEED + run.pk, run.scope_key, size)
+        reporter.check_cancel()
+        reporter.phase("fine-tuning")
+        meta = adapter.finetune(base_dir=artifact_path(base.artifact_uri), new=new_s, replay=replay_s, out_dir=tmp,
+                                steps=settings.LOUPE_FINETUNE_STEPS, callbacks=[reporter.callback()],
+                                log=reporter.log)
+        pairs = [(c.item_id, c.revision_id) for c in new]
+        replay_pairs = list(_revision_pairs(replay_ids))
+        snapshot = trainset.snapshot_id(pairs + replay_pairs, f"synthetic:{n_synth}" if n_synth else "")
+        params.update(mode="finetune", used_revisions=sorted({c.revision_id for c in new} | {r for _, r in replay_pairs}),
+                      n_new=len(new_ids),
+                      n_replay=len(replay_ids), n_synthetic_replay=n_synth, new_items=new_ids[:500])
+    reporter.check_cancel()
+    reporter.phase("evaluating on the golden set")
+    golden = trainset.golden_ids(run.kind, run.scope_key)
+    golden_s = _samples(adapter, golden) if golden else []
+    cand_eval = adapter.evaluate(tmp, golden_s, dev).to_json() if golden_s else None
+    champ_eval = None
+    if base is not None and golden_s:
+        champ_eval = adapter.evaluate(artifact_path(base.artifact_uri), golden_s, dev).to_json()
+    promotable, reasons, comparison = compare(cand_eval, champ_eval, settings.LOUPE_GATE_MARGIN)
+    reporter.check_cancel()
+    reporter.phase("registering")
+    from ml.common.checkpoint import checkpoint_digest
+
+    digest = checkpoint_digest(tmp)
+    final = tmp.parent / f"run{run.pk}-{digest[:12]}"
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)   # complete checkpoint, atomically in place; only now may it be registered
+    metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
+               "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
+               "gate": comparison, "training": _training_summary(meta)}
+    metrics = _json_safe(metrics)
+    with transaction.atomic():
+        version = model_version_register(
+            kind=run.kind, scope_key=run.scope_key, artifact_uri=_relative(final), digest=digest,
+            config={"size": size, "device": dev, "parent": base.pk if base else None, "mode": params["mode"]},
+            data_snapshot_id=snapshot, metrics=metrics, promotable=promotable, blocked_reasons=reasons,
+            training_run_id=run.pk)
+        if not training_run_update(run_id=run.pk, only_if_state=TrainingRun.State.RUNNING,
+                                   state=TrainingRun.State.SUCCEEDED, candidate=version, base_version=base,
+                                   finished_at=timezone.now(), progress=1.0, eta_seconds=0,
+                                   params={**run.params, **params}, log="\n".join(reporter.lines[-200:])):
+            # The sweep gave this run up (its lock expired): registering now would contradict the run's
+            # record, so the whole registration is rolled back.
+            raise RuntimeError("the run is no longer running (marked failed or cancelled meanwhile)")
+        publish(MLOPS_GROUP, "training.finished", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
+                                                   "state": "succeeded", "candidate": version.pk,
+                                                   "promotable": promotable, "blocked_reasons": reasons})
+        if run.project_id:
+            publish(project_group(run.project_id), "training.finished",
+                    {"run": run.pk, "candidate": version.pk, "promotable": promotable})
+        _maybe_promote(run, version, base, cand_eval)
+    return version
+
+
+def _json_safe(value):
+    """NaN and infinities as null (JSON has no such numbers; the databases refuse them)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):   # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def _revision_pairs(item_ids: list[int]):
+    from webapp.labeling.models import WorkItem
+
+    return WorkItem.objects.filter(pk__in=item_ids).values_list("pk", "head_revision_id")
+
+
+def _training_summary(meta: dict) -> dict:
+    train = meta.get("train") or meta.get("training") or {}
+    keep = ("steps", "planned_steps", "seconds", "train_seconds", "n_train", "mode", "budget_stop", "parameters")
+    return {**{k: train[k] for k in keep if k in train}, "validation": meta.get("validation")}
+
+
+def _maybe_promote(run: TrainingRun, version: ModelVersion, base: ModelVersion | None, cand_eval) -> None:
+    """A scope's first model is promoted at once (audited); later ones only with auto-promotion on, a
+    passed gate and golden-set figures to show for it."""
+    if base is None:
+        champion_promote(version_id=version.pk, actor=None,
+                         reason="bootstrap: the scope's first model, trained from the synthetic generator")
+        return
+    auto = Project.objects.filter(kind=run.kind, scope_key=run.scope_key, auto_promote=True).exists()
+    if auto and version.promotable and cand_eval is not None:
+        champion_promote(version_id=version.pk, actor=None,
+                         reason="auto-promotion: passed the golden-set gate on every slice")
