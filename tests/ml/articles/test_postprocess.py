@@ -54,3 +54,22 @@ def test_article_polygons_split_by_a_cut():
     assert min(xs_a) <= 21 and max(xs_b) >= 139
     assert sa > 0.99 and sb > 0.99
     assert len(article_polygons(region, [])) == 1
+
+
+def test_region_aware_cuts_drop_rules_outside_articles_and_fit_free_ends():
+    h, w = 300, 200
+    region = np.zeros((3, h, w), np.float32)
+    region[0] = 1.0
+    for x0, x1 in ((20, 97), (103, 180)):        # two articles side by side, rows 40..260
+        region[0, 40:260, x0:x1] = 0.0
+        region[1, 40:260, x0:x1] = 1.0
+    p = np.zeros((h, w), np.float32)
+    p[34:266, 99:102] = 0.9                      # the cut between them, overshooting into both margins
+    p[25:27, 20:180] = 0.9                       # a rule under the masthead: no article above it
+    plain = extract_cuts(p, 0.5)
+    assert len(plain) == 2
+    segs = extract_cuts(p, 0.5, region_prob=region)
+    assert len(segs) == 1 and segs[0].vertical
+    s = segs[0]
+    ext = 0.012 * w
+    assert abs(s.y1 - (259 + ext)) < 1.0 and abs(s.y0 - (40 - ext)) < 1.0
