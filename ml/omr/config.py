@@ -50,20 +50,21 @@ DEGRADE_PRESETS = {
 @dataclass(frozen=True)
 class AlignConfig:
     mode: str = "fast"               # fast (ORB) | precise (SIFT [+ ECC])
-    orb_features: int = 6000
+    orb_features: int = 3000
     sift_features: int = 6000
     ratio: float = 0.8
     ransac_threshold: float = 3.0
     estimator: str = "magsac"        # magsac | ransac
-    ecc: bool = True                 # precise mode: ECC refinement on the ink
+    ecc: bool = False                # precise mode: ECC refinement on the ink (off: SIFT alone measured better)
     max_side: int = 0                # downscale inputs whose longer side exceeds this (0 = never)
     grid: tuple[int, int] = (4, 6)   # coverage grid (cols, rows)
     # verdict thresholds
     min_inliers: int = 30
     min_inlier_ratio: float = 0.15
     wrong_page_ncc: float = 0.3
-    review_ncc: float = 0.55
-    review_p95: float = 2.5
+    review_ncc: float = 0.9
+    review_shift: float = 1.5         # px of residual local shift of a staff system
+    review_bias: float = 1.5          # px of median residual in a grid cell
     min_coverage: float = 0.75
     min_visible: float = 0.97
 

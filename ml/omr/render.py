@@ -133,6 +133,10 @@ def _musicxml_cached(piece: str) -> str:
 def _toolkit(cfg: RenderConfig):
     import verovio
 
+    try:
+        verovio.enableLog(verovio.LOG_OFF if hasattr(verovio, "LOG_OFF") else False)
+    except Exception:  # pragma: no cover - logging switch differs between verovio versions
+        pass
     tk = verovio.toolkit()
     tk.setOptions({
         "xmlIdSeed": cfg.id_seed, "header": "none", "footer": "none", "adjustPageHeight": False,
