@@ -372,10 +372,10 @@ def quality_metrics(tpl: Template, photo: np.ndarray, h: np.ndarray | None, src:
         for (y0, y1) in tpl.bands:
             a0, a1 = y0 // 2, max(y0 // 2 + 1, y1 // 2)
             v = valid[a0:a1]
-            if v.mean() < 0.9:
-                ncc.append(None)    # system (partly) outside the photo
+            if v.mean() < 0.3:
+                ncc.append(None)    # system (mostly) outside the photo
                 continue
-            ncc.append(_ncc(t_small[a0:a1], warped[a0:a1]))
+            ncc.append(_ncc(t_small[a0:a1][v], warped[a0:a1][v]))
         out["system_shift_max"], out["shift_per_system"] = _system_shifts(tpl, warped, valid)
     else:
         out["system_shift_max"], out["shift_per_system"] = None, []
@@ -461,7 +461,7 @@ def decide(m: dict, cfg: AlignConfig) -> tuple[str, list[str]]:
     if curl:
         review.append("page curl")
         review.extend(curl)
-    if m["coverage"] < cfg.min_coverage and "partial page" not in review:
+    if m["coverage"] < cfg.min_coverage and "partial page" not in review:   # large areas without inliers
         review.append("low coverage")
     return ("review", review) if review else ("accept", [])
 

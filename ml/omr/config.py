@@ -28,6 +28,7 @@ class DegradeConfig:
     keep_inside: bool = True      # keep the whole page inside the frame (no partial page)
     crop: float = 0.0             # share of the page cut off one side (partial page), 0 = none
     curl: float = 0.0             # page curl amplitude in pixels (non-planar), 0 = none
+    curl_sides: tuple[str, ...] = ("left", "right", "top", "bottom")
     rotate_deg: float = 4.0
     blur_sigma: tuple[float, float] = (0.3, 1.2)
     noise_sigma: tuple[float, float] = (2.0, 6.0)
@@ -65,19 +66,19 @@ class AlignConfig:
     review_ncc: float = 0.9
     review_shift: float = 1.5         # px of residual local shift of a staff system
     review_bias: float = 1.5          # px of median residual in a grid cell
-    min_coverage: float = 0.75
+    min_coverage: float = 0.5
     min_visible: float = 0.97
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
     size: str = "cpu"
-    widths: tuple[int, ...] = (16, 32, 64)
+    widths: tuple[int, ...] = (8, 16, 32, 64)
     energy_levels: int = 8
-    crop: int = 256
-    batch_size: int = 8
+    crop: int = 192
+    batch_size: int = 4
     lr: float = 2e-3
-    steps: tuple[int, ...] = (150, 150, 100, 100, 300)   # class, energy, box, energy again, all together
+    steps: tuple[int, ...] = (150, 150, 100, 100, 400)   # class, energy, box, energy again, all together
     energy_threshold: int = 3       # energy level from which a pixel belongs to a symbol centre
     min_component: int = 2
     margin_width: int = 160         # width of the margin strip for rare-symbol patches (0 = off)

@@ -168,7 +168,7 @@ def degrade(page: np.ndarray, seed: int = 0, cfg: DegradeConfig | str = "moderat
     h, (FW, FH), params = _draw_geometry(rng, cfg, W, H)
     curl = None
     if cfg.curl > 0:
-        curl = Curl(side=str(rng.choice(["left", "right", "top", "bottom"])),
+        curl = Curl(side=str(rng.choice(list(cfg.curl_sides))),
                     amplitude=float(rng.uniform(0.6, 1.0) * cfg.curl), start=float(rng.uniform(0.3, 0.5)),
                     spread=float(rng.uniform(0.1, 0.3)), width=W, height=H)
         params["curl_side"] = curl.side

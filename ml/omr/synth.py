@@ -47,7 +47,8 @@ class PairSample:
         return {"kind": self.kind, "seed": self.seed, "piece": self.original.piece, "page": self.original.page,
                 "font": self.original.font, "photo_of": list(self.photo_of),
                 "expected_verdict": self.expected_verdict,
-                "mapping": self.mapping.to_dict() if self.mapping else None}
+                "mapping": self.mapping.to_dict() if self.mapping else None,
+                "nonplanar_px": nonplanar_residual(self.original, self.mapping) if self.mapping else None}
 
 
 def pick_page(rng: np.random.Generator, pieces=PIECES, fonts=FONTS, dpi: float = 150.0) -> tuple[str, int, RenderConfig]:
@@ -84,8 +85,38 @@ def make_pair(seed: int, kind: str = "moderate", dpi: float = 150.0, pieces=PIEC
         shown = render(other_piece, other, cfg)
         photo, _ = degrade(shown.image, seed=int(rng.integers(2**31)), cfg="moderate")
         return PairSample(original, photo, None, kind, seed, (other_piece, other))
-    photo, mapping = degrade(original.image, seed=int(rng.integers(2**31)), cfg=DEGRADE_PRESETS[kind])
+    dcfg = DEGRADE_PRESETS[kind]
+    if kind == "curl":
+        # curl a side that holds music: a curl over blank paper changes nothing an operator could check
+        boxes = original.boxes()
+        W, H = original.size
+        low = boxes[:, 3].max() / H if len(boxes) else 1.0
+        sides = ("left", "right", "top") + (("bottom",) if low > 0.75 else ())
+        dcfg = replace(dcfg, curl_sides=sides)
+    for _attempt in range(8):
+        photo, mapping = degrade(original.image, seed=int(rng.integers(2**31)), cfg=dcfg)
+        if kind != "curl" or nonplanar_residual(original, mapping) >= MIN_CURL_RESIDUAL:
+            break
     return PairSample(original, photo, mapping, kind, seed, (piece, page))
+
+
+MIN_CURL_RESIDUAL = 2.0   # px: a "curl" sample must move some symbols this far from any planar fit
+
+
+def nonplanar_residual(original: Page, mapping: PhotoMapping) -> float:
+    """Largest distance (photo px) between where symbols really are and the best homography's prediction:
+    how much of the page curl lands on the music."""
+    import cv2
+
+    boxes = original.boxes()
+    if len(boxes) < 4:
+        return 0.0
+    centres = np.c_[(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2]
+    truth = mapping.page_to_photo(centres)
+    h, _ = cv2.findHomography(centres, truth, 0)
+    from ml.omr.degrade import apply_h
+
+    return float(np.linalg.norm(apply_h(h, centres) - truth, axis=1).max())
 
 
 def write_pairs(out: str | Path, n: int, kinds=("moderate",), seed: int = 0, dpi: float = 150.0) -> list[dict]:
