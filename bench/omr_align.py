@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ml.omr.align import Aligner, alignment_errors  # noqa: E402
 from ml.omr.config import AlignConfig  # noqa: E402
 from ml.omr.synth import make_pair  # noqa: E402
-from ml.omr.transfer import ink_share, map_boxes, transfer_iou  # noqa: E402
+from ml.omr.transfer import ink_share, map_boxes, original_fractions, transfer_iou  # noqa: E402
 
 NOTEHEADS = {"noteheadBlack", "noteheadHalf", "noteheadWhole", "noteheadDoubleWhole"}
 
@@ -59,7 +59,8 @@ def run(args) -> dict:
                     ious = transfer_iou(s.original.symbols, a.homography, s.mapping.page_to_photo, NOTEHEADS)
                     r["iou_notehead"].extend(ious.tolist())
                     boxes = map_boxes(s.original.boxes(), a.homography)
-                    r["ink_share"].append(ink_share(s.photo, boxes)[0])
+                    expected = original_fractions(s.original.image, s.original.boxes())
+                    r["ink_share"].append(ink_share(s.photo, boxes, expected)[0])
             r["verdicts"][kind] = counts
         cm = np.asarray(r["corner_max"])
         summary = {

@@ -101,7 +101,7 @@ def cmd_transfer(a) -> int:
         if al.homography is None:
             raise SystemExit(f"error: alignment failed: {al.reasons}")
         h, verdict = al.homography, al.verdict
-    symbols, report = transfer(page.symbols, h, photo)
+    symbols, report = transfer(page.symbols, h, photo, original=page.image)
     print(json.dumps({"verdict": verdict, "report": report, "symbols": symbols if a.symbols else len(symbols)}))
     return 0
 

@@ -302,7 +302,8 @@ def homography_sanity(h: np.ndarray, size: tuple[int, int], photo_size: tuple[in
     cross = []
     for i in range(4):
         p0, p1, p2 = q[i], q[(i + 1) % 4], q[(i + 2) % 4]
-        cross.append(np.cross(p1 - p0, p2 - p1))
+        u, v = p1 - p0, p2 - p1
+        cross.append(u[0] * v[1] - u[1] * v[0])
     convex = bool(all(c > 0 for c in cross) or all(c < 0 for c in cross))
     area = 0.5 * abs(np.dot(q[:, 0], np.roll(q[:, 1], 1)) - np.dot(q[:, 1], np.roll(q[:, 0], 1)))
     return {"orientation_ok": det > 0, "rotation_deg": float(np.degrees(np.arctan2(a[1, 0], a[0, 0]))),

@@ -115,7 +115,10 @@ def _musicxml_cached(piece: str) -> str:
     if not path.exists():
         from music21 import corpus
 
-        found = corpus.getWork(piece)
+        try:
+            found = corpus.getWork(piece)
+        except Exception as e:  # music21 raises its own CorpusException
+            raise ValueError(f"no corpus work or file named {piece!r}") from e
         if not found:
             raise ValueError(f"no corpus work or file named {piece!r}")
         path = Path(found[0] if isinstance(found, list) else found)

@@ -21,7 +21,7 @@ PIECES = (
     "beethoven/opus59no2/movement1", "handel/rinaldo/Lascia_chio_pianga", "schubert/lindenbaum",
     "monteverdi/madrigal.3.1", "haydn/opus1no1/movement1", "mozart/k155/movement1",
     "beach/prayer_of_a_tired_child", "liliuokalani/aloha_oe", "johnson_j_r/lift_every_voice", "cpebach/h186",
-    "bach/bwv7.7", "beethoven/opus18no1/movement1",
+    "bach/bwv7.7",
 )
 FONTS = ("Leipzig", "Bravura", "Leland", "Petaluma", "Gootville")   # stand-ins for publishers
 MAX_PAGE = 4          # pages drawn from the first MAX_PAGE of each piece (full pages, quick to engrave)

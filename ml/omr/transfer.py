@@ -28,14 +28,8 @@ def map_boxes(boxes: np.ndarray, mapping: np.ndarray | PointMap) -> np.ndarray:
     return np.c_[q[..., 0].min(1), q[..., 1].min(1), q[..., 0].max(1), q[..., 1].max(1)]
 
 
-def ink_share(photo: np.ndarray, boxes: np.ndarray, min_ink: float = 0.08, threshold: float = 0.25) -> tuple[float, np.ndarray]:
-    """Share of boxes that land on ink: a box is on ink when at least ``min_ink`` of its pixels are ink
-    (ink = darker than the local paper by ``threshold``). Returns (share, per-box bool)."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if len(boxes) == 0:
-        return float("nan"), np.zeros(0, bool)
-    ink = (ink_map(photo) > threshold).astype(np.float32)
-    integral = cv2.integral(ink)
+def _box_fractions(ink: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    integral = cv2.integral(ink.astype(np.float32))
     H, W = ink.shape
     x0 = np.clip(np.floor(boxes[:, 0]), 0, W).astype(int)
     y0 = np.clip(np.floor(boxes[:, 1]), 0, H).astype(int)
@@ -43,21 +37,42 @@ def ink_share(photo: np.ndarray, boxes: np.ndarray, min_ink: float = 0.08, thres
     y1 = np.clip(np.ceil(boxes[:, 3]), 0, H).astype(int)
     area = np.maximum(0, x1 - x0) * np.maximum(0, y1 - y0)
     s = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-    on = (area > 0) & (s >= min_ink * np.maximum(area, 1))
+    return s / np.maximum(area, 1), area
+
+
+def ink_share(photo: np.ndarray, boxes: np.ndarray, expected: np.ndarray | None = None, min_ink: float = 0.08,
+              threshold: float = 0.25) -> tuple[float, np.ndarray]:
+    """Share of boxes that land on ink. Ink = darker than the local paper by ``threshold``. A box is on ink
+    when its ink fraction reaches ``min_ink`` and, given the ink fraction ``expected`` of the same box in
+    the original, at least half of that (staff lines alone then do not count as landing on the symbol).
+    Returns (share, per-box bool)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        return float("nan"), np.zeros(0, bool)
+    frac, area = _box_fractions(ink_map(photo) > threshold, boxes)
+    need = np.full(len(boxes), min_ink) if expected is None else np.maximum(min_ink, 0.5 * np.asarray(expected))
+    on = (area > 0) & (frac >= need)
     return float(on.mean()), on
 
 
+def original_fractions(original: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Ink fraction of each box in the clean original."""
+    return _box_fractions(original < 128, np.asarray(boxes, dtype=np.float64).reshape(-1, 4))[0]
+
+
 def transfer(symbols: list, homography: np.ndarray, photo: np.ndarray | None = None,
-             photo_size: tuple[int, int] | None = None) -> tuple[list[dict], dict]:
+             photo_size: tuple[int, int] | None = None, original: np.ndarray | None = None) -> tuple[list[dict], dict]:
     """Map symbols (``render.Symbol`` or dicts with class/bbox) into the photo. Boxes leaving the frame are
-    clipped; boxes entirely outside are dropped. Returns (symbols in photo coordinates, report)."""
+    clipped; boxes entirely outside are dropped. With the ``original`` image, landing on ink is judged
+    against each box's ink in the original. Returns (symbols in photo coordinates, report)."""
     cls = [s.cls if hasattr(s, "cls") else s["class"] for s in symbols]
     boxes = np.asarray([s.bbox if hasattr(s, "bbox") else s["bbox"] for s in symbols], dtype=np.float64).reshape(-1, 4)
     mapped = map_boxes(boxes, homography)
     if photo is not None:
         photo_size = (photo.shape[1], photo.shape[0])
-    out, keep = [], []
-    for c, b in zip(cls, mapped):
+    expected_all = original_fractions(original, boxes) if original is not None else None
+    out, keep, expected = [], [], []
+    for k, (c, b) in enumerate(zip(cls, mapped)):
         if photo_size is not None:
             W, H = photo_size
             cb = [max(0.0, b[0]), max(0.0, b[1]), min(float(W), b[2]), min(float(H), b[3])]
@@ -66,10 +81,13 @@ def transfer(symbols: list, homography: np.ndarray, photo: np.ndarray | None = N
                 continue
             b = cb
         keep.append(True)
+        if expected_all is not None:
+            expected.append(expected_all[k])
         out.append({"class": c, "bbox": [round(float(v), 3) for v in b]})
     report = {"transferred": len(out), "dropped": int(len(keep) - sum(keep))}
     if photo is not None and out:
-        share, on = ink_share(photo, np.asarray([o["bbox"] for o in out]))
+        share, on = ink_share(photo, np.asarray([o["bbox"] for o in out]),
+                              np.asarray(expected) if expected_all is not None else None)
         report["ink_share"] = share
         for o, flag in zip(out, on):
             o["on_ink"] = bool(flag)
