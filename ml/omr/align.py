@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -540,4 +540,4 @@ def alignment_errors(h: np.ndarray, true_map, size: tuple[int, int]) -> dict:
 
 
 __all__ = ["Aligner", "Alignment", "Template", "make_template", "homography_from_points", "alignment_errors",
-           "decide", "quality_metrics", "ecc_refine", "centre_to_edge", "edge_to_centre", "ink_map", "asdict"]
+           "decide", "quality_metrics", "ecc_refine", "centre_to_edge", "edge_to_centre", "ink_map"]

@@ -1,7 +1,7 @@
 """Dataclass configs. Two detector size presets: ``cpu`` (small, trains in minutes on 2 cores) and ``gpu``."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from ml.common.device import default_size
 
@@ -102,4 +102,4 @@ def detector_config(size: str | None = None, **overrides) -> DetectorConfig:
 
 
 __all__ = ["RenderConfig", "DegradeConfig", "DEGRADE_PRESETS", "AlignConfig", "DetectorConfig",
-           "DETECTOR_PRESETS", "detector_config", "field"]
+           "DETECTOR_PRESETS", "detector_config"]

@@ -63,7 +63,7 @@ def energy_to_boxes(energy_prob: np.ndarray, cls_prob: np.ndarray, box_log: np.n
                     threshold: int = 3, min_component: int = 2, stride: float = 1.0) -> list[Detection]:
     """Energy maps -> boxes: pixels whose expected energy level reaches ``threshold`` form connected
     components, one per symbol; its class is the summed class probability's argmax over the component,
-    its box is centred on the energy-weighted centroid with the component's median predicted size.
+    its box is centred on the energy-weighted centroid with the component's mean predicted (log) size.
 
     energy_prob: K x H x W (softmax over levels), cls_prob: (C+1) x H x W, box_log: 2 x H x W (log sizes in
     image pixels). ``stride``: image pixels per map pixel; boxes come back in image pixels.
@@ -71,29 +71,30 @@ def energy_to_boxes(energy_prob: np.ndarray, cls_prob: np.ndarray, box_log: np.n
     levels = energy_prob.shape[0]
     expected = np.tensordot(np.arange(levels, dtype=np.float32), energy_prob, axes=1)
     mask = (expected >= threshold).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-    out: list[Detection] = []
+    n, labels = cv2.connectedComponents(mask, connectivity=4)
     if n <= 1:
-        return out
+        return []
     ys, xs = np.nonzero(labels)
     lab = labels[ys, xs]
-    order = np.argsort(lab, kind="stable")
-    ys, xs, lab = ys[order], xs[order], lab[order]
-    bounds = np.searchsorted(lab, np.arange(1, n + 1))
-    for k in range(1, n):
-        a, b = bounds[k - 1], bounds[k]
-        if b - a < min_component:
+    w = expected[ys, xs].astype(np.float64)
+    count = np.bincount(lab, minlength=n).astype(np.float64)
+    wsum = np.bincount(lab, w, minlength=n)
+    cx = np.bincount(lab, w * (xs + 0.5), minlength=n) / np.maximum(wsum, 1e-9) * stride
+    cy = np.bincount(lab, w * (ys + 0.5), minlength=n) / np.maximum(wsum, 1e-9) * stride
+    cp = np.stack([np.bincount(lab, cls_prob[c + 1][ys, xs], minlength=n) for c in range(len(classes))])
+    bw = np.exp(np.bincount(lab, box_log[0][ys, xs], minlength=n) / np.maximum(count, 1))
+    bh = np.exp(np.bincount(lab, box_log[1][ys, xs], minlength=n) / np.maximum(count, 1))
+    wmax = np.zeros(n)
+    np.maximum.at(wmax, lab, w)
+    best = cp.argmax(0)
+    out: list[Detection] = []
+    for k in np.nonzero(count >= max(1, min_component))[0]:
+        if k == 0:
             continue
-        py, px = ys[a:b], xs[a:b]
-        w = expected[py, px]
-        cx = float((px + 0.5) @ w / w.sum()) * stride
-        cy = float((py + 0.5) @ w / w.sum()) * stride
-        cp = cls_prob[1:, py, px].sum(1)
-        c = int(np.argmax(cp))
-        bw = float(np.exp(np.median(box_log[0, py, px])))
-        bh = float(np.exp(np.median(box_log[1, py, px])))
-        score = float(cp[c] / (b - a)) * float(min(1.0, w.max() / (levels - 1)))
-        out.append(Detection(classes[c], (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2), score))
+        c = int(best[k])
+        score = float(cp[c, k] / count[k]) * float(min(1.0, wmax[k] / (levels - 1)))
+        out.append(Detection(classes[c], (float(cx[k] - bw[k] / 2), float(cy[k] - bh[k] / 2),
+                                          float(cx[k] + bw[k] / 2), float(cy[k] + bh[k] / 2)), score))
     return out
 
 

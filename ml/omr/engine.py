@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -169,12 +169,12 @@ def _step_fn(stage: str, n_classes: int, levels: int, means: dict[str, _RunningM
 class _StageOffset(CallbackBase):
     """Reports progress over the whole staged schedule to the caller's callbacks."""
 
-    def __init__(self, callbacks: list, offset: int, total: int, stage: str):
+    def __init__(self, callbacks: list, offset: int, total: int, stage: int):
         self.callbacks, self.offset, self.total, self.stage = callbacks, offset, total, stage
 
     def on_step(self, p: Progress) -> None:
         q = Progress(step=self.offset + p.step, total_steps=self.total, epoch=p.epoch, loss=p.loss,
-                     logs={**p.logs, "stage": float(STAGES.index(self.stage))}, elapsed_s=p.elapsed_s)
+                     logs={**p.logs, "stage": float(self.stage)}, elapsed_s=p.elapsed_s)
         for cb in self.callbacks:
             cb.on_step(q)
 
@@ -199,7 +199,7 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n, eta_min=lr * 0.05)
         else:
             sched = None
-        cb = _StageOffset(list(callbacks), offset, total, stage)
+        cb = _StageOffset(list(callbacks), offset, total, i)
         h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, len(cfg.classes), cfg.energy_levels, means),
                 epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb], scheduler=sched)
         history.append({"stage": stage, "steps": n, **h[-1]})
@@ -313,4 +313,4 @@ def write_json(path: str | Path, payload: dict) -> None:
     Path(path).write_text(json.dumps(payload, indent=1, default=float))
 
 
-__all__ = ["train", "finetune", "evaluate", "synthetic_samples", "load_model", "asdict"]
+__all__ = ["train", "finetune", "evaluate", "synthetic_samples", "load_model", "write_json"]

@@ -63,7 +63,6 @@ ELEMENT_CLASSES = {
     "hairpin": "hairpin", "mRest": "restWhole", "bracketSpan": "bracket", "octave": "ottava",
 }
 MERGE_ELEMENTS = {"grpSym", "tupletBracket", "hairpin", "octave"}   # all primitives form one symbol
-SKIP_ELEMENTS = {"staff-lines"}  # staff lines are drawn directly in <g class="staff"> and are skipped
 
 
 @dataclass
