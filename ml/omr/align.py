@@ -321,7 +321,8 @@ def quality_metrics(tpl: Template, photo: np.ndarray, h: np.ndarray | None, src:
     out: dict = {"inliers": int(inl.sum()), "inlier_ratio": float(inl.mean()) if len(inl) else 0.0}
     if h is None:
         out.update(reproj_median=None, reproj_p95=None, coverage=0.0, ncc_median=None, ncc_min=None,
-                   ncc_per_system=[], visible_share=0.0, cell_bias_max=None, sanity=None)
+                   ncc_per_system=[], visible_share=0.0, page_visible_share=0.0, content_extent=None,
+                   cell_bias_max=None, sanity=None)
         return out
     ph, pw = photo.shape[:2]
     s, d = src[inl], dst[inl]
@@ -359,6 +360,12 @@ def quality_metrics(tpl: Template, photo: np.ndarray, h: np.ndarray | None, src:
         out["visible_share"] = float(inside.mean())
     else:
         out["visible_share"] = 0.0
+    # share of the whole page (paper included) inside the photo frame
+    gx, gy = np.meshgrid((np.arange(16) + 0.5) / 16 * W, (np.arange(22) + 0.5) / 22 * H)
+    q = apply_h(h, np.c_[gx.ravel(), gy.ravel()])
+    out["page_visible_share"] = float(((q[:, 0] >= 0) & (q[:, 0] < pw) & (q[:, 1] >= 0) & (q[:, 1] < ph)).mean())
+    ys_ink = np.nonzero(content.any(1))[0]
+    out["content_extent"] = float((ys_ink.max() - ys_ink.min() + 1) / rows) if len(ys_ink) else 0.0
     # per-system ink agreement after warping the photo into the original frame (half resolution)
     ncc = []
     if sanity["orientation_ok"] and sanity["convex"]:
@@ -450,7 +457,7 @@ def decide(m: dict, cfg: AlignConfig) -> tuple[str, list[str]]:
         reject.append("wrong page")
     if reject:
         return "reject", sorted(set(reject))
-    if m["visible_share"] < cfg.min_visible:
+    if min(m["visible_share"], m.get("page_visible_share", 1.0)) < cfg.min_visible:
         review.append("partial page")
     curl = []
     if m.get("ncc_min") is not None and m["ncc_min"] < cfg.review_ncc:

@@ -24,7 +24,7 @@ PIECES = (
     "bach/bwv7.7",
 )
 FONTS = ("Leipzig", "Bravura", "Leland", "Petaluma", "Gootville")   # stand-ins for publishers
-MAX_PAGE = 4          # pages drawn from the first MAX_PAGE of each piece (full pages, quick to engrave)
+MAX_PAGE = 4          # pages drawn from the first MAX_PAGE of each piece, never its last (full pages)
 KINDS = ("moderate", "curl", "partial", "wrong", "clean")
 
 
@@ -54,7 +54,9 @@ class PairSample:
 def pick_page(rng: np.random.Generator, pieces=PIECES, fonts=FONTS, dpi: float = 150.0) -> tuple[str, int, RenderConfig]:
     piece = pieces[int(rng.integers(len(pieces)))]
     cfg = RenderConfig(dpi=dpi, font=fonts[int(rng.integers(len(fonts)))])
-    n = min(MAX_PAGE, len(engrave(piece, cfg)))
+    total = len(engrave(piece, cfg))
+    # full pages: the last page of a piece is often a few systems at the top of blank paper
+    n = min(MAX_PAGE, total - 1) if total > 1 else 1
     return piece, int(rng.integers(n)) + 1, cfg
 
 
