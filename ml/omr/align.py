@@ -151,11 +151,13 @@ class Alignment:
                 "uncertainty": self.uncertainty}
 
     def to_annotation(self, point_pairs: list | None = None) -> dict:
-        """The platform's omr annotation (a proposal: review maps to status 'rejected' until an operator acts,
-        but keeps its homography)."""
+        """The platform's omr annotation as a proposal. The platform has no 'review' status: a review verdict
+        is proposed as 'rejected' with "review" as its first reason and keeps its homography, so the operator
+        can accept it as is, fix it with point pairs, or confirm the rejection."""
         status = "accepted" if self.verdict == "accept" else "rejected"
+        reasons = list(self.reasons) if self.verdict != "review" else ["review", *self.reasons]
         return {"status": status, "homography": None if self.homography is None else self.to_json()["homography"],
-                "point_pairs": point_pairs or [], "reasons": list(self.reasons) or [self.verdict]}
+                "point_pairs": point_pairs or [], "reasons": reasons}
 
 
 # ------------------------------------------------------------------------------------------ aligner
