@@ -1,0 +1,105 @@
+"""Alignment benchmark: accuracy, verdicts, box transfer and ms/page per mode on generated pairs.
+
+    python bench/omr_align.py [--n 50] [--n-other 20] [--precise-n 12] [--json bench/out/omr_align.json]
+
+Pairs are made by ml.omr.synth (music21 corpus -> verovio -> simulated photo) with the exact truth.
+Timings: per photo, template features cached (computed before the clock starts), modes run side by side
+on the same pairs in one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ml.omr.align import Aligner, alignment_errors  # noqa: E402
+from ml.omr.config import AlignConfig  # noqa: E402
+from ml.omr.synth import make_pair  # noqa: E402
+from ml.omr.transfer import ink_share, map_boxes, original_fractions, transfer_iou  # noqa: E402
+
+NOTEHEADS = {"noteheadBlack", "noteheadHalf", "noteheadWhole", "noteheadDoubleWhole"}
+
+
+def run(args) -> dict:
+    aligner = Aligner(AlignConfig())
+    t0 = time.perf_counter()
+    pairs = {k: [make_pair(args.seed + i, k) for i in range(args.n if k == "moderate" else args.n_other)]
+             for k in ("moderate", "curl", "partial", "wrong")}
+    gen_s = time.perf_counter() - t0
+    print(f"generated {sum(map(len, pairs.values()))} pairs in {gen_s:.1f}s", flush=True)
+    report: dict = {"generation_s": gen_s, "modes": {}}
+    for mode in args.modes.split(","):
+        r: dict = {"ms": [], "corner_max": [], "grid_median": [], "verdicts": {}, "iou_notehead": [], "ink_share": []}
+        for kind, items in pairs.items():
+            if mode == "precise":
+                items = items[: args.precise_n if kind == "moderate" else max(1, args.precise_n // 2)]
+            counts = {"accept": 0, "review": 0, "reject": 0}
+            for s in items:
+                tpl = aligner.template(s.original.image)
+                tpl.get("orb" if mode == "fast" else "sift", aligner.cfg)   # cached template features
+                t = time.perf_counter()
+                a = aligner.align(tpl, s.photo, mode=mode)
+                ms = (time.perf_counter() - t) * 1e3
+                counts[a.verdict] += 1
+                if kind == "moderate":
+                    r["ms"].append(ms)
+                    if a.homography is None:
+                        r["corner_max"].append(float("inf"))
+                        continue
+                    e = alignment_errors(a.homography, s.mapping.page_to_photo, s.original.size)
+                    r["corner_max"].append(e["corner_max"])
+                    r["grid_median"].append(e["grid_median"])
+                    ious = transfer_iou(s.original.symbols, a.homography, s.mapping.page_to_photo, NOTEHEADS)
+                    r["iou_notehead"].extend(ious.tolist())
+                    boxes = map_boxes(s.original.boxes(), a.homography)
+                    expected = original_fractions(s.original.image, s.original.boxes())
+                    r["ink_share"].append(ink_share(s.photo, boxes, expected)[0])
+            r["verdicts"][kind] = counts
+        cm = np.asarray(r["corner_max"])
+        summary = {
+            "pages": len(r["ms"]), "ms_per_page_median": statistics.median(r["ms"]),
+            "ms_per_page_mean": statistics.fmean(r["ms"]),
+            "share_corner_max_below_3px": float((cm < 3).mean()), "corner_max_median_px": float(np.median(cm)),
+            "corner_max_worst_px": float(cm.max()), "grid_error_median_px": float(np.median(r["grid_median"])),
+            "notehead_iou_median": float(np.median(r["iou_notehead"])), "noteheads": len(r["iou_notehead"]),
+            "ink_share_median": float(np.median(r["ink_share"])), "verdicts": r["verdicts"],
+        }
+        v = r["verdicts"]
+        summary["accept_rate_moderate"] = v["moderate"]["accept"] / max(1, sum(v["moderate"].values()))
+        summary["reject_rate_wrong"] = v["wrong"]["reject"] / max(1, sum(v["wrong"].values()))
+        summary["accepted_curl"] = v["curl"]["accept"]
+        summary["accepted_partial"] = v["partial"]["accept"]
+        report["modes"][mode] = summary
+        print(mode, json.dumps(summary, indent=1), flush=True)
+    if "fast" in report["modes"] and "precise" in report["modes"]:
+        ratio = report["modes"]["precise"]["ms_per_page_median"] / report["modes"]["fast"]["ms_per_page_median"]
+        report["precise_over_fast_time"] = ratio
+        print(f"precise / fast time per page: {ratio:.1f}x")
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=50, help="moderate phone-photo pairs")
+    ap.add_argument("--n-other", type=int, default=20, help="pairs per kind for curl, partial, wrong page")
+    ap.add_argument("--precise-n", type=int, default=12, help="moderate pairs for precise mode (slow)")
+    ap.add_argument("--modes", default="fast,precise")
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--json", default="")
+    args = ap.parse_args(argv)
+    report = run(args)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""OMR ground truth: engraved renders, simulated photos, alignment with verdicts, box transfer, detector."""

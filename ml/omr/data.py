@@ -1,0 +1,70 @@
+"""Samples for the detector (a photo or a render with symbol boxes) and loaders."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ml.omr.transfer import transfer
+
+
+@dataclass
+class Sample:
+    """One training/evaluation image.
+
+    ``image``: H x W uint8 grey. ``annotation``: the platform's omr annotation of the work item it came
+    from (status, homography original -> photo, point_pairs, reasons), or {} for a clean render.
+    ``symbols``: [{"class", "bbox": [x0, y0, x1, y1]}] in this image's pixels. ``meta``: slices
+    (kind/degradation, font/publisher, piece, page)."""
+    image: np.ndarray
+    annotation: dict = field(default_factory=dict)
+    symbols: list[dict] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+def sample_from_page(page, meta: dict | None = None) -> Sample:
+    return Sample(page.image, {}, [s.to_dict() for s in page.symbols],
+                  {"kind": "render", "font": page.font, "piece": page.piece, "page": page.page, **(meta or {})})
+
+
+def sample_from_alignment(original_symbols: list, photo: np.ndarray, annotation: dict, meta: dict | None = None) -> Sample:
+    """What a worker builds from an operator's accepted (or fixed) pair: the original's boxes moved into the
+    photo with the accepted homography."""
+    if annotation.get("status") not in ("accepted", "fixed") or annotation.get("homography") is None:
+        raise ValueError("only accepted or fixed pairs with a homography give training samples")
+    h = np.asarray(annotation["homography"], dtype=np.float64)
+    symbols, _ = transfer(original_symbols, h, photo_size=(photo.shape[1], photo.shape[0]))
+    return Sample(photo, annotation, symbols, {"kind": "photo", **(meta or {})})
+
+
+def load_dir(path: str | Path) -> list[Sample]:
+    """Samples from a directory written by ``synth.write_pairs`` (photos with transferred truth) or by
+    ``render.write_pages`` (renders)."""
+    from PIL import Image
+
+    path = Path(path)
+    out = []
+    for meta_file in sorted(path.glob("*.json")):
+        if meta_file.name in ("index.json", "deepscores.json", "coco.json"):
+            continue
+        d = json.loads(meta_file.read_text())
+        stem = meta_file.name[:-5]
+        if (path / f"{stem}.photo.png").exists():
+            if d.get("mapping") is None:
+                continue   # wrong-page pairs carry no truth for the photo
+            from ml.omr.degrade import PhotoMapping
+
+            mapping = PhotoMapping.from_dict(d["mapping"])
+            photo = np.asarray(Image.open(path / f"{stem}.photo.png").convert("L"))
+            from ml.omr.transfer import map_boxes
+
+            boxes = map_boxes(np.asarray([s["bbox"] for s in d["symbols"]]).reshape(-1, 4), mapping.page_to_photo)
+            syms = [{"class": s["class"], "bbox": b.tolist()} for s, b in zip(d["symbols"], boxes)]
+            out.append(Sample(photo, {}, syms, {"kind": d["kind"], "font": d.get("font", ""), "piece": d["piece"]}))
+        elif (path / f"{stem}.png").exists():
+            img = np.asarray(Image.open(path / f"{stem}.png").convert("L"))
+            out.append(Sample(img, {}, d["symbols"], {"kind": "render", "font": d.get("font", ""),
+                                                       "piece": d.get("piece", "")}))
+    return out

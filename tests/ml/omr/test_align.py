@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from ml.omr.align import Aligner, alignment_errors, homography_from_points
+from ml.omr.degrade import apply_h
+
+ALIGNER = Aligner()
+
+
+@pytest.mark.parametrize("seed", [1000, 1001, 1002])
+def test_fast_alignment_on_phone_photos(pair, seed):
+    s = pair(seed, "moderate")
+    a = ALIGNER.align(s.original.image, s.photo, mode="fast")
+    e = alignment_errors(a.homography, s.mapping.page_to_photo, s.original.size)
+    assert e["corner_max"] < 3.0 and e["grid_median"] < 1.0, e
+    assert a.verdict == "accept", (a.reasons, a.metrics)
+    m = a.metrics
+    for key in ("good_matches", "inliers", "inlier_ratio", "reproj_median", "reproj_p95", "coverage", "sanity",
+                "ncc_per_system", "system_shift_max", "visible_share"):
+        assert key in m
+    ann = a.to_annotation()
+    assert ann["status"] == "accepted" and len(ann["homography"]) == 3 and 0 <= a.uncertainty <= 1
+
+
+def test_precise_alignment(pair):
+    s = pair(1000, "moderate")
+    a = ALIGNER.align(s.original.image, s.photo, mode="precise")
+    e = alignment_errors(a.homography, s.mapping.page_to_photo, s.original.size)
+    assert e["corner_max"] < 1.5, e
+    assert a.verdict == "accept"
+
+
+def test_wrong_page_is_rejected(pair):
+    for seed in (1000,):
+        a = ALIGNER.align(pair(seed, "wrong").original.image, pair(seed, "wrong").photo)
+        assert a.verdict == "reject" and "wrong page" in a.reasons, a.metrics
+
+
+def test_curl_and_partial_go_to_review(pair):
+    a = ALIGNER.align(pair(1000, "curl").original.image, pair(1000, "curl").photo)
+    assert a.verdict == "review" and "page curl" in a.reasons, a.metrics
+    s = pair(1001, "partial")
+    a = ALIGNER.align(s.original.image, s.photo)
+    assert a.verdict != "accept" and ("partial page" in a.reasons or a.verdict == "reject"), a.metrics
+
+
+def test_degenerate_and_blank_inputs():
+    blank = np.full((400, 300), 255, np.uint8)
+    a = ALIGNER.align(blank, blank)
+    assert a.verdict == "reject" and a.reasons == ["too few matches"]
+
+
+def test_homography_from_operator_points(pair):
+    s = pair(1002, "moderate")
+    W, H = s.original.size
+    rng = np.random.default_rng(0)
+    src = np.array([[0.1 * W, 0.1 * H], [0.9 * W, 0.12 * H], [0.88 * W, 0.6 * H], [0.12 * W, 0.55 * H]])
+    dst = s.mapping.page_to_photo(src) + rng.normal(0, 2.0, (4, 2))        # clicks 2 px off
+    pairs = [[a.tolist(), b.tolist()] for a, b in zip(src, dst)]
+    raw = homography_from_points(pairs)
+    refined = homography_from_points(pairs, s.original.image, s.photo)
+    e_raw = alignment_errors(raw.homography, s.mapping.page_to_photo, s.original.size)
+    e_ref = alignment_errors(refined.homography, s.mapping.page_to_photo, s.original.size)
+    assert e_ref["corner_max"] < 2.0 and e_ref["corner_max"] < e_raw["corner_max"], (e_raw, e_ref)
+    with pytest.raises(ValueError):
+        homography_from_points(pairs[:3])
+    assert np.allclose(apply_h(raw.homography, src), dst, atol=1e-6)

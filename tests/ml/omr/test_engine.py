@@ -1,0 +1,74 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml.common.trainer import FunctionCallback, TrainingCancelled
+from ml.omr.config import detector_config
+from ml.omr.data import Sample, sample_from_alignment, sample_from_page
+from ml.omr.engine import evaluate, finetune, train
+from ml.omr.predict import AlignmentPrediction, DetectionPrediction, Predictor
+
+TINY = dict(steps=(2, 2, 2, 2, 4), crop=64, batch_size=2, margin_width=48, rare_patches=4)
+
+
+@pytest.fixture(scope="module")
+def samples(bach_page, pair):
+    s = pair(1000, "moderate")
+    from ml.omr.transfer import map_boxes
+
+    boxes = map_boxes(s.original.boxes(), s.mapping.page_to_photo)
+    photo = Sample(s.photo, {}, [{"class": x.cls, "bbox": b.tolist()} for x, b in zip(s.original.symbols, boxes)],
+                   {"kind": "moderate", "font": s.original.font})
+    return [sample_from_page(bach_page), photo]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(samples, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt")
+    seen = []
+    meta = train(out, samples, detector_config("cpu", **TINY), callbacks=[FunctionCallback(on_step=seen.append)],
+                 seed=0, device="cpu")
+    assert [p.step for p in seen] == list(range(1, 13)) and seen[-1].total_steps == 12
+    assert meta["frequent_classes"][:2] == ["stem", "noteheadBlack"] or "stem" in meta["frequent_classes"]
+    return out
+
+
+def test_checkpoint_is_safetensors_and_json(checkpoint):
+    files = {p.name for p in Path(checkpoint).iterdir()}
+    assert {"model.safetensors", "config.json"} <= files
+    conf = json.loads((Path(checkpoint) / "config.json").read_text())
+    assert conf["detector"]["classes"] and conf["rare_classes"] is not None
+
+
+def test_predict_and_evaluate(checkpoint, samples, pair):
+    pred = Predictor.load(checkpoint, device="cpu")
+    s = pair(1000, "moderate")
+    out = pred.predict([samples[0].image, (s.original.image, s.photo)])
+    assert isinstance(out[0], DetectionPrediction) and isinstance(out[1], AlignmentPrediction)
+    assert 0.0 <= out[0].uncertainty <= 1.0 and "symbols" in out[0].to_json()
+    ann = out[1].to_annotation()
+    assert set(ann) == {"status", "homography", "point_pairs", "reasons"} and ann["status"] == "accepted"
+    report = evaluate(checkpoint, samples, device="cpu")
+    assert {"overall", "slices", "per_class"} <= set(report)
+    assert "kind:render" in report["slices"] and "kind:moderate" in report["slices"]
+    json.dumps(report)
+
+
+def test_finetune_and_cancel(checkpoint, samples, tmp_path):
+    meta = finetune(checkpoint, samples[:1], samples[1:], tmp_path / "ft", steps=3, device="cpu")
+    assert meta["new_samples"] == 1 and (tmp_path / "ft" / "model.safetensors").exists()
+    stop = FunctionCallback(should_stop=lambda: True)
+    with pytest.raises(TrainingCancelled):
+        finetune(checkpoint, samples[:1], [], tmp_path / "ft2", steps=3, callbacks=[stop], device="cpu")
+
+
+def test_sample_from_accepted_alignment(pair):
+    s = pair(1000, "moderate")
+    ann = {"status": "accepted", "homography": s.mapping.homography.tolist(), "point_pairs": [], "reasons": []}
+    smp = sample_from_alignment([x.to_dict() for x in s.original.symbols], s.photo, ann)
+    assert len(smp.symbols) == len(s.original.symbols)
+    with pytest.raises(ValueError):
+        sample_from_alignment([], s.photo, {**ann, "status": "rejected"})
+    assert np.asarray(smp.symbols[0]["bbox"]).shape == (4,)
