@@ -240,7 +240,9 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
              log: Callable[[str], None] = print) -> dict[str, Any]:
     """Continue training a checkpoint on new samples mixed with a replay sample of earlier data (at most
     ``replay_ratio`` replay samples per new one), at a lower learning rate; recalibrate and save to ``out``.
-    Validation defaults to the replay samples' held-out share (or the new samples when there is no replay)."""
+    Calibration uses ``val_samples``; pass a held-out set (e.g. a calibration split of the scope's golden set).
+    Without one it falls back to the replay pool (or the new samples), which are partly trained on, so the
+    thresholds are then optimistic."""
     dev = pick_device(str(device) if device else None)
     meta = load_config(from_checkpoint)
     cfg = CatheterConfig.from_dict(meta["config"])

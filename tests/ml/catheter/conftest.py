@@ -1,9 +1,19 @@
 import pytest
+import torch
 
 from ml.catheter.config import SynthConfig, preset
 from ml.catheter.data import synth_samples
 
 SMALL = SynthConfig(size=128, defect_rate=0.5)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Tiny models: one intra-op thread avoids OpenMP spin-waiting on a shared, oversubscribed machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

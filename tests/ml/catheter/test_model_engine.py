@@ -33,7 +33,7 @@ def test_overfits_one_batch(small_samples):
     loss_fn = make_loss(cfg.train, y.numpy().mean(0))
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     first = None
-    for _ in range(80):
+    for _ in range(150):
         loss, _ = loss_fn(model(x), seg, y)
         first = first if first is not None else float(loss.detach())
         opt.zero_grad()
