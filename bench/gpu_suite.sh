@@ -11,7 +11,7 @@ mkdir -p /usr/share/fonts/truetype/dejavu && cp bench/data/fonts/*.ttf /usr/shar
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
 run() { local name=$1 limit=$2; shift 2; echo "=== $name"; timeout "$limit" "$@" > "$OUT/$name.log" 2>&1; echo "rc=$?"; tail -n 30 "$OUT/$name.log"; }
-run catheter 120 python3 bench/catheter_predict.py --device cuda --n 1024 --batch-size 64
-run articles 120 python3 bench/articles_segment.py --device cuda --pages 64 --batch 16
-run omr 90 python3 bench/omr_detect.py --device cuda --images bench/data/omr_pages --batch 16 --iters 20
-LOUPE_DEVICE=cuda run loop 200 python3 bench/loop_infer.py --n 2048 --decode-threads 8
+run catheter 90 python3 bench/catheter_predict.py --device cuda --n 1024 --batch-size 64
+run articles 90 python3 bench/articles_segment.py --device cuda --pages 64 --batch 16
+run omr 60 python3 bench/omr_detect.py --device cuda --images bench/data/omr_pages --batch 16 --iters 20
+LOUPE_DEVICE=cuda run loop 180 python3 bench/loop_infer.py --n 2048 --decode-threads 8
