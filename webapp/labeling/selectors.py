@@ -38,6 +38,16 @@ def item_asset_dims(*, item_id: int) -> list[AssetDims]:
     return [AssetDims(width=link.asset.width, height=link.asset.height, role=link.role) for link in links]
 
 
+def items_asset_dims(*, item_ids: list[int]) -> dict[int, list[AssetDims]]:
+    """``item_asset_dims`` for many items in one query."""
+    out: dict[int, list[AssetDims]] = {i: [] for i in item_ids}
+    links = (WorkItemAsset.objects.filter(item_id__in=item_ids).select_related("asset")
+             .only("item_id", "role", "position", "asset__width", "asset__height").order_by("item_id", "position"))
+    for link in links:
+        out[link.item_id].append(AssetDims(width=link.asset.width, height=link.asset.height, role=link.role))
+    return out
+
+
 def _with_assets(qs: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
     return qs.prefetch_related(
         Prefetch("item_assets", queryset=WorkItemAsset.objects.select_related("asset").order_by("position")))

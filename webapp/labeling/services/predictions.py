@@ -6,7 +6,7 @@ from django.db import transaction
 from webapp.core.errors import NotFound
 from webapp.labeling.kinds import AnnotationError, get_kind
 from webapp.labeling.models import ItemState, Prediction, WorkItem
-from webapp.labeling.selectors import item_asset_dims
+from webapp.labeling.selectors import item_asset_dims, items_asset_dims
 from webapp.labeling.services.events import depth_event, item_event
 
 
@@ -42,6 +42,54 @@ def prediction_record(*, item_id: int, model_version_id: int, payload: dict, sco
                uncertainty=uncertainty)
     depth_event(item.project_id)
     return prediction, True
+
+
+def predictions_record_batch(*, model_version_id: int, rows: list[dict]) -> dict[str, list[int]]:
+    """``prediction_record`` for a whole inference batch in one transaction and a fixed number of queries.
+
+    ``rows``: [{"item_id", "payload", "scores", "uncertainty"}]. Returns item ids by outcome: ``created``,
+    ``skipped`` (already predicted by this version, or gone), ``failed`` (model output that does not fit the
+    kind's schema — a model bug must not block the rest of the batch).
+    """
+    outcome: dict[str, list[int]] = {"created": [], "skipped": [], "failed": []}
+    items = WorkItem.objects.select_related("project").in_bulk([r["item_id"] for r in rows])
+    dims = items_asset_dims(item_ids=list(items))
+    fresh: dict[int, Prediction] = {}
+    for row in rows:
+        item = items.get(row["item_id"])
+        if item is None:
+            outcome["skipped"].append(row["item_id"])
+            continue
+        try:
+            payload = get_kind(item.project.kind).validate(row["payload"], dims[item.pk])
+        except AnnotationError:
+            outcome["failed"].append(item.pk)
+            continue
+        fresh[item.pk] = Prediction(item=item, model_version_id=model_version_id, payload=payload,
+                                    scores=row.get("scores") or {},
+                                    uncertainty=min(1.0, max(0.0, float(row["uncertainty"]))))
+    with transaction.atomic():
+        done = set(Prediction.objects.filter(model_version_id=model_version_id, item_id__in=list(fresh))
+                   .values_list("item_id", flat=True))
+        new = [p for pk, p in fresh.items() if pk not in done]
+        Prediction.objects.bulk_create(new, ignore_conflicts=True)
+        new_ids = [p.item_id for p in new]
+        Prediction.objects.filter(item_id__in=new_ids).exclude(model_version_id=model_version_id).update(stale=True)
+        changed = []
+        for p in new:
+            item = items[p.item_id]
+            item.uncertainty = item.queue_rank = p.uncertainty
+            if item.state == ItemState.NEW:
+                item.state = ItemState.PREDICTED
+            changed.append(item)
+        WorkItem.objects.bulk_update(changed, ["uncertainty", "queue_rank", "state"], batch_size=500)
+        for item in changed:
+            item_event(item, "prediction.created", model_version=model_version_id, uncertainty=item.uncertainty)
+        for project_id in {item.project_id for item in changed}:
+            depth_event(project_id)
+    outcome["created"] = new_ids
+    outcome["skipped"] += sorted(done)
+    return outcome
 
 
 def predictions_mark_stale(*, kind: str, scope_key: str, keep_version_id: int) -> int:
