@@ -24,7 +24,10 @@ PROJECTS = [
 
 # Every GOLDEN_EVERY-th generated item is a golden-set item, seeded accepted with the generator's ground
 # truth (submitted by the demo operator, accepted by the demo reviewer): the gate compares from the start.
+# An item whose truth shows a slice the golden set lacks yet (a defect type, a page type) joins it too, up
+# to half the items, so a rare class is not missing from the reference by chance.
 GOLDEN_EVERY = 4
+GOLDEN_MAX_SHARE = 0.5
 
 
 def _accept_reference(item, truth: dict, users: dict) -> None:
@@ -46,6 +49,7 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
 
     from webapp.accounts.services import user_create
     from webapp.assets.services import asset_ingest
+    from webapp.labeling.kinds import get_kind
     from webapp.labeling.models import Project
     from webapp.labeling.services import item_create, project_create
     from workers.demo_sources import generate_items, ground_truth
@@ -59,14 +63,19 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
         if project.items.exists():
             continue
         count = SIZES[size]
+        spec, covered, golden_count = get_kind(project.kind), set(), 0
         bar = tqdm(generate_items(project.kind, count, seed_value), total=count, desc=f"{project.kind:9s}", unit="item")
         for index, (external_id, files, roles, meta) in enumerate(bar):
             assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
-            truth = ground_truth(project.kind, index, seed_value) if index % GOLDEN_EVERY == 0 else None
+            truth = ground_truth(project.kind, index, seed_value)
+            new_slices = set(spec.slices(truth, meta)) - covered if truth is not None else set()
+            golden = truth is not None and (index % GOLDEN_EVERY == 0
+                                            or (new_slices and golden_count < GOLDEN_MAX_SHARE * count))
             item = item_create(project=project, asset_ids=[a.pk for a in assets], roles=roles,
-                               external_id=external_id, meta=meta,
-                               split="golden" if truth is not None else "pool")
-            if truth is not None:
+                               external_id=external_id, meta=meta, split="golden" if golden else "pool")
+            if golden:
+                covered |= new_slices
+                golden_count += 1
                 _accept_reference(item, truth, users)
         created[project.slug] = count
     return created
