@@ -161,12 +161,14 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    from django.db.models import Count
+
     from webapp.labeling.models import Lease
 
     # A double lease is one item handed to two different clients (a client may get its own lease back).
     holders = Counter(item for _, item in set(taken))
     doubles_seen = sum(n - 1 for n in holders.values() if n > 1)
-    leased_twice = Lease.objects.values("item").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")).filter(n__gt=1).count()
+    leased_twice = Lease.objects.values("item").annotate(n=Count("id")).filter(n__gt=1).count()
     print(f"items: {args.items}  clients: {args.clients}  server processes: {args.workers}  run: {elapsed:.1f} s")
     print(f"take-next: n={len(take_ms)}  p50={pct(take_ms, 50):.1f} ms  p95={pct(take_ms, 95):.1f} ms  "
           f"mean={statistics.fmean(take_ms):.1f} ms")

@@ -95,6 +95,23 @@ def make_item(make_asset):
 
 
 @pytest.fixture
+def expire_lease():
+    """Move a lease (and its item's copy of the expiry) into the past, as if its holder went silent."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.labeling.models import Lease, WorkItem
+
+    def expire(lease, seconds: float = 5):
+        past = timezone.now() - timedelta(seconds=seconds)
+        Lease.objects.filter(pk=lease.pk).update(expires_at=past)
+        WorkItem.objects.filter(pk=lease.item_id).update(lease_expires_at=past)
+
+    return expire
+
+
+@pytest.fixture
 def subprocess_env(settings):
     """Environment for a real child process (worker, web server) that must use this test's database."""
     import os

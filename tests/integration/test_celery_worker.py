@@ -3,13 +3,11 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from webapp.labeling.models import ItemState, Lease, WorkItem
+from webapp.labeling.models import ItemState
 from webapp.labeling.services import lease_take_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,15 +36,13 @@ def celery_worker_process(tmp_path, subprocess_env):
     log.close()
 
 
-def test_worker_runs_the_lease_sweep(celery_worker_process, make_project, make_item, operator):
+def test_worker_runs_the_lease_sweep(celery_worker_process, make_project, make_item, operator, expire_lease):
     from webapp.config.celery import app
 
     project = make_project()
     item = make_item(project)
     lease = lease_take_next(project_id=project.pk, user=operator)
-    past = timezone.now() - timedelta(seconds=5)
-    Lease.objects.filter(pk=lease.pk).update(expires_at=past)
-    WorkItem.objects.filter(pk=item.pk).update(lease_expires_at=past)
+    expire_lease(lease)
     result = app.send_task("loupe.cpu.lease_expire_stale")
     assert result.get(timeout=60) == 1
     item.refresh_from_db()

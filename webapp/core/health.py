@@ -1,6 +1,7 @@
 """Health of the parts the application needs: database, Redis, and the Celery workers."""
 from __future__ import annotations
 
+import os
 import time
 
 from django.conf import settings
@@ -26,7 +27,7 @@ def check_redis() -> dict:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
         client.ping()
         return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1),
-                "embedded": bool(__import__("os").environ.get("LOUPE_EMBEDDED_REDIS"))}
+                "embedded": bool(os.environ.get("LOUPE_EMBEDDED_REDIS"))}
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": str(exc)}
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from webapp.labeling.kinds import kind_names
 from webapp.labeling.models import ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
+from webapp.labeling.selectors import item_fresh_prediction
 
 
 class QueueDepthSerializer(serializers.Serializer):
@@ -116,7 +117,7 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         fields = WorkItemSerializer.Meta.fields + ["kind", "current", "prediction", "reviews"]
 
     def get_prediction(self, item) -> PredictionSerializer(allow_null=True):
-        fresh = next((p for p in item.predictions.all() if not p.stale), None)
+        fresh = item_fresh_prediction(item)
         return PredictionSerializer(fresh).data if fresh else None
 
 

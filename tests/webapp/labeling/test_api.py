@@ -91,7 +91,7 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     assert api.get(f"/api/v1/projects/{project.pk}/items/?state=bogus").status_code == 400
     coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco")
     assert coco.status_code == 200
-    data = coco.json() if hasattr(coco, "json") else None
+    data = coco.json()
     assert len(data["annotations"]) == 1 and data["annotations"][0]["bbox"] == [5, 5, 20, 20]
     jsonl = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl")
     assert jsonl.content.decode().count("\n") == 1

@@ -1,10 +1,8 @@
 import random
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from webapp.core.errors import Gone, NotAllowed
 from webapp.labeling.models import ItemState, Lease, WorkItem
@@ -51,21 +49,22 @@ def test_an_operator_gets_their_live_lease_back(make_project, make_item, operato
     assert WorkItem.objects.filter(state=ItemState.LEASED).count() == 1
 
 
-def test_only_operators_take_work(make_project, make_item, make_user):
+def test_only_operators_take_work(make_project, make_item, db):
+    from django.contrib.auth import get_user_model
+
     project = make_project()
     make_item(project)
     with pytest.raises(NotAllowed):
-        lease_take_next(project_id=project.pk, user=make_user("reviewer").__class__.objects.create(username="nobody"))
+        lease_take_next(project_id=project.pk, user=get_user_model().objects.create(username="nobody"))
 
 
-def test_expired_lease_returns_the_item_to_the_queue(make_project, make_item, make_user):
+def test_expired_lease_returns_the_item_to_the_queue(make_project, make_item, make_user, expire_lease):
     project = make_project()
     item = make_item(project)
     first_user, second_user = make_user(), make_user()
     lease = lease_take_next(project_id=project.pk, user=first_user)
     assert lease_take_next(project_id=project.pk, user=second_user) is None
-    Lease.objects.filter(pk=lease.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    WorkItem.objects.filter(pk=item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    expire_lease(lease, seconds=1)
     second = lease_take_next(project_id=project.pk, user=second_user)
     assert second.item_id == item.pk and second.holder == second_user
     lease.refresh_from_db()
@@ -74,13 +73,11 @@ def test_expired_lease_returns_the_item_to_the_queue(make_project, make_item, ma
         lease_heartbeat(token=lease.token, user=first_user)
 
 
-def test_sweep_expires_stale_leases_back_to_their_previous_state(make_project, make_item, operator):
+def test_sweep_expires_stale_leases_back_to_their_previous_state(make_project, make_item, operator, expire_lease):
     project = make_project()
     item = make_item(project)
     lease = lease_take_next(project_id=project.pk, user=operator)
-    past = timezone.now() - timedelta(seconds=5)
-    Lease.objects.filter(pk=lease.pk).update(expires_at=past)
-    WorkItem.objects.filter(pk=item.pk).update(lease_expires_at=past)
+    expire_lease(lease)
     assert lease_expire_stale() == 1
     item.refresh_from_db()
     assert item.state == ItemState.NEW and item.lease_holder is None

@@ -1,8 +1,8 @@
 """Live events of the labeling core (sent on commit)."""
-from webapp.labeling.models import WorkItem
-from webapp.labeling.selectors import queue_depth
 from django.db import transaction
 
+from webapp.labeling.models import WorkItem
+from webapp.labeling.selectors import queue_depth
 from webapp.realtime.coalesce import coalescer
 from webapp.realtime.events import OVERVIEW_GROUP, project_group, publish, send_now
 
