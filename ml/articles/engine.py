@@ -12,14 +12,15 @@ import torch
 import torch.nn.functional as F
 
 from ml.articles.config import ArticlesConfig, get_config
-from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
+from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets, to_gray
 from ml.articles.metrics import page_metrics, prf, summarize
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
 from ml.articles.predict import Predictor, forward_probs, model_input, segment_from_probs
+from ml.articles.refine import GEOMETRY_WIDTH, GeometryPrior, PageGeometry, calibrate_geometry
 from ml.articles.styles import TRAIN_PUBLISHERS
 from ml.articles.synth import generate_pages
-from ml.common.checkpoint import load_config, load_weights, save_checkpoint
+from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
 from ml.common.metrics import auroc
 from ml.common.trainer import CallbackBase, fit
@@ -53,6 +54,14 @@ def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, wi
             pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
                                     non_article_share=non_article_share, start=i)
     return [Sample.from_synth(p) for p in pages]
+
+
+def calibration_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[Sample]:
+    """Pages for choosing thresholds and measuring the layout-geometry prior. They are rendered at the width
+    the geometry is measured at (not the working width): ink and rules look different on a small page, and
+    pages reach the predictor as working copies of scans, bigger than the model's input."""
+    return synth_samples(cfg.train.val_pages_per_publisher, publishers, cfg.train.seed * 10 + 2,
+                         max(cfg.train.work_width, GEOMETRY_WIDTH))
 
 
 class _Tensors:
@@ -183,13 +192,37 @@ def _probs(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device
     return forward_probs(model, works, device, batch_size=32 if device.type == "cuda" else 4)
 
 
-def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig) -> dict[str, dict]:
+def page_geometries(samples: Sequence[Sample]) -> list[PageGeometry]:
+    return [PageGeometry.measure(to_gray(s.image)) for s in samples]
+
+
+def calibrate_geometry_per_publisher(samples: Sequence[Sample], geos: Sequence[PageGeometry] | None = None
+                                     ) -> dict[str, dict]:
+    """The layout-geometry prior of each publisher (and ``default`` over all) from annotated article pages."""
+    arts = [s for s in samples if s.page_type == "article"]
+    geos = geos if geos is not None else page_geometries(arts)
+    pages = [(g, s.annotation.get("cuts", []), s.size[0]) for s, g in zip(arts, geos)]
+    out = {"default": calibrate_geometry(pages).to_json()} if pages else {}
+    for pub in sorted({s.publisher for s in arts}):
+        out[pub] = calibrate_geometry([p for p, s in zip(pages, arts) if s.publisher == pub]).to_json()
+    return out
+
+
+def _prior(geometry: dict | None, publisher: str | None) -> GeometryPrior:
+    geometry = geometry or {}
+    return GeometryPrior.from_json(geometry.get(publisher or "", geometry.get("default")))
+
+
+def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig, geometry: dict | None = None,
+                geos: Sequence[PageGeometry] | None = None) -> dict[str, dict]:
     """Per publisher: cut precision / recall / F1 (and article F1) for every tau of the grid."""
     curves: dict[str, dict] = {}
+    geos = geos if geos is not None else page_geometries(samples)
     for tau in cfg.post.tau_grid:
         per: dict[str, list] = {}
-        for s, (cp, rp) in zip(samples, probs):
-            cuts, arts, _ = segment_from_probs(cp, rp, tau, cfg, s.size)
+        for s, g, (cp, rp) in zip(samples, geos, probs):
+            cuts, arts, _ = segment_from_probs(cp, rp, tau, cfg, s.size, page=g,
+                                               prior=_prior(geometry, s.publisher))
             pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": arts}, s.annotation, s.size)
             per.setdefault(s.publisher, []).append(pm)
             per.setdefault("_all", []).append(pm)
@@ -215,13 +248,16 @@ def tau_at_precision(curve: dict, min_precision: float) -> tuple[float, bool]:
 
 
 def calibrate(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device) -> dict:
+    """Per publisher: the layout-geometry prior, then the cut threshold meeting the target precision."""
     arts = [s for s in samples if s.page_type == "article"]
+    geos = page_geometries(arts)
+    geometry = calibrate_geometry_per_publisher(arts, geos)
     probs = _probs(model, arts, cfg, device)
-    curves = pr_over_tau(probs, arts, cfg)
+    curves = pr_over_tau(probs, arts, cfg, geometry, geos)
     th = {}
     for pub, c in curves.items():
         th["default" if pub == "_all" else pub], _ = tau_at_precision(c, cfg.post.target_precision)
-    return {"thresholds": th, "curves": curves}
+    return {"thresholds": th, "geometry": geometry, "curves": curves}
 
 
 # ------------------------------------------------------------------------------------------------ page filter
@@ -257,6 +293,7 @@ def train_filter(samples: Sequence[Sample], cfg: ArticlesConfig, out: Path | Non
 
 
 def _save(model: CutNet, out: Path, cfg: ArticlesConfig, thresholds: dict, extra: dict) -> None:
+    """``extra`` carries, among others, ``geometry``: the layout-geometry prior per publisher."""
     save_checkpoint(out, model, {"kind": "articles", "config": cfg.to_json(), "thresholds": thresholds, **extra})
 
 
@@ -282,7 +319,7 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
     if samples is None:
         samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w, vary_resolution=True)
     if val_samples is None:
-        val_samples = synth_samples(tc.val_pages_per_publisher, pubs, tc.seed * 10 + 2, gen_w)
+        val_samples = calibration_samples(cfg, pubs)
     if filter_samples is None:
         filter_samples = filter_synth_samples(cfg, pubs)
     t_data = time.perf_counter() - t0
@@ -300,7 +337,7 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
             "train_seconds": round(run["seconds"], 1), "data_seconds": round(t_data, 1),
             "filter_seconds": round(t_filter, 1), "total_seconds": round(time.perf_counter() - t0, 1),
             "filter": finfo, "publishers": pubs, "params": sum(p.numel() for p in model.parameters())}
-    _save(model, out, cfg, cal["thresholds"], {"train": info, "scope": "global"})
+    _save(model, out, cfg, cal["thresholds"], {"train": info, "scope": "global", "geometry": cal["geometry"]})
     (out / "calibration.json").write_text(json.dumps(cal["curves"], indent=1))
     return info
 
@@ -326,19 +363,43 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
                replay_fraction=cfg.train.replay_fraction if replay else 0.0, log=log)
     pub = publisher or (samples[0].publisher if samples else None)
     thresholds = dict(raw.get("thresholds", {}))
+    geometry = dict(raw.get("geometry", {}))
     cal_set = [s for s in (val_samples or samples) if s.page_type == "article"]
     cal = calibrate(model, cal_set, cfg, dev)
     if pub:
         thresholds[pub] = cal["thresholds"].get(pub, cal["thresholds"].get("default", cfg.post.tau))
+        if pub in cal["geometry"]:
+            geometry[pub] = cal["geometry"][pub]
     out = Path(out)
     info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
             "steps": run["steps"], "seconds": round(run["seconds"], 1)}
-    _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info,
+    _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info, "geometry": geometry,
                                         "scope": f"publisher:{pub}" if pub else "global"})
     for name in ("page_filter", "page_filter_text"):
         if (src / f"{name}.json").exists():
             Forest.load(src, name).save(out, name)
     return info
+
+
+def recalibrate(checkpoint: str | Path, samples: Sequence[Sample] | None = None, *,
+                device: str | torch.device | None = None) -> dict:
+    """Re-measure a checkpoint's per-publisher thresholds and layout-geometry priors in place, on annotated
+    pages (default: the calibration pages its training generated)."""
+    d = Path(checkpoint)
+    raw = load_config(d)
+    cfg = ArticlesConfig.from_json(raw["config"])
+    dev = pick_device(str(device) if device is not None else None)
+    if samples is None:
+        samples = calibration_samples(cfg, raw.get("train", {}).get("publishers") or TRAIN_PUBLISHERS)
+    model = CutNet(cfg.model.base, cfg.model.depth)
+    load_weights(d, model)
+    model.to(dev)
+    cal = calibrate(model, samples, cfg, dev)
+    raw["thresholds"] = {**raw.get("thresholds", {}), **cal["thresholds"]}
+    raw["geometry"] = {**raw.get("geometry", {}), **cal["geometry"]}
+    (d / CONFIG).write_text(json.dumps(raw, indent=1))
+    (d / "calibration.json").write_text(json.dumps(cal["curves"], indent=1))
+    return {"thresholds": raw["thresholds"], "geometry": raw["geometry"]}
 
 
 def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: str | Path | None = None,
@@ -368,16 +429,18 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
     arts = [s for s in samples if s.page_type == "article"]
     if arts:
         probs = _probs(pred.model, arts, cfg, pred.device)
+        geos = page_geometries(arts)
         per: dict[str, list] = {}
-        for s, (cp, rp) in zip(arts, probs):
-            cuts, polys, _ = segment_from_probs(cp, rp, pred.tau_for(s.publisher), cfg, s.size)
+        for s, g, (cp, rp) in zip(arts, geos, probs):
+            cuts, polys, _ = segment_from_probs(cp, rp, pred.tau_for(s.publisher), cfg, s.size, page=g,
+                                                prior=pred.prior_for(s.publisher))
             pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": polys}, s.annotation, s.size)
             per.setdefault(s.publisher, []).append(pm)
         res["overall"] = summarize([p for v in per.values() for p in v])
         res["per_publisher"] = {k: summarize(v) for k, v in sorted(per.items())}
         for k in res["per_publisher"]:
             res["per_publisher"][k]["tau"] = pred.tau_for(k)
-        curves = pr_over_tau(probs, arts, cfg)
+        curves = pr_over_tau(probs, arts, cfg, pred.meta.get("geometry"), geos)
         res["pr_curves"] = curves
         res["tau_at_precision"] = {}
         for k, c in curves.items():

@@ -13,7 +13,8 @@ from ml.articles.config import ArticlesConfig
 from ml.articles.data import to_gray, to_work
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import Forest, image_features, text_features
-from ml.articles.postprocess import article_polygons, extract_cuts
+from ml.articles.postprocess import Segment, article_polygons, extract_cuts
+from ml.articles.refine import GeometryPrior, PageGeometry, refine_cuts
 from ml.common.checkpoint import load_config, load_weights
 from ml.common.device import autocast, pick_device
 
@@ -77,11 +78,19 @@ def forward_probs(model: CutNet, works: Sequence[np.ndarray], device: torch.devi
 
 
 def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float, cfg: ArticlesConfig,
-                       out_size: tuple[int, int]) -> tuple[list[dict], list[dict], float]:
-    """Cuts and articles in ``out_size`` pixels, and the segmentation's uncertainty."""
+                       out_size: tuple[int, int], page: np.ndarray | PageGeometry | None = None,
+                       prior: GeometryPrior | None = None) -> tuple[list[dict], list[dict], float]:
+    """Cuts and articles in ``out_size`` pixels, and the segmentation's uncertainty. With the ``page`` image
+    (any resolution) or its measured geometry, the cuts are snapped onto its gutters, rules, junctions and
+    frame (``prior``: the publisher's calibrated offsets)."""
     h, w = cut_prob.shape
     sx, sy = out_size[0] / w, out_size[1] / h
     segs = extract_cuts(cut_prob, tau, cfg.post, region_prob)
+    if page is not None and segs:
+        geo = page if isinstance(page, PageGeometry) else PageGeometry.measure(to_gray(page))
+        kx, ky = geo.width / w, geo.height / h
+        fine = refine_cuts([Segment(s.x0 * kx, s.y0 * ky, s.x1 * kx, s.y1 * ky, s.score) for s in segs], geo, prior)
+        segs = [Segment(s.x0 / kx, s.y0 / ky, s.x1 / kx, s.y1 / ky, s.score) for s in fine]
     polys = article_polygons(region_prob, segs, cfg.post)
     cuts = [s.to_json(sx, sy) for s in segs]
     arts = [{"id": f"a{i + 1}", "polygon": [[round(x * sx, 1), round(y * sy, 1)] for x, y in poly],
@@ -111,6 +120,11 @@ class Predictor:
         forest = Forest.load(d, "page_filter") if (d / "page_filter.json").exists() else None
         forest_text = Forest.load(d, "page_filter_text") if (d / "page_filter_text.json").exists() else None
         return cls(model, cfg, raw.get("thresholds", {}), dev, forest, forest_text, raw)
+
+    def prior_for(self, publisher: str | None) -> GeometryPrior:
+        """The publisher's calibrated layout-geometry prior (the default one for an unknown publisher)."""
+        geometry = self.meta.get("geometry") or {}
+        return GeometryPrior.from_json(geometry.get(publisher or "", geometry.get("default")))
 
     def tau_for(self, publisher: str | None) -> float:
         if publisher and publisher in self.thresholds:
@@ -159,7 +173,8 @@ class Predictor:
                 page_type = max((k for k in sc if k != "article"), key=lambda k: sc[k], default="other")
             u_type = 1.0 - abs(p_art - thr) / max(thr, 1.0 - thr)
             if page_type == "article":
-                cuts, arts, u_seg = segment_from_probs(cp, rp, t, self.cfg, size)
+                cuts, arts, u_seg = segment_from_probs(cp, rp, t, self.cfg, size, page=im,
+                                                       prior=self.prior_for(publisher))
             else:
                 cuts, arts, u_seg = [], [], 0.0
             out.append(PagePrediction(page_type, {k: round(v, 4) for k, v in sc.items()}, cuts, arts,
