@@ -89,7 +89,8 @@ def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float
     if page is not None and segs:
         geo = page if isinstance(page, PageGeometry) else PageGeometry.measure(to_gray(page))
         kx, ky = geo.width / w, geo.height / h
-        fine = refine_cuts([Segment(s.x0 * kx, s.y0 * ky, s.x1 * kx, s.y1 * ky, s.score) for s in segs], geo, prior)
+        fine = refine_cuts([Segment(s.x0 * kx, s.y0 * ky, s.x1 * kx, s.y1 * ky, s.score) for s in segs], geo, prior,
+                           prob=cut_prob, scale=(kx, ky), tau=tau)
         segs = [Segment(s.x0 / kx, s.y0 / ky, s.x1 / kx, s.y1 / ky, s.score) for s in fine]
     polys = article_polygons(region_prob, segs, cfg.post)
     cuts = [s.to_json(sx, sy) for s in segs]

@@ -241,6 +241,40 @@ def _bridge_gaps(vs: list[Segment], hs: list[Segment], tol: float, gap: float) -
     return out
 
 
+def line_probability(prob: np.ndarray, scale: tuple[float, float], s: Segment, n: int = 24) -> float:
+    """Mean cut probability along a segment (geometry pixels; ``prob`` at the working resolution, ``scale``
+    = geometry pixels per working pixel), the best of three neighbouring lines across it."""
+    kx, ky = scale
+    h, w = prob.shape
+    t = np.linspace(0.05, 0.95, n)
+    xs = (s.x0 + t * (s.x1 - s.x0)) / kx
+    ys = (s.y0 + t * (s.y1 - s.y0)) / ky
+    best = 0.0
+    for d in (-1, 0, 1):
+        xi = np.clip(np.round(xs + (d if s.vertical else 0)).astype(int), 0, w - 1)
+        yi = np.clip(np.round(ys + (0 if s.vertical else d)).astype(int), 0, h - 1)
+        best = max(best, float(prob[yi, xi].mean()))
+    return best
+
+
+def split_at_junctions(vs: list[Segment], hs: list[Segment], prob: np.ndarray, scale: tuple[float, float],
+                       tau: float, tol: float) -> list[Segment]:
+    """A vertical cut that runs on past a junction where its neighbours become one article has a weak
+    stretch there: split each vertical at the horizontal cuts meeting it and keep the pieces the network
+    holds to be cuts (mean probability >= ``tau``); the kept pieces are joined again."""
+    out: list[Segment] = []
+    for v in vs:
+        ys = sorted({s.y0 for s in hs if s.x0 - tol <= v.x0 <= s.x1 + tol and v.y0 + tol < s.y0 < v.y1 - tol})
+        if not ys:
+            out.append(v)
+            continue
+        edges = [v.y0] + ys + [v.y1]
+        pieces = [Segment(v.x0, a, v.x0, b, v.score) for a, b in zip(edges, edges[1:])]
+        kept = [p for p in pieces if line_probability(prob, scale, p) >= tau]
+        out.extend(_join_collinear(kept, True, tol))
+    return out
+
+
 def text_on_both_sides(text: np.ndarray, s: Segment, near: float, far: float, min_share: float = 0.01) -> bool:
     """A cut separates two articles: there is text (or a photo) on both sides of it."""
     h, w = text.shape
@@ -281,8 +315,11 @@ class PageGeometry:
 
 
 def refine_cuts(segs: list[Segment], geo: PageGeometry, prior: GeometryPrior | None = None,
-                snap: float = 0.05) -> list[Segment]:
-    """Segments in the geometry image's pixels, moved onto the page's gutters, rules, junctions and frame."""
+                snap: float = 0.05, prob: np.ndarray | None = None, scale: tuple[float, float] = (1.0, 1.0),
+                tau: float = 0.5) -> list[Segment]:
+    """Segments in the geometry image's pixels, moved onto the page's gutters, rules, junctions and frame.
+    With the cut probability map (``prob``, working pixels; ``scale``: geometry pixels per working pixel),
+    verticals are re-scored piecewise between junctions (see ``split_at_junctions``)."""
     if not segs:
         return []
     prior = prior or GeometryPrior()
@@ -300,7 +337,7 @@ def refine_cuts(segs: list[Segment], geo: PageGeometry, prior: GeometryPrior | N
     for s in hs:
         y = rule_along(rules, s.y0, s.x0, s.x1, 0.012 * w)
         if y is None:
-            top = top_of_text_below(text, s.y0, s.x0, s.x1, 0.03 * w, 0.008 * w)
+            top = top_of_text_below(text, s.y0, s.x0, s.x1, 0.04 * w, 0.008 * w)
             y = None if top is None else top - prior.cut_above_text * w
         if y is not None and abs(y - s.y0) <= 0.03 * w:
             s.y0 = s.y1 = y
@@ -323,6 +360,8 @@ def refine_cuts(segs: list[Segment], geo: PageGeometry, prior: GeometryPrior | N
             if best is not None:
                 setattr(v, end, best)
     vs = _bridge_gaps(_join_collinear(vs, True, 0.006 * w), hs, 0.006 * w, 0.05 * w)
+    if prob is not None:
+        vs = split_at_junctions(vs, hs, prob, scale, tau, 0.006 * w)
     keep = [s for s in vs + hs if s.length >= 0.02 * w]
     # above a horizontal cut, the columns of the article may have ended well before it: look further
     return [s for s in keep if text_on_both_sides(text, s, 0.004 * w, (0.04 if s.vertical else 0.15) * w)]
@@ -350,7 +389,7 @@ def measure_geometry(geo: PageGeometry, cuts: list[dict], scale: float) -> dict[
         if abs(x1 - right) < near:
             out["side_pad"].append((x1 - right) / w)
         if rule_along(rules, y, x0, x1, 0.012 * w) is None:
-            t = top_of_text_below(text, y, x0, x1, 0.03 * w, 0.008 * w)
+            t = top_of_text_below(text, y, x0, x1, 0.04 * w, 0.008 * w)
             if t is not None:
                 out["cut_above_text"].append((t - y) / w)
     return out
