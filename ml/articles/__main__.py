@@ -92,7 +92,8 @@ def cmd_finetune(a) -> int:
         replay = engine.synth_samples(max(1, n // max(1, len(pubs or [1] * 5))), pubs or engine.TRAIN_PUBLISHERS,
                                       cfg.train.seed * 10 + 1, cfg.train.work_width)
     info = engine.finetune(getattr(a, "from"), samples, replay, a.out, publisher=a.publisher, steps=a.steps,
-                           device=a.device, log=_err)
+                           max_minutes=a.max_minutes, lr=a.lr, replay_fraction=a.replay_fraction, device=a.device,
+                           log=_err)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -171,6 +172,9 @@ def main(argv=None) -> int:
     f.add_argument("--replay", type=Path, help="replay pages (default: synthetic pages of the source publishers)")
     f.add_argument("--replay-pages", type=int)
     f.add_argument("--steps", type=int)
+    f.add_argument("--max-minutes", type=float, help="wall-clock budget of the fine-tuning loop")
+    f.add_argument("--lr", type=float, help="learning rate (default: the checkpoint's finetune_lr)")
+    f.add_argument("--replay-fraction", type=float, help="share of each batch from the replay pages")
     f.add_argument("--device")
     f.set_defaults(fn=cmd_finetune)
 

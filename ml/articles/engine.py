@@ -344,7 +344,8 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
 
 def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample] | None,
              out: str | Path, *, publisher: str | None = None, val_samples: Sequence[Sample] | None = None,
-             steps: int | None = None, callbacks: Iterable[CallbackBase] = (),
+             steps: int | None = None, max_minutes: float | None = None, lr: float | None = None,
+             replay_fraction: float | None = None, callbacks: Iterable[CallbackBase] = (),
              device: str | torch.device | None = None, log: Log = _noop) -> dict:
     """Fine-tune a checkpoint on one publisher's (corrected) pages mixed with a replay sample of the pages the
     source model was trained on; recalibrate that publisher's threshold on ``val_samples`` (default: the
@@ -359,8 +360,9 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     data = _Tensors(samples, cfg, model.multiple)
     replay = _Tensors(replay_samples, cfg, model.multiple) if replay_samples else None
     n = steps or cfg.train.finetune_steps
-    run = _run(model, data, cfg, n, cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
-               replay_fraction=cfg.train.replay_fraction if replay else 0.0, log=log)
+    share = cfg.train.replay_fraction if replay_fraction is None else replay_fraction
+    run = _run(model, data, cfg, n, lr or cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
+               replay_fraction=share if replay else 0.0, max_minutes=max_minutes, log=log)
     pub = publisher or (samples[0].publisher if samples else None)
     thresholds = dict(raw.get("thresholds", {}))
     geometry = dict(raw.get("geometry", {}))
@@ -372,7 +374,8 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
             geometry[pub] = cal["geometry"][pub]
     out = Path(out)
     info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
-            "steps": run["steps"], "seconds": round(run["seconds"], 1)}
+            "steps": run["steps"], "seconds": round(run["seconds"], 1), "lr": lr or cfg.train.finetune_lr,
+            "replay_fraction": share if replay else 0.0}
     _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info, "geometry": geometry,
                                         "scope": f"publisher:{pub}" if pub else "global"})
     for name in ("page_filter", "page_filter_text"):

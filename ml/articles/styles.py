@@ -10,8 +10,12 @@ from dataclasses import asdict, dataclass
 
 PAGE_W, PAGE_H, DPI = 2480, 3508, 300
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
-              "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu", "/usr/share/fonts/truetype")
+_DEFAULT_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
+                      "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu", "/usr/share/fonts/truetype")
+
+
+# LOUPE_FONT_DIRS (colon-separated) pins the search path: the same fonts give the same pages on any machine
+_FONT_DIRS = tuple(d for d in os.environ.get("LOUPE_FONT_DIRS", "").split(":") if d) or _DEFAULT_FONT_DIRS
 
 
 def font_path(name: str) -> str:
