@@ -73,7 +73,7 @@ class AlignConfig:
 @dataclass(frozen=True)
 class DetectorConfig:
     size: str = "cpu"
-    widths: tuple[int, ...] = (8, 16, 32, 64)
+    widths: tuple[int, ...] = (8, 16, 32, 64, 128)   # full-res branch, half-res stem/decoder, encoder levels
     energy_levels: int = 8
     crop: int = 192
     batch_size: int = 4
@@ -92,7 +92,7 @@ class DetectorConfig:
 
 DETECTOR_PRESETS = {
     "cpu": DetectorConfig(),
-    "gpu": DetectorConfig(size="gpu", widths=(32, 64, 128, 256), crop=512, batch_size=16,
+    "gpu": DetectorConfig(size="gpu", widths=(16, 48, 96, 192, 384), crop=512, batch_size=16,
                           steps=(600, 600, 400, 400, 2000), rare_patches=48),
 }
 
