@@ -138,6 +138,10 @@ def cmd_train(a) -> int:
     cfg = detector_config(a.size)
     if a.steps:
         cfg = replace(cfg, steps=tuple(int(v) for v in a.steps.split(",")))
+    if a.crop:
+        cfg = replace(cfg, crop=a.crop)
+    if a.batch_size:
+        cfg = replace(cfg, batch_size=a.batch_size)
     if a.data:
         samples = load_dir(a.data)[: a.pages or None]
         if not samples:
@@ -244,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds: shrink the later stages when the first one shows they would not fit (0 = off)")
     p.add_argument("--size", choices=("cpu", "gpu"), default=None)
     p.add_argument("--steps", help="five comma-separated stage lengths")
+    p.add_argument("--crop", type=int, default=0, help="training crop side (default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=0, help="crops per step (default: the preset's)")
     p.add_argument("--no-margin", action="store_true", help="no rare-symbol patches in a margin strip")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)

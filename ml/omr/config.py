@@ -78,7 +78,7 @@ class DetectorConfig:
     crop: int = 192
     batch_size: int = 4
     lr: float = 2e-3
-    steps: tuple[int, ...] = (150, 150, 100, 100, 400)   # class, energy, box, energy again, all together
+    steps: tuple[int, ...] = (300, 300, 200, 200, 2000)   # class, energy, box, energy again, all together
     energy_threshold: int = 3       # energy level from which a pixel belongs to a symbol centre
     min_component: int = 2
     margin_width: int = 160         # width of the margin strip for rare-symbol patches (0 = off)
@@ -93,7 +93,7 @@ class DetectorConfig:
 DETECTOR_PRESETS = {
     "cpu": DetectorConfig(),
     "gpu": DetectorConfig(size="gpu", widths=(16, 48, 96, 192, 384), crop=512, batch_size=16,
-                          steps=(600, 600, 400, 400, 2000), rare_patches=48),
+                          steps=(300, 300, 200, 200, 3000), rare_patches=48),
 }
 
 
