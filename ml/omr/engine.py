@@ -6,6 +6,7 @@ each loss divided by its running mean. The backbone trains in every stage.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import replace
@@ -158,7 +159,10 @@ def _batches(prepared: list[_Prepared], cfg: DetectorConfig, device: torch.devic
         def produce(k: int):
             rng = np.random.default_rng([seed, k])
             while not stop.is_set():
-                batch = [t.pin_memory() for t in one_batch(rng)]
+                try:
+                    batch = [t.pin_memory() for t in one_batch(rng)]
+                except Exception as e:   # hand the error to the training loop instead of starving it
+                    batch = e
                 while not stop.is_set():
                     try:
                         q.put(batch, timeout=0.5)
@@ -166,11 +170,14 @@ def _batches(prepared: list[_Prepared], cfg: DetectorConfig, device: torch.devic
                     except queue.Full:
                         pass
 
-        for k in range(3):
+        for k in range(min(6, os.cpu_count() or 1)):   # one thread cuts 16 crops of 512 px in ~ 90 ms
             threading.Thread(target=produce, args=(k,), daemon=True).start()
         try:
             while True:
-                yield widen(q.get(), non_blocking=True)
+                batch = q.get(timeout=120)
+                if isinstance(batch, Exception):
+                    raise RuntimeError("cutting training crops failed") from batch
+                yield widen(batch, non_blocking=True)
         finally:   # the stage is over (the trainer stopped iterating)
             stop.set()
 
