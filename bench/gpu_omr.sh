@@ -8,8 +8,9 @@
 #
 # Needs only torch, opencv-python-headless, numpy, scipy, safetensors: the pages and their truth come
 # pre-rendered from bench/data/omr (bench/make_omr_data.py); training photos are simulated with OpenCV.
-# Settings: OMR_DATA (data folder), OMR_BUDGET (s of the main training schedule, default 160), OMR_ABLATION=0
-# (skip the no-margin run), OMR_WORKERS (processes preparing pages, default 12), OMR_DEVICE (default cuda).
+# Settings: OMR_DATA (data folder), OMR_CKPT_DIR (checkpoints, default /tmp/omr_gpu_ckpt), OMR_BUDGET (s of
+# the main training schedule, default 160), OMR_ABLATION=0 (skip the no-margin run), OMR_WORKERS (processes
+# preparing pages, default 12), OMR_DEVICE (default cuda).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -20,7 +21,8 @@ DEVICE=${OMR_DEVICE:-cuda}
 BUDGET=${OMR_BUDGET:-160}
 WORKERS=${OMR_WORKERS:-12}
 ABLATION=${OMR_ABLATION:-1}
-mkdir -p "$OUT"
+CK=${OMR_CKPT_DIR:-/tmp/omr_gpu_ckpt}   # checkpoints (~18 MB each) stay out of $OUT, which holds only JSON and logs
+mkdir -p "$OUT" "$CK"
 LOG="$OUT/log.txt"
 : > "$LOG"
 START=$(date +%s)
@@ -34,7 +36,7 @@ if [[ "${OMR_SMOKE:-0}" == "1" ]]; then
     DEVICE=${OMR_DEVICE:-cpu}
     TRAIN_ARGS=(--size gpu --data "$DATA/train" --pages 2 --photos 1 --workers 1 --device "$DEVICE"
                 --steps 2,2,1,1,3 --crop 128 --batch-size 2)
-    EVAL_DIR="$OUT/smoke_eval"
+    EVAL_DIR="$CK/smoke_eval"
     mkdir -p "$EVAL_DIR"
     for f in "$DATA"/eval/p05000.* "$DATA"/eval/r05000.*; do cp "$f" "$EVAL_DIR/"; done
     BENCH_ARGS=(--pages 1 --batch 1 --iters 1)
@@ -50,13 +52,13 @@ print(json.dumps({"python": platform.python_version(), "torch": torch.__version_
 EOF
 
 stamp "train gpu preset with margin patches (schedule budget ${BUDGET} s)"
-timeout 420 $PY -m ml.omr train-detector "${TRAIN_ARGS[@]}" --time-budget "$BUDGET" --out "$OUT/ckpt_margin" \
+timeout 420 $PY -m ml.omr train-detector "${TRAIN_ARGS[@]}" --time-budget "$BUDGET" --out "$CK/ckpt_margin" \
     > "$OUT/train_margin.log" 2>&1 || { tail -20 "$OUT/train_margin.log"; exit 1; }
 tail -1 "$OUT/train_margin.log" > "$OUT/train_margin.json"
 stamp "trained: $(grep -o '"train_seconds": [0-9.]*' "$OUT/train_margin.json")"
 
 stamp "evaluate (clean renders + moderate photos of held-out pieces)"
-$PY -m ml.omr evaluate "$OUT/ckpt_margin" --data "$EVAL_DIR" --device "$DEVICE" --per-class \
+$PY -m ml.omr evaluate "$CK/ckpt_margin" --data "$EVAL_DIR" --device "$DEVICE" --per-class \
     --out "$OUT/eval_margin.json" | tee "$OUT/eval_margin.txt"
 
 if [[ "$ABLATION" == "1" ]]; then
@@ -65,15 +67,15 @@ if [[ "$ABLATION" == "1" ]]; then
     [[ "${OMR_SMOKE:-0}" == "1" ]] && STEPS=2,2,1,1,3
     stamp "train without margin patches (steps $STEPS)"
     timeout 420 $PY -m ml.omr train-detector "${TRAIN_ARGS[@]}" --steps "$STEPS" --no-margin \
-        --out "$OUT/ckpt_nomargin" > "$OUT/train_nomargin.log" 2>&1 || { tail -20 "$OUT/train_nomargin.log"; exit 1; }
+        --out "$CK/ckpt_nomargin" > "$OUT/train_nomargin.log" 2>&1 || { tail -20 "$OUT/train_nomargin.log"; exit 1; }
     tail -1 "$OUT/train_nomargin.log" > "$OUT/train_nomargin.json"
-    $PY -m ml.omr evaluate "$OUT/ckpt_nomargin" --data "$EVAL_DIR" --device "$DEVICE" --per-class \
+    $PY -m ml.omr evaluate "$CK/ckpt_nomargin" --data "$EVAL_DIR" --device "$DEVICE" --per-class \
         --out "$OUT/eval_nomargin.json" > "$OUT/eval_nomargin.txt"
     stamp "no-margin evaluated"
 fi
 
 stamp "throughput"
-$PY bench/omr_detect.py --device "$DEVICE" --checkpoint "$OUT/ckpt_margin" --images "$EVAL_DIR" "${BENCH_ARGS[@]}" \
+$PY bench/omr_detect.py --device "$DEVICE" --checkpoint "$CK/ckpt_margin" --images "$EVAL_DIR" "${BENCH_ARGS[@]}" \
     > "$OUT/detect_bench.json"
 cat "$OUT/detect_bench.json" | tee -a "$LOG"
 

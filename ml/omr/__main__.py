@@ -142,6 +142,8 @@ def cmd_train(a) -> int:
         cfg = replace(cfg, crop=a.crop)
     if a.batch_size:
         cfg = replace(cfg, batch_size=a.batch_size)
+    if a.margin_share is not None:
+        cfg = replace(cfg, margin_share=a.margin_share)
     if a.data:
         samples = load_dir(a.data)[: a.pages or None]
         if not samples:
@@ -251,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crop", type=int, default=0, help="training crop side (default: the preset's)")
     p.add_argument("--batch-size", type=int, default=0, help="crops per step (default: the preset's)")
     p.add_argument("--no-margin", action="store_true", help="no rare-symbol patches in a margin strip")
+    p.add_argument("--margin-share", type=float, default=None, help="share of crops cut from the margin strip")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.set_defaults(fn=cmd_train)

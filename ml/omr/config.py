@@ -83,6 +83,7 @@ class DetectorConfig:
     min_component: int = 2
     margin_width: int = 160         # width of the margin strip for rare-symbol patches (0 = off)
     rare_patches: int = 24
+    margin_share: float = 0.2       # share of training crops cut from the margin strip
     dpi: float = 150.0
     classes: tuple[str, ...] = ()
 

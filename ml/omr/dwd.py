@@ -90,9 +90,9 @@ def boxes_from_core(core: np.ndarray, peak: np.ndarray, cls_prob: np.ndarray, bo
     bool) of one predicted class form connected components, one per symbol (or per piece of a symbol cut by
     a smaller one on top); splitting by class keeps a ledger line apart from the notehead it crosses.
     Values are given at ``np.nonzero(core)`` only (so a caller on a GPU moves just those): ``peak`` (expected
-    energy / (K-1)), ``cls_prob`` ((C+1) x N), ``box_vals`` (4 x N). A component's class is the argmax of
-    its pixels' class; its box the energy-weighted mean of its pixels' votes (centre = pixel +
-    offset * size, size = exp(mean log size)). Pieces of one symbol vote for the same box; same-class boxes
+    energy / (K-1)), ``cls_prob`` ((C+1) x N), ``box_vals`` (4 x N). A component's class is its pixels'
+    (argmax) class, its score the mean probability of that class times the peak energy, its box the
+    energy-weighted mean of its pixels' votes (centre = pixel + offset * size, size = exp(mean log size)). Pieces of one symbol vote for the same box; same-class boxes
     overlapping at IoU > ``nms_iou`` are merged by keeping the best-scored one. At most ``max_detections``
     (best scores) per image; a 150-dpi page holds ~ 500 symbols.
     """
@@ -100,7 +100,7 @@ def boxes_from_core(core: np.ndarray, peak: np.ndarray, cls_prob: np.ndarray, bo
     if len(ys) == 0:
         return []
     pix_cls = cls_prob[1:].argmax(0)
-    lab, n = _label_per_class(core.shape, ys, xs, pix_cls)
+    lab, n = _label_per_class(ys, xs, pix_cls)
     w = np.maximum(peak.astype(np.float64), 1e-3)
     count = np.bincount(lab, minlength=n).astype(np.float64)
     wsum = np.maximum(np.bincount(lab, w, minlength=n), 1e-9)
@@ -132,7 +132,7 @@ def boxes_from_core(core: np.ndarray, peak: np.ndarray, cls_prob: np.ndarray, bo
     return out
 
 
-def _label_per_class(shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray, pix_cls: np.ndarray) -> tuple[np.ndarray, int]:
+def _label_per_class(ys: np.ndarray, xs: np.ndarray, pix_cls: np.ndarray) -> tuple[np.ndarray, int]:
     """Component label (1..n-1) of every core pixel; pixels connect only to 4-neighbours of their class."""
     lab = np.zeros(len(ys), np.int64)
     n = 1

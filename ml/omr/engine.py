@@ -123,9 +123,9 @@ def _batches(prepared: list[_Prepared], cfg: DetectorConfig, device: torch.devic
             p = prepared[int(rng.integers(len(prepared)))]
             H, W = p.x.shape
             r = rng.random()
-            if r < 0.2 and p.margin_x0 < W:            # the rare-symbol margin strip
+            if r < cfg.margin_share and p.margin_x0 < W:   # the rare-symbol margin strip
                 cx, cy = rng.uniform(p.margin_x0, W), rng.uniform(0, H)
-            elif r < 0.85 and len(p.centres):           # around a symbol
+            elif r < 0.85 and len(p.centres):               # around a symbol
                 k = min(int(np.searchsorted(p.pick, rng.random())), len(p.centres) - 1)
                 cx, cy = p.centres[k] + rng.uniform(-c / 3, c / 3, 2)
             else:
