@@ -53,8 +53,9 @@ def main(argv=None) -> int:
     if args.checkpoint:
         pred = Predictor.load(args.checkpoint, device=device)
         model = pred.model
+        size = pred.cfg.size
     else:
-        cfg = detector_config(size, classes=tuple(f"c{i}" for i in range(40)))
+        cfg = detector_config(size, classes=tuple(f"c{i}" for i in range(45)))
         model = DeepWatershed(len(cfg.classes), cfg.energy_levels, cfg.widths).to(device).eval()
         pred = Predictor(model, cfg, {}, device)
     batch = args.batch or (16 if device.type == "cuda" else 1)

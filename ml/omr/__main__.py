@@ -10,12 +10,15 @@ import numpy as np
 
 
 def _read_gray(path: str) -> np.ndarray:
-    from PIL import Image
+    import cv2   # not PIL: a GPU machine may have OpenCV alone
 
     p = Path(path)
     if not p.exists():
         raise SystemExit(f"error: no such image: {path}")
-    return np.asarray(Image.open(p).convert("L"), dtype=np.uint8)
+    img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise SystemExit(f"error: not an image: {path}")
+    return img
 
 
 def cmd_render(a) -> int:
@@ -130,14 +133,26 @@ def cmd_train(a) -> int:
 
     from ml.omr.config import detector_config
     from ml.omr.data import load_dir
-    from ml.omr.engine import synthetic_samples, train
+    from ml.omr.engine import synthetic_samples, train, with_photos
 
     cfg = detector_config(a.size)
     if a.steps:
         cfg = replace(cfg, steps=tuple(int(v) for v in a.steps.split(",")))
-    samples = load_dir(a.data) if a.data else synthetic_samples(a.pages, seed=a.seed)
+    if a.crop:
+        cfg = replace(cfg, crop=a.crop)
+    if a.batch_size:
+        cfg = replace(cfg, batch_size=a.batch_size)
+    if a.margin_share is not None:
+        cfg = replace(cfg, margin_share=a.margin_share)
+    if a.data:
+        samples = load_dir(a.data)[: a.pages or None]
+        if not samples:
+            raise ValueError(f"no samples in {a.data}")
+        samples = with_photos(samples, a.photos, seed=a.seed + 10_000, workers=a.workers)
+    else:
+        samples = synthetic_samples(a.pages or 12, seed=a.seed)
     meta = train(a.out, samples, cfg, callbacks=[_progress()], seed=a.seed, device=a.device,
-                 use_margin=not a.no_margin)
+                 use_margin=not a.no_margin, time_budget_s=a.time_budget, workers=a.workers)
     print(json.dumps({k: v for k, v in meta.items() if k not in ("class_counts",)}, default=float))
     return 0
 
@@ -162,11 +177,19 @@ def cmd_evaluate(a) -> int:
     from ml.omr.engine import evaluate, synthetic_samples
 
     samples = load_dir(a.data) if a.data else synthetic_samples(a.pages, seed=a.seed)
+    if not samples:
+        raise ValueError(f"no samples in {a.data}")
     report = evaluate(a.checkpoint, samples, device=a.device)
     if a.out:
         Path(a.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({"overall": report["overall"], "slices": report["slices"],
                       "pages_per_s": report["pages_per_s"]}, default=float))
+    if a.per_class:
+        for c in report["frequent_classes"] + report["rare_classes"]:
+            v = report["per_class"].get(c, {})
+            if v.get("support"):
+                print(f"{c:24s} support {v['support']:5d}  AP {v['ap']:.3f}  recall {v['recall']:.3f}"
+                      f"{'  (rare)' if c in report['rare_classes'] else ''}")
     return 0
 
 
@@ -218,11 +241,19 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("train-detector", help="train the Deep-Watershed detector (staged schedule)")
     p.add_argument("--out", required=True)
-    p.add_argument("--pages", type=int, default=12, help="synthetic pages (each: a render and a photo)")
-    p.add_argument("--data", help="a directory written by synth/render instead of generating")
+    p.add_argument("--pages", type=int, default=0,
+                   help="synthetic pages (each: a render and a photo; default 12), or the first N of --data")
+    p.add_argument("--data", help="a directory of pages with truth (render / synth / bench/make_omr_data.py)")
+    p.add_argument("--photos", type=int, default=1, help="with --data: simulated photos per page added")
+    p.add_argument("--workers", type=int, default=1, help="processes preparing pages (photos, targets)")
+    p.add_argument("--time-budget", type=float, default=0,
+                   help="seconds: shrink the later stages when the first one shows they would not fit (0 = off)")
     p.add_argument("--size", choices=("cpu", "gpu"), default=None)
     p.add_argument("--steps", help="five comma-separated stage lengths")
+    p.add_argument("--crop", type=int, default=0, help="training crop side (default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=0, help="crops per step (default: the preset's)")
     p.add_argument("--no-margin", action="store_true", help="no rare-symbol patches in a margin strip")
+    p.add_argument("--margin-share", type=float, default=None, help="share of crops cut from the margin strip")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.set_defaults(fn=cmd_train)
@@ -240,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=5000)
     p.add_argument("--data")
     p.add_argument("--out")
+    p.add_argument("--per-class", action="store_true", help="also print AP and recall per class")
     p.add_argument("--device", default=None)
     p.set_defaults(fn=cmd_evaluate)
 

@@ -73,16 +73,17 @@ class AlignConfig:
 @dataclass(frozen=True)
 class DetectorConfig:
     size: str = "cpu"
-    widths: tuple[int, ...] = (8, 16, 32, 64)
+    widths: tuple[int, ...] = (8, 16, 32, 64, 128)   # full-res branch, half-res stem/decoder, encoder levels
     energy_levels: int = 8
     crop: int = 192
     batch_size: int = 4
     lr: float = 2e-3
-    steps: tuple[int, ...] = (150, 150, 100, 100, 400)   # class, energy, box, energy again, all together
+    steps: tuple[int, ...] = (300, 300, 200, 200, 2000)   # class, energy, box, energy again, all together
     energy_threshold: int = 3       # energy level from which a pixel belongs to a symbol centre
     min_component: int = 2
     margin_width: int = 160         # width of the margin strip for rare-symbol patches (0 = off)
     rare_patches: int = 24
+    margin_share: float = 0.2       # share of training crops cut from the margin strip
     dpi: float = 150.0
     classes: tuple[str, ...] = ()
 
@@ -92,8 +93,8 @@ class DetectorConfig:
 
 DETECTOR_PRESETS = {
     "cpu": DetectorConfig(),
-    "gpu": DetectorConfig(size="gpu", widths=(32, 64, 128, 256), crop=512, batch_size=16,
-                          steps=(600, 600, 400, 400, 2000), rare_patches=48),
+    "gpu": DetectorConfig(size="gpu", widths=(16, 48, 96, 192, 384), crop=512, batch_size=16,
+                          steps=(300, 300, 200, 200, 3000), rare_patches=48),
 }
 
 

@@ -40,9 +40,10 @@ def sample_from_alignment(original_symbols: list, photo: np.ndarray, annotation:
 
 
 def load_dir(path: str | Path) -> list[Sample]:
-    """Samples from a directory written by ``synth.write_pairs`` (photos with transferred truth) or by
-    ``render.write_pages`` (renders)."""
-    from PIL import Image
+    """Samples from a directory written by ``synth.write_pairs`` (photos with transferred truth), by
+    ``render.write_pages`` (renders) or by ``bench/make_omr_data.py`` (PNG + JSON with ``kind``). Reads
+    with OpenCV only: no renderer is needed to load."""
+    import cv2
 
     path = Path(path)
     out = []
@@ -57,14 +58,14 @@ def load_dir(path: str | Path) -> list[Sample]:
             from ml.omr.degrade import PhotoMapping
 
             mapping = PhotoMapping.from_dict(d["mapping"])
-            photo = np.asarray(Image.open(path / f"{stem}.photo.png").convert("L"))
+            photo = cv2.imread(str(path / f"{stem}.photo.png"), cv2.IMREAD_GRAYSCALE)
             from ml.omr.transfer import map_boxes
 
             boxes = map_boxes(np.asarray([s["bbox"] for s in d["symbols"]]).reshape(-1, 4), mapping.page_to_photo)
             syms = [{"class": s["class"], "bbox": b.tolist()} for s, b in zip(d["symbols"], boxes)]
             out.append(Sample(photo, {}, syms, {"kind": d["kind"], "font": d.get("font", ""), "piece": d["piece"]}))
         elif (path / f"{stem}.png").exists():
-            img = np.asarray(Image.open(path / f"{stem}.png").convert("L"))
-            out.append(Sample(img, {}, d["symbols"], {"kind": "render", "font": d.get("font", ""),
-                                                       "piece": d.get("piece", "")}))
+            img = cv2.imread(str(path / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+            out.append(Sample(img, {}, d["symbols"], {"kind": d.get("kind", "render"), "font": d.get("font", ""),
+                                                       "piece": d.get("piece", ""), "page": d.get("page", 0)}))
     return out

@@ -6,6 +6,7 @@ each loss divided by its running mean. The backbone trains in every stage.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import replace
@@ -33,96 +34,160 @@ STAGES = ("class", "energy", "box", "energy", "all")
 
 def synthetic_samples(n_pages: int, seed: int = 0, photos: bool = True, kind: str = "moderate") -> list[Sample]:
     """Clean renders and (optionally) simulated photos of them with the truth mapped in."""
-    from ml.omr.degrade import degrade
     from ml.omr.synth import make_page
+
+    renders = [sample_from_page(make_page(seed + i), {"kind": "render"}) for i in range(n_pages)]
+    return with_photos(renders, 1, seed + 10_000, kind) if photos else renders
+
+
+def with_photos(samples: list[Sample], per_sample: int, seed: int, kind: str = "moderate",
+                workers: int = 1) -> list[Sample]:
+    """The samples followed by ``per_sample`` simulated photos of each (truth moved in through the exact
+    page->photo mapping). Needs only OpenCV, so a machine without the renderer can still train on photos."""
+    jobs = [(smp, seed + k * 100_003 + i, kind) for k in range(per_sample) for i, smp in enumerate(samples)]
+    return list(samples) + _map(_photo_of, jobs, workers)
+
+
+def _photo_of(job: tuple[Sample, int, str]) -> Sample:
+    from ml.omr.degrade import degrade
     from ml.omr.transfer import map_boxes
 
-    out = []
-    for i in range(n_pages):
-        page = make_page(seed + i)
-        out.append(sample_from_page(page, {"kind": "render"}))
-        if photos:
-            photo, mapping = degrade(page.image, seed=seed + i + 10_000, cfg=kind)
-            boxes = map_boxes(page.boxes(), mapping.page_to_photo)
-            syms = [{"class": s.cls, "bbox": b.tolist()} for s, b in zip(page.symbols, boxes)]
-            out.append(Sample(photo, {}, syms, {"kind": kind, "font": page.font, "piece": page.piece,
-                                                 "page": page.page}))
-    return out
+    smp, seed, kind = job
+    photo, mapping = degrade(smp.image, seed=seed, cfg=kind)
+    boxes = map_boxes(np.asarray([s["bbox"] for s in smp.symbols], np.float64).reshape(-1, 4), mapping.page_to_photo)
+    syms = [{"class": s["class"], "bbox": b.tolist()} for s, b in zip(smp.symbols, boxes)]
+    return Sample(photo, {}, syms, {**smp.meta, "kind": kind})
+
+
+def _map(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, in ``workers`` forked processes when > 1 (page preparation is numpy work
+    that a GPU machine's idle cores can share; forked before CUDA is touched)."""
+    if workers <= 1 or len(items) < 2:
+        return [fn(x) for x in items]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(workers, len(items)), mp_context=mp.get_context("fork")) as ex:
+        return list(ex.map(fn, items, chunksize=1))
 
 
 class _Prepared:
-    """A sample with its network input (ink map) and per-pixel targets, optionally with a margin strip."""
+    """A sample with its network input (ink map) and per-pixel targets at full resolution, optionally with a
+    margin strip. Stored compactly (float16 / uint8): a 150-dpi page holds ~30 MB of targets."""
 
-    def __init__(self, image: np.ndarray, symbols: list[dict], class_index: dict[str, int], levels: int,
-                 stride: int = 2):
-        H, W = image.shape
-        H, W = H - H % stride, W - W % stride
-        self.x = ink_map(image[:H, :W]).astype(np.float32)
-        self.stride = stride
-        self.cls, self.energy, self.box = make_targets((H // stride, W // stride), symbols, class_index, levels,
-                                                       scale=1.0 / stride)
+    def __init__(self, image: np.ndarray, symbols: list[dict], class_index: dict[str, int], levels: int):
+        self.x = ink_map(image).astype(np.float16)
+        cls, energy, box, weight = make_targets(image.shape, symbols, class_index, levels)
+        self.cls, self.energy = cls, energy
+        self.box, self.weight = box.astype(np.float16), weight.astype(np.float16)
+        kept = [s for s in symbols if s["class"] in class_index]
         self.centres = np.asarray([[(s["bbox"][0] + s["bbox"][2]) / 2, (s["bbox"][1] + s["bbox"][3]) / 2]
-                                   for s in symbols if s["class"] in class_index]).reshape(-1, 2)
+                                   for s in kept]).reshape(-1, 2)
+        self.symbol_classes = [s["class"] for s in kept]
         self.margin_x0 = image.shape[1]
 
 
 def _prepare(samples: list[Sample], cfg: DetectorConfig, class_index: dict[str, int], rare: list[str],
-             use_margin: bool, seed: int) -> list[_Prepared]:
+             use_margin: bool, seed: int, workers: int = 1) -> list[_Prepared]:
     rng = np.random.default_rng(seed)
     bank = collect_patches(samples, set(rare)) if use_margin and rare and cfg.margin_width > 0 else []
-    prepared = []
+    counts = Counter(s["class"] for smp in samples for s in smp.symbols)
+    jobs = []
     for s in samples:
         image, syms = s.image, s.symbols
-        width = 0
         if bank:
             image, syms = add_margin(image, syms, bank, cfg.margin_width, cfg.rare_patches, rng)
-            width = cfg.margin_width
-        p = _Prepared(image, syms, class_index, cfg.energy_levels)
-        p.margin_x0 = image.shape[1] - width
-        prepared.append(p)
-    return prepared
+        jobs.append((image, syms, class_index, cfg.energy_levels, image.shape[1] - (cfg.margin_width if bank else 0),
+                     counts))
+    return _map(_prepared, jobs, workers)
+
+
+def _prepared(job) -> _Prepared:
+    image, syms, class_index, levels, margin_x0, counts = job
+    p = _Prepared(image, syms, class_index, levels)
+    p.margin_x0 = margin_x0
+    # crops are centred on symbols drawn with weight 1/sqrt(class count): rarer classes are seen more
+    wts = np.asarray([counts.get(c, 1) ** -0.5 for c in p.symbol_classes], np.float64)
+    p.pick = np.cumsum(wts) / wts.sum() if len(wts) else wts
+    return p
 
 
 def _batches(prepared: list[_Prepared], cfg: DetectorConfig, device: torch.device, seed: int):
-    rng = np.random.default_rng(seed)
+    """``gen(epoch)`` yields batches (ink, cls, energy, box, weight) on ``device``. Crops are cut in the
+    stored compact dtypes and widened on the device (3x fewer bytes through the host)."""
     c = cfg.crop
-    st = DeepWatershed.output_stride
-    co = c // st
+
+    def one_batch(rng: np.random.Generator):
+        xs, cl, en, bx, wt = [], [], [], [], []
+        for _ in range(cfg.batch_size):
+            p = prepared[int(rng.integers(len(prepared)))]
+            H, W = p.x.shape
+            r = rng.random()
+            if r < cfg.margin_share and p.margin_x0 < W:   # the rare-symbol margin strip
+                cx, cy = rng.uniform(p.margin_x0, W), rng.uniform(0, H)
+            elif r < 0.85 and len(p.centres):               # around a symbol
+                k = min(int(np.searchsorted(p.pick, rng.random())), len(p.centres) - 1)
+                cx, cy = p.centres[k] + rng.uniform(-c / 3, c / 3, 2)
+            else:
+                cx, cy = rng.uniform(0, W), rng.uniform(0, H)
+            x0 = int(np.clip(cx - c / 2, 0, max(0, W - c)))
+            y0 = int(np.clip(cy - c / 2, 0, max(0, H - c)))
+            sl = (slice(y0, y0 + c), slice(x0, x0 + c))
+            xs.append(_pad(p.x[sl], c))
+            cl.append(_pad(p.cls[sl], c))
+            en.append(_pad(p.energy[sl], c))
+            bx.append(np.stack([_pad(p.box[i][sl], c) for i in range(p.box.shape[0])]))
+            wt.append(_pad(p.weight[sl], c, fill=1))
+        return [torch.from_numpy(np.stack(a)) for a in (xs, cl, en, bx, wt)]
+
+    def widen(batch, non_blocking: bool = False):
+        x, cl, en, bx, wt = (t.to(device, non_blocking=non_blocking) for t in batch)
+        return x[:, None].float(), cl.long(), en.long(), bx.float(), wt.float()
 
     def gen(epoch: int):
-        while True:
-            xs, cl, en, bx = [], [], [], []
-            for _ in range(cfg.batch_size):
-                p = prepared[int(rng.integers(len(prepared)))]
-                H, W = p.x.shape
-                r = rng.random()
-                if r < 0.2 and p.margin_x0 < W:            # the rare-symbol margin strip
-                    cx = rng.uniform(p.margin_x0, W)
-                    cy = rng.uniform(0, H)
-                elif r < 0.85 and len(p.centres):           # around a symbol
-                    cx, cy = p.centres[int(rng.integers(len(p.centres)))] + rng.uniform(-c / 3, c / 3, 2)
-                else:
-                    cx, cy = rng.uniform(0, W), rng.uniform(0, H)
-                x0 = int(np.clip(cx - c / 2, 0, max(0, W - c))) // st * st
-                y0 = int(np.clip(cy - c / 2, 0, max(0, H - c))) // st * st
-                sl = (slice(y0, y0 + c), slice(x0, x0 + c))
-                so = (slice(y0 // st, y0 // st + co), slice(x0 // st, x0 // st + co))
-                xs.append(_pad(p.x[sl], c))
-                cl.append(_pad(p.cls[so], co))
-                en.append(_pad(p.energy[so], co))
-                bx.append(np.stack([_pad(p.box[0][so], co), _pad(p.box[1][so], co)]))
-            yield (torch.from_numpy(np.stack(xs)[:, None]).to(device),
-                   torch.from_numpy(np.stack(cl).astype(np.int64)).to(device),
-                   torch.from_numpy(np.stack(en).astype(np.int64)).to(device),
-                   torch.from_numpy(np.stack(bx)).to(device))
+        if device.type != "cuda":
+            rng = np.random.default_rng(seed)
+            while True:
+                yield widen(one_batch(rng))
+        # on a GPU, crops are cut by background threads (numpy copies release the GIL) while steps run
+        import queue
+        import threading
+
+        q: queue.Queue = queue.Queue(maxsize=8)
+        stop = threading.Event()
+
+        def produce(k: int):
+            rng = np.random.default_rng([seed, k])
+            while not stop.is_set():
+                try:
+                    batch = [t.pin_memory() for t in one_batch(rng)]
+                except Exception as e:   # hand the error to the training loop instead of starving it
+                    batch = e
+                while not stop.is_set():
+                    try:
+                        q.put(batch, timeout=0.5)
+                        break
+                    except queue.Full:
+                        pass
+
+        for k in range(min(6, os.cpu_count() or 1)):   # one thread cuts 16 crops of 512 px in ~ 90 ms
+            threading.Thread(target=produce, args=(k,), daemon=True).start()
+        try:
+            while True:
+                batch = q.get(timeout=120)
+                if isinstance(batch, Exception):
+                    raise RuntimeError("cutting training crops failed") from batch
+                yield widen(batch, non_blocking=True)
+        finally:   # the stage is over (the trainer stopped iterating)
+            stop.set()
 
     return gen
 
 
-def _pad(a: np.ndarray, c: int) -> np.ndarray:
+def _pad(a: np.ndarray, c: int, fill=0) -> np.ndarray:
     if a.shape[0] == c and a.shape[1] == c:
         return a
-    out = np.zeros((c, c), a.dtype)
+    out = np.full((c, c), fill, a.dtype)
     out[:a.shape[0], :a.shape[1]] = a
     return out
 
@@ -138,26 +203,27 @@ class _RunningMean:
         return max(self.value, 1e-6)
 
 
-def _losses(out: dict, cls_t, en_t, box_t, n_classes: int, levels: int) -> dict[str, torch.Tensor]:
-    cw = torch.ones(n_classes + 1, device=cls_t.device)
-    cw[0] = 0.2
-    ew = torch.ones(levels, device=cls_t.device)
-    ew[0] = 0.2
-    # the class head is judged inside symbols only (background is the energy head's job); judged on every
-    # pixel it collapsed to background in short CPU runs
-    fg_cls = torch.where(en_t > 0, cls_t, torch.full_like(cls_t, -100))
-    l_cls = F.cross_entropy(out["cls"].float(), fg_cls, weight=cw, ignore_index=-100) if (en_t > 0).any() \
-        else out["cls"].float().sum() * 0.0
-    l_en = F.cross_entropy(out["energy"].float(), en_t, weight=ew)
-    fg = (en_t > 0).unsqueeze(1).float()
-    l_box = (F.smooth_l1_loss(out["box"].float(), box_t, reduction="none", beta=0.1) * fg).sum() / (2 * fg.sum() + 1)
+def _losses(out: dict, cls_t, en_t, box_t, weight) -> dict[str, torch.Tensor]:
+    """Pixel losses, each weighted by ``weight`` (instance-balanced, see ``make_targets``). The class and box
+    heads are judged inside symbols only: background is the energy head's job, and judged on every pixel
+    the class head collapsed to background in short runs."""
+    fg = (en_t > 0).float()
+    wfg = weight * fg
+    nfg = wfg.sum().clamp_min(1.0)
+    ce_cls = F.cross_entropy(out["cls"].float(), cls_t, reduction="none")
+    l_cls = (ce_cls * wfg).sum() / nfg
+    ce_en = F.cross_entropy(out["energy"].float(), en_t, reduction="none")
+    l_en = (ce_en * weight).sum() / weight.sum().clamp_min(1.0)
+    err = F.smooth_l1_loss(out["box"].float(), box_t, reduction="none", beta=0.05)
+    # offsets are in units of the symbol's size: an error of 0.1 there matters as much as 10 % in size
+    l_box = (err.sum(1) * wfg).sum() / nfg
     return {"cls": l_cls, "energy": l_en, "box": l_box}
 
 
-def _step_fn(stage: str, n_classes: int, levels: int, means: dict[str, _RunningMean]):
+def _step_fn(stage: str, means: dict[str, _RunningMean]):
     def step(model, batch):
-        x, cls_t, en_t, box_t = batch
-        losses = _losses(model(x), cls_t, en_t, box_t, n_classes, levels)
+        x, cls_t, en_t, box_t, weight = batch
+        losses = _losses(model(x), cls_t, en_t, box_t, weight)
         logs = {f"loss_{k}": float(v.detach()) for k, v in losses.items()}
         if stage == "class":
             return losses["cls"], logs
@@ -187,14 +253,22 @@ class _StageOffset(CallbackBase):
 
 
 def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed: int, steps: tuple[int, ...],
-                  lr: float) -> list[dict]:
+                  lr: float, time_budget_s: float = 0.0) -> list[dict]:
+    """The staged schedule. With ``time_budget_s`` > 0 the first stage's pace decides whether the rest fits;
+    if not, every later stage is shortened by the same factor (the run ends near the budget on an unknown
+    machine instead of overrunning it)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     means = {k: _RunningMean() for k in ("cls", "energy", "box")}
+    steps = list(steps)
     total = sum(steps)
     offset = 0
     history = []
     model.to(device)
-    for i, (stage, n) in enumerate(zip(STAGES, steps)):
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True   # fixed crop size: let cuDNN pick its fastest kernels
+    started = time.perf_counter()
+    for i, stage in enumerate(STAGES):
+        n = steps[i]
         if n <= 0:
             continue
         if stage == "all":
@@ -204,10 +278,19 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
         else:
             sched = None
         cb = _StageOffset(list(callbacks), offset, total, i)
-        h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, len(cfg.classes), cfg.energy_levels, means),
+        t0 = time.perf_counter()
+        h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
                 epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb], scheduler=sched)
-        history.append({"stage": stage, "steps": n, **h[-1]})
+        history.append({"stage": stage, "steps": n, "seconds": round(time.perf_counter() - t0, 2), **h[-1]})
         offset += n
+        rest = sum(steps[i + 1:])
+        if time_budget_s > 0 and rest and len(history) == 1:
+            per_step = (time.perf_counter() - t0) / n
+            left = time_budget_s - (time.perf_counter() - started)
+            scale = min(1.0, max(0.0, left) / (per_step * rest))
+            if scale < 1.0:
+                steps[i + 1:] = [max(1, int(k * scale)) if k > 0 else 0 for k in steps[i + 1:]]
+                total = offset + sum(steps[i + 1:])
     return history
 
 
@@ -215,7 +298,7 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
 
 def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorConfig | None = None,
           callbacks: Iterable[CallbackBase] = (), seed: int = 0, device: str | torch.device | None = None,
-          use_margin: bool = True, n_pages: int = 12) -> dict:
+          use_margin: bool = True, n_pages: int = 12, time_budget_s: float = 0.0, workers: int = 1) -> dict:
     """Train a detector from scratch on ``samples`` (default: synthetic renders + photos) into ``out``."""
     device = pick_device(str(device) if device else None)
     cfg = cfg or detector_config()
@@ -228,11 +311,13 @@ def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorCon
     rare = [c for c in rare_classes([s.symbols for s in samples], 20) if c in classes]
     class_index = {c: i for i, c in enumerate(classes)}
     t0 = time.perf_counter()
-    prepared = _prepare(samples, cfg, class_index, rare, use_margin, seed)
+    prepared = _prepare(samples, cfg, class_index, rare, use_margin, seed, workers)
     model = DeepWatershed(len(classes), cfg.energy_levels, cfg.widths)
-    history = _run_schedule(model, prepared, cfg, device, callbacks, seed, cfg.steps, cfg.lr)
+    t_prep = time.perf_counter() - t0
+    history = _run_schedule(model, prepared, cfg, device, callbacks, seed, cfg.steps, cfg.lr, time_budget_s)
     meta = {"frequent_classes": frequent, "rare_classes": rare, "class_counts": dict(counts),
-            "use_margin": use_margin, "train_samples": len(samples), "history": history,
+            "prepare_seconds": t_prep, "steps_run": [h["steps"] for h in history], "use_margin": use_margin,
+            "train_samples": len(samples), "history": history,
             "train_seconds": time.perf_counter() - t0, "parameters": count_parameters(model),
             "device": str(device)}
     save_checkpoint(out, model, {"detector": cfg.to_dict(), **meta})

@@ -16,7 +16,7 @@ import torch
 from ml.common.device import autocast, pick_device
 from ml.omr.align import Aligner, Alignment, ink_map
 from ml.omr.config import AlignConfig
-from ml.omr.dwd import Detection, energy_to_boxes
+from ml.omr.dwd import Detection, boxes_from_core
 
 
 @dataclass
@@ -99,15 +99,20 @@ class Predictor:
             xt = torch.from_numpy(x).to(self.device)
             with autocast(self.device):
                 out = self.model(xt)
-            e = torch.softmax(out["energy"].float(), 1).cpu().numpy()
-            c = torch.softmax(out["cls"].float(), 1).cpu().numpy()
-            b = out["box"].float().cpu().numpy()
             st = self.model.output_stride
+            thr = self.cfg.energy_threshold
+            levels = torch.arange(out["energy"].shape[1], device=self.device, dtype=torch.float32)
             for j, im in enumerate(chunk):
                 h, w = im.shape[:2]
                 ho, wo = -(-h // st), -(-w // st)
-                dets = energy_to_boxes(e[j, :, :ho, :wo], c[j, :, :ho, :wo], b[j, :, :ho, :wo], list(self.cfg.classes),
-                                       self.cfg.energy_threshold, self.cfg.min_component, stride=st)
+                # only the core pixels' class probabilities and boxes leave the device
+                e = torch.softmax(out["energy"][j, :, :ho, :wo].float(), 0)
+                core = e[thr:].sum(0) >= 0.5
+                peak = torch.tensordot(levels, e, dims=1)[core] / (len(levels) - 1)
+                cls = torch.softmax(out["cls"][j, :, :ho, :wo].float(), 0)[:, core]
+                box = out["box"][j, :, :ho, :wo].float()[:, core]
+                dets = boxes_from_core(core.cpu().numpy(), peak.cpu().numpy(), cls.cpu().numpy(), box.cpu().numpy(),
+                                       list(self.cfg.classes), self.cfg.min_component, stride=st)
                 scores = np.array([d.score for d in dets])
                 unc = float(np.mean(1 - scores)) if len(scores) else 1.0
                 results.append(DetectionPrediction(dets, (w, h), float(np.clip(unc, 0, 1))))

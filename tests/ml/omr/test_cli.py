@@ -42,3 +42,47 @@ def test_bad_input_gives_clear_errors(tmp_path, capsys):
     assert "no such image" in str(e.value)
     assert main(["render", "--piece", "no/such/piece_xyz", "--out", str(tmp_path / "o")]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def _write_data_dir(folder, page):
+    """A folder in bench/make_omr_data.py's format: grey PNG + JSON {kind, font, piece, page, symbols}."""
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / "r00000.png"), page.image)
+    (folder / "r00000.json").write_text(json.dumps({"kind": "render", "font": page.font, "piece": page.piece,
+                                                    "page": page.page, "symbols": [s.to_dict() for s in page.symbols]}))
+
+
+def test_detector_commands_from_a_data_folder_without_the_renderer(tmp_path, bach_page):
+    """train-detector / evaluate / detect on pre-rendered pages, in a fresh interpreter where music21,
+    verovio, cairosvg and PIL cannot be imported (as on a GPU machine that has only torch and OpenCV)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ROOT = Path(__file__).resolve().parents[3]
+    data = tmp_path / "data"
+    _write_data_dir(data, bach_page)
+    ck = tmp_path / "ck"
+    script = f"""
+import sys, json
+for name in ("music21", "verovio", "cairosvg", "PIL"):
+    sys.modules[name] = None
+from ml.omr.__main__ import main
+assert main(["train-detector", "--data", "{data}", "--photos", "1", "--size", "cpu", "--steps", "1,1,1,1,2",
+             "--out", "{ck}", "--device", "cpu"]) == 0
+assert main(["evaluate", "{ck}", "--data", "{data}", "--out", "{tmp_path / 'ev.json'}", "--per-class",
+             "--device", "cpu"]) == 0
+assert main(["detect", "{ck}", "{data / 'r00000.png'}", "--json", "--device", "cpu"]) == 0
+"""
+    res = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    train, evaluation, detection = (json.loads(ln) for ln in lines[-3:])
+    assert train["train_samples"] == 2 and train["steps_run"] == [1, 1, 1, 1, 2]
+    assert "kind:render" in evaluation["slices"] and evaluation["overall"]["images"] == 1
+    assert {"symbols", "width", "height"} <= set(detection) and detection["width"] == bach_page.image.shape[1]
+    report = json.loads((tmp_path / "ev.json").read_text())
+    assert set(report["per_class"]) and report["frequent_classes"]

@@ -26,9 +26,9 @@ def test_energy_to_boxes_on_hand_made_maps():
     cls[1, :, :40] = 1          # left half: class a
     cls[:, :, 40:] = 0
     cls[2, :, 40:] = 1          # right half: class b
-    box = np.zeros((2, H, W))
-    box[:, :, :40] = np.log([[[12.0]], [[10.0]]])
-    box[:, :, 40:] = np.log([[[8.0]], [[6.0]]])
+    box = np.zeros((4, H, W))    # offsets 0: every pixel votes for a box centred on itself
+    box[2:, :, :40] = np.log([[[12.0]], [[10.0]]])
+    box[2:, :, 40:] = np.log([[[8.0]], [[6.0]]])
     dets = sorted(energy_to_boxes(energy, cls, box, ["a", "b"], threshold=3), key=lambda d: d.bbox[0])
     assert [d.cls for d in dets] == ["a", "b"]
     assert np.allclose(dets[0].bbox, (20.5 - 6, 20.5 - 5, 20.5 + 6, 20.5 + 5), atol=0.01)
@@ -48,11 +48,71 @@ def test_targets_round_trip_to_boxes():
     ci = {c: i for i, c in enumerate(classes)}
     for scale, stride in ((1.0, 1), (0.5, 2)):
         shape = (int(80 * scale), int(100 * scale))
-        cls, energy, box = make_targets(shape, symbols, ci, 8, scale=scale)
+        cls, energy, box, weight = make_targets(shape, symbols, ci, 8, scale=scale)
+        assert weight.min() >= 0.25 and weight[cls == 0].max() == 1.0
         e, c, b = _maps_from_targets(cls, energy, box, len(classes), 8)
         dets = energy_to_boxes(e, c, b, classes, threshold=3, stride=stride)
         per = match_detections(dets, symbols, iou=0.5)
         assert sum(sum(v[1]) for v in per.values()) == 4, (scale, [d.to_dict() for d in dets])
+
+
+def test_pieces_of_one_symbol_vote_for_one_box_and_classes_stay_apart():
+    levels, H, W = 8, 40, 60
+    energy = np.zeros((levels, H, W))
+    energy[0] = 1
+    # symbol "a" (box 20 x 10 centred at (20, 20)) cut in two by a 2-px column of class "b" at x = 20..21
+    energy[0, 17:24, 12:28] = 0
+    energy[6, 17:24, 12:28] = 1
+    cls = np.zeros((3, H, W))
+    cls[0] = 1
+    cls[:, 17:24, 12:28] = 0
+    cls[1, 17:24, 12:28] = 1
+    cls[1, 17:24, 20:22] = 0
+    cls[2, 17:24, 20:22] = 1          # touches both pieces of "a": must not merge with them
+    ys, xs = np.mgrid[0:H, 0:W] + 0.5
+    box = np.zeros((4, H, W))
+    box[0] = (20.0 - xs) / 20.0       # every pixel of "a" points at its centre
+    box[1] = (20.0 - ys) / 10.0
+    box[2], box[3] = np.log(20.0), np.log(10.0)
+    box[0, 17:24, 20:22] = (21.0 - xs[17:24, 20:22]) / 2.0   # "b": a 2 x 7 box
+    box[1, 17:24, 20:22] = (20.5 - ys[17:24, 20:22]) / 7.0
+    box[2, 17:24, 20:22], box[3, 17:24, 20:22] = np.log(2.0), np.log(7.0)
+    dets = energy_to_boxes(energy, cls, box, ["a", "b"], threshold=3)
+    a = [d for d in dets if d.cls == "a"]
+    b = [d for d in dets if d.cls == "b"]
+    assert len(a) == 1 and np.allclose(a[0].bbox, (10, 15, 30, 25), atol=1e-6)
+    assert len(b) == 1 and np.allclose(b[0].bbox, (20, 17, 22, 24), atol=1e-6)
+
+
+def test_ground_truth_maps_give_full_map(bach_page, pair):
+    """targets -> one-hot maps -> energy_to_boxes -> mAP must be ~1: the post-processing and the metric
+    lose nothing on a real page (render and photo) at the network's resolution."""
+    from ml.omr.transfer import map_boxes
+
+    s = pair(1000, "moderate")
+    boxes = map_boxes(s.original.boxes(), s.mapping.page_to_photo)
+    pages = [(bach_page.image.shape, [x.to_dict() for x in bach_page.symbols]),
+             (s.photo.shape, [{"class": x.cls, "bbox": b.tolist()} for x, b in zip(s.original.symbols, boxes)])]
+    classes = sorted({x["class"] for _, syms in pages for x in syms})
+    ci = {c: i for i, c in enumerate(classes)}
+    for shape, syms in pages:
+        cls, energy, box, _ = make_targets(shape, syms, ci, 8)
+        e, c, b = _maps_from_targets(cls, energy, box, len(classes), 8)
+        dets = energy_to_boxes(e, c, b, classes, threshold=3)
+        m = mean_average_precision([match_detections(dets, syms)], classes)
+        assert m["mAP"] > 0.99 and min(m["recall"].values()) > 0.95, {k: v for k, v in m["ap"].items() if v < 1}
+
+
+def test_too_many_components_are_capped():
+    levels, H, W = 8, 64, 64
+    energy = np.zeros((levels, H, W))
+    energy[0] = 1
+    energy[:, ::2, ::2] = 0
+    energy[7, ::2, ::2] = 1          # 1024 isolated one-pixel cores
+    cls = np.zeros((2, H, W))
+    cls[1] = 1
+    box = np.zeros((4, H, W))
+    assert len(energy_to_boxes(energy, cls, box, ["a"], min_component=1, max_detections=100)) == 100
 
 
 def test_margin_patches_add_symbols():
