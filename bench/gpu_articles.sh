@@ -5,7 +5,7 @@
 #  2. the CPU-trained checkpoints carried in bench/data/ckpt (if any) on the same held-out pages;
 #  3. new-publisher fine-tuning from the GPU-trained model with three (learning rate, replay share) settings.
 # Pages are regenerated from the README's seeds (working copies rendered at 640 px) with the carried fonts.
-# Output: $OUT/articles.json (summary) and $OUT/articles.log.
+# Output: $OUT/articles.json (summary); progress on stdout.
 set -uo pipefail
 OUT=${OUT:-bench/out}
 PY=${PY:-python3}
@@ -17,8 +17,6 @@ D=${WORK:-/tmp/articles-gpu}
 DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT" "$D"
 [ -d bench/data/fonts ] && export LOUPE_FONT_DIRS=$PWD/bench/data/fonts
-LOG=$OUT/articles.log
-exec > >(tee -a "$LOG") 2>&1
 
 t0=$(date +%s)
 $PY -m ml.articles synth --out $D/test --publishers 5 --pages $PAGES --seed 777 --non-article-share 0.35 \
@@ -27,7 +25,8 @@ $PY -m ml.articles synth --out $D/nordic-ft --publisher nordic-tabloid --pages $
     --work-width 640 --no-full --non-article-share 0 >/dev/null &
 $PY -m ml.articles synth --out $D/nordic-test --publisher nordic-tabloid --pages $((PAGES / 4)) --seed 502 \
     --work-width 640 --no-full --non-article-share 0 >/dev/null &
-wait
+wait_all() { for p in $(jobs -p); do wait "$p"; done; }  # plain `wait` would also wait on a caller's tee
+wait_all
 echo "data: $(( $(date +%s) - t0 )) s"
 
 t1=$(date +%s)
@@ -54,7 +53,7 @@ for setting in "0.001 0.5" "0.0003 0.5" "0.0003 0.75"; do
         --out $D/ft$i --steps $FT_STEPS --lr $1 --replay-fraction $2 --device $DEVICE > $D/ft$i.json \
     && evaluate $D/ft$i $D/nordic-test ft$i-nordic && evaluate $D/ft$i $D/test ft$i ) &
 done
-wait
+wait_all
 echo "all: $(( $(date +%s) - t0 )) s"
 $PY bench/articles_gpu_summary.py "$D" > "$OUT/articles.json"
 cat "$OUT/articles.json"
