@@ -372,6 +372,13 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
         thresholds[pub] = cal["thresholds"].get(pub, cal["thresholds"].get("default", cfg.post.tau))
         if pub in cal["geometry"]:
             geometry[pub] = cal["geometry"][pub]
+    if replay is not None:
+        # the fine-tuned weights score every page a little differently: the publishers it keeps serving get
+        # their thresholds re-chosen on their own calibration pages (their geometry priors do not change)
+        others = sorted({s.publisher for s in replay_samples or []} - {pub})
+        if others:
+            again = calibrate(model, calibration_samples(cfg, others), cfg, dev)
+            thresholds.update({k: v for k, v in again["thresholds"].items() if k in others})
     out = Path(out)
     info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
             "steps": run["steps"], "seconds": round(run["seconds"], 1), "lr": lr or cfg.train.finetune_lr,
