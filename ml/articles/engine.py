@@ -11,13 +11,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ml.articles.calibration import calibrate, page_geometries, page_probs, pr_over_tau, tau_at_precision
 from ml.articles.config import ArticlesConfig, get_config
-from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets, to_gray
-from ml.articles.metrics import page_metrics, prf, summarize
+from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
+from ml.articles.metrics import page_metrics, summarize
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
-from ml.articles.predict import Predictor, forward_probs, model_input, segment_from_probs
-from ml.articles.refine import GEOMETRY_WIDTH, GeometryPrior, PageGeometry, calibrate_geometry
+from ml.articles.predict import Predictor, model_input, segment_from_probs
+from ml.articles.refine import GEOMETRY_WIDTH
 from ml.articles.styles import TRAIN_PUBLISHERS
 from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
@@ -181,83 +182,6 @@ def _run(model: CutNet, main: _Tensors, cfg: ArticlesConfig, steps: int, lr: flo
     done["seconds"] = time.perf_counter() - started
     done["history"] = hist
     return done
-
-
-# ------------------------------------------------------------------------------------------------ calibration
-
-
-def _probs(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device):
-    from ml.articles.data import to_work
-    works = [to_work(s.image, cfg.train.work_width) for s in samples]
-    return forward_probs(model, works, device, batch_size=32 if device.type == "cuda" else 4)
-
-
-def page_geometries(samples: Sequence[Sample]) -> list[PageGeometry]:
-    return [PageGeometry.measure(to_gray(s.image)) for s in samples]
-
-
-def calibrate_geometry_per_publisher(samples: Sequence[Sample], geos: Sequence[PageGeometry] | None = None
-                                     ) -> dict[str, dict]:
-    """The layout-geometry prior of each publisher (and ``default`` over all) from annotated article pages."""
-    arts = [s for s in samples if s.page_type == "article"]
-    geos = geos if geos is not None else page_geometries(arts)
-    pages = [(g, s.annotation.get("cuts", []), s.size[0]) for s, g in zip(arts, geos)]
-    out = {"default": calibrate_geometry(pages).to_json()} if pages else {}
-    for pub in sorted({s.publisher for s in arts}):
-        out[pub] = calibrate_geometry([p for p, s in zip(pages, arts) if s.publisher == pub]).to_json()
-    return out
-
-
-def _prior(geometry: dict | None, publisher: str | None) -> GeometryPrior:
-    geometry = geometry or {}
-    return GeometryPrior.from_json(geometry.get(publisher or "", geometry.get("default")))
-
-
-def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig, geometry: dict | None = None,
-                geos: Sequence[PageGeometry] | None = None) -> dict[str, dict]:
-    """Per publisher: cut precision / recall / F1 (and article F1) for every tau of the grid."""
-    curves: dict[str, dict] = {}
-    geos = geos if geos is not None else page_geometries(samples)
-    for tau in cfg.post.tau_grid:
-        per: dict[str, list] = {}
-        for s, g, (cp, rp) in zip(samples, geos, probs):
-            cuts, arts, _ = segment_from_probs(cp, rp, tau, cfg, s.size, page=g,
-                                               prior=_prior(geometry, s.publisher))
-            pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": arts}, s.annotation, s.size)
-            per.setdefault(s.publisher, []).append(pm)
-            per.setdefault("_all", []).append(pm)
-        for pub, pms in per.items():
-            sm = summarize(pms)
-            c = curves.setdefault(pub, {"tau": [], "precision": [], "recall": [], "f1": [], "article_f1": []})
-            c["tau"].append(tau)
-            c["precision"].append(sm["cut"]["precision"])
-            c["recall"].append(sm["cut"]["recall"])
-            c["f1"].append(sm["cut"]["f1"])
-            c["article_f1"].append(sm["article"]["f1"])
-    return curves
-
-
-def tau_at_precision(curve: dict, min_precision: float) -> tuple[float, bool]:
-    """The tau with the best recall whose precision is at least ``min_precision`` (else the best-F1 tau)."""
-    ok = [i for i, p in enumerate(curve["precision"]) if p >= min_precision]
-    if ok:
-        i = max(ok, key=lambda i: (curve["recall"][i], curve["f1"][i]))
-        return float(curve["tau"][i]), True
-    i = int(np.argmax(curve["f1"]))
-    return float(curve["tau"][i]), False
-
-
-def calibrate(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device) -> dict:
-    """Per publisher: the layout-geometry prior, then the cut threshold meeting the target precision."""
-    arts = [s for s in samples if s.page_type == "article"]
-    geos = page_geometries(arts)
-    geometry = calibrate_geometry_per_publisher(arts, geos)
-    probs = _probs(model, arts, cfg, device)
-    curves = pr_over_tau(probs, arts, cfg, geometry, geos)
-    th = {}
-    for pub, c in curves.items():
-        th["default" if pub == "_all" else pub], _ = tau_at_precision(c, cfg.post.target_precision)
-    return {"thresholds": th, "geometry": geometry, "curves": curves}
 
 
 # ------------------------------------------------------------------------------------------------ page filter
@@ -438,7 +362,7 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
         res["page_filter"] = fil
     arts = [s for s in samples if s.page_type == "article"]
     if arts:
-        probs = _probs(pred.model, arts, cfg, pred.device)
+        probs = page_probs(pred.model, arts, cfg, pred.device)
         geos = page_geometries(arts)
         per: dict[str, list] = {}
         for s, g, (cp, rp) in zip(arts, geos, probs):
