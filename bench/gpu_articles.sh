@@ -46,7 +46,7 @@ for c in bench/data/ckpt/*/; do
   evaluate "$c" $D/nordic-test "carried-$n-nordic" &
 done
 i=0
-for setting in "0.001 0.5" "0.0003 0.5" "0.0003 0.75"; do
+for setting in "0.0001 0.75" "0.0003 0.75" "0.001 0.5"; do
   set -- $setting
   i=$((i + 1))
   ( $PY -m ml.articles finetune --from $D/gpu-model --data $D/nordic-ft --publisher nordic-tabloid \
