@@ -36,11 +36,6 @@ def calibrate_geometry_per_publisher(samples: Sequence[Sample], geos: Sequence[P
     return out
 
 
-def prior_from(geometry: dict | None, publisher: str | None) -> GeometryPrior:
-    geometry = geometry or {}
-    return GeometryPrior.from_json(geometry.get(publisher or "", geometry.get("default")))
-
-
 def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig, geometry: dict | None = None,
                 geos: Sequence[PageGeometry] | None = None) -> dict[str, dict]:
     """Per publisher: cut precision / recall / F1 (and article F1) for every tau of the grid."""
@@ -50,7 +45,7 @@ def pr_over_tau(probs, samples: Sequence[Sample], cfg: ArticlesConfig, geometry:
         per: dict[str, list] = {}
         for s, g, (cp, rp) in zip(samples, geos, probs):
             cuts, arts, _ = segment_from_probs(cp, rp, tau, cfg, s.size, page=g,
-                                               prior=prior_from(geometry, s.publisher))
+                                               prior=GeometryPrior.for_publisher(geometry, s.publisher))
             pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": arts}, s.annotation, s.size)
             per.setdefault(s.publisher, []).append(pm)
             per.setdefault("_all", []).append(pm)

@@ -386,35 +386,33 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
     return res
 
 
+def _plot_curves(curves: dict, x: str, y: str, xlabel: str, ylabel: str, path: Path, size: tuple,
+                 title: str | None = None, **style) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size)
+    for k, c in sorted(curves.items()):
+        ax.plot(c[x], c[y], label="all" if k == "_all" else k, **style)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return str(path)
+
+
 def _plots(res: dict, d: Path) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     d.mkdir(parents=True, exist_ok=True)
     files = []
     if "pr_curves" in res:
-        fig, ax = plt.subplots(figsize=(6, 5))
-        for k, c in sorted(res["pr_curves"].items()):
-            ax.plot(c["recall"], c["precision"], marker=".", label="all" if k == "_all" else k)
-        ax.set_xlabel("cut recall")
-        ax.set_ylabel("cut precision")
-        ax.set_title("cut precision vs recall over tau, per publisher")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        p = d / "pr_curves.png"
-        fig.savefig(p, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(str(p))
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for k, c in sorted(res["pr_curves"].items()):
-            ax.plot(c["tau"], c["f1"], label="all" if k == "_all" else k)
-        ax.set_xlabel("tau")
-        ax.set_ylabel("cut F1")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        p = d / "f1_over_tau.png"
-        fig.savefig(p, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(str(p))
+        curves = res["pr_curves"]
+        files.append(_plot_curves(curves, "recall", "precision", "cut recall", "cut precision", d / "pr_curves.png",
+                                  (6, 5), "cut precision vs recall over tau, per publisher", marker="."))
+        files.append(_plot_curves(curves, "tau", "f1", "tau", "cut F1", d / "f1_over_tau.png", (6, 4)))
     return files

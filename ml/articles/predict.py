@@ -124,8 +124,7 @@ class Predictor:
 
     def prior_for(self, publisher: str | None) -> GeometryPrior:
         """The publisher's calibrated layout-geometry prior (the default one for an unknown publisher)."""
-        geometry = self.meta.get("geometry") or {}
-        return GeometryPrior.from_json(geometry.get(publisher or "", geometry.get("default")))
+        return GeometryPrior.for_publisher(self.meta.get("geometry"), publisher)
 
     def tau_for(self, publisher: str | None) -> float:
         if publisher and publisher in self.thresholds:

@@ -44,6 +44,12 @@ class GeometryPrior:
         d = d or {}
         return cls(**{k: float(d[k]) for k in cls.__dataclass_fields__ if k in d})
 
+    @classmethod
+    def for_publisher(cls, geometry: dict | None, publisher: str | None) -> "GeometryPrior":
+        """The publisher's prior from a checkpoint's ``geometry`` table (its ``default`` for an unknown one)."""
+        geometry = geometry or {}
+        return cls.from_json(geometry.get(publisher or "", geometry.get("default")))
+
 
 @dataclass
 class Frame:
@@ -51,7 +57,6 @@ class Frame:
     right: float
     top: float
     bottom: float
-    gutter: float          # typical gutter width
 
 
 def geometry_image(page: np.ndarray) -> np.ndarray:
@@ -63,8 +68,8 @@ def geometry_image(page: np.ndarray) -> np.ndarray:
     return g
 
 
-def split_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ink (bool), the thin straight rules and frame lines in it, and the rest ("text": glyphs and photos)."""
+def split_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ink (bool) split into thin straight rules and frame lines, and the rest ("text": glyphs and photos)."""
     paper = float(np.percentile(gray, 90))
     ink = (gray < paper - 50).astype(np.uint8)
     w = gray.shape[1]
@@ -76,8 +81,7 @@ def split_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     solid = cv2.dilate(solid, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     rules = ((hl | vl) & (1 - solid)).astype(bool)
     rules = cv2.dilate(rules.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))).astype(bool)
-    text = ink.astype(bool) & ~rules
-    return ink.astype(bool), rules, text
+    return rules, ink.astype(bool) & ~rules
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -196,7 +200,7 @@ def text_frame(extent: tuple[float, float, float, float], w: int, prior: Geometr
     """The frame that the layout grid's outer cells share, from the text area and the prior's offsets."""
     left, right, top, bottom = extent
     return Frame(left - prior.side_pad * w, right + prior.side_pad * w, top - prior.top_pad * w,
-                 bottom + prior.bottom_pad * w, 2 * prior.side_pad * w)
+                 bottom + prior.bottom_pad * w)
 
 
 def _nearest(value: float, candidates: list[float], limit: float) -> float | None:
@@ -309,7 +313,7 @@ class PageGeometry:
     def measure(cls, page: np.ndarray) -> "PageGeometry":
         gray = geometry_image(page)
         h, w = gray.shape
-        _, rules, text = split_ink(gray)
+        rules, text = split_ink(gray)
         extent = text_extent(text, rules)
         return cls(w, h, rules, text, extent, column_grid(text, extent, 0.004 * w, 0.035 * w))
 

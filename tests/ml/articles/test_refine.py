@@ -43,7 +43,7 @@ def test_ink_is_split_into_rules_and_text_and_the_extent_is_found():
 def test_the_column_grid_is_found_even_where_a_headline_crosses_a_gutter():
     img = _page()
     img[200:260, 100:700] = 20                                     # a banner across three gutters
-    _, rules, text = split_ink(img)
+    rules, text = split_ink(img)
     grid = column_grid(text, text_extent(text, rules), 0.004 * W, 0.035 * W)
     assert len(grid) == COLS - 1
     assert max(abs(g - t) for g, t in zip(grid, GUTTERS)) <= 1.5
