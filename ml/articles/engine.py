@@ -19,7 +19,7 @@ from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
 from ml.articles.predict import Predictor, model_input, segment_from_probs
 from ml.articles.refine import GEOMETRY_WIDTH
-from ml.articles.styles import TRAIN_PUBLISHERS
+from ml.articles.styles import STYLES, TRAIN_PUBLISHERS
 from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
@@ -298,8 +298,9 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
             geometry[pub] = cal["geometry"][pub]
     if replay is not None:
         # the fine-tuned weights score every page a little differently: the publishers it keeps serving get
-        # their thresholds re-chosen on their own calibration pages (their geometry priors do not change)
-        others = sorted({s.publisher for s in replay_samples or []} - {pub})
+        # their thresholds re-chosen on their own calibration pages (their geometry priors do not change).
+        # Only publishers with a generator style have such pages; the others keep their thresholds.
+        others = sorted({s.publisher for s in replay_samples or []} & set(STYLES) - {pub})
         if others:
             again = calibrate(model, calibration_samples(cfg, others), cfg, dev)
             thresholds.update({k: v for k, v in again["thresholds"].items() if k in others})
