@@ -7,7 +7,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.api import MULTI_STATUS, report_body, report_status
 from webapp.core.errors import NotFound
 from webapp.labeling.models import Project
@@ -20,7 +19,8 @@ _REPORT = ProjectUploadReportSerializer
 
 class ProjectUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
-    permission_classes = [IsOperator | IsAdmin]
+    permission_action = "project.upload"
+    permission_target = "project:pk"
 
     @extend_schema(
         summary="Upload images (or zips) into a project and make work items of them",

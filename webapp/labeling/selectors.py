@@ -22,9 +22,15 @@ def queue_depth(*, project_id: int) -> dict[str, int]:
     return _depth_from_counts(counts)
 
 
-def project_list_with_depths() -> list[tuple[Project, dict[str, int]]]:
-    """Every project with its counts per state, in one query."""
-    projects = Project.objects.annotate(**{f"n_{s}": c for s, c in _STATE_COUNTS.items()}).order_by("name")
+def project_list(*, project_ids: set[int] | None = None) -> QuerySet[Project]:
+    """Projects by name; ``project_ids`` limits them to those (``None``: all)."""
+    qs = Project.objects.order_by("name")
+    return qs if project_ids is None else qs.filter(pk__in=project_ids)
+
+
+def project_list_with_depths(*, project_ids: set[int] | None = None) -> list[tuple[Project, dict[str, int]]]:
+    """The projects (all, or those of ``project_ids``) with their counts per state, in one query."""
+    projects = project_list(project_ids=project_ids).annotate(**{f"n_{s}": c for s, c in _STATE_COUNTS.items()})
     return [(p, _depth_from_counts({s: getattr(p, f"n_{s}") for s in ItemState.values})) for p in projects]
 
 

@@ -85,6 +85,7 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     project = make_project(review_required=False)
     items = [make_item(project) for _ in range(3)]
     api = api_for(operator)
+    assert api.post(f"/api/v1/projects/{project.pk}/take-next/").json()["item"] == items[0].pk
     api.post(f"/api/v1/items/{items[0].pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
     accepted = api.get(f"/api/v1/projects/{project.pk}/items/?state=accepted").json()
     assert [r["id"] for r in accepted["results"]] == [items[0].pk]
