@@ -45,7 +45,7 @@ def test_bad_payloads_get_clear_400s(make_project, make_item, operator, api_for)
 
 def test_roles_on_the_api(make_project, make_item, make_user, api_for, admin_user):
     project = make_project()
-    make_item(project)
+    item = make_item(project)
     reviewer_only = make_user("reviewer")
     operator = make_user("operator")
     assert api_for(operator).post("/api/v1/projects/", {"name": "x", "kind": "omr"}, format="json").status_code == 403
@@ -54,7 +54,8 @@ def test_roles_on_the_api(make_project, make_item, make_user, api_for, admin_use
     unknown = api_for(admin_user).post("/api/v1/projects/", {"name": "y", "kind": "lidar"}, format="json")
     assert unknown.status_code == 400
     assert api_for(reviewer_only).post(f"/api/v1/projects/{project.pk}/take-next/").status_code == 200
-    assert api_for(operator).post("/api/v1/items/1/reviews/", {"decision": "accept"}, format="json").status_code == 403
+    assert api_for(operator).post(f"/api/v1/items/{item.pk}/reviews/", {"decision": "accept"},
+                                  format="json").status_code == 403
     from rest_framework.test import APIClient
     assert APIClient().get("/api/v1/projects/").status_code in (401, 403)
 
