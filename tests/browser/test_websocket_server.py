@@ -21,9 +21,8 @@ def ticket(base: str, token: str) -> str:
 
 
 def closed_with(url: str, **options) -> int:
-    with connect(url, open_timeout=10, **options) as ws:
-        with pytest.raises(ConnectionClosed) as caught:
-            ws.recv(timeout=10)
+    with connect(url, open_timeout=10, **options) as ws, pytest.raises(ConnectionClosed) as caught:
+        ws.recv(timeout=10)
     return caught.value.rcvd.code
 
 

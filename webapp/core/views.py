@@ -2,7 +2,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from webapp.accounts.permissions import requires
-
 from webapp.core.health import health_report
 
 

@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import connection
 
-from webapp.core.errors import Gone, NotAllowed, NotFound
+from webapp.core.errors import Gone, NotFound
 from webapp.labeling.models import ItemState, Lease, WorkItem
 from webapp.labeling.services import (
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next, prediction_record,
