@@ -134,7 +134,7 @@ def _target_role(user, target: str, value) -> str | None:
     projects = projects_of_target(target=target, value=value)
     roles = [role_in_project(user, pid) for pid in projects]
     if target == "asset" and asset_uploaded_by(asset_id=value, user=user):
-        roles.append(max(role_global(user), OPERATOR, key=RANK.__getitem__))  # one's own upload
+        roles.append(role_global(user))  # one's own upload, seen as long as one holds a role somewhere
     elif not projects:
         return None
     return max(roles, key=RANK.__getitem__, default=NONE)
@@ -150,17 +150,17 @@ class Refused(Exception):
 
 
 def check(user, action: str, *, target: str | None = None, value=None, project_id: int | None = None) -> str:
-    """The user's role if they may do ``action``; else raises ``Refused``.
+    """The role that allows ``action`` (``none`` for public and account actions); else raises ``Refused``.
 
     For a per-project action name the project directly (``project_id``) or through what the URL
     names (``target`` and ``value``)."""
     rule = rule_for(action)
     if rule.scope == PUBLIC:
-        return role_global(user)
+        return NONE
     if not getattr(user, "is_authenticated", False):
         raise Refused(401, "sign in first")
     if rule.scope == ACCOUNT:
-        return role_global(user)
+        return NONE
     if rule.scope == GLOBAL:
         role = role_global(user)
         if role not in rule.roles:
