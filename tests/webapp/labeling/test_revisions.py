@@ -135,3 +135,28 @@ def test_a_review_is_not_a_submit_and_needs_no_lease(make_project, make_item, ma
     other = make_item(project)
     with pytest.raises(Conflict):
         revision_submit(item_id=other.pk, user=admin, annotation=OK, base_revision=None)
+
+
+def test_a_take_between_the_lease_check_and_the_write_loses_the_save_cleanly(make_project, make_item, make_user,
+                                                                              expire_lease, monkeypatch):
+    """The lapsed holder passes the lease check; someone takes the item before the write: refused, 409."""
+    from webapp.labeling.services import lease_expire_stale, revisions
+
+    project = make_project()
+    item = make_item(project)
+    first, second = make_user(), make_user()
+    expire_lease(lease_take_next(project_id=project.pk, user=first))
+    lease_expire_stale()
+    checked = revisions._holds_lease
+
+    def check_then_someone_takes(item_, user):
+        held = checked(item_, user)
+        lease_take_next(project_id=project.pk, user=second)
+        return held
+
+    monkeypatch.setattr(revisions, "_holds_lease", check_then_someone_takes)
+    with pytest.raises(Conflict) as caught:
+        revision_submit(item_id=item.pk, user=first, annotation=OK, base_revision=None)
+    assert "taken from the queue" in caught.value.message
+    item.refresh_from_db()
+    assert item.state == ItemState.LEASED and item.lease_holder == second and not Revision.objects.exists()

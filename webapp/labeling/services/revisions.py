@@ -76,15 +76,19 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
                 source=Revision.Source.HUMAN, from_prediction_id=from_prediction_id, annotation=clean,
                 diff={"against": source, "changes": json_diff(proposal, clean)},
                 edit_count=spec.count_edits(proposal, clean) if spec.count_edits else 0)
-            # Compare-and-set on the head: a concurrent save based on the same head loses cleanly.
-            moved = WorkItem.objects.filter(pk=item.pk, head_revision=head).update(
+            # Compare-and-set on the head, and on the lease as it was checked: a concurrent save based on
+            # the same head, or a take-next between the check and this write, makes this save lose cleanly.
+            moved = WorkItem.objects.filter(pk=item.pk, head_revision=head, state=item.state,
+                                            lease_holder_id=item.lease_holder_id).update(
                 head_revision=revision, state=new_state, lease_holder=None, lease_expires_at=None, updated_at=now)
             if not moved:
-                raise IntegrityError("head moved")
+                raise IntegrityError("head or lease moved")
             lease_end_for_submit(item=item, user=user, now=now)
     except IntegrityError:
         item.refresh_from_db()
-        raise _conflict("another revision was saved at the same time", yours=clean, head=item.head_revision,
+        moved_head = item.head_revision_id != (head.pk if head else None)
+        raise _conflict("another revision was saved at the same time" if moved_head else
+                        "the item was taken from the queue meanwhile", yours=clean, head=item.head_revision,
                         item=item) from None
     item.state = new_state
     item_event(item, "revision.submitted", revision=revision.number, author=user.get_username(),
