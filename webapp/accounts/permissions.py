@@ -30,7 +30,8 @@ from rest_framework.permissions import BasePermission
 
 from webapp.accounts.roles import ADMIN, NONE, OPERATOR, RANK, REVIEWER, is_admin
 from webapp.accounts.selectors import (
-    asset_uploaded_by, membership_role, membership_roles, projects_of_target, strongest_membership_role,
+    TARGET_MODELS, asset_uploaded_by, membership_role, membership_roles, projects_of_target,
+    strongest_membership_role,
 )
 from webapp.core.errors import NotAllowed, NotFound
 
@@ -78,7 +79,7 @@ TABLE: dict[str, Rule] = {
 }
 
 # What a URL keyword names, for ``permission_target = "<target>:<kwarg>"``.
-TARGETS = ("project", "project_slug", "item", "lease", "asset")
+TARGETS = tuple(TARGET_MODELS)
 
 
 def rule_for(action: str) -> Rule:

@@ -43,29 +43,28 @@ def _model(label: str):
     return apps.get_model(label)
 
 
-def projects_of_target(*, target: str, value) -> list[int]:
-    """The project(s) an object named in a URL belongs to; empty when there is no such object.
+# What a URL may name, as (model label, lookup field, path from the model to its project id). A new
+# kind of object (a flag, a draft) is one line here.
+TARGET_MODELS = {
+    "project": ("labeling.Project", "pk", "pk"),
+    "project_slug": ("labeling.Project", "slug", "pk"),
+    "item": ("labeling.WorkItem", "pk", "project_id"),
+    "lease": ("labeling.Lease", "token", "item__project_id"),
+    "prediction": ("labeling.Prediction", "pk", "item__project_id"),
+    "asset": ("labeling.WorkItemAsset", "asset_id", "item__project_id"),  # an asset can be in several projects
+}
 
-    ``target`` is ``project`` (id), ``project_slug``, ``item``, ``lease`` (token) or ``asset`` (an asset
-    can be linked to items of several projects).
-    """
+
+def projects_of_target(*, target: str, value) -> list[int]:
+    """The project(s) an object named in a URL belongs to; empty when there is no such object."""
     try:
-        if target == "project":
-            found = _model("labeling.Project").objects.filter(pk=int(value)).values_list("pk", flat=True)
-        elif target == "project_slug":
-            found = _model("labeling.Project").objects.filter(slug=str(value)).values_list("pk", flat=True)
-        elif target == "item":
-            found = _model("labeling.WorkItem").objects.filter(pk=int(value)).values_list("project_id", flat=True)
-        elif target == "lease":
-            found = _model("labeling.Lease").objects.filter(token=value).values_list("item__project_id", flat=True)
-        elif target == "asset":
-            found = (_model("labeling.WorkItemAsset").objects.filter(asset_id=int(value))
-                     .values_list("item__project_id", flat=True).distinct())
-        else:
-            raise LookupError(f"unknown permission target {target!r}")
+        label, field, to_project = TARGET_MODELS[target]
+    except KeyError:
+        raise LookupError(f"unknown permission target {target!r}; one of {', '.join(TARGET_MODELS)}") from None
+    try:
+        return list(_model(label).objects.filter(**{field: value}).values_list(to_project, flat=True).distinct())
     except (TypeError, ValueError, OverflowError, ValidationError):
         return []
-    return list(found)
 
 
 def asset_uploaded_by(*, asset_id: int, user) -> bool:

@@ -33,6 +33,7 @@ def project_queue(request, slug):
         "export_formats": export_formats(project.kind), "page_size": QUEUE_PAGE_SIZE,
         "can_label": can(request.user, "item.label", project_id=project.pk),
         "can_upload": can(request.user, "project.upload", project_id=project.pk),
+        "is_reviewer": can(request.user, "item.review", project_id=project.pk),
     })
 
 
@@ -65,5 +66,6 @@ def item_page(request, pk):
         "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
         "revisions": selectors.revision_history(item_id=pk),
         "can_label": can(request.user, "item.label", project_id=item.project_id),
-        "can_review": can(request.user, "item.review", project_id=item.project_id),
+        "can_review": (can_review := can(request.user, "item.review", project_id=item.project_id)),
+        "is_reviewer": can_review,  # the role in this project, not anywhere
     })

@@ -122,3 +122,22 @@ def test_a_reviewer_in_one_project_is_an_operator_in_another(make_project, make_
     assert review_submit(item_id=first.items.get().pk, reviewer=user, decision="accept").decision == "accept"
     with pytest.raises(NotAllowed):
         review_submit(item_id=second.items.get().pk, reviewer=user, decision="accept")
+
+
+def test_every_permission_target_finds_its_project(make_project, make_item, make_user):
+    from webapp.accounts.selectors import TARGET_MODELS, projects_of_target
+    from webapp.labeling.services import prediction_record
+    from webapp.mlops.services import model_version_register
+
+    project = make_project()
+    item = make_item(project)
+    lease = lease_take_next(project_id=project.pk, user=make_user())
+    version = model_version_register(kind="catheter", scope_key="", artifact_uri="/tmp/v1")
+    prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, scores={}, uncertainty=0.1,
+                                      payload={"verdict": "ok", "shots": [{"defects": []}]})
+    named = {"project": project.pk, "project_slug": project.slug, "item": item.pk, "lease": lease.token,
+             "prediction": prediction.pk, "asset": item.item_assets.get().asset_id}
+    assert set(named) == set(TARGET_MODELS)
+    for target, value in named.items():
+        assert projects_of_target(target=target, value=value) == [project.pk], target
+        assert projects_of_target(target=target, value=10**30 if target != "lease" else "not-a-uuid") == [], target

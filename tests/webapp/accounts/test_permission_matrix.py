@@ -79,14 +79,14 @@ def test_every_view_declares_a_known_action(route, name, method, action):
 # What names an object of a project in a URL: such an endpoint's action must be per project, judged on
 # that object (so a new ``items/<pk>/...`` endpoint cannot be declared with a global or account action).
 PROJECT_OBJECTS = {"projects": ("project", "project_slug"), "items": ("item",), "leases": ("lease",),
-                   "assets": ("asset",)}
+                   "assets": ("asset",), "predictions": ("prediction",)}
 
 
 @pytest.mark.parametrize("route,name,method,action", ENDPOINTS)
 def test_an_endpoint_naming_a_project_object_is_judged_per_project(route, name, method, action):
     from webapp.accounts.permissions import target_of
 
-    named = re.match(r"(?:api/v1/)?(projects|items|leases|assets)/<(?:\w+:)?(\w+)>", route)
+    named = re.match(rf"(?:api/v1/)?({'|'.join(PROJECT_OBJECTS)})/<(?:\w+:)?(\w+)>", route)
     if not named or not action:
         return
     rule = rule_for(action)
@@ -174,7 +174,7 @@ def world(make_project, make_user, make_item, settings):
     a real asset with tiles, a model version and a training run."""
     from webapp.accounts.services import project_member_add
     from webapp.assets.services import asset_build_derivatives, asset_ingest
-    from webapp.labeling.services import item_create, lease_take_next, revision_submit
+    from webapp.labeling.services import item_create, lease_take_next, prediction_record, revision_submit
     from webapp.mlops.models import TrainingRun
     from webapp.mlops.services import model_version_register
 
@@ -196,9 +196,11 @@ def world(make_project, make_user, make_item, settings):
         make_item(project)
     leases = {role: lease_take_next(project_id=project.pk, user=users[role]) for role in ("operator", "reviewer", "admin")}
     version = model_version_register(kind="catheter", scope_key="", artifact_uri="/srv/models/catheter/v1")
+    prediction, _ = prediction_record(item_id=subject.pk, model_version_id=version.pk, scores={}, uncertainty=0.5,
+                                      payload={"verdict": "ok", "shots": [{"defects": []}]})
     run = TrainingRun.objects.create(kind="catheter", scope_key="", project=project)
     return {"users": users, "project": project, "item": subject, "asset": asset, "leases": leases,
-            "version": version, "run": run}
+            "version": version, "run": run, "prediction": prediction}
 
 
 def _fill(route: str, role: str, world) -> str:
@@ -209,6 +211,7 @@ def _fill(route: str, role: str, world) -> str:
         ("items", "pk"): world["item"].pk, ("leases", "token"): lease.token,
         ("assets", "pk"): world["asset"].pk, ("assets", "asset_id"): world["asset"].pk,
         ("models", "pk"): world["version"].pk, ("training-runs", "pk"): world["run"].pk,
+        ("predictions", "pk"): world["prediction"].pk,
         ("members", "user_id"): world["users"]["operator"].pk,
         ("tiles_files", "level"): 0, ("tiles_files", "col"): 0, ("tiles_files", "row"): 0,
     }
