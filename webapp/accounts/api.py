@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from webapp.accounts import selectors, services
 from webapp.accounts.permissions import roles_held
-from webapp.accounts.roles import ADMIN, is_admin
+from webapp.accounts.roles import is_admin
 from webapp.accounts.serializers import MembershipAddSerializer, MembershipSerializer, MeSerializer, WsTicketSerializer
 
 
@@ -18,7 +18,7 @@ class MeView(APIView):
         user = request.user
         projects = {} if is_admin(user) else selectors.membership_roles(user=user)
         return Response({"username": user.get_username(), "roles": sorted(roles_held(user)),
-                         "projects": {str(pid): ADMIN if is_admin(user) else role for pid, role in projects.items()}})
+                         "projects": {str(pid): role for pid, role in projects.items()}})
 
 
 class ProjectMembersView(APIView):

@@ -8,7 +8,8 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField(), help_text="Every role held somewhere.")
     projects = serializers.DictField(child=serializers.CharField(),
-                                     help_text="Project id -> role there (admins: every project, as admin).")
+                                     help_text="Project id -> role there, from memberships (admins hold admin in "
+                                               "every project and need none).")
 
 
 class MembershipSerializer(serializers.ModelSerializer):
