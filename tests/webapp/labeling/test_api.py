@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -90,11 +92,11 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     assert [r["id"] for r in accepted["results"]] == [items[0].pk]
     assert api.get(f"/api/v1/projects/{project.pk}/items/?state=bogus").status_code == 400
     coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco")
-    assert coco.status_code == 200
-    data = coco.json()
+    assert coco.status_code == 200 and coco.streaming
+    data = json.loads(b"".join(coco.streaming_content))
     assert len(data["annotations"]) == 1 and data["annotations"][0]["bbox"] == [5, 5, 20, 20]
     jsonl = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl")
-    assert jsonl.content.decode().count("\n") == 1
+    assert b"".join(jsonl.streaming_content).decode().count("\n") == 1
     assert api.get(f"/api/v1/projects/{project.pk}/export/?format=pdf").status_code == 400
 
 
