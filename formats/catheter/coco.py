@@ -25,15 +25,13 @@ def image_id(item: ExportedItem, shot: int) -> int:
 
 
 def defect_annotation(d: dict[str, Any]) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    shape = next((s for s in SHAPES if d.get(s) is not None), None)
-    if shape is not None:
-        attributes["shape"] = shape
-        if shape != "polygon":
-            attributes[shape] = d[shape]
+    shape = next((s for s in SHAPES if d.get(s) is not None), "box")
+    attributes: dict[str, Any] = {"shape": shape}   # "box": the segmentation is only the box's outline
+    if shape in ("polyline", "point"):
+        attributes[shape] = d[shape]
     if d.get("id") is not None:
         attributes["defect_id"] = d["id"]
-    extra = {"attributes": attributes} if attributes else {}
+    extra: dict[str, Any] = {"attributes": attributes}
     if d.get("score") is not None:
         extra["score"] = d["score"]
     return shape_annotation(CATEGORY_ID[d["type"]], d["box"], d.get("polygon"), **extra)
