@@ -331,8 +331,8 @@ def _defect_record(kind: str, mask: np.ndarray) -> dict[str, Any]:
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     biggest = max(contours, key=cv2.contourArea)
     poly = [[int(x), int(y)] for x, y in cv2.approxPolyDP(biggest, 1.0, True).reshape(-1, 2)]
-    if len(poly) < 3 or polygon_area(poly) <= 0:
-        return {"type": kind, "box": box}  # a hairline: no polygon with an area, the box says where it is
+    if len(poly) < 3 or polygon_area(poly) <= 0:  # a hairline: a polyline, not a polygon without an area
+        return {"type": kind, "box": box, "polyline": poly} if len(poly) >= 2 else {"type": kind, "box": box}
     return {"type": kind, "box": box, "polygon": poly}
 
 

@@ -1,5 +1,6 @@
 """The articles kind as the labeling core sees it; its format lives in ``formats.articles``."""
 from formats import articles
+from formats.articles import imports
 from formats.articles.coco import to_coco
 from formats.articles.pagexml import page_xml_zip
 from webapp.labeling.kinds import ExportFormat, KindSpec
@@ -20,4 +21,6 @@ SPEC = KindSpec(
     slices=articles.slices,
     count_edits=articles.count_edits,
     json_schema=articles.JSON_SCHEMA,
+    import_readers=imports.READERS,
+    import_assemble=imports.assemble,
 )

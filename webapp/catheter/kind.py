@@ -1,5 +1,6 @@
 """The catheter kind as the labeling core sees it; its format lives in ``formats.catheter``."""
 from formats import catheter
+from formats.catheter import imports
 from formats.catheter.coco import to_coco
 from formats.catheter.verdicts import to_verdict_csv
 from webapp.labeling.kinds import ExportFormat, KindSpec
@@ -20,4 +21,6 @@ SPEC = KindSpec(
     slices=catheter.slices,
     count_edits=catheter.count_edits,
     json_schema=catheter.JSON_SCHEMA,
+    import_readers=imports.READERS,
+    import_assemble=imports.assemble,
 )

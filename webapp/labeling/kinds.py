@@ -38,6 +38,10 @@ class KindSpec:
     slices: Callable[[dict, dict], list[str]] = lambda annotation, meta: []
     count_edits: Callable[[dict | None, dict], int] | None = None
     json_schema: dict = field(default_factory=dict)  # the annotation's JSON Schema, published in OpenAPI
+    # Import of existing annotations beside the images: a reader per file suffix (".json", ".xml") giving
+    # {image file name: part}, and how an item's annotation is made of its images' parts (None: not named).
+    import_readers: dict[str, Callable[[bytes], dict[str, Any]]] = field(default_factory=dict)
+    import_assemble: Callable[[list[Any], list[AssetDims]], dict] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

@@ -76,8 +76,10 @@ def item_detail(*, item_id: int) -> WorkItem:
 
 
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
-    """The newest prediction that is not stale (uses the prefetched list when present)."""
-    return next((p for p in item.predictions.all() if not p.stale), None)
+    """The proposal shown to the operator: the newest imported annotation that is not stale, else the newest
+    model prediction that is not stale (uses the prefetched list when present)."""
+    fresh = [p for p in item.predictions.all() if not p.stale]
+    return next((p for p in fresh if p.source == Prediction.Source.IMPORT), fresh[0] if fresh else None)
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

@@ -112,15 +112,16 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class PredictionSerializer(serializers.ModelSerializer):
-    model_version = serializers.SerializerMethodField()
+    model_version = serializers.SerializerMethodField(help_text="null for an imported annotation (source: import)")
+    payload = AnnotationField()
 
     class Meta:
         model = Prediction
-        fields = ["id", "model_version", "payload", "scores", "uncertainty", "stale", "created_at"]
+        fields = ["id", "source", "model_version", "payload", "scores", "uncertainty", "stale", "created_at"]
 
-    def get_model_version(self, obj) -> dict:
+    def get_model_version(self, obj) -> dict | None:
         v = obj.model_version
-        return {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
+        return None if v is None else {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
 
 
 class ReviewSerializer(serializers.ModelSerializer):

@@ -1,0 +1,46 @@
+"""Existing article annotations brought in with the page images: PAGE XML (one file per page, from
+Transkribus, Aletheia, OCR-D or an earlier export; article regions and reading order) and COCO files
+(article polygons)."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from formats.articles.coco import from_coco
+from formats.articles.pagexml import from_page_xml
+from formats.common.checker import AnnotationError, AssetDims
+from formats.common.imports import load_json
+
+
+def read_page_file(content: bytes) -> dict[str, tuple[dict[str, Any], int, int]]:
+    """{image file name: (annotation, width, height)} of one PAGE XML file."""
+    annotation, width, height = from_page_xml(content)
+    name = _image_filename(content)
+    return {name: (annotation, width, height)}
+
+
+def _image_filename(content: bytes) -> str:
+    root = ET.fromstring(content)
+    page = next((el for el in root if el.tag.split("}")[-1] == "Page"), None)
+    name = page.get("imageFilename", "") if page is not None else ""
+    if not name:
+        raise ValueError("the Page element names no imageFilename")
+    return name
+
+
+def read_coco_file(content: bytes) -> dict[str, tuple[dict[str, Any], int | None, int | None]]:
+    return {name: (ann, None, None) for name, ann in from_coco(load_json(content)).items()}
+
+
+READERS = {".xml": read_page_file, ".json": read_coco_file}
+
+
+def assemble(parts: list[tuple[dict[str, Any], int | None, int | None] | None], assets: list[AssetDims]) -> dict:
+    """The page's annotation; a PAGE file made for an image of another size is refused (its coordinates
+    would land in the wrong place)."""
+    annotation, width, height = parts[0]
+    page = assets[0]
+    if width and height and (width, height) != (page.width, page.height):
+        raise AnnotationError([{"path": "$", "message": f"the file describes a {width}×{height} image; this image "
+                                                         f"is {page.width}×{page.height}"}])
+    return dict(annotation)
