@@ -79,7 +79,7 @@ def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> in
     if before is None:
         return len(after.get("cuts", [])) + 1
     edits = int(before.get("page_type") != after.get("page_type"))
-    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))  # noqa: E731
+    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))
     old = sorted(before.get("cuts", []), key=key)
     new = sorted(after.get("cuts", []), key=key)
     extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])

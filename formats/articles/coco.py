@@ -5,7 +5,8 @@ Image ids are stable: the id of the item's image link where the caller gives one
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from formats.common.checker import AnnotationError
 from formats.common.coco import CocoImage, CocoShape, read_coco, shape_annotation, write_coco

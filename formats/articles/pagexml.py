@@ -27,7 +27,8 @@ import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from formats.common.checker import is_ncname
 from formats.common.items import ExportedItem
@@ -49,7 +50,7 @@ def parse_custom(custom: str) -> dict[str, dict[str, str]]:
 
 
 def _xy(v: float) -> int:
-    return max(0, int(math.floor(v + 0.5)))
+    return max(0, math.floor(v + 0.5))
 
 
 def _points(points: Sequence[Sequence[float]]) -> str:
@@ -65,7 +66,7 @@ def _cut_outline(cut: dict, width: int, height: int) -> list[tuple[int, int]]:
     b = (_xy(cut["x1"]), _xy(cut["y1"]))
     length = math.dist(a, b) or 1.0
     nx, ny = round(-(b[1] - a[1]) / length), round((b[0] - a[0]) / length)
-    clamp = lambda x, y: (min(max(x, 0), width), min(max(y, 0), height))  # noqa: E731
+    clamp = lambda x, y: (min(max(x, 0), width), min(max(y, 0), height))
     return [clamp(a[0] - nx, a[1] - ny), clamp(b[0] - nx, b[1] - ny), clamp(b[0] + nx, b[1] + ny),
             clamp(a[0] + nx, a[1] + ny)]
 
@@ -80,7 +81,7 @@ def to_page_xml(annotation: dict[str, Any], width: int, height: int, image_filen
     ET.register_namespace("xsi", XSI)
     root = ET.Element(_q("PcGts"), {f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION})
     md = ET.SubElement(root, _q("Metadata"))
-    now = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()
+    now = created or _dt.datetime.now(_dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
     ET.SubElement(md, _q("Creator")).text = creator
     ET.SubElement(md, _q("Created")).text = now
     ET.SubElement(md, _q("LastChange")).text = now
@@ -158,7 +159,7 @@ def from_page_xml(xml: str | bytes) -> tuple[dict[str, Any], int, int]:
     except ET.ParseError as exc:
         raise ValueError(f"not well-formed XML: {exc}") from None
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
-    q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)  # noqa: E731
+    q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)
     if root.tag != q("PcGts"):
         raise ValueError(f"not a PAGE document: the root element is {root.tag.split('}')[-1]!r}, not PcGts")
     page = root.find(q("Page"))

@@ -8,7 +8,8 @@ gives back exactly what was exported.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from formats.catheter.annotation import DEFECT_TYPES, SHAPES
 from formats.common.checker import AnnotationError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from formats.catheter.annotation import DEFECT_TYPES
 from formats.common.items import ExportedItem

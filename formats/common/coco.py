@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from formats.common.checker import LIMITS, AnnotationError, Checker
 from formats.common.geometry import bounds, box_polygon, polygon_area

@@ -1,7 +1,7 @@
 """Plain-Python geometry the formats need (no numpy: the web process imports this)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Point = Sequence[float]
 

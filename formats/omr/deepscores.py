@@ -10,7 +10,8 @@ middle half. Renderer classes with no DS2 counterpart (``barline``, composite dy
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from formats.common.coco import CocoImage, shape_annotation, write_coco
 from formats.common.geometry import apply_homography

@@ -3,7 +3,7 @@ before sending anything (and hold it all in memory), so there the chunks are pul
 the sync thread that owns the database connection."""
 from __future__ import annotations
 
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest

@@ -43,7 +43,7 @@ def test_pycocotools_scores_the_export_against_itself_at_ap_1_for_boxes_and_mask
 def test_area_is_the_polygon_area_and_box_only_defects_get_their_box_outline():
     doc = export([item(1, ANNOTATION)])
     scratch, bubble = doc["annotations"][:2]
-    x, y, w, h = scratch["bbox"]
+    _, _, w, h = scratch["bbox"]
     assert 0 < scratch["area"] < w * h      # the polygon's area, not the box's
     assert bubble["segmentation"] == [[400, 400, 420, 400, 420, 420, 400, 420]] and bubble["area"] == 400
 
@@ -51,7 +51,7 @@ def test_area_is_the_polygon_area_and_box_only_defects_get_their_box_outline():
 def test_image_ids_are_stable_and_categories_fixed():
     alone = export([item(5, OK, (71, 72))])
     more = export([item(3, ANNOTATION, (61, 62)), item(5, OK, (71, 72))])
-    ids = lambda doc: {i["file_name"]: i["id"] for i in doc["images"]}  # noqa: E731
+    ids = lambda doc: {i["file_name"]: i["id"] for i in doc["images"]}
     assert ids(alone).items() <= ids(more).items()
     assert ids(export([item(5, OK)])) == {"s5-0.png": 5000, "s5-1.png": 5001}
     assert export([item(5, OK)])["categories"] == CATEGORIES and len(CATEGORIES) == 4

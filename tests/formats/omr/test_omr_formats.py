@@ -7,8 +7,16 @@ import pytest
 from formats.common import AnnotationError, AssetDims, ExportedItem
 from formats.omr import validate
 from formats.omr.alignments import from_alignments_json, to_alignments_json
-from formats.omr.deepscores import (CATEGORIES, DS2_ID, ds2_class, from_deepscores, item_pages, to_coco,
-                                    to_deepscores, transfer_box)
+from formats.omr.deepscores import (
+    CATEGORIES,
+    DS2_ID,
+    ds2_class,
+    from_deepscores,
+    item_pages,
+    to_coco,
+    to_deepscores,
+    transfer_box,
+)
 
 _spec = importlib.util.spec_from_file_location("coco_eval", Path(__file__).parents[1] / "coco_eval.py")
 coco_eval = importlib.util.module_from_spec(_spec)

@@ -117,3 +117,15 @@ def test_pages_render(make_project, make_item, operator, client):
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/login/"])
 def test_public_pages(client, db, path):
     assert client.get(path).status_code == 200
+
+
+def test_openapi_publishes_each_kinds_annotation_schema_and_the_export_formats(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    revision = schema["components"]["schemas"]["RevisionSubmitRequest"]["properties"]["annotation"]
+    assert {s["title"] for s in revision["oneOf"]} == {"catheter annotation", "articles annotation", "omr annotation"}
+    catheter = next(s for s in revision["oneOf"] if s["title"] == "catheter annotation")
+    defect = catheter["properties"]["shots"]["items"]["properties"]["defects"]["items"]
+    assert defect["required"] == ["type", "box"] and set(defect["properties"]) >= {"polygon", "polyline", "point", "id"}
+    (export,) = [p for p in schema["paths"]["/api/v1/projects/{id}/export/"]["get"]["parameters"]
+                 if p["name"] == "format"]
+    assert set(export["schema"]["enum"]) == {"jsonl", "coco", "verdicts", "pagexml", "alignments", "deepscores"}
