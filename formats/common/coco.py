@@ -1,8 +1,9 @@
 """COCO (detection and instance segmentation) written as a stream and read back, for every kind.
 
 The writer yields the document in chunks so that an export of many thousands of images never sits in
-memory as one string: annotations are streamed as they come, and the image records (a few hundred bytes
-each) are written at the end. COCO does not care about the order of the top-level keys.
+memory as one string: annotations are streamed as they come, and the image records are spooled to a
+temporary file (in memory up to a megabyte) and written at the end. COCO does not care about the order
+of the top-level keys.
 
 The reader accepts what other tools write (CVAT, Label Studio, Detectron2, pycocotools results with
 ``segmentation`` polygons or RLE) and reports every problem with its JSON path.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,10 +52,12 @@ def write_coco(images: Iterable[CocoImage], categories: list[dict[str, Any]],
     """The COCO document as chunks of text; annotation ids run 1.. in the order given."""
     head = {"info": info or {}, "licenses": [], "categories": categories}
     yield json.dumps(head)[:-1] + ', "annotations": ['
-    records, buffer, size, next_id = [], [], 0, 1
-    for image in images:
-        records.append({"id": image.id, "file_name": image.file_name, "width": image.width,
-                        "height": image.height, **image.extra})
+    records = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")
+    buffer, size, next_id = [], 0, 1
+    for n, image in enumerate(images):
+        record = json.dumps({"id": image.id, "file_name": image.file_name, "width": image.width,
+                             "height": image.height, **image.extra})
+        records.write(record if n == 0 else "," + record)
         for ann in image.annotations:
             text = json.dumps({"id": next_id, "image_id": image.id, **ann})
             buffer.append(text if next_id == 1 else "," + text)
@@ -63,9 +67,10 @@ def write_coco(images: Iterable[CocoImage], categories: list[dict[str, Any]],
             yield "".join(buffer)
             buffer, size = [], 0
     yield "".join(buffer) + '], "images": ['
-    for i in range(0, len(records), 256):
-        part = ",".join(json.dumps(r) for r in records[i:i + 256])
-        yield part if i == 0 else "," + part
+    with records:
+        records.seek(0)
+        while part := records.read(CHUNK_CHARS):
+            yield part
     yield "]}\n"
 
 
