@@ -12,18 +12,14 @@ from __future__ import annotations
 import math
 
 from formats.common.checker import LIMITS, NCNAME_PATTERN, AssetDims, Checker
+from formats.common.jsonschema import DIALECT, POINT
 
 PAGE_TYPES = ("article", "ads", "tv", "shares", "sports", "other")
 
 
 def validate(annotation, assets: list[AssetDims]) -> dict:
     c = Checker()
-    root = c.obj(annotation, "$")
-    if root is None:
-        c.raise_if_any()
-    if len(assets) != 1:
-        c.fail("$", f"an articles item is one page; this item has {len(assets)} images")
-        c.raise_if_any()
+    root = c.root(annotation, assets, 1, "an articles item is one page")
     page = assets[0]
     page_type = c.choice(root.get("page_type"), PAGE_TYPES, "$.page_type")
     cuts = []
@@ -100,9 +96,8 @@ def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> in
     return edits + len(unmatched_new)
 
 
-_POINT = {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2, "maxItems": 2}
 JSON_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$schema": DIALECT,
     "title": "Articles annotation",
     "description": "One newspaper page: its type, the cut lines and the article polygons (in reading order), "
                    "in original image pixels. Bounds against the image are checked by the server.",
@@ -119,7 +114,7 @@ JSON_SCHEMA = {
                 "id": {"type": "string", "maxLength": LIMITS["id_length"],
                        "pattern": NCNAME_PATTERN,
                        "description": "an XML id (xs:ID); defaults to a1, a2, ... by position"},
-                "polygon": {"type": "array", "items": _POINT, "minItems": 3,
+                "polygon": {"type": "array", "items": POINT, "minItems": 3,
                             "maxItems": LIMITS["points_per_polygon"]}}}},
     },
 }

@@ -13,6 +13,7 @@ One entry in ``shots`` per image of the item, in order; coordinates in original 
 from __future__ import annotations
 
 from formats.common.checker import LIMITS, AssetDims, Checker
+from formats.common.jsonschema import DIALECT, POINT
 
 DEFECT_TYPES = ("axial_scratch", "radial_scratch", "inclusion", "bubble")
 VERDICTS = ("ok", "defect")
@@ -60,9 +61,7 @@ def _defect(c: Checker, d, dims: AssetDims, path: str) -> dict | None:
 
 def validate(annotation, assets: list[AssetDims]) -> dict:
     c = Checker()
-    root = c.obj(annotation, "$")
-    if root is None:
-        c.raise_if_any()
+    root = c.root(annotation, assets)
     verdict = c.choice(root.get("verdict"), VERDICTS, "$.verdict")
     shots_in = c.lst(root.get("shots", []), "$.shots")
     shots: list[dict] = []
@@ -113,9 +112,8 @@ def count_edits(before: dict | None, after: dict) -> int:
     return edits
 
 
-_POINT = {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2, "maxItems": 2}
 JSON_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$schema": DIALECT,
     "title": "Catheter annotation",
     "description": "A verdict for the balloon and its defects on every shot of the series, in original image "
                    "pixels; one entry in shots per image of the item. Bounds against the image are checked by "
@@ -133,11 +131,11 @@ JSON_SCHEMA = {
                     "type": {"enum": list(DEFECT_TYPES)},
                     "box": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 4, "maxItems": 4,
                             "description": "[x0, y0, x1, y1], the shape's bounding box"},
-                    "polygon": {"type": "array", "items": _POINT, "minItems": 3,
+                    "polygon": {"type": "array", "items": POINT, "minItems": 3,
                                 "maxItems": LIMITS["points_per_polygon"]},
-                    "polyline": {"type": "array", "items": _POINT, "minItems": 2,
+                    "polyline": {"type": "array", "items": POINT, "minItems": 2,
                                  "maxItems": LIMITS["points_per_polygon"]},
-                    "point": _POINT,
+                    "point": POINT,
                     "id": {"type": "string", "minLength": 1, "maxLength": LIMITS["id_length"]},
                 },
                 "oneOf": [{"not": {"anyOf": [{"required": [s]} for s in SHAPES]}}]

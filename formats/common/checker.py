@@ -64,6 +64,17 @@ class Checker:
         if self.errors:
             raise AnnotationError(self.errors)
 
+    def root(self, annotation: Any, assets: list[AssetDims], images: int | None = None, what: str = "") -> dict:
+        """The annotation's top-level object; raises at once when it is none, or when the item does not
+        have the ``images`` count its kind needs (``what`` says what an item of the kind is)."""
+        root = self.obj(annotation, "$")
+        if root is None:
+            self.raise_if_any()
+        if images is not None and len(assets) != images:
+            self.fail("$", f"{what}; this item has {len(assets)} images")
+            self.raise_if_any()
+        return root
+
     def obj(self, value: Any, path: str) -> dict | None:
         if not isinstance(value, dict):
             self.fail(path, "must be an object")

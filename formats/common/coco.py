@@ -52,22 +52,21 @@ def write_coco(images: Iterable[CocoImage], categories: list[dict[str, Any]],
     """The COCO document as chunks of text; annotation ids run 1.. in the order given."""
     head = {"info": info or {}, "licenses": [], "categories": categories}
     yield json.dumps(head)[:-1] + ', "annotations": ['
-    records = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")
-    buffer, size, next_id = [], 0, 1
-    for n, image in enumerate(images):
-        record = json.dumps({"id": image.id, "file_name": image.file_name, "width": image.width,
-                             "height": image.height, **image.extra})
-        records.write(record if n == 0 else "," + record)
-        for ann in image.annotations:
-            text = json.dumps({"id": next_id, "image_id": image.id, **ann})
-            buffer.append(text if next_id == 1 else "," + text)
-            size += len(text)
-            next_id += 1
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    yield "".join(buffer) + '], "images": ['
-    with records:
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as records:
+        buffer, size, next_id = [], 0, 1
+        for n, image in enumerate(images):
+            record = json.dumps({"id": image.id, "file_name": image.file_name, "width": image.width,
+                                 "height": image.height, **image.extra})
+            records.write(record if n == 0 else "," + record)
+            for ann in image.annotations:
+                text = json.dumps({"id": next_id, "image_id": image.id, **ann})
+                buffer.append(text if next_id == 1 else "," + text)
+                size += len(text)
+                next_id += 1
+            if size >= CHUNK_CHARS:
+                yield "".join(buffer)
+                buffer, size = [], 0
+        yield "".join(buffer) + '], "images": ['
         records.seek(0)
         while part := records.read(CHUNK_CHARS):
             yield part

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from formats.common.checker import LIMITS, AssetDims, Checker
+from formats.common.jsonschema import DIALECT, POINT
 
 STATUSES = ("accepted", "rejected", "fixed")
 REASONS = ("too few matches", "wrong page", "page curl", "partial page", "degenerate homography", "blur", "other")
@@ -20,12 +21,7 @@ def determinant3(m: list[list[float]]) -> float:
 
 def validate(annotation, assets: list[AssetDims]) -> dict:
     c = Checker()
-    root = c.obj(annotation, "$")
-    if root is None:
-        c.raise_if_any()
-    if len(assets) != 2:
-        c.fail("$", f"an omr item is a pair (original, photo); this item has {len(assets)} images")
-        c.raise_if_any()
+    root = c.root(annotation, assets, 2, "an omr item is a pair (original, photo)")
     original, photo = assets
     status = c.choice(root.get("status"), STATUSES, "$.status")
     homography = None
@@ -81,9 +77,8 @@ def count_edits(before: dict | None, after: dict) -> int:
     return int(before.get("status") != after.get("status")) + len(after.get("point_pairs", []))
 
 
-_POINT = {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2, "maxItems": 2}
 JSON_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$schema": DIALECT,
     "title": "OMR alignment annotation",
     "description": "The verdict on an (original rendering, photo) alignment: the homography maps original "
                    "pixels to photo pixels; point pairs fix a bad alignment.",
@@ -95,7 +90,7 @@ JSON_SCHEMA = {
             "type": "array", "minItems": 3, "maxItems": 3,
             "items": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}}}]},
         "point_pairs": {"type": "array", "maxItems": LIMITS["shapes_per_image"],
-                        "items": {"type": "array", "items": _POINT, "minItems": 2, "maxItems": 2}},
+                        "items": {"type": "array", "items": POINT, "minItems": 2, "maxItems": 2}},
         "reasons": {"type": "array", "maxItems": len(REASONS), "items": {"enum": list(REASONS)}},
     },
 }
