@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsOperator, IsReviewer
-from webapp.labeling import selectors, services
 from webapp.core.streaming import stream_for
+from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_format_names, export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
