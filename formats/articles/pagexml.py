@@ -89,10 +89,7 @@ def to_page_xml(annotation: dict[str, Any], width: int, height: int, image_filen
     page = ET.SubElement(root, _q("Page"), {
         "imageFilename": image_filename, "imageWidth": str(int(width)), "imageHeight": str(int(height)),
         "type": "content" if page_type == "article" else "other", "custom": f"pageType {{value:{page_type};}}"})
-    articles = annotation.get("articles", [])
-    for a in articles:
-        if not is_ncname(str(a["id"])):
-            raise ValueError(f"article id {a['id']!r} is not a valid XML id")
+    articles = _with_xml_ids(annotation.get("articles", []))
     if articles:
         ro = ET.SubElement(page, _q("ReadingOrder"))
         group = ET.SubElement(ro, _q("OrderedGroup"), {"id": _free_id("ro_articles", articles), "caption": "articles"})
@@ -113,6 +110,21 @@ def to_page_xml(annotation: dict[str, Any], width: int, height: int, image_filen
         ET.SubElement(region, _q("Coords"), attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _with_xml_ids(articles: list[dict]) -> list[dict]:
+    """The articles with ids that are valid and unique XML ids: the validator enforces this for new
+    annotations; older ones (``"Sport 1"``) get ``_Sport_1`` rather than break the whole export."""
+    out, taken = [], set()
+    for a in articles:
+        aid = str(a["id"])
+        if not is_ncname(aid):
+            aid = "_" + re.sub(r"[^A-Za-z0-9_.-]", "_", aid)
+        while aid in taken:
+            aid += "_"
+        taken.add(aid)
+        out.append({**a, "id": aid})
+    return out
 
 
 def _free_id(wanted: str, articles: list[dict]) -> str:

@@ -125,3 +125,13 @@ def test_the_tools_do_refuse_what_the_former_writers_wrote(tmp_path):
             coords.set("points", " ".join(coords.get("points").split()[:2]))
     errors = ocrd_errors(etree.tostring(two_points).decode(), tmp_path)
     assert any("too few points" in e for e in errors)
+
+
+def test_an_older_annotation_with_a_bad_id_still_exports_valid_xml():
+    legacy = {"page_type": "article", "cuts": [], "articles": [
+        {"id": "Sport 1", "polygon": [[0, 0], [10, 0], [10, 10], [0, 10]]},
+        {"id": "Sport:1", "polygon": [[10, 0], [20, 0], [20, 10], [10, 10]]}]}
+    xml = to_page_xml(legacy, W, H)
+    assert xsd_errors(xml) == []
+    back, _, _ = from_page_xml(xml)
+    assert [a["id"] for a in back["articles"]] == ["_Sport_1", "_Sport_1_"]

@@ -71,9 +71,14 @@ def annotation_files_in_zip(name: str, data: Source, members: set[str]) -> list[
                 continue
             try:
                 with bundle.open(member.info) as stream:
-                    out.append(AnnotationFile(member.name, stream.read(limit + 1), name))
+                    content = stream.read(limit + 1)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 out.append(AnnotationFile(member.name, None, name, f"damaged archive member ({exc})"))
+                continue
+            if len(content) > limit:  # a forged header may declare less than the member holds
+                out.append(AnnotationFile(member.name, None, name, f"over the limit of {limit:,} bytes"))
+            else:
+                out.append(AnnotationFile(member.name, content, name))
     return out
 
 
