@@ -4,13 +4,17 @@ import io
 import json
 import zipfile
 
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from lxml import etree
 from ocrd_validators.xsd_page_validator import XsdPageValidator
+from rest_framework.authtoken.models import Token
 
 from formats.articles.pagexml import from_page_xml
 from formats.catheter.coco import from_coco
 from formats.omr.deepscores import from_deepscores
 from webapp.labeling.models import WorkItem
+from webapp.labeling.services import revision_submit
 
 SCRATCH = {"verdict": "defect", "shots": [
     {"defects": [{"type": "axial_scratch", "box": [100, 50, 300, 90], "polygon": [[100, 50], [300, 60], [290, 90]],
@@ -69,3 +73,22 @@ def test_omr_exports_the_photo_side_symbols(make_project, make_item, operator, a
     assert coco["annotations"][0]["bbox"] == [15, 15, 2, 50] and len(coco["categories"]) == 136
     (boxes,) = from_deepscores(json.loads(download(api, project, "deepscores"))).values()
     assert boxes == [("stem", [15.0, 15.0, 17.0, 65.0])]
+
+
+def test_under_asgi_the_export_streams_chunk_by_chunk(make_project, make_item, operator, transactional_db):
+    """The ASGI server gets an async iterator (a sync one Django would read whole before sending)."""
+    project = make_project(review_required=False)
+    items = [make_item(project, n_assets=2) for _ in range(3)]
+    for item in items:
+        revision_submit(item_id=item.pk, user=operator, annotation=SCRATCH, base_revision=None)
+    token, _ = Token.objects.get_or_create(user=operator)
+
+    async def fetch():
+        response = await AsyncClient().get(f"/api/v1/projects/{project.pk}/export/?format=coco",
+                                           headers={"Authorization": f"Token {token.key}"})
+        assert response.status_code == 200 and response.is_async
+        return [chunk async for chunk in response.streaming_content]
+
+    chunks = async_to_sync(fetch)()
+    assert len(chunks) > 2
+    assert set(from_coco(json.loads(b"".join(chunks)))) == {i.pk for i in items}
