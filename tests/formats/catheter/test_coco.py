@@ -34,6 +34,10 @@ def export(items):
     return json.loads("".join(to_coco(items)))
 
 
+def image_ids(doc: dict) -> dict[str, int]:
+    return {i["file_name"]: i["id"] for i in doc["images"]}
+
+
 def test_pycocotools_scores_the_export_against_itself_at_ap_1_for_boxes_and_masks():
     doc = export([item(1, ANNOTATION), item(2, OK)])
     assert coco_eval.self_ap(doc, "bbox") == 1.0
@@ -51,9 +55,8 @@ def test_area_is_the_polygon_area_and_box_only_defects_get_their_box_outline():
 def test_image_ids_are_stable_and_categories_fixed():
     alone = export([item(5, OK, (71, 72))])
     more = export([item(3, ANNOTATION, (61, 62)), item(5, OK, (71, 72))])
-    ids = lambda doc: {i["file_name"]: i["id"] for i in doc["images"]}
-    assert ids(alone).items() <= ids(more).items()
-    assert ids(export([item(5, OK)])) == {"s5-0.png": 5000, "s5-1.png": 5001}
+    assert image_ids(alone).items() <= image_ids(more).items()
+    assert image_ids(export([item(5, OK)])) == {"s5-0.png": 5000, "s5-1.png": 5001}
     assert export([item(5, OK)])["categories"] == CATEGORIES and len(CATEGORIES) == 4
 
 

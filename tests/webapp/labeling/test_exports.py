@@ -37,6 +37,10 @@ def download(api, project, fmt) -> bytes:
     return b"".join(response.streaming_content)
 
 
+def image_ids(doc: dict) -> dict[str, int]:
+    return {i["file_name"]: i["id"] for i in doc["images"]}
+
+
 def test_catheter_coco_reads_back_with_stable_image_ids(make_project, make_item, operator, api_for):
     project = make_project(review_required=False)
     first, second = make_item(project, n_assets=2), make_item(project, n_assets=2)
@@ -45,8 +49,7 @@ def test_catheter_coco_reads_back_with_stable_image_ids(make_project, make_item,
     before = json.loads(download(api, project, "coco"))
     accept(api, first, {"verdict": "ok", "shots": [{"defects": []}, {"defects": []}]})
     after = json.loads(download(api, project, "coco"))
-    ids = lambda doc: {i["file_name"]: i["id"] for i in doc["images"]}  # noqa: E731
-    assert ids(before).items() < ids(after).items()    # accepting an earlier item renumbers nothing
+    assert image_ids(before).items() < image_ids(after).items()    # accepting an earlier item renumbers nothing
     assert from_coco(after)[second.pk] == SCRATCH
 
 
