@@ -3,29 +3,20 @@ Transkribus, Aletheia, OCR-D or an earlier export; article regions and reading o
 (article polygons)."""
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import Any
 
 from formats.articles.coco import from_coco
-from formats.articles.pagexml import from_page_xml
+from formats.articles.pagexml import read_page
 from formats.common.checker import AnnotationError, AssetDims
 from formats.common.imports import load_json
 
 
 def read_page_file(content: bytes) -> dict[str, tuple[dict[str, Any], int, int]]:
     """{image file name: (annotation, width, height)} of one PAGE XML file."""
-    annotation, width, height = from_page_xml(content)
-    name = _image_filename(content)
-    return {name: (annotation, width, height)}
-
-
-def _image_filename(content: bytes) -> str:
-    root = ET.fromstring(content)
-    page = next((el for el in root if el.tag.split("}")[-1] == "Page"), None)
-    name = page.get("imageFilename", "") if page is not None else ""
+    annotation, width, height, name = read_page(content)
     if not name:
         raise ValueError("the Page element names no imageFilename")
-    return name
+    return {name: (annotation, width, height)}
 
 
 def read_coco_file(content: bytes) -> dict[str, tuple[dict[str, Any], int | None, int | None]]:

@@ -166,6 +166,12 @@ def _cut_from_outline(p: list[list[float]]) -> dict[str, float]:
 def from_page_xml(xml: str | bytes) -> tuple[dict[str, Any], int, int]:
     """(annotation, width, height) of a PAGE document (any PAGE version's namespace). Raises ValueError
     for a document that is not PAGE; the annotation still needs the kind's validator."""
+    annotation, width, height, _ = read_page(xml)
+    return annotation, width, height
+
+
+def read_page(xml: str | bytes) -> tuple[dict[str, Any], int, int, str]:
+    """``from_page_xml`` and the image file name the document is about (``Page/@imageFilename``)."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
@@ -213,7 +219,8 @@ def from_page_xml(xml: str | bytes) -> tuple[dict[str, Any], int, int]:
         if coords.get("conf"):
             cut["score"] = float(coords.get("conf"))
         cuts.append(cut)
-    return {"page_type": page_type, "cuts": cuts, "articles": [a for _, a in articles]}, width, height
+    annotation = {"page_type": page_type, "cuts": cuts, "articles": [a for _, a in articles]}
+    return annotation, width, height, page.get("imageFilename", "")
 
 
 def page_xml_zip(items: Iterable[ExportedItem]) -> Iterator[bytes]:

@@ -87,10 +87,6 @@ class CocoShape:
     score: float | None = None
 
 
-def _number(c: Checker, value: Any, path: str) -> float | None:
-    return c.number(value, path)
-
-
 def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]]:
     """{file_name: (image record, shapes)} of a parsed COCO document; raises ``AnnotationError``."""
     c = Checker()
@@ -149,7 +145,7 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
         box = None
         raw = ann.get("bbox")
         if isinstance(raw, list) and len(raw) == 4:
-            nums = [_number(c, v, f"{path}.bbox[{k}]") for k, v in enumerate(raw)]
+            nums = [c.number(v, f"{path}.bbox[{k}]") for k, v in enumerate(raw)]
             if all(n is not None for n in nums):
                 x, y, w, h = nums
                 box = [x, y, x + w, y + h]
@@ -165,7 +161,7 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
                         or len(part) > 2 * LIMITS["points_per_polygon"]):
                     c.fail(f"{path}.segmentation[{k}]", "a polygon is [x1, y1, x2, y2, ...] with at least 3 points")
                     break
-                nums = [_number(c, v, f"{path}.segmentation[{k}][{j}]") for j, v in enumerate(part)]
+                nums = [c.number(v, f"{path}.segmentation[{k}][{j}]") for j, v in enumerate(part)]
                 if any(n is None for n in nums):
                     break
                 parts.append([[nums[j], nums[j + 1]] for j in range(0, len(nums), 2)])
