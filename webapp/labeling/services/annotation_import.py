@@ -98,54 +98,60 @@ def annotations_import(*, spec: KindSpec, files: list[AnnotationFile], items: li
     outcomes = []
     for f in files:
         outcome = {"name": f.name, "archive": f.archive, "status": "refused", "items": 0, "reason": f.refusal}
-        outcomes.append(outcome)
-        if f.content is None:
-            continue
-        suffix = PurePosixPath(f.name.replace("\\", "/")).suffix.lower()
-        reader = spec.import_readers.get(suffix)
-        if reader is None or spec.import_assemble is None:
-            known = ", ".join(spec.import_readers) or "none"
-            outcome["reason"] = f"a {spec.name} project imports no {suffix} annotation files (it reads: {known})"
-            continue
-        try:
-            parts = reader(f.content)
-        except AnnotationError as exc:
-            outcome["reason"] = _reason(exc)
-            continue
-        except (ValueError, ET.ParseError) as exc:
-            outcome["reason"] = str(exc)
-            continue
-        per_item: dict[int, dict[int, Any]] = defaultdict(dict)
-        unknown, ambiguous = [], []
-        for image, part in parts.items():
-            hits = by_image.get(_basename(image), [])
-            if len(hits) > 1:
-                ambiguous.append(image)
-            elif hits:
-                item_id, position = hits[0]
-                per_item[item_id][position] = part
-            else:
-                unknown.append(image)
-        if ambiguous:
-            outcome["reason"] = f"image names shared by several uploaded images: {', '.join(ambiguous[:5])}"
-            continue
-        if not per_item:
-            names = ", ".join(list(parts)[:5]) or "no image at all"
-            outcome["reason"] = f"names none of the images of this upload ({names})"
-            continue
-        annotations, errors = {}, []
-        for item_id, by_position in per_item.items():
-            item_dims = dims[item_id]
+        if f.content is not None:
             try:
-                assembled = spec.import_assemble([by_position.get(k) for k in range(len(item_dims))], item_dims)
-                annotations[item_id] = spec.validate(assembled, item_dims)
-            except AnnotationError as exc:
-                images = [img for img in parts if any(h[0] == item_id for h in by_image.get(_basename(img), []))]
-                errors.append(f"{', '.join(images[:3])}: {_reason(exc)}")
-        if errors:
-            outcome["reason"] = "; ".join(errors[:10])
-            continue
-        predictions_import(annotations=annotations)
-        outcome.update(status="imported", items=len(annotations),
-                       reason=f"{len(unknown)} image(s) not in this upload: {', '.join(unknown[:5])}" if unknown else "")
+                annotations, note = _annotations_of(f, spec, by_image, dims)
+            except _Refused as exc:
+                outcome["reason"] = str(exc)
+            else:
+                predictions_import(annotations=annotations)
+                outcome.update(status="imported", items=len(annotations), reason=note)
+        outcomes.append(outcome)
     return outcomes
+
+
+class _Refused(Exception):
+    """An annotation file refused whole; the message says why."""
+
+
+def _annotations_of(f: AnnotationFile, spec: KindSpec, by_image: dict[str, list[tuple[int, int]]],
+                    dims: dict[int, list]) -> tuple[dict[int, dict], str]:
+    """({item id: validated annotation}, a note) of one file, or _Refused with the reason."""
+    suffix = PurePosixPath(f.name.replace("\\", "/")).suffix.lower()
+    reader = spec.import_readers.get(suffix)
+    if reader is None or spec.import_assemble is None:
+        known = ", ".join(spec.import_readers) or "none"
+        raise _Refused(f"a {spec.name} project imports no {suffix} annotation files (it reads: {known})")
+    try:
+        parts = reader(f.content)
+    except AnnotationError as exc:
+        raise _Refused(_reason(exc)) from None
+    except (ValueError, ET.ParseError) as exc:
+        raise _Refused(str(exc)) from None
+    per_item: dict[int, dict[int, Any]] = defaultdict(dict)
+    unknown, ambiguous = [], []
+    for image, part in parts.items():
+        hits = by_image.get(_basename(image), [])
+        if len(hits) > 1:
+            ambiguous.append(image)
+        elif hits:
+            item_id, position = hits[0]
+            per_item[item_id][position] = part
+        else:
+            unknown.append(image)
+    if ambiguous:
+        raise _Refused(f"image names shared by several uploaded images: {', '.join(ambiguous[:5])}")
+    if not per_item:
+        raise _Refused(f"names none of the images of this upload ({', '.join(list(parts)[:5]) or 'no image at all'})")
+    annotations, errors = {}, []
+    for item_id, by_position in per_item.items():
+        try:
+            assembled = spec.import_assemble([by_position.get(k) for k in range(len(dims[item_id]))], dims[item_id])
+            annotations[item_id] = spec.validate(assembled, dims[item_id])
+        except AnnotationError as exc:
+            images = [img for img in parts if any(h[0] == item_id for h in by_image.get(_basename(img), []))]
+            errors.append(f"{', '.join(images[:3])}: {_reason(exc)}")
+    if errors:
+        raise _Refused("; ".join(errors[:10]))
+    note = f"{len(unknown)} image(s) not in this upload: {', '.join(unknown[:5])}" if unknown else ""
+    return annotations, note
