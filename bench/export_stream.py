@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tracemalloc
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from formats.articles.pagexml import page_xml_zip  # noqa: E402
-from formats.catheter.coco import to_coco  # noqa: E402
-from formats.common import ExportedItem  # noqa: E402
+from formats.articles.pagexml import page_xml_zip
+from formats.catheter.coco import to_coco
+from formats.common import ExportedItem
 
 
 def catheter_items(n: int) -> Iterator[ExportedItem]:

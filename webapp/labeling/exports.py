@@ -3,7 +3,7 @@ the pure ``formats`` package). Every format is produced as a stream of chunks.""
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from webapp.labeling.kinds import ExportedItem, all_kinds, get_kind
 from webapp.labeling.models import Project

@@ -1,7 +1,7 @@
 """Reads of the labeling core: queue depths, item lists and details, export rows."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
