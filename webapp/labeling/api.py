@@ -1,6 +1,6 @@
 """REST API of the labeling core: projects, items, take-next and leases, revisions, reviews, predictions,
 exports. Views are thin: they parse, call a service or selector, and shape the answer."""
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import visible_project_ids
+from webapp.core.streaming import stream_for
 from webapp.labeling import selectors, services
-from webapp.labeling.exports import export_render
+from webapp.labeling.exports import export_format_names, export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
@@ -184,16 +185,18 @@ class ExportView(APIView):
         # Here ``?format=`` names an export format (coco, pagexml, ...), not one of DRF's renderers.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, description="jsonl, or one of the kind's formats")],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-                   summary="Export the accepted annotations of a project")
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=export_format_names(), default="jsonl",
+                                                description="jsonl, or one of the project kind's formats")],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              400: OpenApiResponse(description="Not a format of this project's kind")},
+                   summary="Export the accepted annotations of a project (streamed)")
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         fmt = request.query_params.get("format", "jsonl")
         try:
-            body, content_type, filename = export_render(project=project, format_name=fmt)
+            chunks, content_type, filename = export_render(project=project, format_name=fmt)
         except LookupError as exc:
             raise ValidationError({"format": str(exc)}) from None
-        response = HttpResponse(body, content_type=content_type)
+        response = StreamingHttpResponse(stream_for(request, chunks), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

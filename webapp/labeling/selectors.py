@@ -1,6 +1,8 @@
 """Reads of the labeling core: queue depths, item lists and details, export rows."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.core.errors import NotFound
@@ -80,8 +82,10 @@ def item_detail(*, item_id: int) -> WorkItem:
 
 
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
-    """The newest prediction that is not stale (uses the prefetched list when present)."""
-    return next((p for p in item.predictions.all() if not p.stale), None)
+    """The proposal shown to the operator: the newest imported annotation that is not stale, else the newest
+    model prediction that is not stale (uses the prefetched list when present)."""
+    fresh = [p for p in item.predictions.all() if not p.stale]
+    return next((p for p in fresh if p.source == Prediction.Source.IMPORT), fresh[0] if fresh else None)
 
 
 def lease_held(*, item_id: int, user) -> Lease | None:
@@ -101,12 +105,18 @@ def review_queue(*, project_id: int) -> QuerySet[WorkItem]:
     return item_list(project_id=project_id, state=ItemState.SUBMITTED)
 
 
-def export_rows(*, project_id: int) -> list[ExportedItem]:
-    """Accepted items with their final annotation, ready for a kind's export format."""
-    items = _with_assets(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED)
-                         .select_related("head_revision").order_by("id"))
-    return [ExportedItem(item_id=i.pk, external_id=i.external_id, meta=i.meta, annotation=i.head_revision.annotation,
-                         assets=[{"name": link.asset.original_name, "width": link.asset.width,
-                                  "height": link.asset.height, "sha256": link.asset.sha256, "role": link.role}
-                                 for link in i.item_assets.all()])
-            for i in items if i.head_revision is not None]
+def export_rows(*, project_id: int, batch: int = 500) -> Iterator[ExportedItem]:
+    """Accepted items with their final annotation, ready for a kind's export format, read in batches so
+    that an export of a large project streams instead of loading every item at once. An image's
+    ``id`` is its item link's primary key: stable across exports, so COCO image ids do not shift."""
+    ids = list(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED,
+                                       head_revision__isnull=False).order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        items = _with_assets(WorkItem.objects.filter(pk__in=ids[start:start + batch])
+                             .select_related("head_revision").order_by("id"))
+        for i in items:
+            yield ExportedItem(item_id=i.pk, external_id=i.external_id, meta=i.meta,
+                               annotation=i.head_revision.annotation,
+                               assets=[{"id": link.pk, "name": link.asset.original_name, "width": link.asset.width,
+                                        "height": link.asset.height, "sha256": link.asset.sha256, "role": link.role}
+                                       for link in i.item_assets.all()])

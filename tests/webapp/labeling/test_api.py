@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -92,11 +94,11 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     assert [r["id"] for r in accepted["results"]] == [items[0].pk]
     assert api.get(f"/api/v1/projects/{project.pk}/items/?state=bogus").status_code == 400
     coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco")
-    assert coco.status_code == 200
-    data = coco.json()
+    assert coco.status_code == 200 and coco.streaming
+    data = json.loads(b"".join(coco.streaming_content))
     assert len(data["annotations"]) == 1 and data["annotations"][0]["bbox"] == [5, 5, 20, 20]
     jsonl = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl")
-    assert jsonl.content.decode().count("\n") == 1
+    assert b"".join(jsonl.streaming_content).decode().count("\n") == 1
     assert api.get(f"/api/v1/projects/{project.pk}/export/?format=pdf").status_code == 400
 
 
@@ -122,3 +124,15 @@ def test_pages_render(make_project, make_item, make_user, operator, client):
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/login/"])
 def test_public_pages(client, db, path):
     assert client.get(path).status_code == 200
+
+
+def test_openapi_publishes_each_kinds_annotation_schema_and_the_export_formats(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    revision = schema["components"]["schemas"]["RevisionSubmitRequest"]["properties"]["annotation"]
+    assert {s["title"] for s in revision["oneOf"]} == {"catheter annotation", "articles annotation", "omr annotation"}
+    catheter = next(s for s in revision["oneOf"] if s["title"] == "catheter annotation")
+    defect = catheter["properties"]["shots"]["items"]["properties"]["defects"]["items"]
+    assert defect["required"] == ["type", "box"] and set(defect["properties"]) >= {"polygon", "polyline", "point", "id"}
+    (export,) = [p for p in schema["paths"]["/api/v1/projects/{id}/export/"]["get"]["parameters"]
+                 if p["name"] == "format"]
+    assert set(export["schema"]["enum"]) == {"jsonl", "coco", "verdicts", "pagexml", "alignments", "deepscores"}
