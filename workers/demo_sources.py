@@ -4,7 +4,10 @@ Each kind's generator lives in its ml package; this module only adapts its outpu
 """
 from __future__ import annotations
 
+import functools
 import io
+import os
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -76,20 +79,28 @@ def _articles(count: int, seed: int, width: int = 1240) -> Iterator[Item]:
                {"publisher": ARTICLES_PUBLISHER})
 
 
+OMR_SEED_OFFSET = 2
+
+
+def _omr_cache() -> Path:
+    """Where engravings that are not bundled are kept once rendered (rendering takes seconds per page)."""
+    return Path(os.environ.get("LOUPE_CACHE_DIR", Path.home() / ".cache" / "loupe")) / "omr-pages"
+
+
+@functools.lru_cache(maxsize=16)   # the demo asks for each pair twice (files, then truth); tests reuse them
+def omr_pair(index: int, seed: int):
+    """The demo's OMR item ``index``: a Bach chorale's engraving and a simulated photo (``ml.omr.demo``)."""
+    from ml.omr.demo import demo_pair
+
+    return demo_pair(index, seed + OMR_SEED_OFFSET, _omr_cache())
+
+
 def _omr(count: int, seed: int) -> Iterator[Item]:
-    rng = np.random.default_rng(seed + 2)
     for i in range(count):
-        page = np.full((1754, 1240), 255, np.uint8)
-        for staff in range(10):
-            top = 140 + staff * 150
-            for line in range(5):
-                page[top + line * 12, 80:1160] = 0
-            for x in rng.integers(120, 1140, 24):
-                page[top + int(rng.integers(0, 48)): top + int(rng.integers(0, 48)) + 9, x:x + 12] = 0
-        photo = np.asarray(Image.fromarray(page).rotate(float(rng.uniform(-4, 4)), fillcolor=200, expand=False))
-        yield (f"chorale-{i + 1:03d}", [(f"chorale{i + 1:03d}.original.png", _png(page)),
-                                        (f"chorale{i + 1:03d}.photo.png", _png(photo))], ["original", "photo"],
-               {"piece": f"chorale-{i + 1:03d}"})
+        pair = omr_pair(i, seed)
+        yield (f"{pair.name}-{pair.original.piece.split('/')[-1]}",
+               [(f"{pair.name}.original.png", _png(pair.original.image)), (f"{pair.name}.photo.png", _png(pair.photo))],
+               ["original", "photo"], pair.meta())
 
 
 GENERATORS = {"catheter": _catheter, "articles": _articles, "omr": _omr}
@@ -108,4 +119,6 @@ def ground_truth(kind: str, index: int, seed: int) -> dict | None:
         return catheter_series(index, seed)[1]
     if kind == "articles":
         return articles_page(index, seed + 1)[1]
+    if kind == "omr":
+        return omr_pair(index, seed).truth()
     return None

@@ -85,8 +85,21 @@ def make_pair(seed: int, kind: str = "moderate", dpi: float = 150.0, pieces=PIEC
             other_piece = next(p for p in pieces[int(rng.integers(len(pieces))):] + tuple(pieces) if p != piece)
             other = 1
         shown = render(other_piece, other, cfg)
-        photo, _ = degrade(shown.image, seed=int(rng.integers(2**31)), cfg="moderate")
+        photo, _ = photograph(original, kind, rng, shown)
         return PairSample(original, photo, None, kind, seed, (other_piece, other))
+    photo, mapping = photograph(original, kind, rng)
+    return PairSample(original, photo, mapping, kind, seed, (piece, page))
+
+
+def photograph(original: Page, kind: str, rng: np.random.Generator,
+               shown: Page | None = None) -> tuple[np.ndarray, PhotoMapping | None]:
+    """A simulated photo of ``original`` for ``kind`` and its exact mapping; for "wrong", a photo of ``shown``
+    (another page) and no mapping. Seeds are drawn from ``rng``."""
+    if kind == "wrong":
+        if shown is None:
+            raise ValueError("a wrong-page photo needs the page that is photographed instead")
+        photo, _ = degrade(shown.image, seed=int(rng.integers(2**31)), cfg="moderate")
+        return photo, None
     dcfg = DEGRADE_PRESETS[kind]
     if kind == "curl":
         # curl a side that holds music: a curl over blank paper changes nothing an operator could check
@@ -99,7 +112,7 @@ def make_pair(seed: int, kind: str = "moderate", dpi: float = 150.0, pieces=PIEC
         photo, mapping = degrade(original.image, seed=int(rng.integers(2**31)), cfg=dcfg)
         if kind != "curl" or nonplanar_residual(original, mapping) >= MIN_CURL_RESIDUAL:
             break
-    return PairSample(original, photo, mapping, kind, seed, (piece, page))
+    return photo, mapping
 
 
 MIN_CURL_RESIDUAL = 2.0   # px: a "curl" sample must move some symbols this far from any planar fit
