@@ -1,6 +1,7 @@
 """Alignment benchmark: accuracy, verdicts, box transfer and ms/page per mode on generated pairs.
 
     python bench/omr_align.py [--n 50] [--n-other 20] [--precise-n 12] [--json bench/out/omr_align.json]
+                              [--cache bench/out/omr_pairs]
 
 Pairs are made by ml.omr.synth (music21 corpus -> verovio -> simulated photo) with the exact truth.
 Timings: per photo, template features cached (computed before the clock starts), modes run side by side
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import sys
 import time
@@ -27,10 +29,24 @@ from ml.omr.transfer import ink_share, map_boxes, original_fractions, transfer_i
 NOTEHEADS = {"noteheadBlack", "noteheadHalf", "noteheadWhole", "noteheadDoubleWhole"}
 
 
+def cached_pair(seed: int, kind: str, cache: str):
+    """make_pair, kept in ``cache`` (pickles) when given: generation takes most of a run on a small CPU, and
+    the pairs are a pure function of (seed, kind), so a rerun after a change to the aligner can reuse them."""
+    if not cache:
+        return make_pair(seed, kind)
+    path = Path(cache) / f"{kind}-{seed}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    pair = make_pair(seed, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(pair))
+    return pair
+
+
 def run(args) -> dict:
     aligner = Aligner(AlignConfig())
     t0 = time.perf_counter()
-    pairs = {k: [make_pair(args.seed + i, k) for i in range(args.n if k == "moderate" else args.n_other)]
+    pairs = {k: [cached_pair(args.seed + i, k, args.cache) for i in range(args.n if k == "moderate" else args.n_other)]
              for k in ("moderate", "curl", "partial", "wrong")}
     gen_s = time.perf_counter() - t0
     print(f"generated {sum(map(len, pairs.values()))} pairs in {gen_s:.1f}s", flush=True)
@@ -93,6 +109,7 @@ def main(argv=None) -> int:
     ap.add_argument("--modes", default="fast,precise")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--json", default="")
+    ap.add_argument("--cache", default="", help="folder keeping the generated pairs between runs (trusted pickles)")
     args = ap.parse_args(argv)
     report = run(args)
     if args.json:
