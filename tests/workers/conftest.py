@@ -152,3 +152,27 @@ def wait_for(predicate, timeout: float, what: str, proc=None, every: float = 0.3
         time.sleep(every)
     tail = proc.log_path.read_text()[-4000:] if proc is not None else ""
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
+
+
+@pytest.fixture
+def omr_items(db):
+    """make(project, indices, seed) -> [(item, truth, pair)]: the demo's chorale pairs (bundled engravings,
+    simulated photos; ``ml.omr.demo.KIND_CYCLE`` says which index is which case) through the asset pipeline."""
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.labeling.services import item_create
+    from workers.demo_sources import omr_pair
+
+    def make(project, indices, seed: int = 7):
+        out = []
+        for i in indices:
+            pair = omr_pair(i, seed)
+            assets = [asset_ingest(data=_png(im), name=f"omr-{seed}-{i}-{role}.png")[0]
+                      for role, im in (("original", pair.original.image), ("photo", pair.photo))]
+            for a in assets:
+                asset_build_derivatives(asset_id=a.pk)
+            item = item_create(project=project, asset_ids=[a.pk for a in assets], roles=["original", "photo"],
+                               external_id=f"omr-{seed}-{i}", meta=pair.meta())
+            out.append((item, pair.truth(), pair))
+        return out
+
+    return make

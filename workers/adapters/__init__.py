@@ -12,6 +12,7 @@ from workers.adapters.base import Adapter, Evaluation, ItemImages, Proposal  # n
 ADAPTERS = {
     "catheter": "workers.adapters.catheter:CatheterAdapter",
     "articles": "workers.adapters.articles:ArticlesAdapter",
+    "omr": "workers.adapters.omr:OmrAdapter",
 }
 
 
