@@ -65,3 +65,22 @@ def test_homography_from_operator_points(pair):
     with pytest.raises(ValueError):
         homography_from_points(pairs[:3])
     assert np.allclose(apply_h(raw.homography, src), dst, atol=1e-6)
+
+
+def test_curl_at_the_outer_edge_goes_to_review(pair):
+    """The bench's curl that was accepted: its right sixth is 3.1-3.6 px off any planar fit, which a third of
+    the page averaged down to 1.49 px (under the 1.5 px threshold)."""
+    s = pair(1015, "curl")
+    a = ALIGNER.align(s.original.image, s.photo)
+    assert a.verdict == "review" and "page curl" in a.reasons, a.metrics
+    assert len(a.metrics["shift_per_system"][0]) == 6
+
+
+def test_a_lone_shift_needs_a_neighbouring_system_to_count():
+    from ml.omr.align import _confirmed_max
+
+    lone = [[0.3, 0.2, 6.5, 0.4, 0.3, 0.2], [0.2, 0.3, 0.4, 0.3, 0.2, 0.3], [0.3, 0.2, 0.2, 0.4, 0.3, 0.2]]
+    assert _confirmed_max(lone) == 0.4
+    curl = [[0.3, 0.4, 0.6, 1.2, 2.0, 2.6], [0.2, 0.5, 0.7, 1.1, 1.9, 2.4], [None, None, None, None, None, None]]
+    assert _confirmed_max(curl) == 2.4
+    assert _confirmed_max([[0.5, None]]) == 0.0 and _confirmed_max([]) is None
