@@ -34,8 +34,7 @@ def _accept_reference(item, truth: dict, users: dict) -> None:
     from webapp.labeling.services import review_submit, revision_submit
 
     revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None)
-    item.refresh_from_db()
-    if item.state == "submitted":
+    if item.project.review_required:   # else the submit accepted it already
         review_submit(item_id=item.pk, reviewer=users["reviewer"], decision="accept",
                       comment="generator ground truth (demo golden set)")
 
@@ -50,7 +49,8 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     from webapp.accounts.services import user_create
     from webapp.assets.services import asset_ingest
     from webapp.labeling.kinds import get_kind
-    from webapp.labeling.models import Project
+    from webapp.labeling.selectors import queue_depth
+    from webapp.labeling.selectors_loop import project_find
     from webapp.labeling.services import item_create, project_create
     from workers.demo_sources import generate_items, ground_truth
 
@@ -58,9 +58,9 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
              for username, password, role in DEMO_USERS}
     created: dict[str, int] = {}
     for spec in PROJECTS:
-        project = Project.objects.filter(slug=spec["slug"]).first() or project_create(
+        project = project_find(slug=spec["slug"]) or project_create(
             **spec, queue_policy="uncertainty", train_after_corrections=4, train_after_minutes=5)
-        if project.items.exists():
+        if queue_depth(project_id=project.pk)["total"]:
             continue
         count = SIZES[size]
         spec, covered, golden_count = get_kind(project.kind), set(), 0
