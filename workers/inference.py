@@ -18,7 +18,11 @@ from django.conf import settings
 from webapp.core import tasknames
 from webapp.core.tasks import enqueue
 from webapp.labeling.selectors_loop import (
-    item_ids_by_scope, item_ids_without_prediction, item_ready_ids, item_rescore_ids, item_unpredicted_ids,
+    item_ids_by_scope,
+    item_ids_without_prediction,
+    item_ready_ids,
+    item_rescore_ids,
+    item_unpredicted_ids,
     project_list_of_scope,
 )
 from webapp.labeling.services import predictions_mark_stale, predictions_record_batch

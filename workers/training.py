@@ -25,7 +25,11 @@ from webapp.core import tasknames
 from webapp.labeling.selectors_loop import item_golden_ids, item_replay_ids, item_revision_pairs, project_auto_promotes
 from webapp.mlops.selectors import champion_get, training_run_cancel_requested, training_run_get
 from webapp.mlops.services import (
-    champion_promote, model_version_register, training_run_end, training_run_start, training_run_succeed,
+    champion_promote,
+    model_version_register,
+    training_run_end,
+    training_run_start,
+    training_run_succeed,
     training_run_update,
 )
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish, send_now

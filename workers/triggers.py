@@ -17,10 +17,17 @@ from webapp.core import tasknames
 from webapp.core.errors import Conflict
 from webapp.core.tasks import enqueue
 from webapp.labeling.selectors_loop import (
-    item_exists_in_scope, item_unpredicted_ids, project_find, project_list_of_scope, project_scopes,
+    item_exists_in_scope,
+    item_unpredicted_ids,
+    project_find,
+    project_list_of_scope,
+    project_scopes,
 )
 from webapp.mlops.selectors import (
-    champion_get, training_run_bootstrap_failed_since, training_run_is_active, training_run_list_queued,
+    champion_get,
+    training_run_bootstrap_failed_since,
+    training_run_is_active,
+    training_run_list_queued,
     training_run_list_running,
 )
 from webapp.mlops.services import training_run_mark_lost, training_run_request
@@ -105,12 +112,11 @@ def sweep_dead_runs() -> list[int]:
     message was lost are sent again (the task ignores duplicates)."""
     failed = []
     for run in training_run_list_running():
-        if ScopeLock(run.kind, run.scope_key).holder() != str(run.pk):
-            if training_run_mark_lost(run_id=run.pk):
-                failed.append(run.pk)
-                send_now(MLOPS_GROUP, "training.failed", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
-                                                          "state": "failed", "error": "worker lost"})
-                _retry(run)
+        if ScopeLock(run.kind, run.scope_key).holder() != str(run.pk) and training_run_mark_lost(run_id=run.pk):
+            failed.append(run.pk)
+            send_now(MLOPS_GROUP, "training.failed", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
+                                                      "state": "failed", "error": "worker lost"})
+            _retry(run)
     old = timezone.now() - timedelta(seconds=settings.LOUPE_QUEUED_RUN_RESEND_SECONDS)
     for run in training_run_list_queued(created_before=old):
         if once_within(f"resend-run-{run.pk}", settings.LOUPE_QUEUED_RUN_RESEND_SECONDS):

@@ -11,23 +11,29 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ml.common.checkpoint import load_config, save_checkpoint
+from ml.common.checkpoint import save_checkpoint
 from ml.common.device import pick_device, seed_everything
+from ml.common.schedule import WarmupCosine
 from ml.common.trainer import CallbackBase, Progress, fit
 from ml.omr.align import ink_map
-from ml.omr.config import DetectorConfig, detector_config
+from ml.omr.config import DetectorConfig, preset
 from ml.omr.data import Sample, sample_from_page
 from ml.omr.dwd import (add_margin, collect_patches, make_targets, match_detections, mean_average_precision,
                         rare_classes)
-from ml.omr.model import DeepWatershed, count_parameters
+from ml.omr.model import DeepWatershed, count_parameters, load_model
+from ml.omr.predict import Predictor
 
 STAGES = ("class", "energy", "box", "energy", "all")
+
+
+def _noop(_: str) -> None:
+    pass
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -271,12 +277,8 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
         n = steps[i]
         if n <= 0:
             continue
-        if stage == "all":
-            for g in opt.param_groups:
-                g["lr"] = lr
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n, eta_min=lr * 0.05)
-        else:
-            sched = None
+        # the joint stage decays from lr to 5 % of it (cosine, no warm-up); the single-head stages run at lr
+        sched = WarmupCosine(opt, lr, n, warmup=0.0, floor=0.05) if stage == "all" else None
         cb = _StageOffset(list(callbacks), offset, total, i)
         t0 = time.perf_counter()
         h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
@@ -296,12 +298,13 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
 
 # ------------------------------------------------------------------------------------------ public API
 
-def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorConfig | None = None,
+def train(samples: list[Sample] | None, out: str | Path, *, config: DetectorConfig | None = None,
           callbacks: Iterable[CallbackBase] = (), seed: int = 0, device: str | torch.device | None = None,
-          use_margin: bool = True, n_pages: int = 12, time_budget_s: float = 0.0, workers: int = 1) -> dict:
-    """Train a detector from scratch on ``samples`` (default: synthetic renders + photos) into ``out``."""
+          use_margin: bool = True, n_pages: int = 12, time_budget_s: float = 0.0, workers: int = 1,
+          log: Callable[[str], None] = _noop) -> dict:
+    """Train a detector from scratch on ``samples`` (None: ``n_pages`` synthetic renders + photos) into ``out``."""
     device = pick_device(str(device) if device else None)
-    cfg = cfg or detector_config()
+    cfg = config or preset()
     seed_everything(seed)
     samples = samples if samples is not None else synthetic_samples(n_pages, seed=seed)
     counts = Counter(s["class"] for smp in samples for s in smp.symbols)
@@ -314,6 +317,7 @@ def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorCon
     prepared = _prepare(samples, cfg, class_index, rare, use_margin, seed, workers)
     model = DeepWatershed(len(classes), cfg.energy_levels, cfg.widths)
     t_prep = time.perf_counter() - t0
+    log(f"prepared {len(prepared)} pages ({len(classes)} classes) in {t_prep:.1f}s")
     history = _run_schedule(model, prepared, cfg, device, callbacks, seed, cfg.steps, cfg.lr, time_budget_s)
     meta = {"frequent_classes": frequent, "rare_classes": rare, "class_counts": dict(counts),
             "prepare_seconds": t_prep, "steps_run": [h["steps"] for h in history], "use_margin": use_margin,
@@ -324,24 +328,10 @@ def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorCon
     return meta
 
 
-def load_model(checkpoint: str | Path, device: torch.device | None = None) -> tuple[DeepWatershed, DetectorConfig, dict]:
-    from ml.common.checkpoint import load_weights
-
-    conf = load_config(checkpoint)
-    d = dict(conf["detector"])
-    d["widths"] = tuple(d["widths"])
-    d["steps"] = tuple(d["steps"])
-    d["classes"] = tuple(d["classes"])
-    cfg = DetectorConfig(**d)
-    model = DeepWatershed(len(cfg.classes), cfg.energy_levels, cfg.widths)
-    load_weights(checkpoint, model, device or "cpu")
-    model.to(device or "cpu").eval()
-    return model, cfg, conf
-
-
-def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples: list[Sample], out: str | Path,
-             callbacks: Iterable[CallbackBase] = (), steps: int | None = None, seed: int = 0,
-             device: str | torch.device | None = None, lr: float | None = None) -> dict:
+def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples: list[Sample], out: str | Path, *,
+             steps: int | None = None, callbacks: Iterable[CallbackBase] = (), seed: int = 0,
+             device: str | torch.device | None = None, lr: float | None = None,
+             log: Callable[[str], None] = _noop) -> dict:
     """Continue training the champion on new samples mixed with a replay buffer (same classes; symbols of
     unknown classes are ignored). Only the joint stage runs."""
     device = pick_device(str(device) if device else None)
@@ -353,6 +343,7 @@ def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples:
         raise ValueError("finetune needs at least one sample")
     prepared = _prepare(pool, cfg, class_index, conf.get("rare_classes", []), conf.get("use_margin", True), seed)
     n = steps if steps is not None else max(20, cfg.steps[-1] // 3)
+    log(f"fine-tuning on {len(samples)} new + {len(replay_samples)} replay pages for {n} steps")
     t0 = time.perf_counter()
     history = _run_schedule(model, prepared, cfg, device, callbacks, seed, (0, 0, 0, 0, n), lr or cfg.lr * 0.3)
     meta = {k: v for k, v in conf.items() if k != "detector"}
@@ -366,8 +357,6 @@ def evaluate(checkpoint: str | Path, samples: list[Sample], device: str | torch.
              batch_size: int | None = None) -> dict:
     """mAP@0.5 overall (over the training's 20 most frequent classes), recall of rare classes, and the same
     per slice (kind: render / degradation, font = publisher) and per class."""
-    from ml.omr.predict import Predictor
-
     pred = Predictor.load(checkpoint, device=device)
     conf = pred.meta
     frequent = [c for c in conf.get("frequent_classes", []) if c in pred.cfg.classes]

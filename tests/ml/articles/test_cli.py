@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ml.articles import engine
-from ml.articles.config import get_config
+from ml.articles.config import preset
 from ml.articles.data import Sample, load_dir
 from ml.articles.formats import from_page_xml
 from ml.articles.predict import Predictor

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ml.common.trainer import FunctionCallback, TrainingCancelled
-from ml.omr.config import detector_config
+from ml.omr.config import preset
 from ml.omr.data import Sample, sample_from_alignment, sample_from_page
 from ml.omr.engine import evaluate, finetune, train
 from ml.omr.predict import AlignmentPrediction, DetectionPrediction, Predictor
@@ -28,7 +28,7 @@ def samples(bach_page, pair):
 def checkpoint(samples, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt")
     seen = []
-    meta = train(out, samples, detector_config("cpu", **TINY), callbacks=[FunctionCallback(on_step=seen.append)],
+    meta = train(samples, out, config=preset("cpu", **TINY), callbacks=[FunctionCallback(on_step=seen.append)],
                  seed=0, device="cpu")
     assert [p.step for p in seen] == list(range(1, 13)) and seen[-1].total_steps == 12
     assert meta["frequent_classes"][:2] == ["stem", "noteheadBlack"] or "stem" in meta["frequent_classes"]
