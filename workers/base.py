@@ -45,8 +45,6 @@ def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None 
         raise ValueError(f"unknown queue {queue!r} in {name!r}; one of {QUEUES}")
 
     def decorate(fn: Callable) -> Any:
-        task_name = name
-
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             _check_plain(list(args[1:] if bind else args), "args")
@@ -54,7 +52,7 @@ def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None 
             return fn(*args, **kwargs)
 
         return app.task(
-            run, name=task_name, queue=queue, bind=bind, acks_late=True, reject_on_worker_lost=True,
+            run, name=name, queue=queue, bind=bind, acks_late=True, reject_on_worker_lost=True,
             time_limit=time_limit, soft_time_limit=soft_time_limit or max(1, time_limit - 30),
             autoretry_for=retry_for, retry_backoff=True, retry_backoff_max=120, retry_jitter=True,
             max_retries=max_retries, **options,
