@@ -19,8 +19,8 @@ from torch.nn import functional as F
 
 from ml.common.checkpoint import save_checkpoint
 from ml.common.device import pick_device, seed_everything
-from ml.common.schedule import WarmupCosine
-from ml.common.trainer import CallbackBase, Progress, fit
+from ml.common.schedule import TimeBudget, WarmupCosine
+from ml.common.trainer import CallbackBase, Progress, TrainingCancelled, fit
 from ml.omr.align import ink_map
 from ml.omr.config import DetectorConfig, preset
 from ml.omr.data import Sample, sample_from_page
@@ -247,8 +247,10 @@ class _StageOffset(CallbackBase):
 
     def __init__(self, callbacks: list, offset: int, total: int, stage: int):
         self.callbacks, self.offset, self.total, self.stage = callbacks, offset, total, stage
+        self.steps = 0
 
     def on_step(self, p: Progress) -> None:
+        self.steps = p.step
         q = Progress(step=self.offset + p.step, total_steps=self.total, epoch=p.epoch, loss=p.loss,
                      logs={**p.logs, "stage": float(self.stage)}, elapsed_s=p.elapsed_s)
         for cb in self.callbacks:
@@ -262,7 +264,8 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
                   lr: float, time_budget_s: float = 0.0) -> list[dict]:
     """The staged schedule. With ``time_budget_s`` > 0 the first stage's pace decides whether the rest fits;
     if not, every later stage is shortened by the same factor (the run ends near the budget on an unknown
-    machine instead of overrunning it)."""
+    machine instead of overrunning it), and the budget (``ml.common.schedule.TimeBudget``) stops the run
+    wherever it is when the time is spent (the model trained so far is kept)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     means = {k: _RunningMean() for k in ("cls", "energy", "box")}
     steps = list(steps)
@@ -272,7 +275,7 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
     model.to(device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True   # fixed crop size: let cuDNN pick its fastest kernels
-    started = time.perf_counter()
+    budget = TimeBudget(time_budget_s)
     for i, stage in enumerate(STAGES):
         n = steps[i]
         if n <= 0:
@@ -281,14 +284,22 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
         sched = WarmupCosine(opt, lr, n, warmup=0.0, floor=0.05) if stage == "all" else None
         cb = _StageOffset(list(callbacks), offset, total, i)
         t0 = time.perf_counter()
-        h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
-                epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb], scheduler=sched)
+        try:
+            h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
+                    epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb, budget], scheduler=sched)
+        except TrainingCancelled:
+            if not budget.hit:
+                raise
+            model.eval()
+            history.append({"stage": stage, "steps": cb.steps, "seconds": round(time.perf_counter() - t0, 2),
+                            "budget_stop": True})
+            break
         history.append({"stage": stage, "steps": n, "seconds": round(time.perf_counter() - t0, 2), **h[-1]})
         offset += n
         rest = sum(steps[i + 1:])
         if time_budget_s > 0 and rest and len(history) == 1:
             per_step = (time.perf_counter() - t0) / n
-            left = time_budget_s - (time.perf_counter() - started)
+            left = time_budget_s * (1.0 - budget.fraction())
             scale = min(1.0, max(0.0, left) / (per_step * rest))
             if scale < 1.0:
                 steps[i + 1:] = [max(1, int(k * scale)) if k > 0 else 0 for k in steps[i + 1:]]

@@ -64,6 +64,14 @@ def test_finetune_and_cancel(checkpoint, samples, tmp_path):
         finetune(checkpoint, samples[:1], [], tmp_path / "ft2", steps=3, callbacks=[stop], device="cpu")
 
 
+def test_time_budget_stops_the_schedule_and_keeps_the_model(samples, tmp_path):
+    seen = []
+    meta = train(samples[:1], tmp_path / "b", config=preset("tiny", steps=(50, 50, 50, 50, 50)), device="cpu",
+                 callbacks=[FunctionCallback(on_step=seen.append)], time_budget_s=1e-3, use_margin=False)
+    assert meta["history"][-1]["budget_stop"] and sum(meta["steps_run"]) == len(seen) == 1   # one step, then the budget
+    assert (tmp_path / "b" / "model.safetensors").exists()
+
+
 def test_sample_from_accepted_alignment(pair):
     s = pair(1000, "moderate")
     ann = {"status": "accepted", "homography": s.mapping.homography.tolist(), "point_pairs": [], "reasons": []}
