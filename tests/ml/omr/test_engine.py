@@ -80,3 +80,14 @@ def test_sample_from_accepted_alignment(pair):
     with pytest.raises(ValueError):
         sample_from_alignment([], s.photo, {**ann, "status": "rejected"})
     assert np.asarray(smp.symbols[0]["bbox"]).shape == (4,)
+
+
+def test_bootstrap_recipe_trains_a_first_detector_from_generated_pages(tmp_path):
+    from ml.omr.predict import Predictor
+    from ml.omr.recipes import bootstrap
+
+    lines = []
+    meta = bootstrap(tmp_path / "first", size="tiny", budget_s=0, device="cpu", log=lines.append)
+    assert meta["train_samples"] == 2 and sum(meta["steps_run"]) == 12   # one engraving + its photo; tiny schedule
+    assert lines and "bootstrap" in lines[0]
+    assert Predictor.load(tmp_path / "first", device="cpu").cfg.size == "tiny"
