@@ -373,7 +373,9 @@ def quality_metrics(tpl: Template, photo: np.ndarray, h: np.ndarray | None, src:
     if sanity["orientation_ok"] and sanity["convex"]:
         t_small = tpl.ink_small
         sh, sw = t_small.shape
-        h_small = edge_to_centre(_scale_h(h, 0.5, 1.0))
+        # the half-resolution template is (W // 2) x (H // 2): on an odd-sized page its scale is not exactly
+        # 0.5, and assuming 0.5 drifts by up to a pixel across the page (a ramp of false shifts)
+        h_small = edge_to_centre(h @ np.diag([W / sw, H / sh, 1.0]))
         p_ink = ink_map(photo)
         warped = cv2.warpPerspective(p_ink, h_small, (sw, sh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                      borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
