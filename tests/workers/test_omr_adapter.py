@@ -1,6 +1,8 @@
 """The OMR adapter on the demo's chorale pairs: proposals in original pixels that pass the omr validator,
 the verdicts of the hard cases, the original's symbols moved onto the photo, and detector samples from an
 accepted alignment whose boxes sit where the truth puts them."""
+import json
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,7 @@ def test_proposals_on_chorale_pairs(make_project, omr_items):
     for item, proposal in zip(items, proposals):
         spec.validate(proposal.annotation, item_asset_dims(item_id=item.item_id))
         assert 0.0 <= proposal.uncertainty <= 1.0
+        json.dumps(proposal.scores)   # stored as JSON: plain numbers only
     good, wrong, curl = proposals
 
     assert good.annotation["status"] == "accepted" and good.scores["verdict"] == "accept", good.scores["reasons"]

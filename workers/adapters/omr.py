@@ -52,8 +52,10 @@ def platform_reasons(verdict: str, reasons: list[str]) -> list[str]:
 
 
 def _round(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
     if isinstance(value, list):
         return [_round(v) for v in value]
     return value
@@ -97,8 +99,9 @@ class OmrAdapter(Adapter):
         if alignment.inliers is not None and len(alignment.inliers):
             pick = np.linspace(0, len(alignment.inliers) - 1, min(MATCH_SAMPLE, len(alignment.inliers))).astype(int)
             (osx, osy), (psx, psy) = scales[o], scales[p]
-            scores["matches"] = [[[round(r[0] / osx, 1), round(r[1] / osy, 1)], [round(r[2] / psx, 1), round(r[3] / psy, 1)]]
-                                 for r in alignment.inliers[pick]]
+            rows = alignment.inliers[pick].astype(float) / [osx, osy, psx, psy]
+            scores["matches"] = [[[round(float(r[0]), 1), round(float(r[1]), 1)], [round(float(r[2]), 1), round(float(r[3]), 1)]]
+                                 for r in rows]
         if h is not None and alignment.verdict != "reject":
             moved = ((s["class"], transfer_box(s["bbox"], h.tolist(), pw, ph)) for s in item.meta.get("symbols", []))
             scores["symbols"] = [{"class": c, "bbox": [round(v, 1) for v in b]} for c, b in moved if b is not None]
