@@ -52,6 +52,9 @@ class ProjectDetailView(generics.RetrieveUpdateAPIView):
             context["depths"] = {int(self.kwargs["pk"]): selectors.queue_depth(project_id=int(self.kwargs["pk"]))}
         return context
 
+    def perform_update(self, serializer):
+        serializer.instance = services.project_update(project=serializer.instance, **serializer.validated_data)
+
 
 class ItemListView(generics.ListAPIView):
     serializer_class = WorkItemSerializer

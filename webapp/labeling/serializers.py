@@ -144,7 +144,7 @@ class ReviewSubmitSerializer(serializers.Serializer):
 
 
 class PredictionCreateSerializer(serializers.Serializer):
-    model_version = serializers.IntegerField()
+    model_version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     payload = serializers.JSONField()
     scores = serializers.JSONField(required=False, default=dict)
     uncertainty = serializers.FloatField(min_value=0, max_value=1)

@@ -51,5 +51,6 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 class TrainingRunRequestSerializer(serializers.Serializer):
     kind = serializers.CharField()
     scope_key = serializers.CharField(required=False, allow_blank=True, default="")
-    project = serializers.IntegerField(required=False, allow_null=True, default=None)
+    project = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                       max_value=2**63 - 1)
     params = serializers.JSONField(required=False, default=dict)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from webapp.accounts.roles import ADMIN, has_role
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
+from webapp.labeling.kinds import get_kind
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
 from webapp.realtime.events import MLOPS_GROUP, publish
 
@@ -108,6 +109,17 @@ def training_run_request(*, kind: str, scope_key: str, project_id: int | None, a
     """Queue a training run for the scope; refused while one is queued or running (one run per scope)."""
     if actor is not None and not has_role(actor, ADMIN):
         raise NotAllowed("starting a training run needs the admin role")
+    try:
+        get_kind(kind)
+    except LookupError as exc:
+        raise ServiceError(str(exc), details={"kind": [str(exc)]}) from None
+    if project_id is not None:
+        project = TrainingRun._meta.get_field("project").related_model.objects.filter(pk=project_id).first()
+        if project is None:
+            raise NotFound(f"no project {project_id}", details={"project": [f"no project {project_id}"]})
+        if project.kind != kind:
+            message = f"project {project_id} is of kind {project.kind!r}, not {kind!r}"
+            raise ServiceError(message, details={"project": [message]})
     try:
         with transaction.atomic():
             run = TrainingRun.objects.create(kind=kind, scope_key=scope_key, project_id=project_id, trigger=trigger,

@@ -13,3 +13,7 @@ LOUPE_DEFAULT_AUDIT_SHARE = 0.10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+# A whole multipart request (several files, each at most LOUPE_MAX_UPLOAD_BYTES) is refused above this (413).
+LOUPE_MAX_REQUEST_BYTES = env_int("LOUPE_MAX_REQUEST_BYTES", 2 * 1024 * 1024 * 1024)
+# Every API request body: JSON nested deeper than this is refused before parsing (400).
+LOUPE_MAX_JSON_DEPTH = env_int("LOUPE_MAX_JSON_DEPTH", 64)

@@ -1,5 +1,5 @@
 """Writes of the labeling core. Each service is ``<entity>_<action>`` with keyword-only arguments."""
-from webapp.labeling.services.items import item_create, project_create  # noqa: F401
+from webapp.labeling.services.items import item_create, project_create, project_update  # noqa: F401
 from webapp.labeling.services.leases import (  # noqa: F401
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next,
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from webapp.core.errors import NotFound
+from webapp.core.errors import NotFound, ServiceError
 from webapp.labeling.kinds import AnnotationError, get_kind
 from webapp.labeling.models import ItemState, Prediction, WorkItem
 from webapp.labeling.selectors import item_asset_dims, items_asset_dims
@@ -21,6 +21,10 @@ def prediction_record(*, item_id: int, model_version_id: int, payload: dict, sco
         item = WorkItem.objects.select_related("project").get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
+    versions = Prediction._meta.get_field("model_version").related_model.objects
+    if not versions.filter(pk=model_version_id).exists():
+        message = f"no model version {model_version_id}"
+        raise ServiceError(message, details={"model_version": [message]})
     spec = get_kind(item.project.kind)
     try:
         payload = spec.validate(payload, item_asset_dims(item_id=item.pk))
