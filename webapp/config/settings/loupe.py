@@ -17,3 +17,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 LOUPE_MAX_REQUEST_BYTES = env_int("LOUPE_MAX_REQUEST_BYTES", 2 * 1024 * 1024 * 1024)
 # Every API request body: JSON nested deeper than this is refused before parsing (400).
 LOUPE_MAX_JSON_DEPTH = env_int("LOUPE_MAX_JSON_DEPTH", 64)
+# Sign-in (page and API token): after this many failures in the window, further attempts answer 429.
+LOUPE_LOGIN_FAILURES_PER_USER = env_int("LOUPE_LOGIN_FAILURES_PER_USER", 10)
+LOUPE_LOGIN_FAILURES_PER_IP = env_int("LOUPE_LOGIN_FAILURES_PER_IP", 100)
+LOUPE_LOGIN_WINDOW_SECONDS = env_int("LOUPE_LOGIN_WINDOW_SECONDS", 300)
