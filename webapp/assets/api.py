@@ -11,13 +11,16 @@ from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.selectors import asset_get
 from webapp.assets.serializers import AssetSerializer, IngestReportSerializer, UploadSerializer
 from webapp.assets.services import IngestResult, assets_ingest_upload
+from webapp.core.throttles import SettingsScopedRateThrottle
 
 MULTI_STATUS = 207
 
 
 def report_status(results: list[IngestResult]) -> int:
-    """201 all stored (200 when all were duplicates); 207 some refused; 400 / 413 all refused."""
+    """201 all stored (200 when all were duplicates); 207 some refused; 400 / 413 / 429 all refused."""
     refused = [r for r in results if r.status == "refused"]
+    if refused and len(refused) == len(results) and all(r.over_budget for r in refused):
+        return status.HTTP_429_TOO_MANY_REQUESTS
     if not results or len(refused) == len(results):
         too_large = refused and all(r.too_large for r in refused)
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if too_large else status.HTTP_400_BAD_REQUEST
@@ -40,12 +43,16 @@ _UPLOAD_RESPONSES = {
     207: OpenApiResponse(IngestReportSerializer, description="Some files stored, some refused."),
     400: OpenApiResponse(IngestReportSerializer, description="Every file refused; detail names each and why."),
     413: OpenApiResponse(IngestReportSerializer, description="Every file refused as too large."),
+    429: OpenApiResponse(IngestReportSerializer, description="Too many uploads, or every file over the "
+                                                             "uploader's pixel budget for the hour."),
 }
 
 
 class AssetUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [IsOperator | IsAdmin]  # the same people who may upload into a project
+    throttle_classes = [SettingsScopedRateThrottle]
+    throttle_scope = "uploads"
 
     @extend_schema(summary="Upload images (PNG, JPEG, TIFF) or zip archives of them",
                    request={"multipart/form-data": UploadSerializer}, responses=_UPLOAD_RESPONSES)

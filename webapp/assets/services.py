@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 
 from webapp.assets import archive, derivatives, storage
 from webapp.assets.models import Asset
-from webapp.assets.validation import AssetRejected, AssetTooLarge, image_validate
+from webapp.assets.validation import AssetOverBudget, AssetRejected, AssetTooLarge, image_validate
+from webapp.core.ratelimit import window_add, window_peek
 from webapp.core.tasks import enqueue
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,10 @@ class IngestResult:
     asset: Asset | None = None
     archive: str = ""
     too_large: bool = False
+    over_budget: bool = False
 
     def as_dict(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("asset", "too_large")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("asset", "too_large", "over_budget")}
         out["asset_id"] = self.asset.pk if self.asset else None
         return out
 
@@ -50,6 +52,23 @@ def _display_name(name: str) -> str:
     return (PurePosixPath(name.replace("\\", "/")).name or "unnamed")[:255]
 
 
+PIXEL_WINDOW_SECONDS = 3600
+
+
+def _charge_pixels(user, *, name: str, pixels: int) -> None:
+    """Count a new image's pixels against the uploader's hourly budget; refuse it when it would go over."""
+    if not getattr(user, "pk", None):
+        return  # a command-line import on the server itself
+    budget = settings.LOUPE_UPLOAD_PIXELS_PER_HOUR
+    counter = f"upload-pixels:{user.pk}:{user.date_joined.timestamp():.6f}"
+    spent = window_peek(counter, limit=budget, window=PIXEL_WINDOW_SECONDS)
+    if spent.count + pixels > budget:
+        raise AssetOverBudget(name, f"{pixels / 1e6:,.1f} Mpx would go over your upload budget of "
+                                    f"{budget / 1e6:,.0f} Mpx per hour ({spent.count / 1e6:,.1f} used); "
+                                    f"try again in {spent.retry_after} s")
+    window_add(counter, limit=budget, window=PIXEL_WINDOW_SECONDS, amount=pixels)
+
+
 def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple[Asset, bool]:
     try:
         tmp, sha, size = storage.spool(source, max_bytes=max_bytes)
@@ -62,6 +81,7 @@ def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple
                 storage.place(tmp, existing.original)
             return existing, False
         info = image_validate(path=tmp, name=name)
+        _charge_pixels(user, name=name, pixels=info.width * info.height)
         relative = storage.original_relpath(sha, info.extension)
         storage.place(tmp, relative)
         try:
@@ -91,8 +111,8 @@ def _result(name: str, ingest, **extra) -> IngestResult:
     try:
         asset, created = ingest()
     except AssetRejected as exc:
-        return IngestResult(name=name, status="refused", reason=exc.reason,
-                            too_large=isinstance(exc, AssetTooLarge), **extra)
+        return IngestResult(name=name, status="refused", reason=exc.reason, too_large=isinstance(exc, AssetTooLarge),
+                            over_budget=isinstance(exc, AssetOverBudget), **extra)
     return IngestResult(name=name, status="created" if created else "duplicate", asset=asset, **extra)
 
 
@@ -104,6 +124,9 @@ def assets_ingest_zip(*, data: storage.Source, name: str, user=None) -> IngestRe
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise AssetRejected(name, f"not a readable zip archive ({exc})") from None
     with bundle:
+        refusal = archive.zip_refusal(bundle)
+        if refusal:
+            raise AssetRejected(name, refusal)
         for member in archive.zip_members(bundle):
             if member.refusal:
                 report.results.append(IngestResult(name=member.name, status="refused", reason=member.refusal,

@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsOperator, IsReviewer
+from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
-    ProjectSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
+    ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
     WorkItemDetailSerializer, WorkItemSerializer,
 )
 
@@ -157,15 +158,20 @@ class PredictionListView(APIView):
 
 class RepredictView(APIView):
     permission_classes = [IsOperator]
+    throttle_classes = [SettingsScopedRateThrottle]
+    throttle_scope = "repredict"
 
     @extend_schema(request=None, summary="Ask for a fresh proposal of the current champion, ahead of backfill",
-                   responses={202: OpenApiResponse(description="Queued; the prediction arrives as a "
-                                                               "prediction.created event."),
+                   responses={202: OpenApiResponse(RepredictSerializer,
+                                                   description="Queued (queued: false when a request for the "
+                                                               "item is pending already); the prediction arrives "
+                                                               "as a prediction.created event."),
                               404: OpenApiResponse(description="No such item."),
-                              409: OpenApiResponse(description="The item is accepted.")})
+                              409: OpenApiResponse(description="The item is accepted."),
+                              429: OpenApiResponse(description="Too many requests; see Retry-After.")})
     def post(self, request, pk):
-        item = services.item_repredict(item_id=pk)
-        return Response({"item": item.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)
+        item, queued = services.item_repredict(item_id=pk)
+        return Response({"item": item.pk, "queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
 class ExportView(APIView):

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.api import MULTI_STATUS, report_body, report_status
 from webapp.core.errors import NotFound
+from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling.models import Project
 from webapp.labeling.selectors import project_get
 from webapp.labeling.serializers_upload import ProjectUploadReportSerializer, ProjectUploadSerializer
@@ -21,6 +22,8 @@ _REPORT = ProjectUploadReportSerializer
 class ProjectUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [IsOperator | IsAdmin]
+    throttle_classes = [SettingsScopedRateThrottle]
+    throttle_scope = "uploads"
 
     @extend_schema(
         summary="Upload images (or zips) into a project and make work items of them",
@@ -29,6 +32,8 @@ class ProjectUploadAPIView(APIView):
                    207: OpenApiResponse(_REPORT, description="Some files refused or left unpaired."),
                    400: OpenApiResponse(_REPORT, description="Every file refused, or a wrong grouping."),
                    413: OpenApiResponse(_REPORT, description="Every file refused as too large."),
+                   429: OpenApiResponse(_REPORT, description="Too many uploads, or every file over the "
+                                                             "uploader's pixel budget for the hour."),
                    404: OpenApiResponse(description="No such project.")})
     def post(self, request, pk: int):
         try:

@@ -161,3 +161,8 @@ class ConflictSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     yours = serializers.JSONField()
     current = serializers.JSONField(allow_null=True, help_text="The current revision: number, annotation, author.")
+
+
+class RepredictSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    queued = serializers.BooleanField(help_text="false: a request for this item is pending already")

@@ -1,5 +1,5 @@
 """Product settings: upload limits, lease TTL, queue audit share, working copy size."""
-from .env import env_int
+from .env import env_int, env_str
 
 LOUPE_MAX_UPLOAD_BYTES = env_int("LOUPE_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 LOUPE_MAX_IMAGE_PIXELS = env_int("LOUPE_MAX_IMAGE_PIXELS", 160_000_000)  # a 600 dpi broadsheet is ~70 Mpx
@@ -21,3 +21,13 @@ LOUPE_MAX_JSON_DEPTH = env_int("LOUPE_MAX_JSON_DEPTH", 64)
 LOUPE_LOGIN_FAILURES_PER_USER = env_int("LOUPE_LOGIN_FAILURES_PER_USER", 10)
 LOUPE_LOGIN_FAILURES_PER_IP = env_int("LOUPE_LOGIN_FAILURES_PER_IP", 100)
 LOUPE_LOGIN_WINDOW_SECONDS = env_int("LOUPE_LOGIN_WINDOW_SECONDS", 300)
+# Per-user request rates of costly endpoints ("N/second|minute|hour|day"); over it the answer is 429.
+LOUPE_THROTTLE_RATES = {
+    "uploads": env_str("LOUPE_UPLOAD_RATE", "120/minute"),
+    "repredict": env_str("LOUPE_REPREDICT_RATE", "30/minute"),
+}
+# Work budget of uploads: decoded pixels of new images per user and hour (tiling costs grow with pixels,
+# not with file size: a 151 KB PNG can declare 156 Mpx).
+LOUPE_UPLOAD_PIXELS_PER_HOUR = env_int("LOUPE_UPLOAD_PIXELS_PER_HOUR", 10_000_000_000)
+# An operator's re-predict request stays pending (further ones are not queued again) for at most this long.
+LOUPE_REPREDICT_PENDING_SECONDS = env_int("LOUPE_REPREDICT_PENDING_SECONDS", 300)
