@@ -38,7 +38,7 @@ class TokenView(ObtainAuthToken):
                               400: OpenApiResponse(description="Wrong user name or password."),
                               429: TooManyAttemptsSerializer})
     def post(self, request, *args, **kwargs):
-        username = str(request.data.get("username", ""))
+        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
         ip = request.META.get("REMOTE_ADDR", "")
         wait = login_blocked(username=username, ip=ip)
         if wait:

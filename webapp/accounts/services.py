@@ -42,9 +42,12 @@ def token_for(*, user) -> str:
 
 
 def _login_counters(*, username: str, ip: str) -> list[tuple[str, int]]:
+    import hashlib
+
     from django.conf import settings
 
-    return [(f"login-fail:user-ip:{username.lower()[:150]}:{ip}", settings.LOUPE_LOGIN_FAILURES_PER_USER),
+    user = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()[:32]
+    return [(f"login-fail:user-ip:{user}:{ip}", settings.LOUPE_LOGIN_FAILURES_PER_USER),
             (f"login-fail:ip:{ip}", settings.LOUPE_LOGIN_FAILURES_PER_IP)]
 
 

@@ -1,7 +1,7 @@
 """Asset API: upload images and zips (a report per file), read one asset."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.selectors import asset_get
 from webapp.assets.serializers import AssetSerializer, IngestReportSerializer, UploadSerializer
 from webapp.assets.services import IngestResult, assets_ingest_upload
+from webapp.core.serializers import ServiceErrorSerializer
 from webapp.core.throttles import SettingsScopedRateThrottle
 
 MULTI_STATUS = 207
@@ -38,12 +39,14 @@ def report_body(results: list[IngestResult], **extra) -> dict:
     return {**IngestReportSerializer(report).data, **extra}
 
 
+_REPORT_OR_ERROR = PolymorphicProxySerializer(component_name="UploadRefusal", resource_type_field_name=None,
+                                              serializers=[IngestReportSerializer, ServiceErrorSerializer])
 _UPLOAD_RESPONSES = {
     201: IngestReportSerializer, 200: OpenApiResponse(IngestReportSerializer, description="All duplicates."),
     207: OpenApiResponse(IngestReportSerializer, description="Some files stored, some refused."),
     400: OpenApiResponse(IngestReportSerializer, description="Every file refused; detail names each and why."),
     413: OpenApiResponse(IngestReportSerializer, description="Every file refused as too large."),
-    429: OpenApiResponse(IngestReportSerializer, description="Too many uploads, or every file over the "
+    429: OpenApiResponse(_REPORT_OR_ERROR, description="Too many uploads, or every file over the "
                                                              "uploader's pixel budget for the hour."),
 }
 

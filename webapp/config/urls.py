@@ -22,3 +22,6 @@ urlpatterns = [
     path("", include("webapp.labeling.urls")),
     path("", include("webapp.mlops.urls")),
 ]
+
+handler404 = "webapp.core.views.not_found"
+handler500 = "webapp.core.views.server_error"

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +25,8 @@ from webapp.labeling.serializers import (
 class ProjectListView(generics.ListCreateAPIView):
     serializer_class = ProjectSerializer
     pagination_class = None
+    # JSON only: a form body cannot tell an empty slug or a "0" from a missing field.
+    parser_classes = [JSONParser]
 
     def get_permissions(self):
         return [IsAdmin()] if self.request.method == "POST" else super().get_permissions()
@@ -43,6 +46,7 @@ class ProjectListView(generics.ListCreateAPIView):
 class ProjectDetailView(generics.RetrieveUpdateAPIView):
     serializer_class = ProjectSerializer
     queryset = Project.objects.all()
+    parser_classes = [JSONParser]
 
     def get_permissions(self):
         return [IsAdmin()] if self.request.method in ("PUT", "PATCH") else super().get_permissions()
@@ -75,7 +79,8 @@ class TakeNextView(APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(request=None, summary="Lease the next item of the project's queue",
-                   responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty.")})
+                   responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
+                              409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
         lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
@@ -86,7 +91,8 @@ class TakeNextView(APIView):
 class LeaseHeartbeatView(APIView):
     permission_classes = [IsOperator]
 
-    @extend_schema(request=None, responses=LeaseSerializer, summary="Extend a lease")
+    @extend_schema(request=None, summary="Extend a lease",
+                   responses={200: LeaseSerializer, 410: OpenApiResponse(description="The lease has ended.")})
     def post(self, request, token):
         return Response(LeaseSerializer(services.lease_heartbeat(token=token, user=request.user)).data)
 
@@ -94,7 +100,8 @@ class LeaseHeartbeatView(APIView):
 class LeaseReleaseView(APIView):
     permission_classes = [IsOperator]
 
-    @extend_schema(request=None, responses={204: None}, summary="Give the item back to the queue")
+    @extend_schema(request=None, summary="Give the item back to the queue",
+                   responses={204: None, 410: OpenApiResponse(description="The lease has ended.")})
     def post(self, request, token):
         services.lease_release(token=token, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -128,7 +135,10 @@ class RevisionListView(APIView):
 class ReviewCreateView(APIView):
     permission_classes = [IsReviewer]
 
-    @extend_schema(request=ReviewSubmitSerializer, responses={201: ReviewSerializer}, summary="Accept or send back")
+    @extend_schema(request=ReviewSubmitSerializer, summary="Accept or send back",
+                   responses={201: ReviewSerializer,
+                              409: OpenApiResponse(description="The item is not waiting for review, or the "
+                                                               "revision is not its current one.")})
     def post(self, request, pk):
         body = ReviewSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -174,13 +184,17 @@ class RepredictView(APIView):
         return Response({"item": item.pk, "queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
+# What the export formats answer with: JSON lines, and the kinds' formats (JSON, CSV, zipped XML).
+EXPORT_CONTENT_TYPES = ("application/x-ndjson", "application/json", "text/csv", "application/zip")
+
+
 class ExportView(APIView):
     def perform_content_negotiation(self, request, force=False):
         # Here ``?format=`` names an export format (coco, pagexml, ...), not one of DRF's renderers.
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(parameters=[OpenApiParameter("format", str, description="jsonl, or one of the kind's formats")],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+                   responses={(200, content_type): OpenApiTypes.BINARY for content_type in EXPORT_CONTENT_TYPES},
                    summary="Export the accepted annotations of a project")
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)

@@ -1,7 +1,7 @@
 """Upload images into a project: each file is checked and reported, then grouped into work items."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.api import MULTI_STATUS, report_body, report_status
 from webapp.core.errors import NotFound
+from webapp.core.serializers import ServiceErrorSerializer
 from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling.models import Project
 from webapp.labeling.selectors import project_get
@@ -17,6 +18,8 @@ from webapp.labeling.serializers_upload import ProjectUploadReportSerializer, Pr
 from webapp.labeling.services.ingest import groupings_for_kind, items_ingest
 
 _REPORT = ProjectUploadReportSerializer
+_REPORT_OR_ERROR = PolymorphicProxySerializer(component_name="ProjectUploadRefusal", resource_type_field_name=None,
+                                              serializers=[ProjectUploadReportSerializer, ServiceErrorSerializer])
 
 
 class ProjectUploadAPIView(APIView):
@@ -30,9 +33,10 @@ class ProjectUploadAPIView(APIView):
         request={"multipart/form-data": ProjectUploadSerializer},
         responses={201: _REPORT, 200: OpenApiResponse(_REPORT, description="Nothing new (all known already)."),
                    207: OpenApiResponse(_REPORT, description="Some files refused or left unpaired."),
-                   400: OpenApiResponse(_REPORT, description="Every file refused, or a wrong grouping."),
+                   400: OpenApiResponse(_REPORT_OR_ERROR, description="Every file refused (a report), or a wrong "
+                                                                      "grouping (an error)."),
                    413: OpenApiResponse(_REPORT, description="Every file refused as too large."),
-                   429: OpenApiResponse(_REPORT, description="Too many uploads, or every file over the "
+                   429: OpenApiResponse(_REPORT_OR_ERROR, description="Too many uploads, or every file over the "
                                                              "uploader's pixel budget for the hour."),
                    404: OpenApiResponse(description="No such project.")})
     def post(self, request, pk: int):

@@ -1,5 +1,5 @@
 """Registry API: versions, champions, promotion and rollback (admins), training runs."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +39,10 @@ class ModelVersionDetailView(generics.RetrieveAPIView):
 class PromoteView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=PromoteSerializer, responses={200: PromotionAuditSerializer},
+    @extend_schema(request=PromoteSerializer,
+                   responses={200: PromotionAuditSerializer,
+                              409: OpenApiResponse(description="Blocked by the golden-set gate (override it "
+                                                               "with a reason).")},
                    summary="Make this version the champion of its scope")
     def post(self, request, pk):
         body = PromoteSerializer(data=request.data)
@@ -51,7 +54,10 @@ class PromoteView(APIView):
 class RollbackView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=RollbackSerializer, responses={200: PromotionAuditSerializer},
+    @extend_schema(request=RollbackSerializer,
+                   responses={200: PromotionAuditSerializer,
+                              404: OpenApiResponse(description="No such version, or no earlier champion."),
+                              409: OpenApiResponse(description="Nothing to roll back to.")},
                    summary="Move a scope's champion back to the previous (or a given) version")
     def post(self, request):
         body = RollbackSerializer(data=request.data)
@@ -76,7 +82,9 @@ class TrainingRunListView(generics.ListAPIView):
         return selectors.run_list(kind=self.request.query_params.get("kind"),
                                   state=self.request.query_params.get("state"))
 
-    @extend_schema(request=TrainingRunRequestSerializer, responses={201: TrainingRunSerializer},
+    @extend_schema(request=TrainingRunRequestSerializer,
+                   responses={201: TrainingRunSerializer, 404: OpenApiResponse(description="No such project."),
+                              409: OpenApiResponse(description="A run is already active for the scope.")},
                    summary="Queue a training run for a scope (one active run per scope)")
     def post(self, request):
         if not IsAdmin().has_permission(request, self):
@@ -99,6 +107,8 @@ class TrainingRunDetailView(generics.RetrieveAPIView):
 class TrainingRunCancelView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=None, responses=TrainingRunSerializer, summary="Cancel a queued or running run")
+    @extend_schema(request=None, summary="Cancel a queued or running run",
+                   responses={200: TrainingRunSerializer,
+                              409: OpenApiResponse(description="The run has finished already.")})
     def post(self, request, pk):
         return Response(TrainingRunSerializer(services.training_run_cancel(run_id=pk, actor=request.user)).data)

@@ -29,7 +29,7 @@ class RollbackSerializer(serializers.Serializer):
 
 
 class PromotionAuditSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     from_version = ModelVersionSerializer(allow_null=True)
     to_version = ModelVersionSerializer()
 

@@ -22,6 +22,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "webapp.core.openapi.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "ItemStateEnum": "webapp.labeling.models.ItemState",
         "TrainingRunStateEnum": "webapp.mlops.models.TrainingRun.State",
