@@ -1,7 +1,7 @@
 """Schemathesis over the whole OpenAPI schema, as an operator and as an admin, in-process (WSGI).
 
 A bounded run for CI: a few generated requests per operation and role (LOUPE_SCHEMATHESIS_EXAMPLES,
-default 8). Every check runs except "schema-valid data is accepted": an annotation, a password, an
+default 5). Every check runs except "schema-valid data is accepted": an annotation, a password, an
 image or an export format can fit the schema and still be wrong for the item, user or kind, and the
 answer to those is a 4xx naming the problem, which the other checks hold to the schema.
 """
@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-EXAMPLES = int(os.environ.get("LOUPE_SCHEMATHESIS_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("LOUPE_SCHEMATHESIS_EXAMPLES", "5"))
 
 
 def _wsgi_app():

@@ -21,13 +21,13 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def get_limit(self, request):
         raw = request.query_params.get(self.limit_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.default_limit
         return _bounded_int(raw, name=self.limit_query_param, minimum=1, maximum=self.max_limit)
 
     def get_offset(self, request):
         raw = request.query_params.get(self.offset_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return 0
         return _bounded_int(raw, name=self.offset_query_param, minimum=0, maximum=MAX_OFFSET)
 

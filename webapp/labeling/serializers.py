@@ -4,7 +4,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from webapp.core.serializers import StrictBooleanField, StrictFloatField, StrictIntegerField
+from webapp.core.serializers import (
+    StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField, StrictSlugField,
+)
 from webapp.labeling.kinds import kind_names
 from webapp.labeling.models import ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
 from webapp.labeling.selectors import item_fresh_prediction
@@ -26,7 +28,8 @@ class ProjectSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.BooleanField: StrictBooleanField, models.FloatField: StrictFloatField,
-        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField, models.CharField: StrictCharField,
+        models.TextField: StrictCharField, models.SlugField: StrictSlugField,
     }
     kind = serializers.ChoiceField(choices=[])
     depth = serializers.SerializerMethodField()

@@ -20,7 +20,7 @@ def test_paginated_lists_refuse_out_of_range_limit_and_offset(url, make_project,
         r = api.get(f"{url}?{param}={HUGE}")
         assert r.status_code == 400, (url, param, r.content)
         assert param in r.json() and "between" in r.json()[param][0]
-    assert api.get(f"{url}?limit=abc").status_code == 400
+    assert api.get(f"{url}?limit=abc").status_code == 400 and api.get(f"{url}?limit=").status_code == 400
     ok = api.get(f"{url}?limit=1000&offset=0")
     assert ok.status_code == 200 and "results" in ok.json()
 
