@@ -7,6 +7,7 @@ import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
+from typing import Callable
 
 import pyvips
 from django.conf import settings
@@ -116,8 +117,10 @@ def _result(name: str, ingest, **extra) -> IngestResult:
     return IngestResult(name=name, status="created" if created else "duplicate", asset=asset, **extra)
 
 
-def assets_ingest_zip(*, data: storage.Source, name: str, user=None) -> IngestReport:
-    """Ingest every image of a zip archive; a bad member is reported and never stops the good ones."""
+def assets_ingest_zip(*, data: storage.Source, name: str, user=None,
+                      member_progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest every image of a zip archive; a bad member is reported and never stops the good ones.
+    ``member_progress`` is called with the number of members handled so far."""
     report = IngestReport()
     try:
         bundle = archive.open_zip(data)
@@ -127,12 +130,14 @@ def assets_ingest_zip(*, data: storage.Source, name: str, user=None) -> IngestRe
         refusal = archive.zip_refusal(bundle)
         if refusal:
             raise AssetRejected(name, refusal)
-        for member in archive.zip_members(bundle):
+        for done, member in enumerate(archive.zip_members(bundle), start=1):
             if member.refusal:
                 report.results.append(IngestResult(name=member.name, status="refused", reason=member.refusal,
                                                    archive=name))
-                continue
-            report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+            else:
+                report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+            if member_progress:
+                member_progress(done)
     return report
 
 
@@ -147,11 +152,12 @@ def _zip_member_result(bundle: zipfile.ZipFile, member: archive.Member, *, archi
     return _result(member.name, ingest, archive=archive_name)
 
 
-def assets_ingest_upload(*, data: storage.Source, name: str, user=None) -> IngestReport:
+def assets_ingest_upload(*, data: storage.Source, name: str, user=None,
+                         member_progress: Callable[[int], None] | None = None) -> IngestReport:
     """One uploaded file: a zip (recognised by content) expands to its members, anything else is one image."""
     if archive.is_zip(data):
         try:
-            return assets_ingest_zip(data=data, name=name, user=user)
+            return assets_ingest_zip(data=data, name=name, user=user, member_progress=member_progress)
         except AssetRejected as exc:
             return IngestReport([IngestResult(name=name, status="refused", reason=exc.reason)])
     return IngestReport([_result(name, lambda: asset_ingest(data=data, name=name, user=user))])

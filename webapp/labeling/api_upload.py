@@ -8,14 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsOperator
-from webapp.assets.api import MULTI_STATUS, report_body, report_status
+from webapp.assets.api import MULTI_STATUS, report_body, report_status, upload_files
 from webapp.core.errors import NotFound
 from webapp.core.serializers import ServiceErrorSerializer
 from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling.models import Project
 from webapp.labeling.selectors import project_get
 from webapp.labeling.serializers_upload import ProjectUploadReportSerializer, ProjectUploadSerializer
-from webapp.labeling.services.ingest import groupings_for_kind, items_ingest
+from webapp.labeling.services.ingest import ItemsIngestReport, grouping_check, groupings_for_kind, items_ingest
 
 _REPORT = ProjectUploadReportSerializer
 _REPORT_OR_ERROR = PolymorphicProxySerializer(component_name="ProjectUploadRefusal", resource_type_field_name=None,
@@ -32,6 +32,7 @@ class ProjectUploadAPIView(APIView):
         summary="Upload images (or zips) into a project and make work items of them",
         request={"multipart/form-data": ProjectUploadSerializer},
         responses={201: _REPORT, 200: OpenApiResponse(_REPORT, description="Nothing new (all known already)."),
+                   202: OpenApiResponse(_REPORT, description="Large zips queued for a worker (see imports)."),
                    207: OpenApiResponse(_REPORT, description="Some files refused or left unpaired."),
                    400: OpenApiResponse(_REPORT_OR_ERROR, description="Every file refused (a report), or a wrong "
                                                                       "grouping (an error)."),
@@ -44,11 +45,19 @@ class ProjectUploadAPIView(APIView):
             project = project_get(project_id=pk)
         except Project.DoesNotExist:
             raise NotFound(f"no project with id {pk}") from None
-        uploads = request.FILES.getlist("files")
-        report = items_ingest(project=project, files=[(f.name, f) for f in uploads],
-                              grouping=request.data.get("grouping") or groupings_for_kind(project.kind)[0],
-                              user=request.user)
-        code = report_status(report.results)
-        if report.unmatched and code in (status.HTTP_200_OK, status.HTTP_201_CREATED):
+        grouping = request.data.get("grouping") or groupings_for_kind(project.kind)[0]
+        grouping_check(kind=project.kind, grouping=grouping)
+        made = ItemsIngestReport()
+
+        def inline(uploads):
+            nonlocal made
+            made = items_ingest(project=project, files=[(f.name, f) for f in uploads], grouping=grouping,
+                                user=request.user)
+            return made.results
+
+        results, imports = upload_files(request.FILES.getlist("files"), user=request.user, inline=inline,
+                                        target={"project": project.pk, "grouping": grouping})
+        code = report_status(results, len(imports))
+        if made.unmatched and code in (status.HTTP_200_OK, status.HTTP_201_CREATED):
             code = MULTI_STATUS
-        return Response(report_body(report.results, items=report.items, unmatched=report.unmatched), status=code)
+        return Response(report_body(results, imports, items=made.items, unmatched=made.unmatched), status=code)

@@ -31,3 +31,6 @@ LOUPE_THROTTLE_RATES = {
 LOUPE_UPLOAD_PIXELS_PER_HOUR = env_int("LOUPE_UPLOAD_PIXELS_PER_HOUR", 10_000_000_000)
 # An operator's re-predict request stays pending (further ones are not queued again) for at most this long.
 LOUPE_REPREDICT_PENDING_SECONDS = env_int("LOUPE_REPREDICT_PENDING_SECONDS", 300)
+# A zip upload with more members or more unpacked bytes than this is expanded by a worker (202 + an import).
+LOUPE_ZIP_INLINE_MEMBERS = env_int("LOUPE_ZIP_INLINE_MEMBERS", 50)
+LOUPE_ZIP_INLINE_BYTES = env_int("LOUPE_ZIP_INLINE_BYTES", 64 * 1024 * 1024)
