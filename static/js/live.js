@@ -38,5 +38,13 @@ window.Loupe = (() => {
     return { ok: res.ok, status: res.status, data };
   }
 
-  return { live, shortcuts, api };
+  // Builds a same-origin path from a template literal, encoding every interpolated value as one path
+  // segment (or query value): an id taken from a page, a URL or a message can never add "../" or "?"
+  // and turn a call into another endpoint. Use it for every URL that carries a value:
+  // Loupe.path`/api/v1/items/${id}/revisions/`.
+  function path(strings, ...values) {
+    return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeURIComponent(String(values[i])) : ""), "");
+  }
+
+  return { live, shortcuts, api, path };
 })();

@@ -21,7 +21,7 @@ def scope_with_champion(make_project, make_item, admin_user):
     project = make_project("catheter", scope_key=scope, train_after_corrections=1, train_after_minutes=60,
                            review_required=False)
     version = model_version_register(kind="catheter", scope_key=scope, artifact_uri="unused")
-    champion_promote(version_id=version.pk, actor=admin_user)
+    champion_promote(version_id=version.pk, actor=admin_user, reason="test")
     return project, scope
 
 

@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.core.errors import NotFound
 from webapp.labeling.kinds import AssetDims, ExportedItem
-from webapp.labeling.models import ItemState, Prediction, Project, Revision, WorkItem, WorkItemAsset
+from webapp.labeling.models import ItemState, Lease, Prediction, Project, Revision, WorkItem, WorkItemAsset
 
 _STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
 
@@ -76,6 +76,15 @@ def item_detail(*, item_id: int) -> WorkItem:
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
     """The newest prediction that is not stale (uses the prefetched list when present)."""
     return next((p for p in item.predictions.all() if not p.stale), None)
+
+
+def lease_held(*, item_id: int, user) -> Lease | None:
+    """The caller's live lease on an item, if any: the item page finds it here, never in the URL."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (Lease.objects.filter(item_id=item_id, holder=user, ended_at__isnull=True,
+                                 item__state=ItemState.LEASED, item__lease_holder=user)
+            .order_by("-created_at").first())
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

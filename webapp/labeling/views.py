@@ -50,7 +50,7 @@ def project_take_next(request, slug):
     if lease is None:
         messages.info(request, "The queue is empty: nothing left to label.")
         return redirect("project-queue", slug=slug)
-    return redirect(f"/items/{lease.item_id}/?lease={lease.token}")
+    return redirect("item-page", pk=lease.item_id)
 
 
 @login_required
@@ -63,6 +63,8 @@ def item_page(request, pk):
         "item_data": data,
         "taxonomy": list(spec.taxonomy),
         "empty_annotation": spec.empty_annotation(selectors.item_asset_dims(item_id=pk)),
-        "lease_token": request.GET.get("lease", ""),
+        # The lease comes from the database, never from the URL: a crafted ``?lease=`` once steered the
+        # page's heartbeat call onto other API endpoints with the viewer's session.
+        "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
         "revisions": selectors.revision_history(item_id=pk),
     })

@@ -98,7 +98,7 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     assert api.get(f"/api/v1/projects/{project.pk}/export/?format=pdf").status_code == 400
 
 
-def test_pages_render(make_project, make_item, operator, client):
+def test_pages_render(make_project, make_item, make_user, operator, client):
     project = make_project()
     item = make_item(project)
     assert client.get("/projects/").status_code == 302
@@ -107,9 +107,14 @@ def test_pages_render(make_project, make_item, operator, client):
     page = client.get(f"/items/{item.pk}/")
     assert page.status_code == 200 and b"item-data" in page.content
     response = client.post(f"/projects/{project.slug}/take-next/")
-    assert response.status_code == 302 and f"/items/{item.pk}/?lease=" in response["Location"]
+    assert response.status_code == 302 and response["Location"] == f"/items/{item.pk}/"
     item.refresh_from_db()
     assert item.state == ItemState.LEASED
+    lease = item.leases.get()
+    # The page finds the holder's lease itself; a ``?lease=`` in the URL is never used.
+    assert client.get(f"/items/{item.pk}/?lease=../models/1/promote/").context["lease_token"] == str(lease.token)
+    client.force_login(make_user("operator"))
+    assert client.get(f"/items/{item.pk}/?lease={lease.token}").context["lease_token"] == ""
 
 
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/login/"])
