@@ -30,6 +30,8 @@ def _wsgi_app():
     return app
 
 
+# Loaded at collection: this opens a database connection before the test database exists; the root
+# conftest closes it (and its pool) before the test database is made.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", _wsgi_app())
 
 

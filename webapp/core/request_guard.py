@@ -22,6 +22,9 @@ API_PREFIX = "/api/"
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+# A NUL character, raw or as a JSON escape (not an escaped backslash followed by "u0000"). PostgreSQL
+# stores no NUL in text or jsonb: such a value would fail in the database instead of being refused.
+_JSON_NUL = re.compile(rb'\x00|(?<!\\)(?:\\\\)*\\u0000')
 
 
 def json_depth(body: bytes) -> int:
@@ -47,10 +50,13 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            refusal = self._check_body(request)
-            if refusal is not None:
-                return refusal
+        if request.path.startswith(API_PREFIX):
+            if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+                return _error(400, "invalid", "the query string holds a NUL character")
+            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                refusal = self._check_body(request)
+                if refusal is not None:
+                    return refusal
         return self.get_response(request)
 
     def _check_body(self, request) -> HttpResponse | None:
@@ -73,6 +79,8 @@ class RequestGuardMiddleware:
             return _too_large(None, limit)
         if len(body) > limit:
             return _too_large(len(body), limit)
+        if _JSON_NUL.search(body):
+            return _error(400, "invalid", "the JSON body holds a NUL character (\\u0000), which is not accepted")
         depth = json_depth(body)
         if depth > settings.LOUPE_MAX_JSON_DEPTH:
             return _error(400, "too_deep", f"the JSON body nests {depth} levels deep; at most "

@@ -80,3 +80,15 @@ def _file(name: str, size: int):
 def test_item_page_of_a_missing_item_is_404(client, operator):
     client.force_login(operator)
     assert client.get("/items/99999/").status_code == 404
+
+
+def test_nul_characters_are_refused_before_the_database(make_project, make_item, admin_user, operator, api_for):
+    """PostgreSQL stores no NUL in text or jsonb: refused as a 400 instead of failing there as a 500."""
+    assert api_for(admin_user).get("/api/v1/models/?kind=a%00b").status_code == 400
+    item = make_item(make_project())
+    body = '{"annotation": {"verdict": "ok", "shots": [{"defects": []}], "note": "a\\u0000b"}, "base_revision": null}'
+    r = api_for(operator).post(f"/api/v1/items/{item.pk}/revisions/", body, content_type="application/json")
+    assert r.status_code == 400 and "NUL" in r.json()["detail"]
+    from webapp.core.request_guard import _JSON_NUL
+
+    assert not _JSON_NUL.search(b'{"note": "a\\\\u0000b"}')  # an escaped backslash, then plain "u0000"
