@@ -1,8 +1,12 @@
 from django.urls import path
 
-from webapp.accounts.api import MeView, TokenView
+from webapp.accounts import api
+from webapp.accounts.permissions import declare
 
 urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("me/", MeView.as_view(), name="api-me"),
+    path("auth/token/", declare(api.TokenView.as_view(), "public", methods=("POST",)), name="api-token"),
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("ws-ticket/", api.WsTicketView.as_view(), name="api-ws-ticket"),
+    path("projects/<int:pk>/members/", api.ProjectMembersView.as_view(), name="api-project-members"),
+    path("projects/<int:pk>/members/<int:user_id>/", api.ProjectMemberView.as_view(), name="api-project-member"),
 ]

@@ -1,9 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from webapp.accounts.permissions import declare
 from webapp.accounts.views import LoginView
 
 urlpatterns = [
-    path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", declare(LoginView.as_view(), "public", methods=("GET", "POST")), name="login"),
+    path("logout/", declare(auth_views.LogoutView.as_view(), "public", methods=("POST",)), name="logout"),
 ]

@@ -7,7 +7,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.selectors import asset_get
 from webapp.assets.imports import zip_import_get, zip_import_queue, zip_is_large
 from webapp.assets.models import ZipImport
@@ -75,7 +74,7 @@ _UPLOAD_RESPONSES = {
 
 class AssetUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
-    permission_classes = [IsOperator | IsAdmin]  # the same people who may upload into a project
+    permission_action = "asset.upload"  # anyone who may upload into some project
     throttle_classes = [SettingsScopedRateThrottle]
     throttle_scope = "uploads"
 
@@ -90,6 +89,8 @@ class AssetUploadAPIView(APIView):
 
 
 class ZipImportDetailAPIView(APIView):
+    # One's own uploads: the selector answers 404 for another user's import (admins see all).
+    permission_action = "account.self"
     @extend_schema(summary="A large zip upload being expanded by a worker: progress, then its report",
                    responses=ZipImportSerializer)
     def get(self, request, pk: int):
@@ -97,6 +98,9 @@ class ZipImportDetailAPIView(APIView):
 
 
 class AssetDetailAPIView(APIView):
+    permission_action = "item.view"  # seen through the items that show it (or one's own upload)
+    permission_target = "asset:pk"
+
     @extend_schema(summary="One asset with the state of its derivatives", responses=AssetSerializer)
     def get(self, request, pk: int):
         return Response(AssetSerializer(asset_get(asset_id=pk)).data)

@@ -55,10 +55,10 @@ def zip_import_queue(*, data: storage.Source, name: str, user, target: dict | No
 
 def zip_import_get(*, import_id: int, user) -> ZipImport:
     """An import, for the user who uploaded it (or an admin)."""
-    from webapp.accounts.roles import ADMIN, has_role
+    from webapp.accounts.roles import is_admin
 
     job = ZipImport.objects.filter(pk=import_id).first()
-    if job is None or (job.uploaded_by_id != user.pk and not has_role(user, ADMIN)):
+    if job is None or (job.uploaded_by_id != user.pk and not is_admin(user)):
         raise NotFound(f"no import {import_id}")
     return job
 

@@ -7,7 +7,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.api import MULTI_STATUS, report_body, report_status, upload_files
 from webapp.core.errors import NotFound
 from webapp.core.serializers import ServiceErrorSerializer
@@ -24,16 +23,19 @@ _REPORT_OR_ERROR = PolymorphicProxySerializer(component_name="ProjectUploadRefus
 
 class ProjectUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
-    permission_classes = [IsOperator | IsAdmin]
+    permission_action = "project.upload"
+    permission_target = "project:pk"
     throttle_classes = [SettingsScopedRateThrottle]
     throttle_scope = "uploads"
 
     @extend_schema(
-        summary="Upload images (or zips) into a project and make work items of them",
+        summary="Upload images (or zips) into a project and make work items of them; annotation files beside "
+                "them (COCO .json, PAGE XML .xml) become the items' proposals",
         request={"multipart/form-data": ProjectUploadSerializer},
         responses={201: _REPORT, 200: OpenApiResponse(_REPORT, description="Nothing new (all known already)."),
                    202: OpenApiResponse(_REPORT, description="Large zips queued for a worker (see imports)."),
-                   207: OpenApiResponse(_REPORT, description="Some files refused or left unpaired."),
+                   207: OpenApiResponse(_REPORT, description="Some files refused or left unpaired, or an annotation "
+                                                             "file refused (each with its reason)."),
                    400: OpenApiResponse(_REPORT_OR_ERROR, description="Every file refused (a report), or a wrong "
                                                                       "grouping (an error)."),
                    413: OpenApiResponse(_REPORT, description="Every file refused as too large."),
@@ -58,6 +60,11 @@ class ProjectUploadAPIView(APIView):
         results, imports = upload_files(request.FILES.getlist("files"), user=request.user, inline=inline,
                                         target={"project": project.pk, "grouping": grouping})
         code = report_status(results, len(imports))
-        if made.unmatched and code in (status.HTTP_200_OK, status.HTTP_201_CREATED):
+        imported = [a for a in made.annotations if a["status"] == "imported"]
+        if not results and not imports and made.annotations:
+            code = status.HTTP_201_CREATED if imported else status.HTTP_400_BAD_REQUEST
+        refused_annotations = len(imported) < len(made.annotations)
+        if (made.unmatched or refused_annotations) and code in (status.HTTP_200_OK, status.HTTP_201_CREATED):
             code = MULTI_STATUS
-        return Response(report_body(results, imports, items=made.items, unmatched=made.unmatched), status=code)
+        return Response(report_body(results, imports, items=made.items, unmatched=made.unmatched,
+                                    annotations=made.annotations), status=code)

@@ -12,9 +12,18 @@ def _png(width: int, height: int, seed: int = 0) -> bytes:
     return out.getvalue()
 
 
-def test_a_tiny_png_declaring_many_pixels_counts_against_the_hourly_budget(make_user, api_for, settings):
-    settings.LOUPE_UPLOAD_PIXELS_PER_HOUR = 5_000_000
+def _uploader(make_user, project):
+    """An operator of ``project`` (uploading needs a role in some project)."""
+    from webapp.accounts.services import project_member_add
+
     user = make_user("operator")
+    project_member_add(project_id=project.pk, user=user, role="operator")
+    return user
+
+
+def test_a_tiny_png_declaring_many_pixels_counts_against_the_hourly_budget(make_user, api_for, settings, project):
+    settings.LOUPE_UPLOAD_PIXELS_PER_HOUR = 5_000_000
+    user = _uploader(make_user, project)
     api = api_for(user)
     first = api.post("/api/v1/assets/", {"files": [SimpleUploadedFile("a.png", _png(2000, 2000, 1))]})
     assert first.status_code == 201, first.content
@@ -24,13 +33,13 @@ def test_a_tiny_png_declaring_many_pixels_counts_against_the_hourly_budget(make_
     assert second.status_code == 429
     assert "over your upload budget of 5 Mpx per hour" in second.json()["detail"]
     # Another user has a budget of their own.
-    other = api_for(make_user("operator")).post("/api/v1/assets/", {"files": [SimpleUploadedFile("b.png", big)]})
+    other = api_for(_uploader(make_user, project)).post("/api/v1/assets/", {"files": [SimpleUploadedFile("b.png", big)]})
     assert other.status_code == 201
 
 
-def test_uploads_are_rate_limited_per_user(make_user, api_for, settings):
+def test_uploads_are_rate_limited_per_user(make_user, api_for, settings, project):
     settings.LOUPE_THROTTLE_RATES = {**settings.LOUPE_THROTTLE_RATES, "uploads": "3/minute"}
-    api = api_for(make_user("operator"))
+    api = api_for(_uploader(make_user, project))
     codes = [api.post("/api/v1/assets/", {"files": [SimpleUploadedFile(f"{n}.png", _png(8, 8, n))]}).status_code
              for n in range(5)]
     assert codes[:3] == [201, 201, 201] and codes[3:] == [429, 429]

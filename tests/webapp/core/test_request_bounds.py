@@ -39,6 +39,7 @@ def test_deeply_nested_body_is_a_400_naming_the_depth(make_project, make_item, o
     assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
     assert r.json()["code"] == "too_deep" and "100001 levels" in r.json()["detail"]
     # An ordinary annotation still goes through.
+    assert api.post(f"/api/v1/projects/{item.project_id}/take-next/").status_code == 200
     fine = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": OK, "base_revision": None}, format="json")
     assert fine.status_code == 201, fine.content
 

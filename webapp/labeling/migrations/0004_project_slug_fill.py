@@ -15,6 +15,6 @@ def fill_empty_slugs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("labeling", "0002_initial")]
+    dependencies = [("labeling", "0003_prediction_source")]
 
     operations = [migrations.RunPython(fill_empty_slugs, migrations.RunPython.noop)]
