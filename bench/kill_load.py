@@ -195,7 +195,7 @@ def seed(n_items: int, n_operators: int, n_reviewers: int, tag: str) -> tuple[in
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from webapp.accounts.services import token_for, user_create
+    from webapp.accounts.services import project_member_add, token_for, user_create
     from webapp.assets.models import Asset
     from webapp.labeling.models import WorkItem, WorkItemAsset
     from webapp.labeling.services import project_create
@@ -207,10 +207,13 @@ def seed(n_items: int, n_operators: int, n_reviewers: int, tag: str) -> tuple[in
         byte_size=1))
     items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"k{i}") for i in range(n_items)])
     WorkItemAsset.objects.bulk_create([WorkItemAsset(item=i, asset=asset, position=0, role="shot") for i in items])
-    operators = [token_for(user=user_create(username=f"kl-{tag}-op{i}", password="kill-load-1", role="operator"))
-                 for i in range(n_operators)]
-    reviewers = [token_for(user=user_create(username=f"kl-{tag}-rv{i}", password="kill-load-1", role="reviewer"))
-                 for i in range(n_reviewers)]
+    def member(name: str, role: str) -> str:
+        user = user_create(username=f"kl-{tag}-{name}", password="kill-load-1", role=role)
+        project_member_add(project_id=project.pk, user=user, role=role)
+        return token_for(user=user)
+
+    operators = [member(f"op{i}", "operator") for i in range(n_operators)]
+    reviewers = [member(f"rv{i}", "reviewer") for i in range(n_reviewers)]
     return project.pk, operators, reviewers
 
 
