@@ -26,7 +26,7 @@ def recall_by_contrast(score: np.ndarray, labels: np.ndarray, contrast: np.ndarr
         sel = pos & np.isfinite(contrast) & (contrast >= lo) & (contrast < hi)
         if not sel.any():
             continue
-        out.append({"lo": float(lo), "hi": float(hi), "n": int(sel.sum()),
+        out.append({"lo": float(lo), "hi": float(hi) if np.isfinite(hi) else None, "n": int(sel.sum()),
                     "median_contrast": float(np.median(contrast[sel])),
                     "recall_at_p90_threshold": float((score[sel] >= t90).mean()) if np.isfinite(t90) else 0.0,
                     "recall_at_operating_threshold": float((score[sel] >= operating).mean())})

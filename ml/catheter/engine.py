@@ -453,6 +453,8 @@ def _flag_metrics(pred, samples, flagged_clean: np.ndarray, adv_n: int, epsilons
     res: dict[str, Any] = {"threshold": pred.flag_threshold, "objective": pred.flag_objective,
                            "false_flag_rate_clean": float(flagged_clean.mean()), "n_clean": len(samples)}
     sub = samples[:adv_n]
+    if not sub:   # no attack asked for: the clean false-flag rate only
+        return res
     clean_e, clean_v = [], []
     adv = {e: ([], []) for e in epsilons}
     for i in range(0, len(sub), 16):

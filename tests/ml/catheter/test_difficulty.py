@@ -125,6 +125,6 @@ def test_recall_by_contrast_bins():
     labels = np.array([1, 1, 1, 1, 0, 1])
     contrast = np.array([2.0, 3.0, 10.0, 50.0, np.nan, 60.0])
     bins = recall_by_contrast(score, labels, contrast, t90=0.75, operating=0.5)
-    assert [(b["lo"], b["n"]) for b in bins] == [(0.0, 2), (8.0, 1), (48.0, 2)]
+    assert [(b["lo"], b["n"]) for b in bins] == [(0.0, 2), (8.0, 1), (48.0, 2)] and bins[-1]["hi"] is None
     assert [b["recall_at_p90_threshold"] for b in bins] == [0.5, 1.0, 0.5]
     assert [b["recall_at_operating_threshold"] for b in bins] == [0.5, 1.0, 1.0]
