@@ -68,7 +68,7 @@ def plot_f1_vs_strength(runs: dict[str, dict], path: Path) -> str:
         ax.plot(x, [r["article"]["f1"] for r in lv], "s:", color=line.get_color(), label=f"article F1 {label}".strip())
     ax.axhline(0.9, ls="--", c="gray", lw=0.8)
     ax.axvline(1.0, ls=":", c="gray", lw=0.8)
-    ax.set_xlabel("scan strength (0 clean, 0.5 light, 1 realistic: skew up to 1.5 deg, 1.4 heavy)")
+    ax.set_xlabel("scan strength (0.5 light, 1 realistic: skew <= 1.5 deg)")
     ax.set_ylabel("F1")
     ax.set_ylim(0, 1.02)
     ax.set_title("articles vs scan degradation")
