@@ -50,8 +50,8 @@
   async function submit() {
     let annotation;
     try { annotation = JSON.parse(editor.value); } catch (e) { errors.textContent = "Not valid JSON: " + e.message; return; }
-    const res = await Loupe.api("POST", `/api/v1/items/${item.id}/revisions/`, { annotation, base_revision: base, from_prediction: fromPrediction });
-    if (res.status === 201) { lease = ""; location.href = `/items/${item.id}/?saved=${res.data.number}`; return; }
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/revisions/`, { annotation, base_revision: base, from_prediction: fromPrediction });
+    if (res.status === 201) { lease = ""; location.href = Loupe.path`/items/${item.id}/?saved=${res.data.number}`; return; }
     if (res.status === 409) {
       $("conflict").hidden = false;
       $("conflict-yours").textContent = JSON.stringify(res.data.yours, null, 2);
@@ -62,16 +62,16 @@
   }
   async function release() {
     if (!lease) return;
-    await Loupe.api("POST", `/api/v1/leases/${lease}/release/`);
-    location.href = `/projects/${cfg.slug}/`;
+    await Loupe.api("POST", Loupe.path`/api/v1/leases/${lease}/release/`);
+    location.href = Loupe.path`/projects/${cfg.slug}/`;
   }
   async function review(decision) {
-    const res = await Loupe.api("POST", `/api/v1/items/${item.id}/reviews/`, { decision, comment: $("review-comment").value, revision: base });
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/reviews/`, { decision, comment: $("review-comment").value, revision: base });
     if (res.ok) location.reload(); else showErrors(res);
   }
   async function takeNext() {
-    const res = await Loupe.api("POST", `/api/v1/projects/${cfg.project}/take-next/`);
-    if (res.status === 200) location.href = `/items/${res.data.item}/?lease=${res.data.token}`;
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/`);
+    if (res.status === 200) location.href = Loupe.path`/items/${res.data.item}/`;
     else if (res.status === 204) errors.textContent = "The queue is empty.";
     else showErrors(res);
   }
@@ -87,12 +87,12 @@
 
   if (lease) {
     const beat = async () => {
-      const res = await Loupe.api("POST", `/api/v1/leases/${lease}/heartbeat/`);
+      const res = await Loupe.api("POST", Loupe.path`/api/v1/leases/${lease}/heartbeat/`);
       $("lease-info").textContent = res.ok ? `Leased to you until ${new Date(res.data.expires_at).toLocaleTimeString()}` : (res.data && res.data.detail) || "Lease lost";
     };
     beat(); setInterval(beat, 60000);
   }
-  Loupe.live(`/ws/projects/${cfg.project}/`, (msg) => {
+  Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, (msg) => {
     if (msg.payload && msg.payload.item === item.id && msg.event === "revision.submitted" && msg.payload.revision !== base) {
       errors.textContent = `Revision ${msg.payload.revision} was just saved by ${msg.payload.author}.`;
     }

@@ -6,18 +6,22 @@
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.promote) {
-      const body = { reason: prompt("Why promote this version?") || "" };
+      const reason = prompt("Why promote this version? (written to the audit trail)");
+      if (!reason || !reason.trim()) return;
+      const body = { reason };
       if (b.dataset.promotable === "0") {
         if (!confirm("The gate blocked this version. Promote anyway (override)?")) return;
         body.override = true;
       }
-      const res = await Loupe.api("POST", `/api/v1/models/${b.dataset.promote}/promote/`, body);
+      const res = await Loupe.api("POST", Loupe.path`/api/v1/models/${b.dataset.promote}/promote/`, body);
       res.ok ? location.reload() : fail(res);
     } else if (b.dataset.rollback !== undefined && b.dataset.rollback) {
-      const res = await Loupe.api("POST", "/api/v1/models/rollback/", { kind: b.dataset.rollback, scope_key: b.dataset.scope, reason: prompt("Why roll back?") || "" });
+      const reason = prompt("Why roll back? (written to the audit trail)");
+      if (!reason || !reason.trim()) return;
+      const res = await Loupe.api("POST", "/api/v1/models/rollback/", { kind: b.dataset.rollback, scope_key: b.dataset.scope, reason });
       res.ok ? location.reload() : fail(res);
     } else if (b.dataset.cancel) {
-      const res = await Loupe.api("POST", `/api/v1/training-runs/${b.dataset.cancel}/cancel/`);
+      const res = await Loupe.api("POST", Loupe.path`/api/v1/training-runs/${b.dataset.cancel}/cancel/`);
       res.ok ? location.reload() : fail(res);
     }
   });

@@ -1,10 +1,45 @@
 """API shapes of the labeling core (reads are plain; writes validate the envelope, services the content)."""
+import copy
+
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from webapp.labeling.kinds import kind_names
+from webapp.labeling.kinds import all_kinds, kind_names
 from webapp.labeling.models import ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
 from webapp.labeling.selectors import item_fresh_prediction
+
+
+class AnnotationField(serializers.JSONField):
+    """An annotation in its kind's format (validated by the kind's validator in the services)."""
+
+
+def _openapi(schema: dict) -> dict:
+    """A JSON Schema (2020-12) as OpenAPI 3.0 writes it: no $schema, ``nullable`` instead of a null type."""
+    schema = copy.deepcopy(schema)
+    schema.pop("$schema", None)
+    for key, value in list(schema.items()):
+        if isinstance(value, dict):
+            schema[key] = _openapi(value)
+        elif isinstance(value, list):
+            schema[key] = [_openapi(v) if isinstance(v, dict) else v for v in value]
+    alternatives = schema.get("oneOf")
+    if alternatives and {"type": "null"} in alternatives and len(alternatives) == 2:
+        (other,) = [a for a in alternatives if a != {"type": "null"}]
+        schema.pop("oneOf")
+        schema.update(other, nullable=True)
+    return schema
+
+
+class AnnotationFieldExtension(OpenApiSerializerFieldExtension):
+    """Publishes each registered kind's annotation JSON Schema in the OpenAPI document."""
+
+    target_class = AnnotationField
+
+    def map_serializer_field(self, auto_schema, direction):
+        kinds = [k for k in all_kinds() if k.json_schema]
+        return {"oneOf": [_openapi(k.json_schema) | {"title": f"{k.name} annotation"} for k in kinds],
+                "description": "The annotation in the item's kind format: " + ", ".join(k.name for k in kinds)}
 
 
 class QueueDepthSerializer(serializers.Serializer):
@@ -68,6 +103,7 @@ class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", default=None)
     base = serializers.IntegerField(source="base.number", default=None)
     from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
+    annotation = AnnotationField()
 
     class Meta:
         model = Revision
@@ -76,15 +112,16 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class PredictionSerializer(serializers.ModelSerializer):
-    model_version = serializers.SerializerMethodField()
+    model_version = serializers.SerializerMethodField(help_text="null for an imported annotation (source: import)")
+    payload = AnnotationField()
 
     class Meta:
         model = Prediction
-        fields = ["id", "model_version", "payload", "scores", "uncertainty", "stale", "created_at"]
+        fields = ["id", "source", "model_version", "payload", "scores", "uncertainty", "stale", "created_at"]
 
-    def get_model_version(self, obj) -> dict:
+    def get_model_version(self, obj) -> dict | None:
         v = obj.model_version
-        return {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
+        return None if v is None else {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -131,7 +168,7 @@ class LeaseSerializer(serializers.ModelSerializer):
 
 
 class RevisionSubmitSerializer(serializers.Serializer):
-    annotation = serializers.JSONField()
+    annotation = AnnotationField()
     base_revision = serializers.IntegerField(allow_null=True, min_value=1,
                                              help_text="The revision number this edit started from; null for the first.")
     from_prediction = serializers.IntegerField(required=False, allow_null=True)
@@ -145,7 +182,7 @@ class ReviewSubmitSerializer(serializers.Serializer):
 
 class PredictionCreateSerializer(serializers.Serializer):
     model_version = serializers.IntegerField()
-    payload = serializers.JSONField()
+    payload = AnnotationField()
     scores = serializers.JSONField(required=False, default=dict)
     uncertainty = serializers.FloatField(min_value=0, max_value=1)
 

@@ -1,10 +1,8 @@
 """Pages of the labeling core: project list (live queue depths), a project's queue, an item."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
-from webapp.accounts.roles import OPERATOR, has_role
+from webapp.accounts.permissions import can, requires, visible_project_ids
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
@@ -15,13 +13,14 @@ from webapp.labeling.serializers import WorkItemDetailSerializer
 QUEUE_PAGE_SIZE = 100
 
 
-@login_required
+@requires("project.list")
 def project_list(request):
-    rows = [{"project": p, "depth": d, "kind": get_kind(p.kind)} for p, d in selectors.project_list_with_depths()]
+    rows = [{"project": p, "depth": d, "kind": get_kind(p.kind)}
+            for p, d in selectors.project_list_with_depths(project_ids=visible_project_ids(request.user))]
     return render(request, "labeling/project_list.html", {"rows": rows})
 
 
-@login_required
+@requires("project.view", target="project_slug:slug")
 def project_queue(request, slug):
     project = get_object_or_404(Project, slug=slug)
     state = request.GET.get("state") or None
@@ -32,16 +31,15 @@ def project_queue(request, slug):
         "project": project, "items": items, "state": state, "states": ItemState.values,
         "depth": selectors.queue_depth(project_id=project.pk), "kind": get_kind(project.kind),
         "export_formats": export_formats(project.kind), "page_size": QUEUE_PAGE_SIZE,
+        "can_label": can(request.user, "item.label", project_id=project.pk),
+        "can_upload": can(request.user, "project.upload", project_id=project.pk),
+        "is_reviewer": can(request.user, "item.review", project_id=project.pk),
     })
 
 
-@login_required
-@require_POST
+@requires("item.label", target="project_slug:slug", methods=("POST",))
 def project_take_next(request, slug):
     project = get_object_or_404(Project, slug=slug)
-    if not has_role(request.user, OPERATOR):
-        messages.error(request, "Taking work needs the operator role.")
-        return redirect("project-queue", slug=slug)
     try:
         lease = services.lease_take_next(project_id=project.pk, user=request.user)
     except ServiceError as exc:
@@ -50,10 +48,10 @@ def project_take_next(request, slug):
     if lease is None:
         messages.info(request, "The queue is empty: nothing left to label.")
         return redirect("project-queue", slug=slug)
-    return redirect(f"/items/{lease.item_id}/?lease={lease.token}")
+    return redirect("item-page", pk=lease.item_id)
 
 
-@login_required
+@requires("item.view", target="item:pk")
 def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
@@ -63,6 +61,11 @@ def item_page(request, pk):
         "item_data": data,
         "taxonomy": list(spec.taxonomy),
         "empty_annotation": spec.empty_annotation(selectors.item_asset_dims(item_id=pk)),
-        "lease_token": request.GET.get("lease", ""),
+        # The lease comes from the database, never from the URL: a crafted ``?lease=`` once steered the
+        # page's heartbeat call onto other API endpoints with the viewer's session.
+        "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
         "revisions": selectors.revision_history(item_id=pk),
+        "can_label": can(request.user, "item.label", project_id=item.project_id),
+        "can_review": (can_review := can(request.user, "item.review", project_id=item.project_id)),
+        "is_reviewer": can_review,  # the role in this project, not anywhere
     })

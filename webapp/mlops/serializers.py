@@ -16,7 +16,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class PromoteSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = serializers.BooleanField(required=False, default=False,
                                         help_text="Promote although the golden-set gate blocked it (needs a reason).")
 
@@ -24,7 +24,7 @@ class PromoteSerializer(serializers.Serializer):
 class RollbackSerializer(serializers.Serializer):
     kind = serializers.CharField()
     scope_key = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     to_version = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 

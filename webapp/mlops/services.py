@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from webapp.accounts.roles import ADMIN, has_role
+from webapp.accounts.permissions import can
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
@@ -42,6 +42,13 @@ def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, conf
     return version
 
 
+def _require_reason(reason: str, action: str) -> None:
+    # Moving a champion changes what every operator sees next: the audit trail must say why, whoever
+    # (or whatever page) asked for it.
+    if not (reason or "").strip():
+        raise ServiceError(f"{action} needs a reason (it is written to the audit trail)")
+
+
 def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool) -> PromotionAudit:
     alias = ChampionAlias.objects.select_for_update().filter(kind=version.kind, scope_key=version.scope_key).first()
     previous = alias.model_version if alias else None
@@ -64,9 +71,10 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
 
 
 @transaction.atomic
-def champion_promote(*, version_id: int, actor, reason: str = "", override: bool = False) -> PromotionAudit:
-    if actor is not None and not has_role(actor, ADMIN):
+def champion_promote(*, version_id: int, actor, reason: str, override: bool = False) -> PromotionAudit:
+    if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
+    _require_reason(reason, "promoting a model")
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no model version {version_id}")
@@ -75,17 +83,17 @@ def champion_promote(*, version_id: int, actor, reason: str = "", override: bool
                        f"{'; '.join(map(str, version.blocked_reasons)) or 'gate failed'}. "
                        "Promote with override and a reason to proceed.",
                        details={"blocked_reasons": version.blocked_reasons})
-    if override and not reason.strip():
-        raise ServiceError("an override needs a reason")
     return _move_champion(version=version, actor=actor, action=PromotionAudit.Action.PROMOTE, reason=reason,
                           override=override and not version.promotable)
 
 
 @transaction.atomic
-def champion_rollback(*, kind: str, scope_key: str, actor, reason: str = "", to_version_id: int | None = None) -> PromotionAudit:
+def champion_rollback(*, kind: str, scope_key: str, actor, reason: str,
+                      to_version_id: int | None = None) -> PromotionAudit:
     """Move the champion back: to ``to_version_id``, or to the version it replaced last time."""
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("rolling back needs the admin role")
+    _require_reason(reason, "rolling back")
     alias = ChampionAlias.objects.filter(kind=kind, scope_key=scope_key).select_related("model_version").first()
     if alias is None:
         raise NotFound(f"{kind}/{scope_key or 'global'} has no champion to roll back")
@@ -106,7 +114,7 @@ def champion_rollback(*, kind: str, scope_key: str, actor, reason: str = "", to_
 def training_run_request(*, kind: str, scope_key: str, project_id: int | None, actor=None, trigger: str = "manual",
                          params: dict | None = None) -> TrainingRun:
     """Queue a training run for the scope; refused while one is queued or running (one run per scope)."""
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "training.manage"):
         raise NotAllowed("starting a training run needs the admin role")
     try:
         with transaction.atomic():
@@ -123,7 +131,7 @@ def training_run_request(*, kind: str, scope_key: str, project_id: int | None, a
 
 @transaction.atomic
 def training_run_cancel(*, run_id: int, actor) -> TrainingRun:
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "training.manage"):
         raise NotAllowed("cancelling a training run needs the admin role")
     run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
     if run is None:
