@@ -6,7 +6,8 @@ moved like a coarse network's output (position sigma 0.5 %, end points sigma 2 %
 refinement snaps them onto the page's geometry; cut P / R / F1 against the ground truth. Four settings side
 by side on the same proposals: no fix, flatten only, deskew only, both (the default).
 
-    python bench/articles_scan_refine.py [--pages 40] [--levels clean,light,realistic,heavy] [--width 640] [--plot F.png]
+    python bench/articles_scan_refine.py [--pages 40] [--levels clean,light,realistic,heavy] [--width 640]
+                                         [--plot F.png]
 """
 from __future__ import annotations
 

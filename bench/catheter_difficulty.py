@@ -42,7 +42,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--defect-rate", type=float, default=0.5)
     a = ap.parse_args()
-    print(f"{'difficulty':<10} {'n':>4} {'defective':>9} {'lazy AUROC':>10} {'recall@P0.90':>12} {'median contrast':>15}")
+    print(f"{'difficulty':<10} {'n':>4} {'defective':>9} {'lazy AUROC':>10} {'recall@P0.90':>12} "
+          f"{'median contrast':>15}")
     for diff in ("easy", "realistic", "hard"):
         t = time.perf_counter()
         cfg = SynthConfig(size=a.size, defect_rate=a.defect_rate, difficulty=diff)

@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml.catheter import SETUPS  # noqa: E402
@@ -81,9 +79,11 @@ def main() -> int:
         t = time.perf_counter()
         cand = out / f"candidate_{n}"
         finetune(champion, pool[:n], replay, cand, val_samples=calib, log=quiet)
-        r = {"model": "candidate", "corrections": n, **_figures(cand, test), "seconds": round(time.perf_counter() - t, 1)}
+        r = {"model": "candidate", "corrections": n, **_figures(cand, test),
+             "seconds": round(time.perf_counter() - t, 1)}
         rows.append(r)
-        print(f"{'candidate':<12} {n:>4} {r['auroc']:>7.4f} {r['recall_at_p90']:>12.4f} {r['seconds']:>8.1f}", flush=True)
+        print(f"{'candidate':<12} {n:>4} {r['auroc']:>7.4f} {r['recall_at_p90']:>12.4f} {r['seconds']:>8.1f}",
+              flush=True)
     (out / "loop_realism.json").write_text(json.dumps(rows, indent=1))
     return 0
 

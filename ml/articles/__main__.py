@@ -186,7 +186,8 @@ def _evaluate_scans(a) -> int:
               f"{'no edit':>7}")
         for name, r in res["by_level"].items():
             print(f"{name:<10} {r['strength']:>8.2f} {r['cut']['precision']:>6.3f} {r['cut']['recall']:>6.3f} "
-                  f"{r['cut']['f1']:>6.3f} {r['article']['f1']:>6.3f} {r['edits_mean']:>10.2f} {r['no_edit_share']:>7.2f}")
+                  f"{r['cut']['f1']:>6.3f} {r['article']['f1']:>6.3f} {r['edits_mean']:>10.2f} "
+                  f"{r['no_edit_share']:>7.2f}")
         print(f"plot: {res['plot']}")
     return 0
 
@@ -214,7 +215,8 @@ def main(argv=None) -> int:
     t.add_argument("--size", choices=["cpu", "gpu", "tiny"], default=None)
     t.add_argument("--steps", type=int)
     t.add_argument("--max-minutes", type=float)
-    t.add_argument("--scan-share", type=float, help="share of generated pages degraded as scans (default: the preset's)")
+    t.add_argument("--scan-share", type=float,
+                   help="share of generated pages degraded as scans (default: the preset's)")
     t.add_argument("--device")
     t.set_defaults(fn=cmd_train)
 

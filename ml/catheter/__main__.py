@@ -149,7 +149,8 @@ def _evaluate_difficulties(a) -> int:
               f"{'flag AUROC 4/255':>16} {'false flags':>11}")
         for name, r in res["by_difficulty"].items():
             print(f"{name:<10} {r['n']:>5} {r['n_defective']:>9} {r['auroc']:>7.4f} {r['average_precision']:>7.4f} "
-                  f"{r['recall_at_precision_0.90']:>12.4f} {r['flag_auroc_fgsm_4']:>16.4f} {r['false_flag_rate']:>11.4f}")
+                  f"{r['recall_at_precision_0.90']:>12.4f} {r['flag_auroc_fgsm_4']:>16.4f} "
+                  f"{r['false_flag_rate']:>11.4f}")
         print(f"plot: {res['plot']}")
     return 0
 

@@ -55,7 +55,8 @@ class SynthConfig:
         kw = dict(self.overrides)
         bad = sorted(set(kw) - set(Realism.__dataclass_fields__))
         if bad:
-            raise ValueError(f"unknown realism parameter(s) {bad}; expected some of {sorted(Realism.__dataclass_fields__)}")
+            raise ValueError(f"unknown realism parameter(s) {bad}; "
+                             f"expected some of {sorted(Realism.__dataclass_fields__)}")
         return replace(REALISM[self.difficulty], **kw)
 
 

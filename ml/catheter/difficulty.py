@@ -50,7 +50,8 @@ def evaluate_difficulties(checkpoint: str | Path, difficulties: Sequence[str], *
         r = evaluate(checkpoint, samples, device=device, adv_n=min(adv_n, n), epsilons=(4,), pointing_n=0, log=log)
         v = r["verdict"]
         res["by_difficulty"][name] = {
-            "n": r["n"], "n_defective": r["n_defective"], "auroc": v["auroc"], "average_precision": v["average_precision"],
+            "n": r["n"], "n_defective": r["n_defective"], "auroc": v["auroc"],
+            "average_precision": v["average_precision"],
             "recall_at_precision_0.90": v["recall_at_precision_0.90"],
             "operating_recall": v["recall"], "operating_precision": v["precision"],
             "flag_auroc_fgsm_4": r["flag"]["fgsm"]["4/255"]["auroc"],

@@ -294,6 +294,19 @@ def _project(b: Balloon, d: dict[str, Any], phase: float, size: int) -> list[tup
     return [("bubble", _local_alpha(ring, size, box), _local_alpha(disk, size, box), c)]
 
 
+def _circle(x: float, y: float, r: float, thickness: int):
+    """A ``_local_alpha`` drawing: a disc (thickness -1) or a ring."""
+    def draw(cv, to_px):
+        cv2.circle(cv, tuple(int(v) for v in to_px(x, y)), int(r * SS), 255, thickness, cv2.LINE_AA)
+    return draw
+
+
+def _polyline(pts: np.ndarray, width: float):
+    def draw(cv, to_px):
+        cv2.polylines(cv, [to_px(pts[:, 0], pts[:, 1])], False, 255, max(1, int(width * SS)), cv2.LINE_AA)
+    return draw
+
+
 def _decoys_behind(rng: np.random.Generator, b: Balloon, bg: np.ndarray, n: int) -> np.ndarray:
     """Harmless look-alikes on the background, mostly where it is seen through the balloon: dark specks
     (like inclusions), lint (like scratches) and water rings (like bubbles). The tube's refraction stretches
@@ -309,23 +322,19 @@ def _decoys_behind(rng: np.random.Generator, b: Balloon, bg: np.ndarray, n: int)
         y = b.cy + rng.uniform(-band, band)
         if kind == "speck":
             r = rng.uniform(1.2, 3.0) * k
-            a = _local_alpha(lambda cv, px, x=x, y=y, r=r: cv2.circle(cv, tuple(int(v) for v in px(x, y)), int(r * SS),
-                                                                      255, -1, cv2.LINE_AA), size, (x - r, y - r, x + r, y + r))
+            a = _local_alpha(_circle(x, y, r, -1), size, (x - r, y - r, x + r, y + r))
             layer -= rng.uniform(0.1, 0.3) * a
         elif kind == "lint":
             n_pts = 12
             pts = np.c_[x + np.cumsum(rng.normal(0, 2.5 * k, n_pts)) + np.linspace(0, rng.uniform(-25, 25) * k, n_pts),
                         y + np.cumsum(rng.normal(0, 2.5 * k, n_pts))]
             w = rng.uniform(0.8, 1.8) * k
-            a = _local_alpha(lambda cv, px, pts=pts, w=w: cv2.polylines(cv, [px(pts[:, 0], pts[:, 1])], False, 255,
-                                                                         max(1, int(w * SS)), cv2.LINE_AA),
-                             size, (pts[:, 0].min() - w, pts[:, 1].min() - w, pts[:, 0].max() + w, pts[:, 1].max() + w))
+            a = _local_alpha(_polyline(pts, w), size,
+                             (pts[:, 0].min() - w, pts[:, 1].min() - w, pts[:, 0].max() + w, pts[:, 1].max() + w))
             layer += rng.choice([-1.0, 1.0]) * rng.uniform(0.08, 0.2) * a
         else:
             r = rng.uniform(3.0, 8.0) * k
-            a = _local_alpha(lambda cv, px, x=x, y=y, r=r: cv2.circle(cv, tuple(int(v) for v in px(x, y)), int(r * SS),
-                                                                      255, max(1, int(1.2 * k * SS)), cv2.LINE_AA),
-                             size, (x - r - 2, y - r - 2, x + r + 2, y + r + 2))
+            a = _local_alpha(_circle(x, y, r, max(1, int(1.2 * k * SS))), size, (x - r - 2, y - r - 2, x + r + 2, y + r + 2))
             layer += rng.uniform(0.08, 0.2) * a
     sigma = rng.uniform(0.4, 0.9) * k   # behind the balloon: a little out of focus
     return bg + cv2.GaussianBlur(layer, (0, 0), sigma)

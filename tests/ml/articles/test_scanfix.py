@@ -55,6 +55,7 @@ def test_fix_sample_metrics_equal_in_both_frames():
         assert min(abs(c["x1"] - c["x0"]), abs(c["y1"] - c["y0"])) < 3.0
     # a prediction in the fixed frame, mapped back onto the scan, scores as it does in the fixed frame
     back = map_annotation(f.annotation, ScanMapping(angle=f.meta["deskew"], aspect=s.size[1] / s.size[0]), *s.size)
-    assert page_metrics({"page_type": "article", **back}, s.annotation, s.size)["cuts"]["tp"] == len(s.annotation["cuts"])
+    scores = page_metrics({"page_type": "article", **back}, s.annotation, s.size)
+    assert scores["cuts"]["tp"] == len(s.annotation["cuts"])
     off = fix_sample(s, PostConfig(flatten=False, deskew=False))
     assert off is s
