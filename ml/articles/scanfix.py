@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -70,21 +71,23 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 3.0) -> float:
     def score(a):
         return _profile_score(ys, xs, wt, a, dither)
 
-    best = max(np.arange(-max_angle, max_angle + 1e-9, 0.1), key=score)
-    for step, span in ((0.02, 0.1), (0.005, 0.02)):
+    best = max(np.arange(-max_angle, max_angle + 1e-9, 0.2), key=score)
+    for step, span in ((0.04, 0.2), (0.01, 0.04)):
         best = max(np.arange(best - span, best + span + 1e-9, step), key=score)
     return -float(best)   # the shear that straightens the page undoes the scan's turn
 
 
 def deskew(gray: np.ndarray, angle: float) -> np.ndarray:
-    """The page before a scan rotation of ``angle`` degrees (the inverse of ``ScanMapping(angle)``)."""
+    """The page before a scan rotation of ``angle`` degrees: the inverse of ``ScanMapping(angle)`` (each output
+    pixel takes the scan at ``ScanMapping.forward`` of its centre), as one affine warp."""
     h, w = gray.shape
-    mapping = ScanMapping(angle=angle, aspect=h / w)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    src = mapping.forward(np.c_[xs.ravel() + 0.5, ys.ravel() + 0.5], w)
-    mx = (src[:, 0] - 0.5).reshape(h, w).astype(np.float32)
-    my = (src[:, 1] - 0.5).reshape(h, w).astype(np.float32)
-    return cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=int(PAPER))
+    a = math.radians(angle)
+    rot = np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
+    c = np.array([w / 2.0, h / 2.0])
+    # pixel-edge coordinates (x + 0.5) on both sides, as ScanMapping: src = rot (dst + 0.5 - c) + c - 0.5
+    m = np.c_[rot, rot @ (0.5 - c) + c - 0.5].astype(np.float64)
+    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=int(PAPER))
 
 
 def fix_scan(gray: np.ndarray, flatten_paper: bool = True, deskew_page: bool = True

@@ -59,3 +59,27 @@ def test_fix_sample_metrics_equal_in_both_frames():
     assert scores["cuts"]["tp"] == len(s.annotation["cuts"])
     off = fix_sample(s, PostConfig(flatten=False, deskew=False))
     assert off is s
+
+
+def test_deskew_undoes_the_degrader_geometry_pixel_for_pixel():
+    """Marks moved by a scan's rotation come back to their page positions (the same geometry convention)."""
+    import dataclasses
+
+    import cv2
+
+    from ml.articles.scan import ScanParams, degrade_image
+
+    w, h = 300, 424
+    pts = np.array([[60.3, 80.7], [240.2, 90.1], [150.0, 212.0], [70.6, 350.4], [230.9, 340.2]])
+    page = np.full((h, w), 244, np.uint8)
+    for x, y in pts:
+        cv2.circle(page, (int(round(x * 16 - 8)), int(round(y * 16 - 8))), 48, 18, -1, cv2.LINE_AA, shift=4)
+    scan = degrade_image(page, dataclasses.replace(ScanParams(ScanMapping(angle=1.4, aspect=h / w))))
+    back = deskew(scan, 1.4)
+    ink = np.clip(240.0 - back.astype(np.float64), 0, None)
+    for x, y in pts:
+        x0, y0 = int(x) - 7, int(y) - 7
+        sub = ink[y0:y0 + 15, x0:x0 + 15]
+        ys, xs = np.mgrid[y0:y0 + 15, x0:x0 + 15]
+        cx, cy = (xs * sub).sum() / sub.sum() + 0.5, (ys * sub).sum() / sub.sum() + 0.5
+        assert abs(cx - x) < 0.3 and abs(cy - y) < 0.3
