@@ -66,7 +66,7 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     # Promote (with override if the tiny model happened to regress a slice): old predictions go stale,
     # unaccepted items get the new version's.
     champion_promote(version_id=candidate.pk, actor=admin_user, reason="test",
-                     override=not candidate.promotable)
+                     override=not candidate.promotable, override_reason="tiny test model: slices are noise")
     inference.rescore("catheter", scope, candidate.pk)
     inference.predict([i.pk for i, _ in pool[2:]], fill=False)
     for item, _ in pool[2:]:

@@ -6,8 +6,9 @@ from rest_framework.views import APIView
 
 from webapp.mlops import selectors, services
 from webapp.mlops.models import ModelVersion
+from webapp.core.errors import NotFound, ServiceError
 from webapp.mlops.serializers import (
-    ModelVersionSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
+    CompareSerializer, LineageSerializer, ModelVersionSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
     TrainingRunRequestSerializer, TrainingRunSerializer,
 )
 
@@ -63,12 +64,55 @@ class RollbackView(APIView):
         return Response(PromotionAuditSerializer(audit).data)
 
 
+class CompareView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("against", int, description="Version to compare with "
+                                                "(default: the scope's champion)")],
+                   responses=CompareSerializer, summary="A candidate against the champion, per golden-set slice")
+    def get(self, request, pk):
+        against = request.query_params.get("against")
+        if against is not None and not against.isdigit():
+            raise ServiceError("against: a version id", details={"field": "against"})
+        content = selectors.version_compare(candidate_id=pk, against_id=int(against) if against else None)
+        if content is None:
+            raise NotFound(f"no model version {pk}")
+        return Response(CompareSerializer(content, context={"champions": selectors.champion_ids()}).data)
+
+
+class ScopeLineageView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, required=True), OpenApiParameter("scope_key", str)],
+                   responses=LineageSerializer(many=True), summary="A scope's versions with their lineage")
+    def get(self, request):
+        kind = request.query_params.get("kind", "").strip()
+        if not kind:
+            raise ServiceError("kind: required", details={"field": "kind"})
+        rows = selectors.scope_lineage(kind=kind, scope_key=request.query_params.get("scope_key", ""))
+        return Response(LineageSerializer(rows, many=True, context={"champions": selectors.champion_ids()}).data)
+
+
 class PromotionAuditListView(generics.ListAPIView):
     serializer_class = PromotionAuditSerializer
     permission_action = "model.view"
 
+    @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("scope_key", str),
+                               OpenApiParameter("action", str, enum=["promote", "rollback"]),
+                               OpenApiParameter("actor", str, description="username, or 'system'"),
+                               OpenApiParameter("override", bool)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return selectors.audit_list(kind=self.request.query_params.get("kind"))
+        q = self.request.query_params
+        override = q.get("override")
+        if override not in (None, "", "true", "false"):
+            raise ServiceError("override: true or false", details={"field": "override"})
+        if q.get("action") and q["action"] not in ("promote", "rollback"):
+            raise ServiceError("action: promote or rollback", details={"field": "action"})
+        return selectors.audit_list(kind=q.get("kind"), scope_key=q.get("scope_key"), action=q.get("action"),
+                                    actor=q.get("actor"), override=None if not override else override == "true")
 
 
 class TrainingRunListView(generics.ListAPIView):

@@ -55,6 +55,8 @@ class PromotionAudit(models.Model):
                               related_name="+")
     reason = models.TextField(blank=True)
     override = models.BooleanField(default=False, help_text="Promoted although the gate marked it not promotable.")
+    override_reason = models.TextField(blank=True, default="",
+                                       help_text="Why the gate's regression is acceptable (overrides only).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

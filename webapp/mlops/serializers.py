@@ -18,7 +18,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = serializers.BooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate blocked it (needs a reason).")
+                                        help_text="Promote although the golden-set gate blocked it (needs override_reason).")
+    override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                            help_text="Overrides only: why the gate's regression is acceptable "
+                                                      "(a second reason, different from reason).")
 
 
 class RollbackSerializer(serializers.Serializer):
@@ -36,7 +39,7 @@ class PromotionAuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = PromotionAudit
         fields = ["id", "kind", "scope_key", "action", "from_version", "to_version", "actor", "reason", "override",
-                  "created_at"]
+                  "override_reason", "created_at"]
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -53,3 +56,46 @@ class TrainingRunRequestSerializer(serializers.Serializer):
     scope_key = serializers.CharField(required=False, allow_blank=True, default="")
     project = serializers.IntegerField(required=False, allow_null=True, default=None)
     params = serializers.JSONField(required=False, default=dict)
+
+
+class CompareRowSerializer(serializers.Serializer):
+    slice = serializers.CharField()
+    n = serializers.IntegerField(allow_null=True)
+    candidate = serializers.FloatField(allow_null=True)
+    champion = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                     help_text="Bootstrap interval of the difference (candidate - champion).")
+    interval_method = serializers.CharField(allow_null=True)
+    regresses = serializers.BooleanField(help_text="The difference is below -margin: the gate blocks on it.")
+    significant = serializers.BooleanField(help_text="The interval excludes 0.")
+    metrics = serializers.ListField(child=serializers.DictField())
+
+
+class CompareSerializer(serializers.Serializer):
+    candidate = ModelVersionSerializer()
+    against = ModelVersionSerializer(allow_null=True)
+    primary = serializers.CharField(source="comparison.primary", allow_null=True)
+    margin = serializers.FloatField(source="comparison.margin")
+    confidence = serializers.FloatField(source="comparison.confidence")
+    draws = serializers.IntegerField(source="comparison.draws")
+    per_item = serializers.BooleanField(source="comparison.per_item")
+    rows = CompareRowSerializer(source="comparison.rows", many=True)
+    disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
+    gate = serializers.DictField()
+    golden = serializers.DictField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class LineageSerializer(serializers.Serializer):
+    version = ModelVersionSerializer()
+    is_champion = serializers.BooleanField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    parent_number = serializers.IntegerField(allow_null=True)
+    run = serializers.IntegerField(source="run.pk", allow_null=True, default=None)
+    trigger = serializers.CharField(allow_null=True)
+    mode = serializers.CharField(allow_null=True)
+    requested_by = serializers.CharField(allow_null=True)
+    data_snapshot_id = serializers.CharField()
+    n_corrections = serializers.IntegerField(allow_null=True)
+    n_replay = serializers.IntegerField(allow_null=True)

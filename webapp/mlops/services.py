@@ -49,7 +49,8 @@ def _require_reason(reason: str, action: str) -> None:
         raise ServiceError(f"{action} needs a reason (it is written to the audit trail)")
 
 
-def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool) -> PromotionAudit:
+def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool,
+                   override_reason: str = "") -> PromotionAudit:
     alias = ChampionAlias.objects.select_for_update().filter(kind=version.kind, scope_key=version.scope_key).first()
     previous = alias.model_version if alias else None
     if previous is not None and previous.pk == version.pk:
@@ -61,7 +62,7 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
         alias.save(update_fields=["model_version", "updated_at"])
     audit = PromotionAudit.objects.create(kind=version.kind, scope_key=version.scope_key, action=action,
                                           from_version=previous, to_version=version, actor=actor, reason=reason,
-                                          override=override)
+                                          override=override, override_reason=override_reason)
     publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action],
             {"kind": version.kind, "scope_key": version.scope_key, "from": _version_json(previous),
              "to": _version_json(version), "actor": actor.get_username() if actor else None, "reason": reason})
@@ -71,20 +72,30 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
 
 
 @transaction.atomic
-def champion_promote(*, version_id: int, actor, reason: str, override: bool = False) -> PromotionAudit:
+def champion_promote(*, version_id: int, actor, reason: str, override: bool = False,
+                     override_reason: str = "") -> PromotionAudit:
+    """Make a version its scope's champion. A version the gate blocked needs ``override`` and a second,
+    separate reason saying why the regression is acceptable; both reasons are audited."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
     _require_reason(reason, "promoting a model")
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no model version {version_id}")
+    blocked = "; ".join(map(str, version.blocked_reasons)) or "gate failed"
     if not version.promotable and not override:
-        raise Conflict(f"{version} regresses on the golden set and is not promotable: "
-                       f"{'; '.join(map(str, version.blocked_reasons)) or 'gate failed'}. "
-                       "Promote with override and a reason to proceed.",
+        raise Conflict(f"{version} regresses on the golden set and is not promotable: {blocked}. "
+                       "Promote with override and a second reason (override_reason) to proceed.",
                        details={"blocked_reasons": version.blocked_reasons})
+    overriding = override and not version.promotable
+    if overriding and not (override_reason or "").strip():
+        raise ServiceError(f"overriding the gate ({blocked}) needs a second reason: override_reason",
+                           details={"field": "override_reason", "blocked_reasons": version.blocked_reasons})
+    if overriding and override_reason.strip() == reason.strip():
+        raise ServiceError("override_reason must say why the regression is acceptable, not repeat the reason",
+                           details={"field": "override_reason"})
     return _move_champion(version=version, actor=actor, action=PromotionAudit.Action.PROMOTE, reason=reason,
-                          override=override and not version.promotable)
+                          override=overriding, override_reason=override_reason.strip() if overriding else "")
 
 
 @transaction.atomic
