@@ -9,15 +9,19 @@ CANDIDATE, CHAMPION = "#1f6fb2", "#b26a1f"
 
 
 def _figure(width: float = 5.0, height: float = 3.2):
+    import matplotlib
     from matplotlib.figure import Figure
 
-    # A bare Figure (no pyplot): no global state shared between requests.
-    return Figure(figsize=(width, height), dpi=72)
+    # Text as SVG text (not glyph outlines): half the drawing time, a tenth of the size, and selectable.
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    # A bare Figure (no pyplot): no global state shared between requests. Fixed margins instead of a
+    # "tight" bounding box, which would draw every figure twice.
+    return Figure(figsize=(width, height), dpi=72, layout=None)
 
 
 def _svg(fig, title: str) -> str:
     out = io.StringIO()
-    fig.savefig(out, format="svg", bbox_inches="tight")
+    fig.savefig(out, format="svg")
     text = out.getvalue()
     text = text[text.index("<svg"):]   # inline: no XML prolog or DOCTYPE
     # Readable by screen readers, and ids unique per plot on a page holding several.
@@ -35,6 +39,7 @@ def slice_bars(rows: list[dict], metric: str) -> str | None:
         return None
     fig = _figure(6.0, 0.45 * len(rows) + 1.2)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=0.8 / (0.45 * len(rows) + 1.2), top=0.95)
     ys = range(len(rows))
     ax.barh([y + 0.2 for y in ys], [r["champion"] or 0 for r in rows], height=0.4, color=CHAMPION, label="champion")
     ax.barh([y - 0.2 for y in ys], [r["candidate"] or 0 for r in rows], height=0.4, color=CANDIDATE, label="candidate")
@@ -51,6 +56,7 @@ def pr_curves(curves: dict[str, tuple[list, list, list] | None], operating: dict
         return None
     fig = _figure()
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.15, top=0.95)
     for name, curve in curves.items():
         if curve:
             precision, recall, _ = curve
@@ -66,8 +72,9 @@ def pr_curves(curves: dict[str, tuple[list, list, list] | None], operating: dict
 def confusion_matrix(matrix: list[list[int]] | None, labels: tuple[str, str] = ("negative", "positive")) -> str | None:
     if not matrix:
         return None
-    fig = _figure(3.2, 3.0)
+    fig = _figure(3.6, 3.0)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.32, right=0.97, bottom=0.15, top=0.97)
     ax.imshow(matrix, cmap="Blues")
     for i in range(2):
         for j in range(2):
@@ -83,6 +90,7 @@ def loss_curve(points: list | None) -> str | None:
         return None
     fig = _figure(5.0, 2.6)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.2, top=0.95)
     ax.plot([p[0] for p in points], [p[1] for p in points], color=CANDIDATE)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")

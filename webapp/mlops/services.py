@@ -1,6 +1,8 @@
 """Registry writes: register versions, move the champion alias (promote / roll back), training runs."""
 from __future__ import annotations
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -10,6 +12,8 @@ from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
 from webapp.realtime.events import MLOPS_GROUP, publish
+
+log = logging.getLogger(__name__)
 
 ACTIVE_RUN_STATES = (TrainingRun.State.QUEUED, TrainingRun.State.RUNNING)
 
@@ -39,7 +43,21 @@ def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, conf
         raise Conflict("could not allocate a version number; try again")
     publish(MLOPS_GROUP, "model.registered", {**_version_json(version), "promotable": promotable,
                                               "metrics": version.metrics})
+    champion = (version.metrics or {}).get("champion") or {}
+    if champion.get("version"):
+        transaction.on_commit(lambda: _warm_comparison(version.pk, champion["version"]))
     return version
+
+
+def _warm_comparison(version_id: int, champion_id: int) -> None:
+    """Compute the candidate-against-champion comparison (bootstrap, plots) once, where the version is
+    registered, so the admin's first look at the compare page is served from the cache."""
+    from webapp.mlops.selectors import version_compare
+
+    try:
+        version_compare(candidate_id=version_id, against_id=champion_id)
+    except Exception:   # a cold cache is slower, never wrong: registration does not depend on this
+        log.exception("warming the comparison of version %s failed", version_id)
 
 
 def _require_reason(reason: str, action: str) -> None:
