@@ -74,13 +74,15 @@ def confusion_matrix(matrix: list[list[int]] | None, labels: tuple[str, str] = (
         return None
     fig = _figure(3.6, 3.0)
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.32, right=0.97, bottom=0.15, top=0.97)
+    fig.subplots_adjust(left=0.32, right=0.97, bottom=0.2, top=0.97)
     ax.imshow(matrix, cmap="Blues")
+    top = max(max(row) for row in matrix) or 1
     for i in range(2):
-        for j in range(2):
-            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=12)
-    ax.set_xticks([0, 1], [f"pred. {labels[0]}", f"pred. {labels[1]}"])
-    ax.set_yticks([0, 1], [f"true {labels[0]}", f"true {labels[1]}"])
+        for j in range(2):   # light text on the dark cells, dark on the light ones
+            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=12,
+                    color="white" if matrix[i][j] > top / 2 else "black")
+    ax.set_xticks([0, 1], [f"predicted\n{labels[0]}", f"predicted\n{labels[1]}"])
+    ax.set_yticks([0, 1], [f"actual {labels[0]}", f"actual {labels[1]}"])
     return _svg(fig, "candidate confusion matrix")
 
 

@@ -87,6 +87,15 @@ def _day(value: str, end: bool = False):
     return timezone.make_aware(moment, timezone.get_current_timezone())
 
 
+GLOBAL_SCOPE = "(global)"
+
+
+def _scope_filter(value: str) -> str | None:
+    """Blank or ``*``: any scope; ``(global)``: the kind's global scope (whose key is empty)."""
+    value = value.strip()
+    return None if value in ("", "*") else ("" if value == GLOBAL_SCOPE else value)
+
+
 AUDIT_FIELDS = ["id", "created_at", "action", "kind", "scope_key", "from_version", "to_version", "actor", "reason",
                 "override", "override_reason"]
 
@@ -102,7 +111,7 @@ def audit_page(request):
     q = request.GET
     try:
         filters = {"kind": q.get("kind") or None, "action": q.get("action") or None, "actor": q.get("actor") or None,
-                   "scope_key": q["scope"] if "scope" in q and q["scope"] != "*" else None,
+                   "scope_key": _scope_filter(q.get("scope", "")),
                    "override": {"yes": True, "no": False}.get(q.get("override", "")),
                    "since": _day(q.get("since", "")), "until": _day(q.get("until", ""), end=True)}
     except ValueError:

@@ -120,6 +120,9 @@ def test_audit_page_filters_and_exports_csv(client, admin_user, make_user):
     client.force_login(admin_user)
     html = client.get("/models/audit/?actor=second-admin").content.decode()
     assert "better, with a comma" in html and "first model" not in html
+    assert "better, with a comma" in client.get("/models/audit/?scope=&kind=catheter").content.decode()   # blank: any
+    assert "No entries match" in client.get("/models/audit/?scope=(global)").content.decode()
+    assert "first model" in client.get("/models/audit/?scope=line:A&until=2999-01-01").content.decode()
     assert client.get("/models/audit/?since=yesterday").status_code == 400
     assert client.get("/models/audit/?action=delete").status_code == 400
     response = client.get("/models/audit/?kind=catheter&format=csv")
