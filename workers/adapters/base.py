@@ -48,9 +48,13 @@ class Evaluation:
     overall: dict[str, Any]
     slices: dict[str, dict[str, Any]]
     primary: str
+    # Per golden item, where the kind provides them: {"item", "slices", "value", "label", "score"}, a
+    # slice's figure being the mean ``value`` of its items (webapp.mlops.comparison reads them).
+    items: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"overall": self.overall, "slices": self.slices, "primary": self.primary}
+        out = {"overall": self.overall, "slices": self.slices, "primary": self.primary}
+        return {**out, "items": self.items} if self.items else out
 
 
 class Adapter:
