@@ -5,15 +5,21 @@ from pathlib import Path
 import pytest
 
 from tests.webapp.mlops.golden import pair
+from webapp.labeling.services import prediction_record, revision_submit
 from webapp.mlops.models import ChampionAlias, PromotionAudit
 from webapp.mlops.services import champion_promote, model_version_register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OK = {"verdict": "ok", "shots": [{"defects": []}]}
+DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [4, 4, 20, 20]}]}]}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user):
+def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user, make_project, make_item):
     admin = make_user("admin", username="ada")
+    olga = make_user("operator", username="olga")
+    project = make_project("catheter", name="Line A", scope_key="line:A")
+    items = [make_item(project) for _ in range(3)]
     cand_eval, champ_eval = pair(120)
     champion = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/m/1", metrics=champ_eval)
     champion_promote(version_id=champion.pk, actor=admin, reason="first model")
@@ -53,3 +59,12 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     page.goto(f"{asgi_server}/models/audit/?override=yes")
     assert "bubble golden shots are being relabeled" in page.locator("#audit").inner_text()
     page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
+    for item, verdict in zip(items[:2], ("defect", "ok")):   # corrections after the promotion
+        prediction, _ = prediction_record(item_id=item.pk, model_version_id=candidate.pk, payload=OK,
+                                          scores={"flagged": verdict == "ok"}, uncertainty=0.3)
+        revision_submit(item_id=item.pk, user=olga, annotation=DEFECT if verdict == "defect" else OK,
+                        base_revision=None, from_prediction_id=prediction.pk, require_lease=False)
+    page.goto(f"{asgi_server}/models/monitoring/?workers=0")
+    assert page.locator(f"#queues tr[data-project='{project.pk}'] td").nth(2).inner_text() == "1"
+    assert page.locator("figure svg[aria-label='edits per revision, Line A']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)

@@ -4,11 +4,11 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.mlops import selectors, services
+from webapp.mlops import monitoring, selectors, services
 from webapp.mlops.models import ModelVersion
 from webapp.core.errors import NotFound, ServiceError
 from webapp.mlops.serializers import (
-    CompareSerializer, LineageSerializer, ModelVersionSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
+    CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
     TrainingRunRequestSerializer, TrainingRunSerializer,
 )
 
@@ -148,3 +148,33 @@ class TrainingRunCancelView(APIView):
     @extend_schema(request=None, responses=TrainingRunSerializer, summary="Cancel a queued or running run")
     def post(self, request, pk):
         return Response(TrainingRunSerializer(services.training_run_cancel(run_id=pk, actor=request.user)).data)
+
+
+class MonitoringView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, enum=[1, 7, 30, 90])], responses=MonitoringSerializer,
+                   summary="Queues, operator throughput, edits per revision with promotions, OOD share")
+    def get(self, request):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        days = request.query_params.get("days", "30")
+        if days not in ("1", "7", "30", "90"):
+            raise ServiceError("days: one of 1, 7, 30, 90", details={"field": "days"})
+        since = timezone.now() - timedelta(days=int(days))
+        queues = monitoring.queue_overview()
+        edits = []
+        for row in queues:
+            p = row["project"]
+            e = monitoring.edits_per_day(project=p, since=since)
+            edits.append({"project": p.pk, "series": e["series"],
+                          "promotions": [{"at": a.created_at, "action": a.action, "to_version": a.to_version_id}
+                                         for a in e["promotions"]]})
+        data = {"days": int(days), "throughput": monitoring.operator_throughput(since=since), "edits": edits,
+                "ood": monitoring.ood_share(since=since),
+                "queues": [{"project": r["project"].pk, "name": r["project"].name, "kind": r["project"].kind,
+                            "scope_key": r["project"].scope_key, "depth": r["depth"],
+                            "oldest_age_s": r["oldest_age_s"]} for r in queues]}
+        return Response(MonitoringSerializer(data).data)

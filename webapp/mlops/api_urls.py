@@ -9,6 +9,7 @@ urlpatterns = [
     path("models/<int:pk>/compare/", api.CompareView.as_view(), name="api-model-compare"),
     path("models/lineage/", api.ScopeLineageView.as_view(), name="api-model-lineage"),
     path("models/rollback/", api.RollbackView.as_view(), name="api-model-rollback"),
+    path("monitoring/", api.MonitoringView.as_view(), name="api-monitoring"),
     path("promotions/", api.PromotionAuditListView.as_view(), name="api-promotions"),
     path("training-runs/", api.TrainingRunListView.as_view(), name="api-training-runs"),
     path("training-runs/<int:pk>/", api.TrainingRunDetailView.as_view(), name="api-training-run"),

@@ -97,3 +97,36 @@ def loss_curve(points: list | None) -> str | None:
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
     return _svg(fig, "training loss")
+
+
+def edits_timeline(series: list[dict], promotions: list, title: str, since=None, until=None) -> str | None:
+    """Edits per human revision per day, with each promotion / roll-back as a labelled vertical line."""
+    if not series:
+        return None
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    fig = _figure(6.0, 2.6)
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.22, top=0.88)
+    end = timezone.localtime(until).replace(tzinfo=None) if until is not None else None
+    # A day's point at its noon, or at "now" for today (before noon it would lie in the future).
+    days = [min(datetime.combine(row["day"], time(12)), end or datetime.max) for row in series]
+    ax.plot(days, [row["edits_per_revision"] for row in series], marker="o", color=CANDIDATE)
+    for audit in promotions:
+        when = timezone.localtime(audit.created_at).replace(tzinfo=None)
+        ax.axvline(when, color=CHAMPION, linestyle="--")
+        ax.annotate(f"{audit.action} v{audit.to_version.number}", (when, 1.0), xycoords=("data", "axes fraction"),
+                    fontsize=7, rotation=0, va="bottom", ha="right", color=CHAMPION)
+    ax.set_ylabel("edits / revision")
+    ax.set_ylim(bottom=0)
+    if since is not None and until is not None:   # the whole window, not just the days with revisions
+        start = timezone.localtime(since).replace(tzinfo=None)
+        ax.set_xlim(start, end + (end - start) * 0.03)
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    return _svg(fig, title)

@@ -99,3 +99,14 @@ class LineageSerializer(serializers.Serializer):
     data_snapshot_id = serializers.CharField()
     n_corrections = serializers.IntegerField(allow_null=True)
     n_replay = serializers.IntegerField(allow_null=True)
+
+
+class MonitoringSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    queues = serializers.ListField(child=serializers.DictField(),
+                                   help_text="Per project: id, name, kind, scope_key, depth by state, oldest_age_s.")
+    throughput = serializers.ListField(child=serializers.DictField(), help_text="operator, project, revisions.")
+    edits = serializers.ListField(child=serializers.DictField(),
+                                  help_text="Per project: series of {day, revisions, edits_per_revision} and the "
+                                            "scope's promotions {at, action, to_version}.")
+    ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")

@@ -2,7 +2,7 @@
 there with a reason), and the promotion audit (filterable, CSV). Readable without JavaScript."""
 import csv
 from collections import OrderedDict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from webapp.accounts.permissions import requires
 from webapp.core.errors import ServiceError
-from webapp.mlops import selectors, services
+from webapp.mlops import monitoring, plots, selectors, services
 from webapp.mlops.models import PromotionAudit
 
 RUNS_SHOWN = 30
@@ -130,4 +130,33 @@ def audit_page(request):
     return render(request, "mlops/audit.html", {
         "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": q.urlencode(),
         "kinds": sorted({k for k, _ in selectors.scope_list()}), "actions": PromotionAudit.Action.values,
+    })
+
+
+MONITOR_DAYS = (1, 7, 30, 90)
+
+
+@requires("model.view")
+def monitoring_page(request):
+    """The loop at a glance: queues, operators, whether promotions cut the corrections, OOD share, workers."""
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 0
+    if days not in MONITOR_DAYS:
+        return HttpResponseBadRequest(f"days: one of {', '.join(map(str, MONITOR_DAYS))}")
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    timelines = []
+    for row in monitoring.queue_overview():
+        project = row["project"]
+        edits = monitoring.edits_per_day(project=project, since=since)
+        timelines.append({"project": project, **edits,
+                          "plot": plots.edits_timeline(edits["series"], edits["promotions"],
+                                                       f"edits per revision, {project.name}", since, now)})
+    return render(request, "mlops/monitoring.html", {
+        "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
+        "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
+        "ood": monitoring.ood_share(since=since),
+        "workers": monitoring.workers_now() if request.GET.get("workers", "1") != "0" else None,
     })
