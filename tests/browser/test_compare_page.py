@@ -1,12 +1,13 @@
-"""An admin in a real browser: opens the compare page, reads a slice, promotes with a reason (an override
-with its second reason: the gate blocked the candidate). Screenshot of the page under artifacts/."""
+"""An admin in a real browser: opens the compare page, reads a slice, sets the operating threshold on the
+curve, promotes with a reason (an override with its second reason: the gate blocked the candidate), finds
+it in the audit, and opens monitoring. Screenshots under artifacts/."""
 from pathlib import Path
 
 import pytest
 
 from tests.webapp.mlops.golden import pair
 from webapp.labeling.services import prediction_record, revision_submit
-from webapp.mlops.models import ChampionAlias, PromotionAudit
+from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
 from webapp.mlops.services import champion_promote, model_version_register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,6 +44,18 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     assert page.locator("#gate").inner_text().startswith("Gate: blocked")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+    # the operating threshold, chosen on the curve: the point for a required recall, then set with a reason
+    page.fill("input[name=recall]", "0.6")
+    page.click("text=Find the operating point")
+    page.wait_for_selector("#operating-point")
+    assert "recall >= 0.6" in page.locator("#operating-point").inner_text()
+    chosen = page.locator("#threshold-form input[name=value]").input_value()
+    page.fill("#threshold-form input[name=reason]", "line A must catch most defects")
+    page.click("#threshold-form button[type=submit]")
+    page.wait_for_url("**/compare/?threshold=1#threshold")
+    assert page.locator("[data-threshold]").inner_text() == chosen
+    assert OperatingThreshold.objects.get().basis == "recall >= 0.6 on the golden set"
 
     page.fill("textarea[name=reason]", "fewer misses on scratches, the commonest defect")
     page.click("#promote-form button[type=submit]")

@@ -8,7 +8,8 @@ from webapp.mlops import monitoring, selectors, services
 from webapp.mlops.models import ModelVersion
 from webapp.core.errors import NotFound, ServiceError
 from webapp.mlops.serializers import (
-    CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
+    CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, ThresholdSerializer,
+    ThresholdSetSerializer, ThresholdStateSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
     TrainingRunRequestSerializer, TrainingRunSerializer,
 )
 
@@ -178,3 +179,37 @@ class MonitoringView(APIView):
                             "scope_key": r["project"].scope_key, "depth": r["depth"],
                             "oldest_age_s": r["oldest_age_s"]} for r in queues]}
         return Response(MonitoringSerializer(data).data)
+
+
+class ThresholdView(APIView):
+    permission_action = {"GET": "model.view", "POST": "model.promote"}
+
+    @extend_schema(parameters=[OpenApiParameter("recall", float), OpenApiParameter("precision", float)],
+                   responses=ThresholdStateSerializer,
+                   summary="The operating threshold in force, its history, and an operating point on the curve")
+    def get(self, request, pk):
+        if not ModelVersion.objects.filter(pk=pk).exists():
+            raise NotFound(f"no model version {pk}")
+        point = None
+        for key in ("recall", "precision"):
+            raw = request.query_params.get(key)
+            if raw is None:
+                continue
+            try:
+                value = float(raw)
+                assert 0 < value <= 1
+            except (ValueError, AssertionError):
+                raise ServiceError(f"{key}: a number in (0, 1]", details={"field": key}) from None
+            point = selectors.operating_point(version_id=pk, **{key: value})
+            break
+        data = {"current": selectors.threshold_current(version_id=pk),
+                "history": list(selectors.threshold_history(version_id=pk)[:50]), "operating_point": point}
+        return Response(ThresholdStateSerializer(data).data)
+
+    @extend_schema(request=ThresholdSetSerializer, responses={201: ThresholdSerializer},
+                   summary="Choose the operating threshold (audited; inference uses it from its next batch)")
+    def post(self, request, pk):
+        body = ThresholdSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.threshold_set(version_id=pk, actor=request.user, **body.validated_data)
+        return Response(ThresholdSerializer(row).data, status=status.HTTP_201_CREATED)

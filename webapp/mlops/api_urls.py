@@ -7,6 +7,7 @@ urlpatterns = [
     path("models/<int:pk>/", api.ModelVersionDetailView.as_view(), name="api-model"),
     path("models/<int:pk>/promote/", api.PromoteView.as_view(), name="api-model-promote"),
     path("models/<int:pk>/compare/", api.CompareView.as_view(), name="api-model-compare"),
+    path("models/<int:pk>/threshold/", api.ThresholdView.as_view(), name="api-model-threshold"),
     path("models/lineage/", api.ScopeLineageView.as_view(), name="api-model-lineage"),
     path("models/rollback/", api.RollbackView.as_view(), name="api-model-rollback"),
     path("monitoring/", api.MonitoringView.as_view(), name="api-monitoring"),

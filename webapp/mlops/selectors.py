@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 
 
 def champion_get(*, kind: str, scope_key: str, fallback_to_global: bool = True) -> ModelVersion | None:
@@ -157,3 +157,34 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
     }
     cache.set(key, content, COMPARE_CACHE_SECONDS)
     return {**content, "candidate": candidate, "against": against}
+
+
+def threshold_current(*, version_id: int) -> OperatingThreshold | None:
+    """The operating threshold in force for a version (None: the checkpoint's own)."""
+    return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").first()
+
+
+def threshold_history(*, version_id: int) -> QuerySet[OperatingThreshold]:
+    return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").order_by("-id")
+
+
+def operating_point(*, version_id: int, recall: float | None = None, precision: float | None = None) -> dict | None:
+    """The threshold on the version's golden-set precision-recall curve that meets a required recall (the
+    highest such threshold) or a required precision (the lowest), with the precision and recall there.
+    None when the version stored no per-item scores, or when no threshold meets the requirement."""
+    from webapp.mlops import comparison
+
+    version = ModelVersion.objects.filter(pk=version_id).only("metrics").first()
+    curve = comparison.pr_curve(((version.metrics or {}).get("items")) if version else None)
+    if curve is None:
+        return None
+    precisions, recalls, thresholds = curve
+    points = list(zip(thresholds, precisions, recalls))   # thresholds descending, recall ascending
+    if recall is not None:
+        hit = next((p for p in points if p[2] >= recall), None)
+    else:
+        hit = next((p for p in reversed(points) if p[1] >= precision), None)
+    if hit is None:
+        return None
+    return {"threshold": round(hit[0], 5), "precision": round(hit[1], 4), "recall": round(hit[2], 4),
+            "basis": f"recall >= {recall:g}" if recall is not None else f"precision >= {precision:g}"}

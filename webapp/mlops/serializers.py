@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from webapp.mlops.models import ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -110,3 +110,34 @@ class MonitoringSerializer(serializers.Serializer):
                                   help_text="Per project: series of {day, revisions, edits_per_revision} and the "
                                             "scope's promotions {at, action, to_version}.")
     ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
+
+
+class ThresholdSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = OperatingThreshold
+        fields = ["id", "model_version", "value", "basis", "actor", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class ThresholdSetSerializer(serializers.Serializer):
+    value = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="The operating threshold, 0 to 1.")
+    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
+    basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                  help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
+
+
+class OperatingPointSerializer(serializers.Serializer):
+    threshold = serializers.FloatField()
+    precision = serializers.FloatField()
+    recall = serializers.FloatField()
+    basis = serializers.CharField()
+
+
+class ThresholdStateSerializer(serializers.Serializer):
+    current = ThresholdSerializer(allow_null=True)
+    history = ThresholdSerializer(many=True)
+    operating_point = OperatingPointSerializer(allow_null=True,
+                                               help_text="For ?recall= or ?precision=: the point on the golden "
+                                                         "set's precision-recall curve (null: none meets it).")

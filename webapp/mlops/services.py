@@ -10,7 +10,7 @@ from django.utils import timezone
 from webapp.accounts.permissions import can
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 from webapp.realtime.events import MLOPS_GROUP, publish
 
 log = logging.getLogger(__name__)
@@ -185,3 +185,25 @@ def training_run_update(*, run_id: int, only_if_state: str | None = None, **fiel
     if only_if_state is not None:
         qs = qs.filter(state=only_if_state)
     return qs.update(**fields)
+
+
+
+@transaction.atomic
+def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: str = "") -> OperatingThreshold:
+    """Choose a version's operating threshold (audited with actor and reason). Inference uses it from its
+    next batch; proposals already made keep the threshold they were made with."""
+    if actor is not None and not can(actor, "model.promote"):
+        raise NotAllowed("choosing an operating threshold needs the admin role")
+    _require_reason(reason, "changing the operating threshold")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+        raise ServiceError("value: a number from 0 to 1", details={"field": "value"})
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no model version {version_id}")
+    previous = OperatingThreshold.objects.filter(model_version=version).first()
+    row = OperatingThreshold.objects.create(model_version=version, value=float(value), basis=basis[:200],
+                                            actor=actor, reason=reason)
+    publish(MLOPS_GROUP, "model.threshold_changed",
+            {**_version_json(version), "value": row.value, "previous": previous.value if previous else None,
+             "basis": row.basis, "actor": actor.get_username() if actor else None, "reason": reason})
+    return row

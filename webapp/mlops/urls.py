@@ -8,5 +8,6 @@ urlpatterns = [
     path("models/monitoring/", views.monitoring_page, name="monitoring"),
     path("models/audit/", views.audit_page, name="promotion-audit"),
     path("models/<int:pk>/compare/", views.compare_page, name="model-compare"),
+    path("models/<int:pk>/threshold/", views.threshold_page, name="model-threshold"),
     path("models/<int:pk>/promote/", views.promote_page, name="model-promote"),
 ]

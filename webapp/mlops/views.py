@@ -53,12 +53,51 @@ def _compare_context(request, pk: int, **extra):
     return None if content is None else {**content, **extra}
 
 
+def _threshold_context(request, pk: int) -> dict:
+    """The threshold section: the one in force, its history, and the operating point asked for."""
+    out = {"threshold": selectors.threshold_current(version_id=pk),
+           "threshold_history": selectors.threshold_history(version_id=pk)[:10]}
+    want = {k: request.GET.get(k, "").strip() for k in ("recall", "precision")}
+    asked = {k: v for k, v in want.items() if v}
+    if asked:
+        key, raw = next(iter(asked.items()))
+        try:
+            value = float(raw)
+            if not 0 < value <= 1:
+                raise ValueError
+        except ValueError:
+            out["point_error"] = f"{key}: a number in (0, 1]"
+            return out
+        out["point"] = selectors.operating_point(version_id=pk, **{key: value})
+        out["point_asked"] = f"{key} >= {value:g}"
+    return out
+
+
 @requires("model.view")
 def compare_page(request, pk: int):
     context = _compare_context(request, pk)
     if context is None:
         return HttpResponse("no such version (or an invalid ?against=)", status=404)
-    return render(request, "mlops/compare.html", context)
+    return render(request, "mlops/compare.html", {**context, **_threshold_context(request, pk)})
+
+
+@requires("model.promote", methods=("POST",))
+def threshold_page(request, pk: int):
+    """Set the operating threshold from the compare page (reason required); refusals re-show the page."""
+    try:
+        value = float(request.POST.get("value", ""))
+    except ValueError:
+        value = None
+    try:
+        services.threshold_set(version_id=pk, value=value, actor=request.user,
+                               reason=request.POST.get("reason", ""), basis=request.POST.get("basis", ""))
+    except ServiceError as refused:
+        context = _compare_context(request, pk, threshold_error=refused.message)
+        if context is None:
+            return HttpResponse(refused.message, status=refused.status_code)
+        return render(request, "mlops/compare.html", {**context, **_threshold_context(request, pk)},
+                      status=refused.status_code)
+    return redirect(f"/models/{pk}/compare/?threshold=1#threshold")
 
 
 @requires("model.promote", methods=("POST",))

@@ -72,6 +72,10 @@ class Adapter:
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         raise NotImplementedError
 
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        """Use an admin's operating threshold (``None``: the checkpoint's own). Kinds without a single
+        operating threshold ignore it."""
+
     # ---- training -----------------------------------------------------------------------------------
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:
         """Training / evaluation samples from items with accepted annotations."""

@@ -32,6 +32,11 @@ class CatheterAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
+        own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
+        predictor.verdict_threshold = own if value is None else float(value)
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]
         preds = predictor.predict(shots, batch_size=batch_size)

@@ -192,3 +192,43 @@ def test_django_admin_shows_the_registry_read_only(client, admin_user, operator)
 def test_evaluation_helper_is_consistent(n):
     ev = evaluation({1: ("a", 1, 0.9), 2: ("a", 1, 0.1), 3: ("b", 0, 0.2)})
     assert ev["slices"]["a"]["recall"] == 0.5 and ev["overall"]["n"] == n
+
+
+def test_threshold_is_chosen_on_the_curve_set_with_a_reason_and_audited(client, admin_user, operator, api_for):
+    from webapp.core.errors import NotAllowed, ServiceError
+    from webapp.mlops.selectors import operating_point, threshold_current
+    from webapp.mlops.services import threshold_set
+
+    _, candidate = _scope(admin_user)
+    point = operating_point(version_id=candidate.pk, recall=0.6)
+    assert point["recall"] >= 0.6 and 0 < point["threshold"] <= 1
+    strict = operating_point(version_id=candidate.pk, precision=0.99)
+    assert strict is None or strict["precision"] >= 0.99
+    assert operating_point(version_id=candidate.pk, recall=0.6)["threshold"] >= \
+        operating_point(version_id=candidate.pk, recall=0.9)["threshold"]
+    with pytest.raises(ServiceError):
+        threshold_set(version_id=candidate.pk, value=0.4, actor=admin_user, reason=" ")
+    with pytest.raises(ServiceError):
+        threshold_set(version_id=candidate.pk, value=1.5, actor=admin_user, reason="too high")
+    with pytest.raises(NotAllowed):
+        threshold_set(version_id=candidate.pk, value=0.4, actor=operator, reason="not mine to choose")
+    client.force_login(admin_user)
+    html = client.get(f"/models/{candidate.pk}/compare/?recall=0.6").content.decode()
+    assert f"threshold <strong>{point['threshold']}</strong>" in html and "checkpoint's own" in html
+    assert "a number in (0, 1]" in client.get(f"/models/{candidate.pk}/compare/?recall=2").content.decode()
+    assert client.post(f"/models/{candidate.pk}/threshold/", {"value": "0.3", "reason": ""}).status_code == 400
+    done = client.post(f"/models/{candidate.pk}/threshold/",
+                       {"value": str(point["threshold"]), "reason": "line A must not miss defects",
+                        "basis": "recall >= 0.6 on the golden set"})
+    assert done.status_code == 302
+    current = threshold_current(version_id=candidate.pk)
+    assert (current.value, current.actor, current.basis) == (point["threshold"], admin_user,
+                                                             "recall >= 0.6 on the golden set")
+    api = api_for(admin_user)
+    assert api.post(f"/api/v1/models/{candidate.pk}/threshold/", {"value": "x", "reason": "r"},
+                    format="json").status_code == 400
+    body = api.post(f"/api/v1/models/{candidate.pk}/threshold/", {"value": 0.25, "reason": "r"}, format="json").json()
+    assert body["value"] == 0.25 and body["actor"] == admin_user.username
+    listed = api.get(f"/api/v1/models/{candidate.pk}/threshold/?recall=0.6").json()
+    assert listed["current"]["value"] == 0.25 and len(listed["history"]) == 2
+    assert listed["operating_point"]["threshold"] == point["threshold"]
