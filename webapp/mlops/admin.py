@@ -5,7 +5,7 @@ trail is never rewritten: these admin pages are read-only; promotion happens on 
 from django.contrib import admin
 
 from webapp.accounts.permissions import can
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,3 +49,8 @@ class PromotionAuditAdmin(ReadOnlyAdmin):
 class TrainingRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "kind", "scope_key", "state", "trigger", "progress", "created_at", "finished_at")
     list_filter = ("state", "kind", "trigger")
+
+
+@admin.register(OperatingThreshold)
+class OperatingThresholdAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "model_version", "value", "basis", "actor", "reason")

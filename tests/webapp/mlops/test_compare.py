@@ -177,7 +177,7 @@ def test_django_admin_shows_the_registry_read_only(client, admin_user, operator)
     _, candidate = _scope(admin_user)
     client.force_login(admin_user)
     index = client.get("/admin/").content.decode()
-    assert "Model versions" in index and "Promotion audits" in index
+    assert "Model versions" in index and "Promotion audits" in index and "Operating thresholds" in index
     assert client.get("/admin/mlops/modelversion/").status_code == 200
     assert client.get(f"/admin/mlops/modelversion/{candidate.pk}/change/").status_code == 200   # a read-only view
     assert client.post(f"/admin/mlops/modelversion/{candidate.pk}/change/", {"number": 9}).status_code == 403
