@@ -40,8 +40,11 @@ class Events:
             if left <= 0:
                 names = [m["event"] for m in self.seen]
                 raise AssertionError(f"no {what} within {timeout:.0f}s; received {names}")
+            # One wait for all the time left: a receive that times out cancels the communicator's application
+            # (asgiref), so a shorter wait would end the socket at the first quiet spell (a worker importing
+            # torch on a loaded machine is silent for longer than 5 s).
             try:
-                message = await self.communicator.receive_json_from(timeout=min(left, 5))
+                message = await self.communicator.receive_json_from(timeout=left)
             except asyncio.TimeoutError:
                 continue
             self.seen.append(message)
