@@ -362,6 +362,12 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], device: str | to
         res["by_contrast"] = recall_by_contrast(score, yv, contrast, t90, pred.verdict_threshold)
     if return_scores:
         res["scores"] = [float(v) for v in score]
+    # One record per sample, so that two checkpoints can be compared item by item (paired intervals,
+    # the samples where they disagree, precision-recall curves).
+    res["per_sample"] = [{"id": s.meta.get("id"), "setup": s.meta.get("setup"), "label": int(yv[i]),
+                          "score": float(score[i]), "predicted": int(yhat[i]),
+                          "types": [t for k, t in enumerate(DEFECT_TYPES) if y[i, k] > 0]}
+                         for i, s in enumerate(samples)]
     res["boxes"] = _box_metrics(samples, preds)
     res["pointing_game"] = _pointing_game(pred, samples, pointing_n, pointing_tol)
     res["flag"] = _flag_metrics(pred, samples, flagged, adv_n, epsilons, log)
