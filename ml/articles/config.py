@@ -1,10 +1,10 @@
 """Configuration with two size presets: ``cpu`` (small, low working resolution, trains in minutes on two
-cores) and ``gpu`` (full size). ``get_config()`` picks the preset for the device present."""
+cores) and ``gpu`` (full size). ``preset()`` picks the one for the device present."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+from ml.common.config import DictConfig
 from ml.common.device import default_size
 
 
@@ -33,6 +33,8 @@ class TrainConfig:
     finetune_lr: float = 1e-4        # measured: others lost 0.6 cut-F1 points at 1e-4, 2.0 at 3e-4, 5.4 at 1e-3
     replay_fraction: float = 0.75    # share of each fine-tuning batch drawn from the replay sample
     max_minutes: float | None = 17.0  # wall-clock budget of the training loop: the LR schedule follows it, then stops
+    scan_share: float = 0.0          # share of generated training and calibration pages degraded as scans
+    scan_max: float = 1.4            # their scan strength is drawn in (0, scan_max] (1.0: the "realistic" scan)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class PostConfig:
     min_article_area: float = 0.004  # smallest article, fraction of the page area
     target_precision: float = 0.95   # the per-publisher tau is the lowest one meeting this cut precision
     tau_grid: tuple[float, ...] = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
+    flatten: bool = True             # scans: even the paper (stains, light, gutter shadow, bleed-through) first
+    deskew: bool = True              # scans: measure the skew, segment the straightened page, map results back
 
 
 @dataclass
@@ -55,37 +59,17 @@ class FilterConfig:
 
 
 @dataclass
-class ArticlesConfig:
+class ArticlesConfig(DictConfig):
+    """``to_dict()`` / ``from_dict()`` (ml.common.config) for the checkpoint's JSON."""
+
     size: str = "cpu"
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     post: PostConfig = field(default_factory=PostConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "ArticlesConfig":
-        return _from_dict(cls, d)
-
-
-def _from_dict(cls, d):
-    kw = {}
-    for f in fields(cls):
-        if f.name not in d:
-            continue
-        v = d[f.name]
-        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-        if is_dataclass(default):
-            v = _from_dict(type(default), v)
-        elif isinstance(default, tuple):
-            v = tuple(v)
-        kw[f.name] = v
-    return cls(**kw)
-
-
-def get_config(size: str | None = None) -> ArticlesConfig:
+def preset(size: str | None = None) -> ArticlesConfig:
     size = size or default_size()
     if size == "cpu":
         return ArticlesConfig(size="cpu")

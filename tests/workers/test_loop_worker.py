@@ -40,8 +40,11 @@ class Events:
             if left <= 0:
                 names = [m["event"] for m in self.seen]
                 raise AssertionError(f"no {what} within {timeout:.0f}s; received {names}")
+            # One wait for all the time left: a receive that times out cancels the communicator's application
+            # (asgiref), so a shorter wait would end the socket at the first quiet spell (a worker importing
+            # torch on a loaded machine is silent for longer than 5 s).
             try:
-                message = await self.communicator.receive_json_from(timeout=min(left, 5))
+                message = await self.communicator.receive_json_from(timeout=left)
             except asyncio.TimeoutError:
                 continue
             self.seen.append(message)
@@ -107,7 +110,8 @@ def test_corrections_to_candidate_to_promotion_over_a_worker(start_worker, make_
 
         # Promotion: every inference worker switches, the unreviewed items are re-scored.
         await database_sync_to_async(champion_promote)(version_id=v2, actor=admin_user, reason="test",
-                                                       override=not candidate.promotable)
+                                                       override=not candidate.promotable,
+                                                       override_reason="tiny test model: slices are noise")
         await mlops.wait(lambda m: m["event"] == "model.promoted" and m["payload"]["to"]["id"] == v2, 30, "promotion")
         await items.wait(lambda m: m["event"] == "predictions.rescoring", 60, "re-scoring notice")
         unreviewed = {i.pk for i, _ in pool[2:]}

@@ -10,10 +10,9 @@ from django.utils import timezone
 from webapp.assets import archive, storage
 from webapp.assets.models import ZipImport
 from webapp.assets.validation import AssetRejected
+from webapp.core import tasknames
 from webapp.core.errors import NotFound
 from webapp.core.tasks import enqueue
-
-IMPORT_TASK = "loupe.cpu.zip_import"
 
 
 def zip_is_large(data: storage.Source) -> bool:
@@ -49,7 +48,7 @@ def zip_import_queue(*, data: storage.Source, name: str, user, target: dict | No
     with transaction.atomic():
         job = ZipImport.objects.create(name=name[:255], archive=relative, members_total=members, target=target or {},
                                        uploaded_by=user if getattr(user, "pk", None) else None)
-        enqueue(IMPORT_TASK, job.pk)
+        enqueue(tasknames.ZIP_IMPORT, job.pk)
     return job
 
 

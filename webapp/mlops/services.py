@@ -1,16 +1,21 @@
 """Registry writes: register versions, move the champion alias (promote / roll back), training runs."""
 from __future__ import annotations
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from webapp.accounts.permissions import can
+from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.labeling.kinds import get_kind
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 from webapp.realtime.events import MLOPS_GROUP, publish
+
+log = logging.getLogger(__name__)
 
 ACTIVE_RUN_STATES = (TrainingRun.State.QUEUED, TrainingRun.State.RUNNING)
 
@@ -40,7 +45,21 @@ def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, conf
         raise Conflict("could not allocate a version number; try again")
     publish(MLOPS_GROUP, "model.registered", {**_version_json(version), "promotable": promotable,
                                               "metrics": version.metrics})
+    champion = (version.metrics or {}).get("champion") or {}
+    if champion.get("version"):
+        transaction.on_commit(lambda: _warm_comparison(version.pk, champion["version"]))
     return version
+
+
+def _warm_comparison(version_id: int, champion_id: int) -> None:
+    """Compute the candidate-against-champion comparison (bootstrap, plots) once, where the version is
+    registered, so the admin's first look at the compare page is served from the cache."""
+    from webapp.mlops.selectors import version_compare
+
+    try:
+        version_compare(candidate_id=version_id, against_id=champion_id)
+    except Exception:   # a cold cache is slower, never wrong: registration does not depend on this
+        log.exception("warming the comparison of version %s failed", version_id)
 
 
 def _require_reason(reason: str, action: str) -> None:
@@ -50,7 +69,8 @@ def _require_reason(reason: str, action: str) -> None:
         raise ServiceError(f"{action} needs a reason (it is written to the audit trail)")
 
 
-def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool) -> PromotionAudit:
+def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool,
+                   override_reason: str = "") -> PromotionAudit:
     alias = ChampionAlias.objects.select_for_update().filter(kind=version.kind, scope_key=version.scope_key).first()
     previous = alias.model_version if alias else None
     if previous is not None and previous.pk == version.pk:
@@ -62,30 +82,40 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
         alias.save(update_fields=["model_version", "updated_at"])
     audit = PromotionAudit.objects.create(kind=version.kind, scope_key=version.scope_key, action=action,
                                           from_version=previous, to_version=version, actor=actor, reason=reason,
-                                          override=override)
+                                          override=override, override_reason=override_reason)
     publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action],
             {"kind": version.kind, "scope_key": version.scope_key, "from": _version_json(previous),
              "to": _version_json(version), "actor": actor.get_username() if actor else None, "reason": reason})
     # Workers reload the champion and re-score the scope's unaccepted items.
-    enqueue("loupe.infer.champion_changed", version.kind, version.scope_key, version.pk)
+    enqueue(tasknames.CHAMPION_CHANGED, version.kind, version.scope_key, version.pk)
     return audit
 
 
 @transaction.atomic
-def champion_promote(*, version_id: int, actor, reason: str, override: bool = False) -> PromotionAudit:
+def champion_promote(*, version_id: int, actor, reason: str, override: bool = False,
+                     override_reason: str = "") -> PromotionAudit:
+    """Make a version its scope's champion. A version the gate blocked needs ``override`` and a second,
+    separate reason saying why the regression is acceptable; both reasons are audited."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
     _require_reason(reason, "promoting a model")
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no model version {version_id}")
+    blocked = "; ".join(map(str, version.blocked_reasons)) or "gate failed"
     if not version.promotable and not override:
-        raise Conflict(f"{version} regresses on the golden set and is not promotable: "
-                       f"{'; '.join(map(str, version.blocked_reasons)) or 'gate failed'}. "
-                       "Promote with override and a reason to proceed.",
+        raise Conflict(f"{version} regresses on the golden set and is not promotable: {blocked}. "
+                       "Promote with override and a second reason (override_reason) to proceed.",
                        details={"blocked_reasons": version.blocked_reasons})
+    overriding = override and not version.promotable
+    if overriding and not (override_reason or "").strip():
+        raise ServiceError(f"overriding the gate ({blocked}) needs a second reason: override_reason",
+                           details={"field": "override_reason", "blocked_reasons": version.blocked_reasons})
+    if overriding and override_reason.strip() == reason.strip():
+        raise ServiceError("override_reason must say why the regression is acceptable, not repeat the reason",
+                           details={"field": "override_reason"})
     return _move_champion(version=version, actor=actor, action=PromotionAudit.Action.PROMOTE, reason=reason,
-                          override=override and not version.promotable)
+                          override=overriding, override_reason=override_reason.strip() if overriding else "")
 
 
 @transaction.atomic
@@ -132,7 +162,7 @@ def training_run_request(*, kind: str, scope_key: str, project_id: int | None, a
         with transaction.atomic():
             run = TrainingRun.objects.create(kind=kind, scope_key=scope_key, project_id=project_id, trigger=trigger,
                                              params=params or {}, requested_by=actor)
-            enqueue("loupe.train.run_training", run.pk)
+            enqueue(tasknames.RUN_TRAINING, run.pk)
     except IntegrityError:
         active = TrainingRun.objects.filter(kind=kind, scope_key=scope_key, state__in=ACTIVE_RUN_STATES).first()
         raise Conflict(f"a training run is already {active.state if active else 'active'} for this scope",
@@ -168,3 +198,58 @@ def training_run_update(*, run_id: int, only_if_state: str | None = None, **fiel
     if only_if_state is not None:
         qs = qs.filter(state=only_if_state)
     return qs.update(**fields)
+
+
+# ---- a run's life on the worker: queued -> running -> succeeded | failed | cancelled ------------------------
+def training_run_start(*, run_id: int) -> bool:
+    """Queued -> running; False when the run is no longer queued (cancelled, or redelivered)."""
+    return bool(TrainingRun.objects.filter(pk=run_id, state=TrainingRun.State.QUEUED).update(
+        state=TrainingRun.State.RUNNING, started_at=timezone.now()))
+
+
+RUN_ENDINGS = (TrainingRun.State.FAILED, TrainingRun.State.CANCELLED)
+
+
+def training_run_end(*, run_id: int, state: str, error: str = "", log: str = "") -> bool:
+    """A running run ends failed or cancelled (a run the sweep already gave up stays as it is)."""
+    if state not in RUN_ENDINGS:
+        raise ValueError(f"a run ends {' or '.join(RUN_ENDINGS)}, not {state!r}")
+    return bool(training_run_update(run_id=run_id, only_if_state=TrainingRun.State.RUNNING, state=state,
+                                    finished_at=timezone.now(), error=error[:4000], log=log))
+
+
+def training_run_succeed(*, run_id: int, candidate_id: int, base_version_id: int | None, params: dict,
+                         log: str = "") -> bool:
+    """A running run succeeded with its registered candidate; False when it is no longer running."""
+    return bool(training_run_update(run_id=run_id, only_if_state=TrainingRun.State.RUNNING,
+                                    state=TrainingRun.State.SUCCEEDED, candidate_id=candidate_id,
+                                    base_version_id=base_version_id, finished_at=timezone.now(), progress=1.0,
+                                    eta_seconds=0, params=params, log=log))
+
+
+def training_run_mark_lost(*, run_id: int) -> bool:
+    """A running run whose worker is gone (its scope lock expired) is marked failed."""
+    return bool(TrainingRun.objects.filter(pk=run_id, state=TrainingRun.State.RUNNING).update(
+        state=TrainingRun.State.FAILED, finished_at=timezone.now(),
+        error="worker lost: the run's scope lock expired (the worker died or was killed)"))
+
+
+@transaction.atomic
+def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: str = "") -> OperatingThreshold:
+    """Choose a version's operating threshold (audited with actor and reason). Inference uses it from its
+    next batch; proposals already made keep the threshold they were made with."""
+    if actor is not None and not can(actor, "model.promote"):
+        raise NotAllowed("choosing an operating threshold needs the admin role")
+    _require_reason(reason, "changing the operating threshold")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+        raise ServiceError("value: a number from 0 to 1", details={"field": "value"})
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no model version {version_id}")
+    previous = OperatingThreshold.objects.filter(model_version=version).first()
+    row = OperatingThreshold.objects.create(model_version=version, value=float(value), basis=basis[:200],
+                                            actor=actor, reason=reason)
+    publish(MLOPS_GROUP, "model.threshold_changed",
+            {**_version_json(version), "value": row.value, "previous": previous.value if previous else None,
+             "basis": row.basis, "actor": actor.get_username() if actor else None, "reason": reason})
+    return row

@@ -5,19 +5,12 @@ the shots' proposals are assembled back into one series annotation per item, in 
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal, clamp_box, scale_box, scale_point
-
-DEFECT_RATE = 0.35   # generated balloons carrying defects: enough positives for a first model to learn from
-
-
-def _synth_side(size: str) -> int:
-    return 128 if size == "tiny" else 512
 
 
 class CatheterAdapter(Adapter):
@@ -31,6 +24,11 @@ class CatheterAdapter(Adapter):
         from ml.catheter.predict import Predictor
 
         return Predictor.load(artifact_dir, device=device)
+
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
+        own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
+        predictor.verdict_threshold = own if value is None else float(value)
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]
@@ -81,41 +79,21 @@ class CatheterAdapter(Adapter):
         return out
 
     def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
-        from ml.catheter.data import synth_samples
-        from ml.catheter.synth import SynthConfig
+        from ml.catheter.recipes import generated_samples
 
-        return synth_samples(seed, n, SynthConfig(size=_synth_side(size), defect_rate=DEFECT_RATE))
+        return generated_samples(n, seed=seed, size=size)
 
     def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
                   log: Log) -> dict[str, Any]:
-        from ml.catheter.config import preset
-        from ml.catheter.engine import train
+        from ml.catheter.recipes import bootstrap
 
-        cfg = preset(size)
-        cfg.train.time_budget_s = float(budget_s)
-        if size == "tiny" and budget_s:   # tests: the tiny preset trains one epoch unless given a budget
-            cfg.train.epochs = 10_000
-        n_train, n_val = {"tiny": (40, 16), "cpu": (360, 64), "gpu": (2400, 256)}.get(size, (360, 64))
-        cfg.flag.select_n = min(cfg.flag.select_n, n_val)
-        # The "auto" choice of the flag's saliency objective runs FGSM on the validation set for both
-        # objectives (over a minute on a CPU); the loop takes the package's default objective instead.
-        if cfg.flag.objective == "auto":
-            cfg.flag.objective = "verdict"
-        log(f"bootstrap: {n_train} generated shots ({_synth_side(size)} px), preset {size}, budget {budget_s:.0f}s")
-        samples = self.synthetic_samples(n_train + n_val, 2018, scope_key, size)
-        return train(samples[:n_train], out_dir, cfg, val_samples=samples[n_train:], callbacks=callbacks, log=log)
+        return bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log)
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log: Log) -> dict[str, Any]:
         from ml.catheter.engine import finetune
-        from ml.common.checkpoint import load_config
 
-        train_cfg = load_config(base_dir)["config"]["train"]
-        n_mixed = len(new) + min(len(replay), math.ceil(train_cfg.get("replay_ratio", 1.0) * max(1, len(new))))
-        batch = min(train_cfg.get("batch_size", 16), max(1, n_mixed))
-        per_epoch = max(1, n_mixed // batch)
-        epochs = max(train_cfg.get("finetune_epochs", 3), math.ceil(steps / per_epoch))
-        return finetune(base_dir, new, replay, out_dir, callbacks=callbacks, epochs=epochs, log=log)
+        return finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         from ml.catheter.engine import evaluate
@@ -138,4 +116,27 @@ class CatheterAdapter(Adapter):
         for name, s in res.get("by_setup", {}).items():
             if s.get("n_defective"):
                 slices[f"setup:{name}"] = {"n": s["n"], "recall": s["recall"], "precision": s["precision"]}
-        return Evaluation(overall, slices, "recall")
+        return Evaluation(overall, slices, "recall", items=_per_item(res.get("per_sample") or []))
+
+
+def _per_item(per_sample: list[dict]) -> list[dict]:
+    """Per golden item (the shots of one item together): judged right on the share of its shots whose
+    verdict is right, in the slices the aggregate figures use (defect types and set-ups of defective
+    shots, ``verdict:ok`` of the OK ones); label and score of the series (defective if any shot is)."""
+    items: dict[int, dict] = {}
+    for rec in per_sample:
+        ident = str(rec.get("id") or "")
+        if not ident.startswith("item") or not ident[4:].isdigit():
+            continue   # generated samples have no item
+        entry = items.setdefault(int(ident[4:]), {"right": [], "slices": set(), "label": 0, "score": 0.0})
+        entry["right"].append(float(rec["predicted"] == rec["label"]))
+        entry["label"] = max(entry["label"], rec["label"])
+        entry["score"] = max(entry["score"], rec["score"])
+        if rec["label"]:
+            entry["slices"].update(f"defect:{t}" for t in rec["types"])
+            if rec.get("setup"):
+                entry["slices"].add(f"setup:{rec['setup']}")
+        else:
+            entry["slices"].add("verdict:ok")
+    return [{"item": item, "slices": sorted(e["slices"]), "value": sum(e["right"]) / len(e["right"]),
+             "label": e["label"], "score": round(e["score"], 5)} for item, e in sorted(items.items())]

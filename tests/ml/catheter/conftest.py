@@ -4,7 +4,7 @@ import torch
 from ml.catheter.config import SynthConfig, preset
 from ml.catheter.data import synth_samples
 
-SMALL = SynthConfig(size=128, defect_rate=0.5)
+SMALL = SynthConfig(difficulty="easy", size=128, defect_rate=0.5)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -29,5 +29,5 @@ def tiny_checkpoint(tmp_path_factory, small_samples):
     cfg.train.epochs = 2
     cfg.flag.objective = "map"
     out = tmp_path_factory.mktemp("ckpt") / "tiny"
-    train(small_samples[:36], out, cfg, val_samples=small_samples[36:], log=lambda s: None)
+    train(small_samples[:36], out, config=cfg, val_samples=small_samples[36:], log=lambda s: None)
     return out
