@@ -37,10 +37,10 @@ def zip_import(import_id: int) -> str:
 
     try:
         if job.target.get("project"):
-            from webapp.labeling.models import Project
+            from webapp.labeling.selectors import project_get
             from webapp.labeling.services.ingest import items_ingest
 
-            project = Project.objects.get(pk=job.target["project"])
+            project = project_get(project_id=job.target["project"])
             made = items_ingest(project=project, files=[(job.name, path)], grouping=job.target["grouping"],
                                 user=job.uploaded_by, member_progress=progress)
             body = report_body(made.results, items=made.items, unmatched=made.unmatched)
