@@ -23,6 +23,7 @@ def prepare_environment(prefix: str) -> Path:
     # Own key namespace (queues included) on a shared Redis; an embedded one is private anyway.
     os.environ.setdefault("LOUPE_KEY_PREFIX", f"loupe-bench-{uuid.uuid4().hex[:6]}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
+    os.environ.setdefault("LOUPE_LOCAL", "1")  # a run on this machine: private key under var/, plain HTTP
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -141,7 +141,8 @@ def main() -> int:
         return 2
     recreate_database(base)
     url = bench_database_url(base)
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="webapp.config.settings", LOUPE_LEASE_TTL_SECONDS="600")
+    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="webapp.config.settings", LOUPE_LEASE_TTL_SECONDS="600",
+                      LOUPE_LOCAL=os.environ.get("LOUPE_LOCAL", "1"))
     project_id, tokens = seed(args.items, args.clients)
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, LOG_LEVEL="WARNING")

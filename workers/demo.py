@@ -45,6 +45,7 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
+    os.environ.setdefault("LOUPE_LOCAL", "1")  # demo data on this machine (a private key under var/)
     django.setup()
     from tqdm import tqdm
 

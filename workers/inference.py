@@ -25,7 +25,7 @@ from webapp.labeling.selectors_loop import (
     item_unpredicted_ids,
     project_list_of_scope,
 )
-from webapp.labeling.services import predictions_mark_stale, predictions_record_batch
+from webapp.labeling.services import item_repredict_started, predictions_mark_stale, predictions_record_batch
 from webapp.mlops.selectors import champion_get
 from webapp.realtime.events import project_group, send_now
 from workers.adapters import get_adapter, has_adapter
@@ -84,6 +84,7 @@ def predict_items(item_ids: list[int], fill: bool = True) -> dict[str, int]:
 @loupe_task(tasknames.REPREDICT_ITEM, time_limit=300)
 def repredict_item(item_id: int) -> dict[str, int]:
     """An operator asked for a proposal now: this item only, with the current champion."""
+    item_repredict_started(item_id=item_id)
     return predict([item_id], fill=False)
 
 

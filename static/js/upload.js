@@ -76,6 +76,23 @@
     }));
   }
 
+  // A large zip is expanded by a worker: follow its import until it is done, then show its report.
+  function follow(job) {
+    fetch(job.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((state) => {
+        if (state.state === "done" || state.state === "failed") {
+          statusLine.textContent = state.state === "done" ? `${state.name}: done.` : `${state.name}: ${state.error}`;
+          if (state.report) showReport(state.report);
+          return;
+        }
+        progress.value = state.members_total ? Math.round((100 * state.members_done) / state.members_total) : 0;
+        statusLine.textContent = `${state.name}: ${state.members_done} of ${state.members_total} files unpacked…`;
+        setTimeout(() => follow(job), 1000);
+      })
+      .catch(() => setTimeout(() => follow(job), 3000));
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!files.length) { statusLine.textContent = "Choose or drop some files first."; return; }
@@ -97,6 +114,7 @@
       statusLine.textContent = xhr.status < 300 ? "Done." : `${xhr.status}: ${report.detail || "upload failed"}`;
       if (report.results) showReport(report);
       if (xhr.status < 300 || xhr.status === 207) { files = []; showChosen(); }
+      (report.imports || []).forEach(follow);
     });
     xhr.addEventListener("error", () => { submit.disabled = false; statusLine.textContent = "Network error."; });
     submit.disabled = true;

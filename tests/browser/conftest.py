@@ -60,8 +60,12 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def login(asgi_server, browser):  # the browser closes first, then the server
+    violations: list[str] = []
+
     def open_as(username: str, password: str = "loupe-pass-123"):
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        # Every page runs under the production Content-Security-Policy: a blocked script fails the test.
+        page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
         page.goto(asgi_server + "/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
@@ -69,4 +73,5 @@ def login(asgi_server, browser):  # the browser closes first, then the server
         page.wait_for_url("**/projects/")
         return page
 
-    return open_as
+    yield open_as
+    assert not violations, f"Content-Security-Policy violations: {violations}"

@@ -93,3 +93,34 @@ def ws_ticket_redeem(*, ticket: str) -> int | None:
     if user_id is None or not cache.delete(key):
         return None
     return user_id
+
+
+def _login_counters(*, username: str, ip: str) -> list[tuple[str, int]]:
+    import hashlib
+
+    from django.conf import settings
+
+    user = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()[:32]
+    return [(f"login-fail:user-ip:{user}:{ip}", settings.LOUPE_LOGIN_FAILURES_PER_USER),
+            (f"login-fail:ip:{ip}", settings.LOUPE_LOGIN_FAILURES_PER_IP)]
+
+
+def login_blocked(*, username: str, ip: str) -> int:
+    """Seconds until ``username`` may try to sign in again from ``ip``; 0 when not blocked. Counts failures
+    per user name and address (guessing one password) and per address (trying many user names)."""
+    from django.conf import settings
+
+    from webapp.core.ratelimit import window_peek
+
+    window = settings.LOUPE_LOGIN_WINDOW_SECONDS
+    states = [window_peek(name, limit=limit, window=window) for name, limit in _login_counters(username=username, ip=ip)]
+    return max((s.retry_after for s in states if s.exceeded), default=0)
+
+
+def login_failed(*, username: str, ip: str) -> None:
+    from django.conf import settings
+
+    from webapp.core.ratelimit import window_add
+
+    for name, limit in _login_counters(username=username, ip=ip):
+        window_add(name, limit=limit, window=settings.LOUPE_LOGIN_WINDOW_SECONDS)

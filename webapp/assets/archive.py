@@ -17,6 +17,11 @@ from django.conf import settings
 ZIP_MAGIC = b"PK\x03\x04"
 # A deflate stream cannot expand more than ~1032:1; only a crafted member gets close.
 MAX_RATIO = 200
+# Members above this size are checked for their ratio one by one: images are compressed already (~1:1),
+# while 2,000 zero-filled 1 MiB members compress ~1000:1 each.
+RATIO_CHECK_FROM = 64 * 1024
+# An archive unpacking to more than this in all is also checked for its overall ratio.
+TOTAL_RATIO_CHECK_FROM = 64 * 1024 * 1024
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db"}
 
 
@@ -69,7 +74,7 @@ def _refusal(info: zipfile.ZipInfo, budget: int) -> str:
         return "a nested zip archive; archives inside archives are not expanded"
     if info.file_size > limit:
         return f"{info.file_size:,} bytes when unpacked is over the limit of {limit:,}"
-    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+    if info.file_size > RATIO_CHECK_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         return f"compressed {info.file_size // max(info.compress_size, 1):,}:1, a possible zip bomb; refused"
     if info.file_size > budget:
         return "the archive unpacks to more than the limit of " \
@@ -77,10 +82,30 @@ def _refusal(info: zipfile.ZipInfo, budget: int) -> str:
     return ""
 
 
+def _files(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [i for i in archive.infolist() if not i.is_dir() and not _ignored(i.filename)]
+
+
+def zip_refusal(archive: zipfile.ZipFile) -> str:
+    """Why the whole archive is refused before anything is read (from its directory alone), or ''."""
+    infos = _files(archive)
+    max_members = settings.LOUPE_MAX_ZIP_MEMBERS
+    if len(infos) > max_members:
+        return f"the archive holds {len(infos):,} files; at most {max_members:,} are accepted"
+    expanded = sum(i.file_size for i in infos)
+    if expanded > settings.LOUPE_MAX_ZIP_EXPANDED_BYTES:
+        return (f"the archive unpacks to {expanded:,} bytes; at most "
+                f"{settings.LOUPE_MAX_ZIP_EXPANDED_BYTES:,} are accepted")
+    compressed = max(sum(i.compress_size for i in infos), 1)
+    if expanded > TOTAL_RATIO_CHECK_FROM and expanded > MAX_RATIO * compressed:
+        return f"the archive is compressed {expanded // compressed:,}:1 overall, a possible zip bomb"
+    return ""
+
+
 def zip_members(archive: zipfile.ZipFile) -> Iterator[Member]:
     """The files of an archive in order, each with a refusal reason or a byte budget to read it with."""
     budget = settings.LOUPE_MAX_ZIP_EXPANDED_BYTES
-    infos = [i for i in archive.infolist() if not i.is_dir() and not _ignored(i.filename)]
+    infos = _files(archive)
     max_members = settings.LOUPE_MAX_ZIP_MEMBERS
     for info in infos[:max_members]:
         refusal = _refusal(info, budget)

@@ -40,3 +40,30 @@ class Asset(models.Model):
         if not self.working_width:
             return 1.0
         return self.working_width / self.width
+
+
+class ZipImport(models.Model):
+    """A large zip upload expanded by a worker (cpu queue) instead of in the web request."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    name = models.CharField(max_length=255, help_text="The uploaded file's name.")
+    archive = models.CharField(max_length=500, help_text="The stored archive under MEDIA_ROOT (removed when done).")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    # Where the images go: {} for plain assets, {"project": id, "grouping": name} to make work items.
+    target = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    members_total = models.PositiveIntegerField(default=0)
+    members_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True, help_text="The upload report, as the upload API answers it.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]

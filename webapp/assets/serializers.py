@@ -5,7 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from webapp.assets.models import Asset
+from webapp.assets.models import Asset, ZipImport
 
 
 class AssetUrlsSerializer(serializers.Serializer):
@@ -52,7 +52,24 @@ class IngestCountsSerializer(serializers.Serializer):
     refused = serializers.IntegerField()
 
 
+class ZipImportSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ZipImport
+        fields = ["id", "name", "state", "members_total", "members_done", "report", "error", "created_at",
+                  "finished_at", "url"]
+        read_only_fields = fields
+        extra_kwargs = {"report": {"allow_null": True,
+                                   "help_text": "When done: the upload report, as the upload API answers it."}}
+
+    def get_url(self, job: ZipImport) -> str:
+        return reverse("api-import", args=[job.pk])
+
+
 class IngestReportSerializer(serializers.Serializer):
     detail = serializers.CharField(allow_blank=True, help_text="Each refused file with its reason.")
     counts = IngestCountsSerializer()
     results = IngestResultSerializer(many=True)
+    imports = ZipImportSerializer(many=True, required=False, default=list,
+                                  help_text="Large zips expanded by a worker: follow each at its url.")

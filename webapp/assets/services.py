@@ -7,6 +7,7 @@ import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
+from typing import Callable
 
 import pyvips
 from django.conf import settings
@@ -14,8 +15,9 @@ from django.db import IntegrityError, transaction
 
 from webapp.assets import archive, derivatives, storage
 from webapp.assets.models import Asset
-from webapp.assets.validation import AssetRejected, AssetTooLarge, image_validate
+from webapp.assets.validation import AssetOverBudget, AssetRejected, AssetTooLarge, image_validate
 from webapp.core import tasknames
+from webapp.core.ratelimit import window_add, window_peek
 from webapp.core.tasks import enqueue
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,10 @@ class IngestResult:
     asset: Asset | None = None
     archive: str = ""
     too_large: bool = False
+    over_budget: bool = False
 
     def as_dict(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("asset", "too_large")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("asset", "too_large", "over_budget")}
         out["asset_id"] = self.asset.pk if self.asset else None
         return out
 
@@ -50,6 +53,23 @@ def _display_name(name: str) -> str:
     return (PurePosixPath(name.replace("\\", "/")).name or "unnamed")[:255]
 
 
+PIXEL_WINDOW_SECONDS = 3600
+
+
+def _charge_pixels(user, *, name: str, pixels: int) -> None:
+    """Count a new image's pixels against the uploader's hourly budget; refuse it when it would go over."""
+    if not getattr(user, "pk", None):
+        return  # a command-line import on the server itself
+    budget = settings.LOUPE_UPLOAD_PIXELS_PER_HOUR
+    counter = f"upload-pixels:{user.pk}:{user.date_joined.timestamp():.6f}"
+    spent = window_peek(counter, limit=budget, window=PIXEL_WINDOW_SECONDS)
+    if spent.count + pixels > budget:
+        raise AssetOverBudget(name, f"{pixels / 1e6:,.1f} Mpx would go over your upload budget of "
+                                    f"{budget / 1e6:,.0f} Mpx per hour ({spent.count / 1e6:,.1f} used); "
+                                    f"try again in {spent.retry_after} s")
+    window_add(counter, limit=budget, window=PIXEL_WINDOW_SECONDS, amount=pixels)
+
+
 def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple[Asset, bool]:
     try:
         tmp, sha, size = storage.spool(source, max_bytes=max_bytes)
@@ -62,6 +82,7 @@ def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple
                 storage.place(tmp, existing.original)
             return existing, False
         info = image_validate(path=tmp, name=name)
+        _charge_pixels(user, name=name, pixels=info.width * info.height)
         relative = storage.original_relpath(sha, info.extension)
         storage.place(tmp, relative)
         try:
@@ -91,25 +112,32 @@ def _result(name: str, ingest, **extra) -> IngestResult:
     try:
         asset, created = ingest()
     except AssetRejected as exc:
-        return IngestResult(name=name, status="refused", reason=exc.reason,
-                            too_large=isinstance(exc, AssetTooLarge), **extra)
+        return IngestResult(name=name, status="refused", reason=exc.reason, too_large=isinstance(exc, AssetTooLarge),
+                            over_budget=isinstance(exc, AssetOverBudget), **extra)
     return IngestResult(name=name, status="created" if created else "duplicate", asset=asset, **extra)
 
 
-def assets_ingest_zip(*, data: storage.Source, name: str, user=None) -> IngestReport:
-    """Ingest every image of a zip archive; a bad member is reported and never stops the good ones."""
+def assets_ingest_zip(*, data: storage.Source, name: str, user=None,
+                      member_progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest every image of a zip archive; a bad member is reported and never stops the good ones.
+    ``member_progress`` is called with the number of members handled so far."""
     report = IngestReport()
     try:
         bundle = archive.open_zip(data)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise AssetRejected(name, f"not a readable zip archive ({exc})") from None
     with bundle:
-        for member in archive.zip_members(bundle):
+        refusal = archive.zip_refusal(bundle)
+        if refusal:
+            raise AssetRejected(name, refusal)
+        for done, member in enumerate(archive.zip_members(bundle), start=1):
             if member.refusal:
                 report.results.append(IngestResult(name=member.name, status="refused", reason=member.refusal,
                                                    archive=name))
-                continue
-            report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+            else:
+                report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+            if member_progress:
+                member_progress(done)
     return report
 
 
@@ -124,11 +152,12 @@ def _zip_member_result(bundle: zipfile.ZipFile, member: archive.Member, *, archi
     return _result(member.name, ingest, archive=archive_name)
 
 
-def assets_ingest_upload(*, data: storage.Source, name: str, user=None) -> IngestReport:
+def assets_ingest_upload(*, data: storage.Source, name: str, user=None,
+                         member_progress: Callable[[int], None] | None = None) -> IngestReport:
     """One uploaded file: a zip (recognised by content) expands to its members, anything else is one image."""
     if archive.is_zip(data):
         try:
-            return assets_ingest_zip(data=data, name=name, user=user)
+            return assets_ingest_zip(data=data, name=name, user=user, member_progress=member_progress)
         except AssetRejected as exc:
             return IngestReport([IngestResult(name=name, status="refused", reason=exc.reason)])
     return IngestReport([_result(name, lambda: asset_ingest(data=data, name=name, user=user))])

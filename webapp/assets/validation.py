@@ -47,6 +47,13 @@ class AssetTooLarge(AssetRejected):
     code = "asset_too_large"
 
 
+class AssetOverBudget(AssetRejected):
+    """The uploader's pixel budget for the hour is spent (tiling work grows with pixels, not bytes)."""
+
+    status_code = 429
+    code = "upload_budget"
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     format: str  # PNG, JPEG, TIFF

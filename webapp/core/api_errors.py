@@ -1,5 +1,6 @@
 """DRF exception handler: service errors and annotation errors become JSON with a message and details."""
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -16,4 +17,9 @@ def exception_handler(exc, context):
         if exc.details is not None:
             body.update(exc.details if isinstance(exc.details, dict) else {"details": exc.details})
         return Response(body, status=exc.status_code)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, Throttled) and response is not None:
+        wait = int(exc.wait or 1)
+        response.data = {"code": "throttled", "detail": f"too many requests; try again in {wait} seconds",
+                         "retry_after": wait}
+    return response

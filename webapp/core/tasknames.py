@@ -7,6 +7,7 @@ A name carries its queue: ``loupe.<queue>.<task>``.
 from __future__ import annotations
 
 ASSET_DERIVATIVES = "loupe.cpu.asset_derivatives"
+ZIP_IMPORT = "loupe.cpu.zip_import"
 TRAINING_TRIGGER_CHECK = "loupe.cpu.training_trigger_check"
 LOOP_SWEEP = "loupe.cpu.loop_sweep"
 LEASE_EXPIRE_STALE = "loupe.cpu.lease_expire_stale"
@@ -15,7 +16,7 @@ REPREDICT_ITEM = "loupe.infer.repredict_item"
 CHAMPION_CHANGED = "loupe.infer.champion_changed"
 RUN_TRAINING = "loupe.train.run_training"
 
-ALL = (ASSET_DERIVATIVES, TRAINING_TRIGGER_CHECK, LOOP_SWEEP, LEASE_EXPIRE_STALE, PREDICT_ITEMS, REPREDICT_ITEM,
+ALL = (ASSET_DERIVATIVES, ZIP_IMPORT, TRAINING_TRIGGER_CHECK, LOOP_SWEEP, LEASE_EXPIRE_STALE, PREDICT_ITEMS, REPREDICT_ITEM,
        CHAMPION_CHANGED, RUN_TRAINING)
 
 

@@ -6,17 +6,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import visible_project_ids
 from webapp.core.streaming import stream_for
+from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_format_names, export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
-    ProjectSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
+    ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
     WorkItemDetailSerializer, WorkItemSerializer,
 )
 
@@ -25,6 +27,8 @@ class ProjectListView(generics.ListCreateAPIView):
     serializer_class = ProjectSerializer
     pagination_class = None
     permission_action = {"GET": "project.list", "POST": "project.create"}
+    # JSON only: a form body cannot tell an empty slug or a "0" from a missing field.
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return selectors.project_list(project_ids=visible_project_ids(self.request.user))
@@ -45,12 +49,16 @@ class ProjectDetailView(generics.RetrieveUpdateAPIView):
     queryset = Project.objects.all()
     permission_action = {"GET": "project.view", "PUT": "project.manage", "PATCH": "project.manage"}
     permission_target = "project:pk"
+    parser_classes = [JSONParser]
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if "pk" in self.kwargs:
             context["depths"] = {int(self.kwargs["pk"]): selectors.queue_depth(project_id=int(self.kwargs["pk"]))}
         return context
+
+    def perform_update(self, serializer):
+        serializer.instance = services.project_update(project=serializer.instance, **serializer.validated_data)
 
 
 class ItemListView(generics.ListAPIView):
@@ -74,7 +82,8 @@ class TakeNextView(APIView):
     permission_target = "project:pk"
 
     @extend_schema(request=None, summary="Lease the next item of the project's queue",
-                   responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty.")})
+                   responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
+                              409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
         lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
@@ -86,7 +95,8 @@ class LeaseHeartbeatView(APIView):
     permission_action = "item.label"
     permission_target = "lease:token"
 
-    @extend_schema(request=None, responses=LeaseSerializer, summary="Extend a lease")
+    @extend_schema(request=None, summary="Extend a lease",
+                   responses={200: LeaseSerializer, 410: OpenApiResponse(description="The lease has ended.")})
     def post(self, request, token):
         return Response(LeaseSerializer(services.lease_heartbeat(token=token, user=request.user)).data)
 
@@ -95,7 +105,8 @@ class LeaseReleaseView(APIView):
     permission_action = "item.label"
     permission_target = "lease:token"
 
-    @extend_schema(request=None, responses={204: None}, summary="Give the item back to the queue")
+    @extend_schema(request=None, summary="Give the item back to the queue",
+                   responses={204: None, 410: OpenApiResponse(description="The lease has ended.")})
     def post(self, request, token):
         services.lease_release(token=token, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -134,7 +145,10 @@ class ReviewCreateView(APIView):
     permission_action = "item.review"
     permission_target = "item:pk"
 
-    @extend_schema(request=ReviewSubmitSerializer, responses={201: ReviewSerializer}, summary="Accept or send back")
+    @extend_schema(request=ReviewSubmitSerializer, summary="Accept or send back",
+                   responses={201: ReviewSerializer,
+                              409: OpenApiResponse(description="The item is not waiting for review, or the "
+                                                               "revision is not its current one.")})
     def post(self, request, pk):
         body = ReviewSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -166,15 +180,24 @@ class PredictionListView(APIView):
 class RepredictView(APIView):
     permission_action = "item.repredict"
     permission_target = "item:pk"
+    throttle_classes = [SettingsScopedRateThrottle]
+    throttle_scope = "repredict"
 
     @extend_schema(request=None, summary="Ask for a fresh proposal of the current champion, ahead of backfill",
-                   responses={202: OpenApiResponse(description="Queued; the prediction arrives as a "
-                                                               "prediction.created event."),
+                   responses={202: OpenApiResponse(RepredictSerializer,
+                                                   description="Queued (queued: false when a request for the "
+                                                               "item is pending already); the prediction arrives "
+                                                               "as a prediction.created event."),
                               404: OpenApiResponse(description="No such item."),
-                              409: OpenApiResponse(description="The item is accepted.")})
+                              409: OpenApiResponse(description="The item is accepted."),
+                              429: OpenApiResponse(description="Too many requests; see Retry-After.")})
     def post(self, request, pk):
-        item = services.item_repredict(item_id=pk)
-        return Response({"item": item.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)
+        item, queued = services.item_repredict(item_id=pk)
+        return Response({"item": item.pk, "queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+
+# What the export formats answer with: JSON lines, and the kinds' formats (JSON, CSV, zipped XML).
+EXPORT_CONTENT_TYPES = ("application/x-ndjson", "application/json", "text/csv", "application/zip")
 
 
 class ExportView(APIView):
@@ -187,7 +210,7 @@ class ExportView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=export_format_names(), default="jsonl",
                                                 description="jsonl, or one of the project kind's formats")],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                   responses={**{(200, content_type): OpenApiTypes.BINARY for content_type in EXPORT_CONTENT_TYPES},
                               400: OpenApiResponse(description="Not a format of this project's kind")},
                    summary="Export the accepted annotations of a project (streamed)")
     def get(self, request, pk):

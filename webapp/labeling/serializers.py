@@ -1,10 +1,15 @@
 """API shapes of the labeling core (reads are plain; writes validate the envelope, services the content)."""
 import copy
 
+from django.db import models
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from webapp.core.serializers import (
+    StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField, StrictSlugField,
+)
 from webapp.labeling.kinds import all_kinds, kind_names
 from webapp.labeling.models import ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
 from webapp.labeling.selectors import item_fresh_prediction
@@ -54,6 +59,13 @@ class QueueDepthSerializer(serializers.Serializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
+    # The project API takes JSON only: values must have the JSON types the schema gives them.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField, models.FloatField: StrictFloatField,
+        models.PositiveIntegerField: StrictIntegerField, models.CharField: StrictCharField,
+        models.TextField: StrictCharField, models.SlugField: StrictSlugField,
+    }
     kind = serializers.ChoiceField(choices=[])
     depth = serializers.SerializerMethodField()
 
@@ -69,7 +81,8 @@ class ProjectSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k, k) for k in kind_names()]
 
-    def get_depth(self, obj) -> QueueDepthSerializer:
+    @extend_schema_field(QueueDepthSerializer(allow_null=True))
+    def get_depth(self, obj):
         return self.context.get("depths", {}).get(obj.pk)
 
     def validate_audit_share(self, value):
@@ -100,8 +113,8 @@ class ItemAssetSerializer(serializers.Serializer):
 
 
 class RevisionSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None)
-    base = serializers.IntegerField(source="base.number", default=None)
+    author = serializers.CharField(source="author.username", default=None, allow_null=True)
+    base = serializers.IntegerField(source="base.number", default=None, allow_null=True)
     from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
     annotation = AnnotationField()
 
@@ -135,8 +148,8 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class WorkItemSerializer(serializers.ModelSerializer):
     assets = ItemAssetSerializer(source="item_assets", many=True)
-    head_revision = serializers.IntegerField(source="head_revision.number", default=None)
-    lease_holder = serializers.CharField(source="lease_holder.username", default=None)
+    head_revision = serializers.IntegerField(source="head_revision.number", default=None, allow_null=True)
+    lease_holder = serializers.CharField(source="lease_holder.username", default=None, allow_null=True)
 
     class Meta:
         model = WorkItem
@@ -181,7 +194,7 @@ class ReviewSubmitSerializer(serializers.Serializer):
 
 
 class PredictionCreateSerializer(serializers.Serializer):
-    model_version = serializers.IntegerField()
+    model_version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     payload = AnnotationField()
     scores = serializers.JSONField(required=False, default=dict)
     uncertainty = serializers.FloatField(min_value=0, max_value=1)
@@ -191,6 +204,14 @@ class ItemFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ItemState.choices, required=False)
     split = serializers.ChoiceField(choices=WorkItem.Split.choices, required=False)
 
+    def validate(self, attrs):
+        # A query string's empty value (?state=) would otherwise count as absent and list everything.
+        empty = {name: ["must be one of the listed values, not empty"] for name in self.fields
+                 if self.initial_data.get(name) == ""}
+        if empty:
+            raise serializers.ValidationError(empty)
+        return attrs
+
 
 class ConflictSerializer(serializers.Serializer):
     code = serializers.CharField()
@@ -198,3 +219,8 @@ class ConflictSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     yours = serializers.JSONField()
     current = serializers.JSONField(allow_null=True, help_text="The current revision: number, annotation, author.")
+
+
+class RepredictSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    queued = serializers.BooleanField(help_text="false: a request for this item is pending already")

@@ -199,8 +199,13 @@ def world(make_project, make_user, make_item, settings):
     prediction, _ = prediction_record(item_id=subject.pk, model_version_id=version.pk, scores={}, uncertainty=0.5,
                                       payload={"verdict": "ok", "shots": [{"defects": []}]})
     run = TrainingRun.objects.create(kind="catheter", scope_key="", project=project)
+    from webapp.assets.models import ZipImport
+
+    # A zip import is its uploader's own (another user's answers 404): each user follows one of theirs.
+    imports = {role: ZipImport.objects.create(name=f"{role}.zip", archive=f"imports/{role}.zip", uploaded_by=user)
+               for role, user in users.items()}
     return {"users": users, "project": project, "item": subject, "asset": asset, "leases": leases,
-            "version": version, "run": run, "prediction": prediction}
+            "version": version, "run": run, "prediction": prediction, "imports": imports}
 
 
 def _fill(route: str, role: str, world) -> str:
@@ -213,6 +218,7 @@ def _fill(route: str, role: str, world) -> str:
         ("models", "pk"): world["version"].pk, ("training-runs", "pk"): world["run"].pk,
         ("predictions", "pk"): world["prediction"].pk,
         ("members", "user_id"): world["users"]["operator"].pk,
+        ("imports", "pk"): world["imports"].get(role, world["imports"]["operator"]).pk,
         ("tiles_files", "level"): 0, ("tiles_files", "col"): 0, ("tiles_files", "row"): 0,
     }
     out, last_segment = "", ""

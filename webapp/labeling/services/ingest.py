@@ -59,6 +59,13 @@ def groupings_for_kind(kind: str) -> list[str]:
     return ["single"] if roles else ["single", "series"]
 
 
+def grouping_check(*, kind: str, grouping: str) -> None:
+    allowed = groupings_for_kind(kind)
+    if grouping not in allowed:
+        raise ServiceError(f"grouping {grouping!r} does not fit a {kind} project; use {' or '.join(allowed)}",
+                           details={"grouping": [f"one of {', '.join(allowed)}"]})
+
+
 def _natural(name: str) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
@@ -146,22 +153,20 @@ def _create_items(project: Project, groups: list[Group], report: ItemsIngestRepo
 
 
 def items_ingest(*, project: Project, files: list[tuple[str, Source]], grouping: str, user=None,
-                 progress: Callable[[str], None] | None = None) -> ItemsIngestReport:
+                 progress: Callable[[str], None] | None = None,
+                 member_progress: Callable[[int], None] | None = None) -> ItemsIngestReport:
     """Ingest ``files`` (name, bytes / file / Path; zips expanded) and make work items of them.
 
     Refused files and files that could not be grouped are reported and never stop the others.
     """
-    allowed = groupings_for_kind(project.kind)
-    if grouping not in allowed:
-        raise ServiceError(f"grouping {grouping!r} does not fit a {project.kind} project; use "
-                           f"{' or '.join(allowed)}")
+    grouping_check(kind=project.kind, grouping=grouping)
     report = ItemsIngestReport()
     annotation_files: list[AnnotationFile] = []
     for name, data in files:
         if is_annotation_name(name) and not archive.is_zip(data):
             annotation_files.append(annotation_file_read(name, data))
         else:
-            results = assets_ingest_upload(data=data, name=name, user=user).results
+            results = assets_ingest_upload(data=data, name=name, user=user, member_progress=member_progress).results
             # Annotation files inside a zip were refused as "not an image": read them as annotations.
             inside = {r.name for r in results if r.archive and r.status == "refused" and is_annotation_name(r.name)}
             if inside:

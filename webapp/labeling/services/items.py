@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from webapp.assets.models import Asset
@@ -12,16 +13,70 @@ from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project, WorkItem, WorkItemAsset
 
 
+SLUG_MAX = 100
+
+
+def slug_from_name(name: str) -> str:
+    """A URL slug (ASCII letters, digits, hyphens) for any Unicode name, never empty: accents are dropped
+    (Zürich -> zurich); a name with no Latin letters or digits at all (emoji, CJK) gets a short hash of it."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = slugify(ascii_name)[:SLUG_MAX].strip("-_")
+    if not slug:
+        slug = "project-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return slug
+
+
+def _unique_slug(base: str) -> str:
+    slug, n = base, 2
+    while Project.objects.filter(slug=slug).exists():
+        suffix = f"-{n}"
+        slug, n = base[:SLUG_MAX - len(suffix)] + suffix, n + 1
+    return slug
+
+
 def project_create(*, name: str, kind: str, scope_key: str = "", slug: str | None = None,
                    **settings) -> Project:
+    """A new project. Without ``slug`` one is made from the name, unique (a -2, -3 ... suffix when taken);
+    a ``slug`` given explicitly that is taken is refused."""
     try:
         get_kind(kind)
     except LookupError as exc:
-        raise ServiceError(str(exc)) from None
-    slug = slug or slugify(name)[:100]
-    if Project.objects.filter(slug=slug).exists():
-        raise ServiceError(f"a project with the slug {slug!r} exists already")
-    return Project.objects.create(name=name, kind=kind, scope_key=scope_key, slug=slug, **settings)
+        raise ServiceError(str(exc), details={"kind": [str(exc)]}) from None
+    if slug:
+        if Project.objects.filter(slug=slug).exists():
+            raise ServiceError(f"a project with the slug {slug!r} exists already",
+                               details={"slug": ["a project with this slug exists already"]})
+    else:
+        slug = _unique_slug(slug_from_name(name))
+    try:
+        with transaction.atomic():
+            return Project.objects.create(name=name, kind=kind, scope_key=scope_key, slug=slug, **settings)
+    except IntegrityError:  # a concurrent create took the slug between the check and the insert
+        raise ServiceError(f"a project with the slug {slug!r} exists already",
+                           details={"slug": ["a project with this slug exists already"]}) from None
+
+
+@transaction.atomic
+def project_update(*, project: Project, **changes) -> Project:
+    """Change a project's settings. Its kind is fixed once it has items: their annotations, predictions
+    and exports follow the kind's schema."""
+    new_kind = changes.get("kind", project.kind)
+    if new_kind != project.kind:
+        try:
+            get_kind(new_kind)
+        except LookupError as exc:
+            raise ServiceError(str(exc), details={"kind": [str(exc)]}) from None
+        if WorkItem.objects.filter(project_id=project.pk).exists():
+            message = f"the project has items of kind {project.kind!r}; its kind cannot change"
+            raise ServiceError(message, details={"kind": [message]})
+    slug = changes.get("slug")
+    if slug is not None and Project.objects.filter(slug=slug).exclude(pk=project.pk).exists():
+        raise ServiceError(f"a project with the slug {slug!r} exists already",
+                           details={"slug": ["a project with this slug exists already"]})
+    for field_name, value in changes.items():
+        setattr(project, field_name, value)
+    project.save()
+    return project
 
 
 def _golden(project: Project, assets: list[Asset]) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 
 from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotFound
@@ -21,12 +22,28 @@ def item_predict_request(*, item_id: int) -> None:
     enqueue(tasknames.PREDICT_ITEMS, [item_id], True, priority=settings.LOUPE_PRIORITY_NEW)
 
 
-def item_repredict(*, item_id: int) -> WorkItem:
-    """An operator asks for a proposal now: queued ahead of backfill and re-scoring."""
-    item = WorkItem.objects.filter(pk=item_id).only("id", "state").first()
+def repredict_pending_key(item: WorkItem) -> str:
+    # The creation time makes the key unique to this item even where ids are reused (a recreated database).
+    return f"repredict-pending:{item.pk}:{int(item.created_at.timestamp() * 1_000_000)}"
+
+
+def item_repredict(*, item_id: int) -> tuple[WorkItem, bool]:
+    """An operator asks for a proposal now: queued ahead of backfill and re-scoring, once. While a request
+    for the item is pending (until the worker picks it up), another one queues nothing: returns
+    (item, False)."""
+    item = WorkItem.objects.filter(pk=item_id).only("id", "state", "created_at").first()
     if item is None:
         raise NotFound(f"no work item {item_id}")
     if item.state == ItemState.ACCEPTED:
         raise Conflict(f"item {item_id} is accepted; its annotation is final and needs no proposal")
+    if not cache.add(repredict_pending_key(item), 1, timeout=settings.LOUPE_REPREDICT_PENDING_SECONDS):
+        return item, False
     enqueue(tasknames.REPREDICT_ITEM, item_id, priority=settings.LOUPE_PRIORITY_INTERACTIVE)
-    return item
+    return item, True
+
+
+def item_repredict_started(*, item_id: int) -> None:
+    """The worker took the request: a new one may be queued from now on."""
+    item = WorkItem.objects.filter(pk=item_id).only("id", "created_at").first()
+    if item is not None:
+        cache.delete(repredict_pending_key(item))

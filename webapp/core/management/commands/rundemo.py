@@ -1,5 +1,11 @@
 """Run the whole application on one machine: embedded Redis, migrations, demo data, a Celery worker
-(with beat) and the ASGI web server. Ctrl-C stops all of it."""
+(with beat) and the ASGI web server. Ctrl-C (SIGINT) or SIGTERM stops all of it.
+
+Both signals are handled explicitly: a process started from a shell that ignores SIGINT (``nohup … &``,
+some supervisors) inherits the ignored disposition, and Python then installs no KeyboardInterrupt
+handler of its own. The children run in sessions of their own (a terminal's Ctrl-C reaches only this
+process), so this process stops each of them, then the embedded Redis.
+"""
 from __future__ import annotations
 
 import os
@@ -19,8 +25,19 @@ DEMO_LOGINS = [("operator", "operator-demo"), ("operator2", "operator2-demo"), (
                ("admin", "admin-demo")]
 
 
-def _interrupt(*_):
-    raise KeyboardInterrupt
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum, _frame):
+    # Further signals while stopping would cut the teardown short: it has its own timeouts.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _default_signals() -> None:
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
 
 
 class Command(BaseCommand):
@@ -37,7 +54,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         self.children: list[subprocess.Popen] = []
         env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
-        signal.signal(signal.SIGTERM, _interrupt)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, _interrupt)
         try:
             self.stdout.write(f"Redis: {settings.REDIS_URL}{' (embedded)' if os.environ.get('LOUPE_EMBEDDED_REDIS') else ''}")
             self.stdout.write(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
@@ -62,13 +80,17 @@ class Command(BaseCommand):
             while all(child.poll() is None for child in self.children):
                 time.sleep(0.5)
             self.stderr.write("A process stopped; shutting down.")
-        except KeyboardInterrupt:
-            self.stdout.write("\nStopping…")
+        except KeyboardInterrupt as exc:
+            self.stdout.write(f"\nStopping ({exc or 'SIGINT'})…")
         finally:
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
             self._stop_all()
 
     def _spawn(self, cmd, env):
-        self.children.append(subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True))
+        # Children get the default dispositions back (they inherit an ignored SIGINT otherwise).
+        self.children.append(subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True,
+                                              preexec_fn=_default_signals))
 
     def _wait_for(self, url, timeout=60.0):
         deadline = time.monotonic() + timeout
@@ -83,12 +105,21 @@ class Command(BaseCommand):
 
     def _stop_all(self):
         for child in self.children:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+            _signal_group(child.pid, signal.SIGTERM)
         for child in self.children:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+                _signal_group(child.pid, signal.SIGKILL)
+                child.wait(timeout=5)
+            # A worker's pool processes outlive their parent for a moment: the group goes as a whole.
+            _signal_group(child.pid, signal.SIGKILL)
         stop_embedded_redis()
         self.stdout.write("Stopped.")
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
