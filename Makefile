@@ -25,6 +25,7 @@ test: install
 	$(PY) -m pytest
 
 lint: install
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
 bench-spine: install
