@@ -65,8 +65,10 @@ def main() -> None:
         fresh.append((time.perf_counter() - start) * 1000)
         first_view.append(timed(f"/models/{newer.pk}/compare/"))
     print(f"compare page, {args.items} golden items per side, {len(cand_eval['slices'])} slices:")
-    print(f"  first render of the pair (bootstrap + plots): median {cold_ms:.0f} ms of {len(cold)}  {sorted(round(c) for c in cold)}")
-    print(f"  cached pair:                                  median {warm_ms:.0f} ms of {len(warm)} (max {max(warm):.0f} ms)")
+    print(f"  first render of the pair (bootstrap + plots): median {cold_ms:.0f} ms of {len(cold)}  "
+          f"{sorted(round(c) for c in cold)}")
+    print(f"  cached pair:                                  median {warm_ms:.0f} ms of {len(warm)} "
+          f"(max {max(warm):.0f} ms)")
     print(f"  registration incl. warming the pair:          median {statistics.median(fresh):.0f} ms; then first "
           f"view of the new version: median {statistics.median(first_view):.0f} ms")
     print(f"  ratio first/cached: {cold_ms / warm_ms:.1f}x; target 500 ms: "

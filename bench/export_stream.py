@@ -26,7 +26,8 @@ def catheter_items(n: int) -> Iterator[ExportedItem]:
         shots = [{"defects": [{"type": "axial_scratch", "box": [10.0 + k, 20.0, 90.0 + k, 40.0],
                                "polygon": [[10.0 + k, 20.0], [90.0 + k, 22.0], [88.0 + k, 40.0], [12.0 + k, 38.0]]}
                               for k in range(4)]} for _ in range(3)]
-        yield ExportedItem(item_id=i, external_id=f"balloon-{i}", meta={}, annotation={"verdict": "defect", "shots": shots},
+        yield ExportedItem(item_id=i, external_id=f"balloon-{i}", meta={},
+                           annotation={"verdict": "defect", "shots": shots},
                            assets=[{"id": 3 * i + s, "name": f"b{i}_{s}.png", "width": 1024, "height": 1024,
                                     "sha256": "0" * 64} for s in range(3)])
 

@@ -66,7 +66,8 @@ class Services:
 
     def start_worker(self) -> None:
         self._start("worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "-Q",
-                               "cpu,infer", "--concurrency", "1", "-l", "WARNING", "-n", f"kill-load-{uuid.uuid4().hex[:6]}@%h"])
+                               "cpu,infer", "--concurrency", "1", "-l", "WARNING",
+                               "-n", f"kill-load-{uuid.uuid4().hex[:6]}@%h"])
 
     def kill(self, name: str) -> None:
         proc = self.procs[name]
@@ -156,7 +157,8 @@ def operator_loop(client: Client, project_id: int, stop_at: float, max_calls: in
             continue
         current = detail[1]["current"]
         base = current["number"] if current else None
-        saved = client.call("POST", f"/api/v1/items/{item}/revisions/", {"annotation": ANNOTATION, "base_revision": base})
+        saved = client.call("POST", f"/api/v1/items/{item}/revisions/",
+                            {"annotation": ANNOTATION, "base_revision": base})
         if saved and saved[0] == 201:
             acked.append((item, saved[1]["number"], saved[1]["author"]))
 

@@ -42,7 +42,6 @@ def main() -> int:
         os.environ["LOUPE_INFER_BATCH_SIZE"] = str(a.batch_size)
     work = prepare_environment("bench-infer")
 
-    import numpy as np
     from PIL import Image
 
     from django.conf import settings

@@ -11,7 +11,6 @@ would after correcting) and times the N-th acceptance -> the candidate's registr
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -30,7 +29,6 @@ def main() -> int:
     a = ap.parse_args()
     work = prepare_environment("bench-latency")
 
-    from PIL import Image
 
     from django.conf import settings
     from webapp.accounts.services import project_member_add, user_create

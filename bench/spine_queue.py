@@ -60,7 +60,8 @@ def seed(n_items: int, n_clients: int) -> tuple[int, list[str]]:
     for start in range(0, n_items, batch):
         items = WorkItem.objects.bulk_create(
             [WorkItem(project=project, external_id=f"b{i}") for i in range(start, min(n_items, start + batch))])
-        WorkItemAsset.objects.bulk_create([WorkItemAsset(item=item, asset=asset, position=0, role="shot") for item in items])
+        WorkItemAsset.objects.bulk_create(
+            [WorkItemAsset(item=item, asset=asset, position=0, role="shot") for item in items])
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -153,7 +154,8 @@ def main() -> int:
         wait_up(port)
         take_ms, submit_ms, taken, errors = [], [], [], []
         stop_at = time.perf_counter() + args.seconds
-        threads = [threading.Thread(target=client_loop, args=(port, t, project_id, stop_at, take_ms, submit_ms, taken, errors))
+        threads = [threading.Thread(target=client_loop,
+                                    args=(port, t, project_id, stop_at, take_ms, submit_ms, taken, errors))
                    for t in tokens]
         started = time.perf_counter()
         for t in threads:

@@ -92,7 +92,8 @@ def make_asset(db):
     def make(width: int = 800, height: int = 600, name: str | None = None) -> Asset:
         n = next(_counter)
         sha = hashlib.sha256(f"asset-{n}".encode()).hexdigest()
-        return Asset.objects.create(sha256=sha, original=f"assets/{sha[:2]}/{sha}.png", original_name=name or f"img{n}.png",
+        return Asset.objects.create(sha256=sha, original=f"assets/{sha[:2]}/{sha}.png",
+                                    original_name=name or f"img{n}.png",
                                     format="PNG", mode="RGB", width=width, height=height, byte_size=1000)
 
     return make

@@ -75,14 +75,18 @@ def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> in
     if before is None:
         return len(after.get("cuts", [])) + 1
     edits = int(before.get("page_type") != after.get("page_type"))
-    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))
+
+    def key(c):
+        return round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"])
+
     old = sorted(before.get("cuts", []), key=key)
     new = sorted(after.get("cuts", []), key=key)
     extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])
     unmatched_new = list(new)
     for cut in old:
         best = min(unmatched_new, default=None,
-                   key=lambda n: abs(n["x0"] - cut["x0"]) + abs(n["y0"] - cut["y0"]) + abs(n["x1"] - cut["x1"]) + abs(n["y1"] - cut["y1"]))
+                   key=lambda n: abs(n["x0"] - cut["x0"]) + abs(n["y0"] - cut["y0"])
+                   + abs(n["x1"] - cut["x1"]) + abs(n["y1"] - cut["y1"]))
         if best is None:
             edits += 1  # deleted
             continue

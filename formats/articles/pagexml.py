@@ -66,7 +66,10 @@ def _cut_outline(cut: dict, width: int, height: int) -> list[tuple[int, int]]:
     b = (_xy(cut["x1"]), _xy(cut["y1"]))
     length = math.dist(a, b) or 1.0
     nx, ny = round(-(b[1] - a[1]) / length), round((b[0] - a[0]) / length)
-    clamp = lambda x, y: (min(max(x, 0), width), min(max(y, 0), height))
+
+    def clamp(x, y):
+        return min(max(x, 0), width), min(max(y, 0), height)
+
     return [clamp(a[0] - nx, a[1] - ny), clamp(b[0] - nx, b[1] - ny), clamp(b[0] + nx, b[1] + ny),
             clamp(a[0] + nx, a[1] + ny)]
 

@@ -175,7 +175,8 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
         score = ann.get("score")
         attributes = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
         out[name][1].append(CocoShape(category, box, polygon, attributes,
-                                      float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None))
+                                      float(score) if isinstance(score, (int, float)) and math.isfinite(score)
+                                      else None))
     if c.errors:
         raise AnnotationError(c.errors)
     return out

@@ -86,7 +86,8 @@ def cmd_finetune(a) -> int:
     from ml.articles.data import load_dir
     from ml.common.checkpoint import load_config
 
-    samples = [s for s in load_dir(a.data) if s.page_type == "article" and (not a.publisher or s.publisher == a.publisher)]
+    samples = [s for s in load_dir(a.data)
+               if s.page_type == "article" and (not a.publisher or s.publisher == a.publisher)]
     if not samples:
         _err(f"no article pages in {a.data}" + (f" for publisher {a.publisher}" if a.publisher else ""))
         return 2

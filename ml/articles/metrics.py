@@ -26,7 +26,8 @@ def segment_distance(a: dict, b: dict) -> float:
     """Hausdorff distance between two segments (max over endpoints of the distance to the other segment)."""
     sa = (a["x0"], a["y0"], a["x1"], a["y1"])
     sb = (b["x0"], b["y0"], b["x1"], b["y1"])
-    return max(_pt_seg(sa[0], sa[1], sb), _pt_seg(sa[2], sa[3], sb), _pt_seg(sb[0], sb[1], sa), _pt_seg(sb[2], sb[3], sa))
+    return max(_pt_seg(sa[0], sa[1], sb), _pt_seg(sa[2], sa[3], sb),
+               _pt_seg(sb[0], sb[1], sa), _pt_seg(sb[2], sb[3], sa))
 
 
 def _vertical(c: dict) -> bool:

@@ -114,10 +114,10 @@ class Forest:
         for est in rf.estimators_:
             t = est.tree_
             roots.append(off)
-            l, r = t.children_left.copy(), t.children_right.copy()
-            l[l >= 0] += off
-            r[r >= 0] += off
-            L.append(l), R.append(r), F.append(t.feature.copy()), T.append(t.threshold.copy())
+            left, right = t.children_left.copy(), t.children_right.copy()
+            left[left >= 0] += off
+            right[right >= 0] += off
+            L.append(left), R.append(right), F.append(t.feature.copy()), T.append(t.threshold.copy())
             v = t.value[:, 0, :].astype(np.float64)
             V.append(v / np.maximum(1e-12, v.sum(1, keepdims=True)))
             off += t.node_count

@@ -61,7 +61,10 @@ class Frame:
 
 def geometry_image(page: np.ndarray) -> np.ndarray:
     """The page in grayscale at ``GEOMETRY_WIDTH`` (area resize) or its own width when smaller."""
-    g = page if page.ndim == 2 else cv2.cvtColor(page, cv2.COLOR_RGBA2GRAY if page.shape[2] == 4 else cv2.COLOR_RGB2GRAY)
+    if page.ndim == 2:
+        g = page
+    else:
+        g = cv2.cvtColor(page, cv2.COLOR_RGBA2GRAY if page.shape[2] == 4 else cv2.COLOR_RGB2GRAY)
     h, w = g.shape
     if w > GEOMETRY_WIDTH:
         g = cv2.resize(g, (GEOMETRY_WIDTH, max(8, round(h * GEOMETRY_WIDTH / w))), interpolation=cv2.INTER_AREA)

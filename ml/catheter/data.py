@@ -82,7 +82,8 @@ def validate_annotation(ann: dict[str, Any], n_shots: int | None = None,
     catheter.validate(ann, dims)
 
 
-def samples_from_series(images: list[np.ndarray], annotation: dict[str, Any], meta: dict[str, Any] | None = None) -> list[Sample]:
+def samples_from_series(images: list[np.ndarray], annotation: dict[str, Any],
+                        meta: dict[str, Any] | None = None) -> list[Sample]:
     """One Sample per shot of a work item (a series of photos with one platform annotation)."""
     validate_annotation(annotation, sizes=[(img.shape[1], img.shape[0]) for img in images])
     out = []
@@ -170,7 +171,8 @@ class Prepared:
         return len(self.images)
 
     def masks(self, i: int) -> np.ndarray:
-        return ((self.maskbits[i][None] >> np.arange(len(DEFECT_TYPES), dtype=np.uint8)[:, None, None]) & 1).astype(np.uint8)
+        bits = np.arange(len(DEFECT_TYPES), dtype=np.uint8)[:, None, None]
+        return ((self.maskbits[i][None] >> bits) & 1).astype(np.uint8)
 
 
 def prepare(samples: Iterable[Sample], size: int) -> Prepared:

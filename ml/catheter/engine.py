@@ -24,7 +24,7 @@ from ml.catheter.augment import AugmentationPolicy
 from ml.catheter.config import CatheterConfig, TrainConfig, preset
 from ml.catheter.data import Prepared, Sample, prepare
 from ml.catheter.model import build_model, count_parameters
-from ml.catheter.saliency import guided_backprop, local_entropy, pointing_hit, saliency_peak
+from ml.catheter.saliency import guided_backprop, pointing_hit, saliency_peak
 from ml.common import metrics as M
 from ml.common.checkpoint import load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything

@@ -1,6 +1,7 @@
-"""A small from-scratch CNN: encoder (stride-2 stem, then /4, /8, /16) + light top-down decoder to a per-type defect map at 1/2 working
-resolution. Image-level type logits are the spatial maximum of the map (multiple-instance style), so the
-verdict and the defect map agree and the verdict's gradient points at the defect (guided backprop).
+"""A small from-scratch CNN: encoder (stride-2 stem, then /4, /8, /16) + light top-down decoder to a
+per-type defect map at 1/2 working resolution. Image-level type logits are the spatial maximum of the map
+(multiple-instance style), so the verdict and the defect map agree and the verdict's gradient points at the
+defect (guided backprop).
 
 All ReLUs are ``GuidedReLU`` modules: with ``guided(model)`` active their backward pass only lets positive
 gradients through positive activations (Springenberg et al. 2015), which is guided backpropagation.

@@ -78,7 +78,8 @@ class Prediction:
         m = self.defect_map[DEFECT_TYPES.index(t)]
         y, x = np.unravel_index(int(np.argmax(m)), m.shape)
         sx, sy = self.image_size[0] / m.shape[1], self.image_size[1] / m.shape[0]
-        return {"type": t, "box": [round(x * sx - 2 * sx), round(y * sy - 2 * sy), round((x + 3) * sx), round((y + 3) * sy)]}
+        box = [round(x * sx - 2 * sx), round(y * sy - 2 * sy), round((x + 3) * sx), round((y + 3) * sy)]
+        return {"type": t, "box": box}
 
 
 def series_annotation(preds: Sequence[Prediction]) -> dict[str, Any]:

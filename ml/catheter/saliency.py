@@ -67,7 +67,8 @@ def pointing_hit(peak_xy: tuple[float, float], boxes: Sequence[Sequence[float]],
     return any(b[0] - tol <= x <= b[2] + tol and b[1] - tol <= y <= b[3] + tol for b in boxes)
 
 
-def overlay(image: np.ndarray, sal: np.ndarray, alpha: float = 0.55, boxes: Sequence[Sequence[float]] = ()) -> np.ndarray:
+def overlay(image: np.ndarray, sal: np.ndarray, alpha: float = 0.55,
+            boxes: Sequence[Sequence[float]] = ()) -> np.ndarray:
     """RGB uint8 overlay of a saliency map (any size; resized to the image) with optional boxes."""
     h, w = image.shape[:2]
     s = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)

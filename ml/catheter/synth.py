@@ -90,7 +90,8 @@ def _look(rng: np.random.Generator, setup: str) -> dict[str, float]:
                     highlight=rng.uniform(0.1, 0.25))
     elif setup == "strong_artifacts":
         look.update(noise=rng.uniform(0.018, 0.03), dust=int(rng.integers(5, 14)), banding=rng.uniform(0.01, 0.03),
-                    vignette=rng.uniform(0.15, 0.35), fibers=int(rng.integers(1, 3)), defect_gain=rng.uniform(0.85, 1.05))
+                    vignette=rng.uniform(0.15, 0.35), fibers=int(rng.integers(1, 3)),
+                    defect_gain=rng.uniform(0.85, 1.05))
     return look
 
 
@@ -111,7 +112,8 @@ def make_balloon(rng: np.random.Generator, size: int, setup: str, kinds: list[st
             d.update(x0=x0, x1=min(xb - 2 * k, x0 + length), width=rng.uniform(1.3, 3.0) * k,
                      slope=rng.uniform(-0.15, 0.15), contrast=rng.uniform(0.16, 0.35))
         elif kind == "radial_scratch":
-            d.update(x0=rng.uniform(xa + 8 * k, xb - 8 * k), span=rng.uniform(0.35, 1.1), width=rng.uniform(1.3, 3.0) * k,
+            d.update(x0=rng.uniform(xa + 8 * k, xb - 8 * k), span=rng.uniform(0.35, 1.1),
+                     width=rng.uniform(1.3, 3.0) * k,
                      slant=rng.uniform(-6, 6) * k, contrast=rng.uniform(0.16, 0.35))
         elif kind == "inclusion":
             d.update(x0=rng.uniform(xa + 6 * k, xb - 6 * k), r=rng.uniform(1.8, 4.5) * k,
@@ -220,7 +222,8 @@ def _local_alpha(draw, size: int, bbox: tuple[float, float, float, float]) -> np
     return alpha
 
 
-def _project(b: Balloon, d: dict[str, Any], phase: float, size: int) -> list[tuple[str, np.ndarray, np.ndarray | None, float]]:
+def _project(b: Balloon, d: dict[str, Any], phase: float,
+             size: int) -> list[tuple[str, np.ndarray, np.ndarray | None, float]]:
     """Alpha maps of a defect in one shot: [(mode, alpha, extra, visibility)], empty when out of view."""
     k = size / 512.0
     R, cy = b.radius, b.cy
@@ -334,7 +337,8 @@ def _decoys_behind(rng: np.random.Generator, b: Balloon, bg: np.ndarray, n: int)
             layer += rng.choice([-1.0, 1.0]) * rng.uniform(0.08, 0.2) * a
         else:
             r = rng.uniform(3.0, 8.0) * k
-            a = _local_alpha(_circle(x, y, r, max(1, int(1.2 * k * SS))), size, (x - r - 2, y - r - 2, x + r + 2, y + r + 2))
+            a = _local_alpha(_circle(x, y, r, max(1, int(1.2 * k * SS))), size,
+                             (x - r - 2, y - r - 2, x + r + 2, y + r + 2))
             layer += rng.uniform(0.08, 0.2) * a
     sigma = rng.uniform(0.4, 0.9) * k   # behind the balloon: a little out of focus
     return bg + cv2.GaussianBlur(layer, (0, 0), sigma)

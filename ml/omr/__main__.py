@@ -55,7 +55,8 @@ def cmd_degrade(a) -> int:
     truth = {"mapping": mapping.to_dict(), "seed": a.seed, "preset": a.preset, "page": str(a.page)}
     if page.symbols:
         boxes = map_boxes(page.boxes(), mapping.page_to_photo)
-        truth["symbols"] = [{"class": s.cls, "bbox": [round(float(v), 3) for v in b]} for s, b in zip(page.symbols, boxes)]
+        truth["symbols"] = [{"class": s.cls, "bbox": [round(float(v), 3) for v in b]}
+                            for s, b in zip(page.symbols, boxes)]
     (out / f"{stem}.photo.json").write_text(json.dumps(truth))
     print(json.dumps({"photo": str(out / f"{stem}.photo.png"), "truth": str(out / f"{stem}.photo.json"),
                       "homography": mapping.homography.tolist(), "curl": truth["mapping"]["curl"]}))
@@ -213,7 +214,8 @@ def cmd_evaluate(a) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ml.omr", description="OMR ground truth: render, degrade, align, detect")
+    ap = argparse.ArgumentParser(prog="python -m ml.omr",
+                                 description="OMR ground truth: render, degrade, align, detect")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("render", help="engrave a piece: PNG + JSON per page, deepscores.json, coco.json")

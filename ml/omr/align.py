@@ -195,7 +195,8 @@ class Aligner:
         pf = compute_features(photo, kind, cfg)
         timings["features_ms"] = (time.perf_counter() - t1) * 1e3
         t2 = time.perf_counter()
-        metrics: dict = {"mode": mode, "template_keypoints": int(len(tf.points)), "photo_keypoints": int(len(pf.points))}
+        metrics: dict = {"mode": mode, "template_keypoints": int(len(tf.points)),
+                         "photo_keypoints": int(len(pf.points))}
         src, dst = _match(tf, pf, kind, cfg.ratio)
         metrics["good_matches"] = int(len(src))
         timings["match_ms"] = (time.perf_counter() - t2) * 1e3
@@ -310,7 +311,8 @@ def homography_sanity(h: np.ndarray, size: tuple[int, int], photo_size: tuple[in
     area = 0.5 * abs(np.dot(q[:, 0], np.roll(q[:, 1], 1)) - np.dot(q[:, 1], np.roll(q[:, 0], 1)))
     return {"orientation_ok": det > 0, "rotation_deg": float(np.degrees(np.arctan2(a[1, 0], a[0, 0]))),
             "scale": float(np.sqrt(abs(det))), "anisotropy": float(sv[0] / max(sv[1], 1e-9)),
-            "shear": float(abs(np.dot(a[:, 0], a[:, 1])) / max(np.linalg.norm(a[:, 0]) * np.linalg.norm(a[:, 1]), 1e-9)),
+            "shear": float(abs(np.dot(a[:, 0], a[:, 1]))
+                           / max(np.linalg.norm(a[:, 0]) * np.linalg.norm(a[:, 1]), 1e-9)),
             "perspective": float(np.abs(h[2, :2] / h[2, 2]).max() * max(W, H)), "convex": convex,
             "page_area_share": float(area / (photo_size[0] * photo_size[1])),
             "corners": q.round(2).tolist()}
@@ -429,8 +431,8 @@ def _system_shifts(tpl: Template, warped: np.ndarray, valid: np.ndarray, r: int 
                 continue
             dx, dy = float(mx - r), float(my - r)
             if 0 < mx < res.shape[1] - 1:
-                l, c, rr = res[my, mx - 1], res[my, mx], res[my, mx + 1]
-                dx += 0.5 * (l - rr) / max(l - 2 * c + rr, -1e9) if (l - 2 * c + rr) < 0 else 0.0
+                lft, c, rgt = res[my, mx - 1], res[my, mx], res[my, mx + 1]
+                dx += 0.5 * (lft - rgt) / max(lft - 2 * c + rgt, -1e9) if (lft - 2 * c + rgt) < 0 else 0.0
             if 0 < my < res.shape[0] - 1:
                 u, c, d = res[my - 1, mx], res[my, mx], res[my + 1, mx]
                 dy += 0.5 * (u - d) / max(u - 2 * c + d, -1e9) if (u - 2 * c + d) < 0 else 0.0

@@ -29,7 +29,8 @@ def sample_from_page(page, meta: dict | None = None) -> Sample:
                   {"kind": "render", "font": page.font, "piece": page.piece, "page": page.page, **(meta or {})})
 
 
-def sample_from_alignment(original_symbols: list, photo: np.ndarray, annotation: dict, meta: dict | None = None) -> Sample:
+def sample_from_alignment(original_symbols: list, photo: np.ndarray, annotation: dict,
+                          meta: dict | None = None) -> Sample:
     """What a worker builds from an operator's accepted (or fixed) pair: the original's boxes moved into the
     photo with the accepted homography."""
     if annotation.get("status") not in ("accepted", "fixed") or annotation.get("homography") is None:

@@ -122,7 +122,8 @@ def apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return q[:, :2] / q[:, 2:3]
 
 
-def _draw_geometry(rng: np.random.Generator, cfg: DegradeConfig, W: int, H: int) -> tuple[np.ndarray, tuple[int, int], dict]:
+def _draw_geometry(rng: np.random.Generator, cfg: DegradeConfig, W: int,
+                   H: int) -> tuple[np.ndarray, tuple[int, int], dict]:
     FW, FH = int(round(W * cfg.out_scale)), int(round(H * cfg.out_scale))
     page = np.array([[0, 0], [W, 0], [W, H], [0, H]], dtype=np.float64)
     # fit the page into the frame with an inset, rotate a little, then jitter each corner
@@ -180,7 +181,8 @@ def degrade(page: np.ndarray, seed: int = 0, cfg: DegradeConfig | str = "moderat
     ink_level = rng.uniform(20, 60)
     printed = paper - ink * (paper - ink_level)
     if cfg.paper_texture > 0:
-        printed += cfg.paper_texture * (0.6 * _smooth_noise(rng, (H, W), 64) + 0.4 * rng.standard_normal((H, W)).astype(np.float32) * 0.5)
+        printed += cfg.paper_texture * (0.6 * _smooth_noise(rng, (H, W), 64)
+                                        + 0.4 * rng.standard_normal((H, W)).astype(np.float32) * 0.5)
 
     # geometry: for every photo pixel centre, where it comes from on the page
     xs, ys = np.meshgrid(np.arange(FW, dtype=np.float64) + 0.5, np.arange(FH, dtype=np.float64) + 0.5)

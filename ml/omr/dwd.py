@@ -66,7 +66,8 @@ class Detection:
     score: float
 
     def to_dict(self) -> dict:
-        return {"class": self.cls, "bbox": [round(float(v), 2) for v in self.bbox], "score": round(float(self.score), 4)}
+        return {"class": self.cls, "bbox": [round(float(v), 2) for v in self.bbox],
+                "score": round(float(self.score), 4)}
 
 
 def energy_to_boxes(energy_prob: np.ndarray, cls_prob: np.ndarray, box_map: np.ndarray, classes: list[str],
@@ -92,7 +93,8 @@ def boxes_from_core(core: np.ndarray, peak: np.ndarray, cls_prob: np.ndarray, bo
     Values are given at ``np.nonzero(core)`` only (so a caller on a GPU moves just those): ``peak`` (expected
     energy / (K-1)), ``cls_prob`` ((C+1) x N), ``box_vals`` (4 x N). A component's class is its pixels'
     (argmax) class, its score the mean probability of that class times the peak energy, its box the
-    energy-weighted mean of its pixels' votes (centre = pixel + offset * size, size = exp(mean log size)). Pieces of one symbol vote for the same box; same-class boxes
+    energy-weighted mean of its pixels' votes (centre = pixel + offset * size, size = exp(mean log size)).
+    Pieces of one symbol vote for the same box; same-class boxes
     overlapping at IoU > ``nms_iou`` are merged by keeping the best-scored one. At most ``max_detections``
     (best scores) per image; a 150-dpi page holds ~ 500 symbols.
     """
@@ -172,7 +174,8 @@ def rare_classes(symbol_lists: list[list[dict]], frequent: int = 20) -> list[str
     return ranked[frequent:]
 
 
-def collect_patches(samples, classes: set[str], pad: int = 4, limit_per_class: int = 40) -> list[tuple[np.ndarray, dict]]:
+def collect_patches(samples, classes: set[str], pad: int = 4,
+                    limit_per_class: int = 40) -> list[tuple[np.ndarray, dict]]:
     """Crops of every symbol of the given classes (with a little context) and the box inside the crop."""
     bank: list[tuple[np.ndarray, dict]] = []
     per: dict[str, int] = {}

@@ -51,7 +51,8 @@ class PairSample:
                 "nonplanar_px": nonplanar_residual(self.original, self.mapping) if self.mapping else None}
 
 
-def pick_page(rng: np.random.Generator, pieces=PIECES, fonts=FONTS, dpi: float = 150.0) -> tuple[str, int, RenderConfig]:
+def pick_page(rng: np.random.Generator, pieces=PIECES, fonts=FONTS,
+              dpi: float = 150.0) -> tuple[str, int, RenderConfig]:
     piece = pieces[int(rng.integers(len(pieces)))]
     cfg = RenderConfig(dpi=dpi, font=fonts[int(rng.integers(len(fonts)))])
     total = len(engrave(piece, cfg))

@@ -46,4 +46,5 @@ def test_tickets_tokens_and_close_codes_over_a_real_server(asgi_server, make_pro
     assert closed_with(f"{feed}?token={token}") == 4401
     assert closed_with(f"{ws_base}/ws/mlops/", additional_headers={"Authorization": f"Token {token}"}) == 4403
     assert closed_with(f"{ws_base}/ws/projects/999999/", additional_headers={"Authorization": f"Token {token}"}) == 4404
-    assert closed_with(feed, additional_headers={"Authorization": f"Token {token}"}, origin="https://evil.example") == 4403
+    assert closed_with(feed, additional_headers={"Authorization": f"Token {token}"},
+                       origin="https://evil.example") == 4403

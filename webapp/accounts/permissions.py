@@ -231,7 +231,8 @@ class TablePermission(BasePermission):
         if rule_for(action).scope == PROJECT:
             target, kwarg = target_of(view) or (None, None)
             if target is None:
-                raise LookupError(f"{type(view).__name__}: {action} is per project but the view has no permission_target")
+                raise LookupError(
+                    f"{type(view).__name__}: {action} is per project but the view has no permission_target")
             where = {"target": target, "value": view.kwargs.get(kwarg)}
         try:
             request.loupe_role = check(request.user, action, **where)

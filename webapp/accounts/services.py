@@ -113,7 +113,8 @@ def login_blocked(*, username: str, ip: str) -> int:
     from webapp.core.ratelimit import window_peek
 
     window = settings.LOUPE_LOGIN_WINDOW_SECONDS
-    states = [window_peek(name, limit=limit, window=window) for name, limit in _login_counters(username=username, ip=ip)]
+    states = [window_peek(name, limit=limit, window=window)
+              for name, limit in _login_counters(username=username, ip=ip)]
     return max((s.retry_after for s in states if s.exceeded), default=0)
 
 

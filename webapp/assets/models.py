@@ -9,7 +9,8 @@ class Asset(models.Model):
         READY = "ready"
         FAILED = "failed"
 
-    sha256 = models.CharField(max_length=64, unique=True, help_text="Content hash: a duplicate is linked, not stored twice.")
+    sha256 = models.CharField(max_length=64, unique=True,
+                              help_text="Content hash: a duplicate is linked, not stored twice.")
     original = models.CharField(max_length=500, help_text="Path of the original under MEDIA_ROOT.")
     original_name = models.CharField(max_length=255)
     format = models.CharField(max_length=16)

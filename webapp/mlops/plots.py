@@ -50,7 +50,8 @@ def slice_bars(rows: list[dict], metric: str) -> str | None:
     return _svg(fig, f"{metric} per slice")
 
 
-def pr_curves(curves: dict[str, tuple[list, list, list] | None], operating: dict[str, float] | None = None) -> str | None:
+def pr_curves(curves: dict[str, tuple[list, list, list] | None],
+              operating: dict[str, float] | None = None) -> str | None:
     """Precision-recall curves of both models (from per-item scores)."""
     if not any(curves.values()):
         return None

@@ -18,7 +18,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = serializers.BooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate blocked it (needs override_reason).")
+                                        help_text="Promote although the golden-set gate blocked it "
+                                                  "(needs override_reason).")
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
                                             help_text="Overrides only: why the gate's regression is acceptable "
                                                       "(a second reason, different from reason).")

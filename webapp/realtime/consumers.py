@@ -64,7 +64,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         try:
             group, visible = await database_sync_to_async(_authorize)(user, self.scope["url_route"]["kwargs"])
         except Refused as refused:
-            await self.close(code={401: CLOSE_UNAUTHENTICATED, 404: CLOSE_NOT_FOUND}.get(refused.status, CLOSE_FORBIDDEN))
+            code = {401: CLOSE_UNAUTHENTICATED, 404: CLOSE_NOT_FOUND}.get(refused.status, CLOSE_FORBIDDEN)
+            await self.close(code=code)
             return
         self.group, self.visible = group, visible
         await self.channel_layer.group_add(self.group, self.channel_name)

@@ -88,19 +88,21 @@ class OmrAdapter(Adapter):
     def _proposal(self, item: ItemImages, alignment, detection) -> Proposal:
         o, p = _pair_index(item)
         scales = item.scales()
-        (ow, oh), (pw, ph) = item.original_sizes[o], item.original_sizes[p]
+        pw, ph = item.original_sizes[p]
         h = None if alignment.homography is None else to_original_pixels(alignment.homography, scales[o], scales[p])
         status = "accepted" if alignment.verdict == "accept" else "rejected"
         annotation = {"status": status, "homography": None if h is None else h.tolist(), "point_pairs": [],
                       "reasons": platform_reasons(alignment.verdict, alignment.reasons)}
         m = alignment.metrics
-        scores: dict[str, Any] = {"verdict": alignment.verdict, "reasons": list(alignment.reasons), "mode": alignment.mode,
+        scores: dict[str, Any] = {"verdict": alignment.verdict, "reasons": list(alignment.reasons),
+                                  "mode": alignment.mode,
                                   "metrics": {k: _round(m.get(k)) for k in METRICS_KEPT}}
         if alignment.inliers is not None and len(alignment.inliers):
             pick = np.linspace(0, len(alignment.inliers) - 1, min(MATCH_SAMPLE, len(alignment.inliers))).astype(int)
             (osx, osy), (psx, psy) = scales[o], scales[p]
             rows = alignment.inliers[pick].astype(float) / [osx, osy, psx, psy]
-            scores["matches"] = [[[round(float(r[0]), 1), round(float(r[1]), 1)], [round(float(r[2]), 1), round(float(r[3]), 1)]]
+            scores["matches"] = [[[round(float(r[0]), 1), round(float(r[1]), 1)],
+                                  [round(float(r[2]), 1), round(float(r[3]), 1)]]
                                  for r in rows]
         if h is not None and alignment.verdict != "reject":
             moved = ((s["class"], transfer_box(s["bbox"], h.tolist(), pw, ph)) for s in item.meta.get("symbols", []))

@@ -47,7 +47,8 @@ def test_bad_defects_are_refused_with_their_path(defect, path):
 
 
 def test_the_json_schema_refuses_the_same_shapes():
-    for bad in ({"type": "bubble"}, {"type": "bubble", "box": [1, 1, 9, 9], "point": [2, 2], "polyline": [[1, 1], [2, 2]]},
+    for bad in ({"type": "bubble"},
+                {"type": "bubble", "box": [1, 1, 9, 9], "point": [2, 2], "polyline": [[1, 1], [2, 2]]},
                 {"type": "crack", "box": [1, 1, 9, 9]}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(series([bad], []), JSON_SCHEMA)

@@ -40,7 +40,9 @@ def test_unknown_keys_are_ignored_and_missing_keys_take_defaults():
 
 
 def test_warmup_then_cosine():
-    f = lambda p: warmup_cosine(p, warmup=0.1, start=0.1, floor=0.02)
+    def f(p):
+        return warmup_cosine(p, warmup=0.1, start=0.1, floor=0.02)
+
     assert f(0.0) == pytest.approx(0.1) and f(0.05) == pytest.approx(0.55) and f(0.1) == pytest.approx(1.0)
     assert f(0.55) == pytest.approx(0.02 + 0.98 * 0.5) and f(1.0) == pytest.approx(0.02) and f(3.0) == f(1.0)
     assert warmup_cosine(0.0, warmup=0.0, start=1.0, floor=0.05) == pytest.approx(1.0)

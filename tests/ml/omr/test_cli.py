@@ -26,12 +26,15 @@ def test_render_degrade_align_transfer(tmp_path, capsys):
     corners = np.array([[0, 0], [1240, 0], [1240, 1754], [0, 1754]], float)
     assert np.abs(apply_h(np.asarray(res["homography"]), corners) - apply_h(np.asarray(truth), corners)).max() < 3
     # operator points
-    pairs = [[c.tolist(), p.tolist()] for c, p in zip(corners * 0.8 + 100, apply_h(np.asarray(truth), corners * 0.8 + 100))]
+    inner = corners * 0.8 + 100
+    pairs = [[c.tolist(), p.tolist()] for c, p in zip(inner, apply_h(np.asarray(truth), inner))]
     (tmp_path / "pts.json").write_text(json.dumps(pairs))
-    assert main(["align", str(out / "page001.png"), deg["photo"], "--points", str(tmp_path / "pts.json"), "--json"]) == 0
+    assert main(["align", str(out / "page001.png"), deg["photo"],
+                 "--points", str(tmp_path / "pts.json"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "points"
     ds2, coco = tmp_path / "photo.ds2.json", tmp_path / "photo.coco.json"
-    assert main(["transfer", str(out / "page001.png"), deg["photo"], "--deepscores", str(ds2), "--coco", str(coco)]) == 0
+    assert main(["transfer", str(out / "page001.png"), deg["photo"],
+                 "--deepscores", str(ds2), "--coco", str(coco)]) == 0
     tr = json.loads(capsys.readouterr().out)
     assert tr["report"]["ink_share"] > 0.95
     photo_ds2, photo_coco = json.loads(ds2.read_text()), json.loads(coco.read_text())   # the photo-side boxes

@@ -33,7 +33,8 @@ def test_a_tiny_png_declaring_many_pixels_counts_against_the_hourly_budget(make_
     assert second.status_code == 429
     assert "over your upload budget of 5 Mpx per hour" in second.json()["detail"]
     # Another user has a budget of their own.
-    other = api_for(_uploader(make_user, project)).post("/api/v1/assets/", {"files": [SimpleUploadedFile("b.png", big)]})
+    other = api_for(_uploader(make_user, project)).post("/api/v1/assets/",
+                                                        {"files": [SimpleUploadedFile("b.png", big)]})
     assert other.status_code == 201
 
 

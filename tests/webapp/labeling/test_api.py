@@ -15,10 +15,12 @@ def test_take_next_submit_and_conflict_over_http(make_project, make_item, operat
     api = api_for(operator)
     taken = api.post(f"/api/v1/projects/{project.pk}/take-next/")
     assert taken.status_code == 200 and taken.json()["item"] == item.pk
-    saved = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
+    saved = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": DEFECT, "base_revision": None},
+                     format="json")
     assert saved.status_code == 201, saved.content
     stale = api_for(make_user()).post(f"/api/v1/items/{item.pk}/revisions/",
-                                      {"annotation": {"verdict": "ok", "shots": [{"defects": []}]}, "base_revision": None},
+                                      {"annotation": {"verdict": "ok", "shots": [{"defects": []}]},
+                                       "base_revision": None},
                                       format="json")
     assert stale.status_code == 409
     body = stale.json()
@@ -34,7 +36,8 @@ def test_bad_payloads_get_clear_400s(make_project, make_item, operator, api_for)
     missing = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": DEFECT}, format="json")
     assert missing.status_code == 400 and "base_revision" in missing.json()
     out = api.post(f"/api/v1/items/{item.pk}/revisions/",
-                   {"annotation": {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [0, 0, 5000, 5]}]}]},
+                   {"annotation": {"verdict": "defect",
+                                   "shots": [{"defects": [{"type": "bubble", "box": [0, 0, 5000, 5]}]}]},
                     "base_revision": None}, format="json")
     assert out.status_code == 400
     assert out.json()["code"] == "invalid_annotation"

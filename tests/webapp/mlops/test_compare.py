@@ -109,7 +109,8 @@ def test_rollback_is_audited_with_actor_and_reason(admin_user):
     champion, candidate = _scope(admin_user, promotable=True)
     champion_promote(version_id=candidate.pk, actor=admin_user, reason="better overall")
     back = champion_rollback(kind="catheter", scope_key="line:A", actor=admin_user, reason="operators report misses")
-    assert (back.action, back.from_version, back.to_version, back.actor) == ("rollback", candidate, champion, admin_user)
+    assert (back.action, back.from_version, back.to_version, back.actor) == (
+        "rollback", candidate, champion, admin_user)
     assert champion_get(kind="catheter", scope_key="line:A") == champion
 
 

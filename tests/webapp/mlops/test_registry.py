@@ -82,8 +82,9 @@ def test_registry_api(admin_user, operator, api_for):
     assert api_for(operator).post(f"/api/v1/models/{v2.pk}/promote/", {}, format="json").status_code == 403
     listing = admin.get("/api/v1/models/?kind=articles").json()["results"]
     assert [v["is_champion"] for v in listing] == [False, True]
+    # nothing earlier to roll back to
     assert admin.post("/api/v1/models/rollback/", {"kind": "articles", "scope_key": "publisher:daily",
-                                                   "reason": "worse"}, format="json").status_code == 409  # nothing earlier to roll back to
+                                                   "reason": "worse"}, format="json").status_code == 409
     assert admin.get("/api/v1/promotions/").json()["count"] == 1
 
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from webapp.mlops.models import TrainingRun
 from webapp.mlops.selectors import (
-    training_run_bootstrap_failed_since, training_run_cancel_requested, training_run_is_active, training_run_list_queued,
+    training_run_bootstrap_failed_since, training_run_cancel_requested, training_run_is_active,
+    training_run_list_queued,
     training_run_list_running, training_run_watermark,
 )
 from webapp.mlops.services import (

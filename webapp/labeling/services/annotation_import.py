@@ -67,7 +67,8 @@ def annotation_files_in_zip(name: str, data: Source, members: set[str]) -> list[
             if member.name not in members:
                 continue
             if member.refusal or member.info.file_size > limit:
-                out.append(AnnotationFile(member.name, None, name, member.refusal or f"over the limit of {limit:,} bytes"))
+                refusal = member.refusal or f"over the limit of {limit:,} bytes"
+                out.append(AnnotationFile(member.name, None, name, refusal))
                 continue
             try:
                 with bundle.open(member.info) as stream:
