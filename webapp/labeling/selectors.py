@@ -76,6 +76,10 @@ def item_detail(*, item_id: int) -> WorkItem:
         raise NotFound(f"no work item {item_id}") from None
 
 
+def prediction_get(*, prediction_id: int) -> Prediction | None:
+    return Prediction.objects.filter(pk=prediction_id).only("id", "item_id", "model_version_id").first()
+
+
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
     """The newest prediction that is not stale (uses the prefetched list when present)."""
     return next((p for p in item.predictions.all() if not p.stale), None)
