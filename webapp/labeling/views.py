@@ -119,3 +119,11 @@ def prediction_map(request, pk, shot, layer):
     response = FileResponse(open(path, "rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"   # a prediction's maps never change
     return response
+
+
+@login_required
+def my_work(request):
+    """The signed-in operator's own figures: today and this week."""
+    summary = selectors.work_summary(user=request.user)
+    return render(request, "labeling/my_work.html", {"periods": [("Today", summary["today"]),
+                                                                  ("This week", summary["week"])]})
