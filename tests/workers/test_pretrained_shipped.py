@@ -12,7 +12,7 @@ from workers.itemdata import load_items
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("kind", ["catheter"])
+@pytest.mark.parametrize("kind", ["catheter", "articles"])
 def test_the_shipped_models_load_and_propose(kind, make_project, generated_items):
     info = pretrained.manifest(kind)
     assert info is not None, f"pretrained/{kind}/ is missing: python -m workers.pretrained build {kind}"
