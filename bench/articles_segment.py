@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ml.articles import synth  # noqa: E402
-from ml.articles.config import get_config  # noqa: E402
+from ml.articles.config import preset  # noqa: E402
 from ml.articles.data import to_work  # noqa: E402
 from ml.articles.model import CutNet  # noqa: E402
 from ml.articles.predict import Predictor, forward_probs  # noqa: E402
@@ -45,7 +45,7 @@ def main() -> None:
     if a.ckpt:
         pred = Predictor.load(a.ckpt, dev)
     else:
-        cfg = get_config(a.size or default_size(dev))
+        cfg = preset(a.size or default_size(dev))
         torch.manual_seed(0)
         model = CutNet(cfg.model.base, cfg.model.depth).to(dev).eval()
         pred = Predictor(model, cfg, {}, dev)

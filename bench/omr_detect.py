@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml.common.device import autocast, pick_device  # noqa: E402
 from ml.omr.align import ink_map  # noqa: E402
-from ml.omr.config import detector_config  # noqa: E402
+from ml.omr.config import preset  # noqa: E402
 from ml.omr.model import DeepWatershed, count_parameters  # noqa: E402
 from ml.omr.predict import Predictor  # noqa: E402
 
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
         model = pred.model
         size = pred.cfg.size
     else:
-        cfg = detector_config(size, classes=tuple(f"c{i}" for i in range(45)))
+        cfg = preset(size, classes=tuple(f"c{i}" for i in range(45)))
         model = DeepWatershed(len(cfg.classes), cfg.energy_levels, cfg.widths).to(device).eval()
         pred = Predictor(model, cfg, {}, device)
     batch = args.batch or (16 if device.type == "cuda" else 1)

@@ -1,5 +1,8 @@
 """The one task decorator: name, queue, time limits, late acks and retry policy in one place.
 
+Names come from the one registry, ``webapp.core.tasknames``, which the web app enqueues by; the queue is
+the name's middle part.
+
 Tasks take ids and plain JSON values only (never model instances), and must be idempotent: with
 ``acks_late`` a task whose worker died is delivered again.
 """
@@ -9,6 +12,7 @@ import functools
 from typing import Any, Callable
 
 from webapp.config.celery import app
+from webapp.core import tasknames
 
 QUEUES = ("infer", "train", "cpu")
 _PLAIN = (str, int, float, bool, type(None))
@@ -30,16 +34,17 @@ def _check_plain(value: Any, path: str) -> None:
     raise TypeError(f"{path}: tasks take ids and plain values, not {type(value).__name__}")
 
 
-def loupe_task(queue: str, *, name: str | None = None, time_limit: int = 600, soft_time_limit: int | None = None,
+def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None = None,
                max_retries: int = 3, retry_for: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError),
                bind: bool = False, **options: Any) -> Callable:
-    """Register a Celery task named ``loupe.<queue>.<function name>`` on that queue."""
+    """Register a Celery task under ``name`` (one of ``webapp.core.tasknames``) on the queue it names."""
+    if name not in tasknames.ALL:
+        raise ValueError(f"task name {name!r} is not in webapp.core.tasknames")
+    queue = tasknames.queue_of(name)
     if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}; one of {QUEUES}")
+        raise ValueError(f"unknown queue {queue!r} in {name!r}; one of {QUEUES}")
 
     def decorate(fn: Callable) -> Any:
-        task_name = f"loupe.{queue}.{name or fn.__name__}"
-
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             _check_plain(list(args[1:] if bind else args), "args")
@@ -47,7 +52,7 @@ def loupe_task(queue: str, *, name: str | None = None, time_limit: int = 600, so
             return fn(*args, **kwargs)
 
         return app.task(
-            run, name=task_name, queue=queue, bind=bind, acks_late=True, reject_on_worker_lost=True,
+            run, name=name, queue=queue, bind=bind, acks_late=True, reject_on_worker_lost=True,
             time_limit=time_limit, soft_time_limit=soft_time_limit or max(1, time_limit - 30),
             autoretry_for=retry_for, retry_backoff=True, retry_backoff_max=120, retry_jitter=True,
             max_retries=max_retries, **options,

@@ -36,8 +36,7 @@ def _accept_reference(item, truth: dict, users: dict) -> None:
 
     # Seeding reference answers, not an operator's work: no lease, no queue.
     revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None, require_lease=False)
-    item.refresh_from_db()
-    if item.state == "submitted":
+    if item.project.review_required:   # else the submit accepted it already
         review_submit(item_id=item.pk, reviewer=users["reviewer"], decision="accept",
                       comment="generator ground truth (demo golden set)")
 
@@ -52,7 +51,8 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     from webapp.accounts.services import project_member_add, user_create
     from webapp.assets.services import asset_ingest
     from webapp.labeling.kinds import get_kind
-    from webapp.labeling.models import Project
+    from webapp.labeling.selectors import queue_depth
+    from webapp.labeling.selectors_loop import project_find
     from webapp.labeling.services import item_create, project_create
     from workers.demo_sources import generate_items, ground_truth
 
@@ -60,12 +60,12 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
              for username, password, role in DEMO_USERS}
     created: dict[str, int] = {}
     for spec in PROJECTS:
-        project = Project.objects.filter(slug=spec["slug"]).first() or project_create(
+        project = project_find(slug=spec["slug"]) or project_create(
             **spec, queue_policy="uncertainty", train_after_corrections=4, train_after_minutes=5)
         for username, _, role in DEMO_USERS:
             if role != "admin":
                 project_member_add(project_id=project.pk, user=users[username], role=role)
-        if project.items.exists():
+        if queue_depth(project_id=project.pk)["total"]:
             continue
         count = SIZES[size]
         spec, covered, golden_count = get_kind(project.kind), set(), 0

@@ -12,13 +12,19 @@ the database refuses a second prediction for the same (item, version).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 
+from webapp.core import tasknames
 from webapp.core.tasks import enqueue
-from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Prediction, Project, WorkItem
+from webapp.labeling.selectors_loop import (
+    item_ids_by_scope,
+    item_ids_without_prediction,
+    item_ready_ids,
+    item_rescore_ids,
+    item_unpredicted_ids,
+    project_list_of_scope,
+)
 from webapp.labeling.services import predictions_mark_stale, predictions_record_batch
 from webapp.mlops.selectors import champion_get
 from webapp.realtime.events import project_group, send_now
@@ -29,7 +35,7 @@ from workers.maps import rasters_store
 from workers.models import champion_predictor, device
 
 log = logging.getLogger(__name__)
-PREDICT_TASK = "loupe.infer.predict_items"
+PREDICT_TASK = tasknames.PREDICT_ITEMS
 RESCORE_CHUNK = 64   # items per re-scoring message: small enough that interactive requests get in between
 
 
@@ -37,18 +43,10 @@ def batch_size(kind: str) -> int:
     return settings.LOUPE_INFER_BATCH_SIZE or get_adapter(kind).batch_size(device())
 
 
-def _without_prediction(qs, version_id: int):
-    return qs.exclude(Exists(Prediction.objects.filter(item=OuterRef("pk"), model_version_id=version_id)))
-
-
 def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
     """Predict the given items (and, with ``fill``, other unpredicted items of their scopes up to a batch)."""
     stats = {"predicted": 0, "skipped": 0, "failed": 0}
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk, kind, scope in (WorkItem.objects.filter(pk__in=item_ids).exclude(state=ItemState.ACCEPTED)
-                            .values_list("pk", "project__kind", "project__scope_key")):
-        groups[(kind, scope)].append(pk)
-    for (kind, scope), ids in groups.items():
+    for (kind, scope), ids in item_ids_by_scope(item_ids=item_ids).items():
         if not has_adapter(kind):
             stats["skipped"] += len(ids)
             continue
@@ -57,11 +55,10 @@ def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
             stats["skipped"] += len(ids)
             continue
         bs = batch_size(kind)
-        todo = list(_without_prediction(WorkItem.objects.filter(pk__in=ids), version.pk).values_list("pk", flat=True))
+        todo = item_ids_without_prediction(item_ids=ids, version_id=version.pk)
         if fill and len(todo) < bs:
-            more = _without_prediction(WorkItem.objects.filter(project__kind=kind, project__scope_key=scope,
-                                                               state__in=QUEUEABLE_STATES), version.pk)
-            todo += list(more.exclude(pk__in=todo).order_by("id").values_list("pk", flat=True)[:bs - len(todo)])
+            todo += item_unpredicted_ids(kind=kind, scope_key=scope, version_id=version.pk, limit=bs - len(todo),
+                                         exclude=todo)
         stats["skipped"] += len(ids) - len(set(ids) & set(todo))
         adapter = get_adapter(kind)
         for start in range(0, len(todo), bs):
@@ -84,22 +81,21 @@ def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
     return stats
 
 
-@loupe_task("infer", time_limit=1800)
+@loupe_task(tasknames.PREDICT_ITEMS, time_limit=1800)
 def predict_items(item_ids: list[int], fill: bool = True) -> dict[str, int]:
     return predict(item_ids, fill=fill)
 
 
-@loupe_task("infer", time_limit=300)
+@loupe_task(tasknames.REPREDICT_ITEM, time_limit=300)
 def repredict_item(item_id: int) -> dict[str, int]:
     """An operator asked for a proposal now: this item only, with the current champion."""
     return predict([item_id], fill=False)
 
 
-def projects_served_by(kind: str, scope_key: str) -> list[Project]:
+def projects_served_by(kind: str, scope_key: str) -> list:
     """Projects whose champion is the scope's: its own projects, and (for the global scope) every project
     of the kind whose own scope has no champion and falls back to the global one."""
-    projects = list(Project.objects.filter(kind=kind))
-    return [p for p in projects if p.scope_key == scope_key or
+    return [p for p in project_list_of_scope(kind=kind) if p.scope_key == scope_key or
             (scope_key == "" and champion_get(kind=kind, scope_key=p.scope_key, fallback_to_global=False) is None)]
 
 
@@ -108,8 +104,7 @@ def rescore(kind: str, scope_key: str, version_id: int) -> int:
     queued = 0
     for project in projects_served_by(kind, scope_key):
         predictions_mark_stale(kind=kind, scope_key=project.scope_key, keep_version_id=version_id)
-        ids = list(_without_prediction(WorkItem.objects.filter(project=project).exclude(state=ItemState.ACCEPTED),
-                                       version_id).order_by("-queue_rank", "id").values_list("pk", flat=True))
+        ids = item_rescore_ids(project_id=project.pk, version_id=version_id)
         for start in range(0, len(ids), RESCORE_CHUNK):
             enqueue(PREDICT_TASK, ids[start:start + RESCORE_CHUNK], False,
                     priority=settings.LOUPE_PRIORITY_BACKFILL)
@@ -119,7 +114,7 @@ def rescore(kind: str, scope_key: str, version_id: int) -> int:
     return queued
 
 
-@loupe_task("infer", time_limit=600)
+@loupe_task(tasknames.CHAMPION_CHANGED, time_limit=600)
 def champion_changed(kind: str, scope_key: str, version_id: int) -> int:
     """Sent on commit of a promotion or rollback (webapp.mlops.services)."""
     return rescore(kind, scope_key, version_id)
@@ -127,10 +122,7 @@ def champion_changed(kind: str, scope_key: str, version_id: int) -> int:
 
 def enqueue_ready_items(asset_id: int) -> int:
     """After an asset's derivatives: queue the unaccepted items using it whose images are all ready."""
-    from workers.itemdata import _links, ready
-
-    items = [i for i in _links(WorkItem.objects.filter(item_assets__asset_id=asset_id)
-                               .exclude(state=ItemState.ACCEPTED).distinct()) if ready(i)]
-    if items:
-        enqueue(PREDICT_TASK, [i.pk for i in items], True, priority=settings.LOUPE_PRIORITY_NEW)
-    return len(items)
+    ids = item_ready_ids(asset_id=asset_id)
+    if ids:
+        enqueue(PREDICT_TASK, ids, True, priority=settings.LOUPE_PRIORITY_NEW)
+    return len(ids)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 
-from webapp.mlops.models import ModelVersion
 from webapp.mlops.selectors import champion_get
 from workers.adapters import get_adapter
 
@@ -39,7 +38,8 @@ def artifact_path(uri: str) -> Path:
     return path if path.is_absolute() else Path(settings.LOUPE_MODEL_ROOT) / path
 
 
-def predictor_for(version: ModelVersion) -> Any:
+def predictor_for(version: Any) -> Any:
+    """The predictor of a model version (a registry row: kind, artifact_uri)."""
     with _LOCK:
         if version.pk in _CACHE:
             _CACHE.move_to_end(version.pk)
@@ -52,7 +52,8 @@ def predictor_for(version: ModelVersion) -> Any:
     return predictor
 
 
-def champion_predictor(kind: str, scope_key: str) -> tuple[ModelVersion | None, Any]:
+def champion_predictor(kind: str, scope_key: str) -> tuple[Any, Any]:
+    """(champion version or None, its predictor)."""
     version = champion_get(kind=kind, scope_key=scope_key)
     return (None, None) if version is None else (version, predictor_for(version))
 

@@ -80,7 +80,7 @@ def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
     n_train, n_val = plan["n_train"], plan["n_val"]
     _log(f"generating {n_train + n_val} shots (seed {TRAIN_SEED})")
     samples = adapter.synthetic_samples(n_train + n_val, TRAIN_SEED, "", "cpu")
-    meta = train(samples[:n_train], out, cfg, val_samples=samples[n_train:], log=_log)
+    meta = train(samples[:n_train], out, config=cfg, val_samples=samples[n_train:], log=_log)
     del samples
     held_out = adapter.synthetic_samples(plan["n_held_out"], HELD_OUT_SEED, "", "cpu")
     ev = adapter.evaluate(out, held_out, "cpu")
@@ -91,11 +91,12 @@ def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
 
 
 def _build_articles(out: Path, steps: int, minutes: float, plan: dict) -> dict[str, Any]:
+    from ml.articles.config import preset
     from ml.articles.engine import synth_samples, train
     from workers.adapters.articles import ArticlesAdapter
 
     adapter = ArticlesAdapter()
-    cfg = adapter._config("cpu")
+    cfg = preset("cpu")
     cfg.train.pages_per_publisher = plan["pages"]
     cfg.train.steps = steps
     cfg.train.max_minutes = minutes

@@ -21,10 +21,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.labeling.models import Project
-from webapp.mlops.models import ModelVersion, TrainingRun
-from webapp.mlops.selectors import champion_get
-from webapp.mlops.services import champion_promote, model_version_register, training_run_update
+from webapp.core import tasknames
+from webapp.labeling.selectors_loop import item_golden_ids, item_replay_ids, item_revision_pairs, project_auto_promotes
+from webapp.mlops.selectors import champion_get, training_run_cancel_requested, training_run_get
+from webapp.mlops.services import (
+    champion_promote,
+    model_version_register,
+    training_run_end,
+    training_run_start,
+    training_run_succeed,
+    training_run_update,
+)
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish, send_now
 from workers import pretrained, trainset
 from workers.adapters import get_adapter
@@ -42,7 +49,7 @@ class Cancelled(Exception):
     pass
 
 
-def _events(run: TrainingRun, event: str, payload: dict) -> None:
+def _events(run, event: str, payload: dict) -> None:
     body = {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key, **payload}
     send_now(MLOPS_GROUP, event, body)
     if run.project_id:
@@ -53,7 +60,7 @@ class RunReporter:
     """Progress (step, loss, ETA) stored on the run and streamed as events, at most once a second;
     cancellation read from ``cancel_requested`` at most once a second."""
 
-    def __init__(self, run: TrainingRun, budget_s: float = 0.0, every_s: float = 1.0):
+    def __init__(self, run, budget_s: float = 0.0, every_s: float = 1.0):
         self.run, self.budget_s, self.every_s = run, budget_s, every_s
         self.started = time.monotonic()
         self._last_report = self._last_check = 0.0
@@ -90,7 +97,7 @@ class RunReporter:
         now = time.monotonic()
         if not self._cancel and now - self._last_check >= self.every_s:
             self._last_check = now
-            self._cancel = TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
+            self._cancel = training_run_cancel_requested(run_id=self.run.pk)
         return self._cancel
 
     def check_cancel(self) -> None:
@@ -120,10 +127,10 @@ def _samples(adapter, ids: list[int]) -> list:
     return adapter.samples(load_items(ids, mode=getattr(adapter, "image_mode", "RGB"), with_annotation=True))
 
 
-@loupe_task("train", time_limit=4 * 3600, max_retries=0)
+@loupe_task(tasknames.RUN_TRAINING, time_limit=4 * 3600, max_retries=0)
 def run_training(run_id: int) -> str:
-    run = TrainingRun.objects.filter(pk=run_id).first()
-    if run is None or run.state != TrainingRun.State.QUEUED:
+    run = training_run_get(run_id=run_id)
+    if run is None or run.state != "queued":
         return "skipped"   # redelivered, cancelled while queued, or marked failed by the sweep
     lock, owner = ScopeLock(run.kind, run.scope_key), str(run.pk)
     if not lock.acquire(owner):
@@ -133,8 +140,7 @@ def run_training(run_id: int) -> str:
     try:
         with lock.heartbeat(owner):
             # The lock is taken before the state says running, so the sweep never sees a running run unlocked.
-            if not TrainingRun.objects.filter(pk=run.pk, state=TrainingRun.State.QUEUED).update(
-                    state=TrainingRun.State.RUNNING, started_at=timezone.now()):
+            if not training_run_start(run_id=run.pk):
                 return "skipped"
             _events(run, "training.started", {"trigger": run.trigger})
             tmp = _scope_dir(run.kind, run.scope_key) / f".tmp-run{run.pk}-{uuid.uuid4().hex[:8]}"
@@ -143,17 +149,17 @@ def run_training(run_id: int) -> str:
             tmp = None
             return f"registered {version.pk}"
     except Cancelled:
-        _finish(run, reporter, TrainingRun.State.CANCELLED, "training.cancelled")
+        _finish(run, reporter, "cancelled", "training.cancelled")
         return "cancelled"
     except Exception as exc:  # noqa: BLE001 - any failure ends the run visibly; the registry is untouched
         from ml.common.trainer import TrainingCancelled
 
         if isinstance(exc, TrainingCancelled):
-            _finish(run, reporter, TrainingRun.State.CANCELLED, "training.cancelled")
+            _finish(run, reporter, "cancelled", "training.cancelled")
             return "cancelled"
         log.exception("training run %s failed", run.pk)
         reporter.log(f"failed: {type(exc).__name__}: {exc}")
-        _finish(run, reporter, TrainingRun.State.FAILED, "training.failed", error=f"{type(exc).__name__}: {exc}")
+        _finish(run, reporter, "failed", "training.failed", error=f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:
         if tmp is not None:
@@ -161,13 +167,13 @@ def run_training(run_id: int) -> str:
         lock.release(owner)
 
 
-def _finish(run: TrainingRun, reporter: RunReporter, state: str, event: str, error: str = "") -> None:
-    training_run_update(run_id=run.pk, only_if_state=TrainingRun.State.RUNNING, state=state,
-                        finished_at=timezone.now(), error=error[:4000], log="\n".join(reporter.lines[-200:]))
+def _finish(run, reporter: RunReporter, state: str, event: str, error: str = "") -> None:
+    training_run_end(run_id=run.pk, state=state, error=error, log="\n".join(reporter.lines[-200:]))
     _events(run, event, {"state": state, "error": error[:500]})
 
 
-def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
+def _train(run, tmp: Path, reporter: RunReporter):
+    """Train, evaluate and register the run's candidate; returns the registered version."""
     adapter, size, dev = get_adapter(run.kind), model_size(), device()
     base = champion_get(kind=run.kind, scope_key=run.scope_key)
     mark = trainset.watermark(run.kind, run.scope_key)
@@ -196,8 +202,8 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
             raise Cancelled()
         reporter.phase("preparing data")
         new_ids = [c.item_id for c in new]
-        replay_ids = trainset.replay_ids(run.kind, run.scope_key, exclude=set(new_ids),
-                                         count=settings.LOUPE_REPLAY_PER_NEW * len(new_ids), seed=run.pk)
+        replay_ids = item_replay_ids(kind=run.kind, scope_key=run.scope_key, exclude=set(new_ids),
+                                     count=settings.LOUPE_REPLAY_PER_NEW * len(new_ids), seed=run.pk)
         new_s, replay_s = _samples(adapter, new_ids), _samples(adapter, replay_ids)
         # While real data is scarce, generated samples top up the replay so a few corrections do not
         # make the model forget what it knew (the same generator trained the first model).
@@ -210,14 +216,14 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
                                 steps=settings.LOUPE_FINETUNE_STEPS, callbacks=[reporter.callback()],
                                 log=reporter.log)
         pairs = [(c.item_id, c.revision_id) for c in new]
-        replay_pairs = list(_revision_pairs(replay_ids))
+        replay_pairs = item_revision_pairs(item_ids=replay_ids)
         snapshot = trainset.snapshot_id(pairs + replay_pairs, f"synthetic:{n_synth}" if n_synth else "")
         params.update(mode="finetune", used_revisions=sorted({c.revision_id for c in new} | {r for _, r in replay_pairs}),
                       n_new=len(new_ids),
                       n_replay=len(replay_ids), n_synthetic_replay=n_synth, new_items=new_ids[:500])
     reporter.check_cancel()
     reporter.phase("evaluating on the golden set")
-    golden = trainset.golden_ids(run.kind, run.scope_key)
+    golden = item_golden_ids(kind=run.kind, scope_key=run.scope_key)
     golden_s = _samples(adapter, golden) if golden else []
     cand_eval = adapter.evaluate(tmp, golden_s, dev).to_json() if golden_s else None
     champ_eval = None
@@ -243,10 +249,8 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
             config={"size": size, "device": dev, "parent": base.pk if base else None, "mode": params["mode"]},
             data_snapshot_id=snapshot, metrics=metrics, promotable=promotable, blocked_reasons=reasons,
             training_run_id=run.pk)
-        if not training_run_update(run_id=run.pk, only_if_state=TrainingRun.State.RUNNING,
-                                   state=TrainingRun.State.SUCCEEDED, candidate=version, base_version=base,
-                                   finished_at=timezone.now(), progress=1.0, eta_seconds=0,
-                                   params={**run.params, **params}, log="\n".join(reporter.lines[-200:])):
+        if not training_run_succeed(run_id=run.pk, candidate_id=version.pk, base_version_id=base.pk if base else None,
+                                    params={**run.params, **params}, log="\n".join(reporter.lines[-200:])):
             # The sweep gave this run up (its lock expired): registering now would contradict the run's
             # record, so the whole registration is rolled back.
             raise RuntimeError("the run is no longer running (marked failed or cancelled meanwhile)")
@@ -273,12 +277,6 @@ def _json_safe(value):
     return value
 
 
-def _revision_pairs(item_ids: list[int]):
-    from webapp.labeling.models import WorkItem
-
-    return WorkItem.objects.filter(pk__in=item_ids).values_list("pk", "head_revision_id")
-
-
 def _training_summary(meta: dict) -> dict:
     train = meta.get("train") or meta.get("training") or {}
     keep = ("steps", "planned_steps", "seconds", "train_seconds", "n_train", "mode", "budget_stop", "parameters")
@@ -291,13 +289,13 @@ FIRST_MODEL_REASONS = {
 }
 
 
-def _maybe_promote(run: TrainingRun, version: ModelVersion, base: ModelVersion | None, cand_eval, mode: str) -> None:
+def _maybe_promote(run, version, base, cand_eval, mode: str) -> None:
     """A scope's first model is promoted at once (audited); later ones only with auto-promotion on, a
     passed gate and golden-set figures to show for it."""
     if base is None:
         champion_promote(version_id=version.pk, actor=None, reason=FIRST_MODEL_REASONS.get(mode, FIRST_MODEL_REASONS["bootstrap"]))
         return
-    auto = Project.objects.filter(kind=run.kind, scope_key=run.scope_key, auto_promote=True).exists()
+    auto = project_auto_promotes(kind=run.kind, scope_key=run.scope_key)
     if auto and version.promotable and cand_eval is not None:
         champion_promote(version_id=version.pk, actor=None,
                          reason="auto-promotion: passed the golden-set gate on every slice")

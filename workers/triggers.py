@@ -13,12 +13,24 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from webapp.core import tasknames
 from webapp.core.errors import Conflict
 from webapp.core.tasks import enqueue
-from webapp.labeling.models import QUEUEABLE_STATES, Project, WorkItem
-from webapp.mlops.models import TrainingRun
-from webapp.mlops.selectors import champion_get
-from webapp.mlops.services import ACTIVE_RUN_STATES, training_run_request, training_run_update
+from webapp.labeling.selectors_loop import (
+    item_exists_in_scope,
+    item_unpredicted_ids,
+    project_find,
+    project_list_of_scope,
+    project_scopes,
+)
+from webapp.mlops.selectors import (
+    champion_get,
+    training_run_bootstrap_failed_since,
+    training_run_is_active,
+    training_run_list_queued,
+    training_run_list_running,
+)
+from webapp.mlops.services import training_run_mark_lost, training_run_request
 from webapp.realtime.events import MLOPS_GROUP, send_now
 from workers import trainset
 from workers.adapters import has_adapter
@@ -30,13 +42,8 @@ BOOTSTRAP_RETRY_SECONDS = 600   # after a failed bootstrap, wait this long befor
 MAX_RETRIES = 2                 # new runs for a run whose worker died
 
 
-def _scope_projects(kind: str, scope_key: str) -> list[Project]:
-    return list(Project.objects.filter(kind=kind, scope_key=scope_key).order_by("id"))
-
-
 def _busy(kind: str, scope_key: str) -> bool:
-    return (ScopeLock(kind, scope_key).holder() is not None or
-            TrainingRun.objects.filter(kind=kind, scope_key=scope_key, state__in=ACTIVE_RUN_STATES).exists())
+    return ScopeLock(kind, scope_key).holder() is not None or training_run_is_active(kind=kind, scope_key=scope_key)
 
 
 def _request(kind: str, scope_key: str, project_id: int | None, trigger: str, params: dict) -> int | None:
@@ -57,7 +64,7 @@ def check_scope(kind: str, scope_key: str, *, project_id: int | None = None) -> 
     try:
         if _busy(kind, scope_key):
             return {"decision": "busy"}
-        projects = _scope_projects(kind, scope_key)
+        projects = project_list_of_scope(kind=kind, scope_key=scope_key)
         if not projects:
             return {"decision": "no-project"}
         project_id = project_id or projects[0].pk
@@ -69,7 +76,7 @@ def check_scope(kind: str, scope_key: str, *, project_id: int | None = None) -> 
         trigger = None
         if new and len(new) >= max(1, n_needed):
             trigger = "corrections"
-        elif new and minutes and min(c.created_at for c in new) <= timezone.now() - timedelta(minutes=minutes):
+        elif new and minutes and min(c.accepted_at for c in new) <= timezone.now() - timedelta(minutes=minutes):
             trigger = "timer"
         if trigger is None:
             return {"decision": "wait", "new": len(new), "needed": n_needed}
@@ -82,20 +89,19 @@ def check_scope(kind: str, scope_key: str, *, project_id: int | None = None) -> 
 def _maybe_bootstrap(kind: str, scope_key: str, project_id: int) -> dict:
     if not settings.LOUPE_BOOTSTRAP:
         return {"decision": "no-champion"}
-    if not WorkItem.objects.filter(project__kind=kind, project__scope_key=scope_key).exists():
+    if not item_exists_in_scope(kind=kind, scope_key=scope_key):
         return {"decision": "no-items"}
     recent = timezone.now() - timedelta(seconds=BOOTSTRAP_RETRY_SECONDS)
-    if TrainingRun.objects.filter(kind=kind, scope_key=scope_key, trigger="bootstrap", state=TrainingRun.State.FAILED,
-                                  finished_at__gte=recent).exists():
+    if training_run_bootstrap_failed_since(kind=kind, scope_key=scope_key, since=recent):
         return {"decision": "bootstrap-failed-recently"}
     run = _request(kind, scope_key, project_id, "bootstrap", {})
     return {"decision": "bootstrap" if run else "busy", "run": run}
 
 
-@loupe_task("cpu", time_limit=120)
+@loupe_task(tasknames.TRAINING_TRIGGER_CHECK, time_limit=120)
 def training_trigger_check(project_id: int) -> dict:
     """Sent on commit of every accepted correction (webapp.labeling.services.loop)."""
-    project = Project.objects.filter(pk=project_id).first()
+    project = project_find(project_id=project_id)
     if project is None:
         return {"decision": "no-project"}
     return check_scope(project.kind, project.scope_key, project_id=project.pk)
@@ -105,24 +111,20 @@ def sweep_dead_runs() -> list[int]:
     """Running runs whose scope lock is gone (their worker died) are marked failed; queued runs whose
     message was lost are sent again (the task ignores duplicates)."""
     failed = []
-    for run in TrainingRun.objects.filter(state=TrainingRun.State.RUNNING):
-        if ScopeLock(run.kind, run.scope_key).holder() != str(run.pk):
-            n = TrainingRun.objects.filter(pk=run.pk, state=TrainingRun.State.RUNNING).update(
-                state=TrainingRun.State.FAILED, finished_at=timezone.now(),
-                error="worker lost: the run's scope lock expired (the worker died or was killed)")
-            if n:
-                failed.append(run.pk)
-                send_now(MLOPS_GROUP, "training.failed", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
-                                                          "state": "failed", "error": "worker lost"})
-                _retry(run)
+    for run in training_run_list_running():
+        if ScopeLock(run.kind, run.scope_key).holder() != str(run.pk) and training_run_mark_lost(run_id=run.pk):
+            failed.append(run.pk)
+            send_now(MLOPS_GROUP, "training.failed", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
+                                                      "state": "failed", "error": "worker lost"})
+            _retry(run)
     old = timezone.now() - timedelta(seconds=settings.LOUPE_QUEUED_RUN_RESEND_SECONDS)
-    for run in TrainingRun.objects.filter(state=TrainingRun.State.QUEUED, created_at__lte=old):
+    for run in training_run_list_queued(created_before=old):
         if once_within(f"resend-run-{run.pk}", settings.LOUPE_QUEUED_RUN_RESEND_SECONDS):
-            enqueue("loupe.train.run_training", run.pk)
+            enqueue(tasknames.RUN_TRAINING, run.pk)
     return failed
 
 
-def _retry(run: TrainingRun) -> None:
+def _retry(run) -> None:
     """A run lost with its worker is tried again as a new run (a few times), not resumed: its folder may
     hold half a checkpoint, which is never registered."""
     retries = int((run.params or {}).get("retries", 0))
@@ -133,29 +135,25 @@ def _retry(run: TrainingRun) -> None:
 
 def backfill(limit: int = 256) -> int:
     """Queue unpredicted items of scopes that have a champion (a safety net behind the derivatives chain)."""
-    from workers.inference import PREDICT_TASK, _without_prediction
-
     queued = 0
-    for kind, scope_key in Project.objects.values_list("kind", "scope_key").distinct():
+    for kind, scope_key in project_scopes():
         if not has_adapter(kind):
             continue
         version = champion_get(kind=kind, scope_key=scope_key)
         if version is None:
             continue
-        ids = list(_without_prediction(WorkItem.objects.filter(project__kind=kind, project__scope_key=scope_key,
-                                                               state__in=QUEUEABLE_STATES), version.pk)
-                   .order_by("id").values_list("pk", flat=True)[:limit])
+        ids = item_unpredicted_ids(kind=kind, scope_key=scope_key, version_id=version.pk, limit=limit)
         if ids and once_within(f"backfill-{kind}-{scope_key}-{version.pk}", 120):
-            enqueue(PREDICT_TASK, ids, True, priority=settings.LOUPE_PRIORITY_BACKFILL)
+            enqueue(tasknames.PREDICT_ITEMS, ids, True, priority=settings.LOUPE_PRIORITY_BACKFILL)
             queued += len(ids)
     return queued
 
 
-@loupe_task("cpu", time_limit=300)
+@loupe_task(tasknames.LOOP_SWEEP, time_limit=300)
 def loop_sweep() -> dict:
     """Beat task: dead runs, T-minute triggers and bootstrap for every scope, unpredicted items."""
     failed = sweep_dead_runs()
     decisions = {}
-    for kind, scope_key in Project.objects.values_list("kind", "scope_key").distinct().order_by("kind", "scope_key"):
+    for kind, scope_key in project_scopes():
         decisions[f"{kind}/{scope_key}"] = check_scope(kind, scope_key)["decision"]
     return {"failed_runs": failed, "decisions": decisions, "backfill": backfill()}

@@ -38,9 +38,9 @@ def cmd_synth(a) -> int:
 
 
 def _config(size, steps=None, max_minutes=None):
-    from ml.articles.config import get_config
+    from ml.articles.config import preset
 
-    cfg = get_config(size)
+    cfg = preset(size)
     if steps:
         cfg.train.steps = steps
     if max_minutes:
@@ -86,7 +86,7 @@ def cmd_finetune(a) -> int:
     else:
         raw = load_config(getattr(a, "from"))
         from ml.articles.config import ArticlesConfig
-        cfg = ArticlesConfig.from_json(raw["config"])
+        cfg = ArticlesConfig.from_dict(raw["config"])
         pubs = raw.get("train", {}).get("publishers") or None
         n = a.replay_pages or len(samples)
         replay = engine.synth_samples(max(1, n // max(1, len(pubs or [1] * 5))), pubs or engine.TRAIN_PUBLISHERS,

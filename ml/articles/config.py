@@ -1,10 +1,10 @@
 """Configuration with two size presets: ``cpu`` (small, low working resolution, trains in minutes on two
-cores) and ``gpu`` (full size). ``get_config()`` picks the preset for the device present."""
+cores) and ``gpu`` (full size). ``preset()`` picks the one for the device present."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+from ml.common.config import DictConfig
 from ml.common.device import default_size
 
 
@@ -55,37 +55,17 @@ class FilterConfig:
 
 
 @dataclass
-class ArticlesConfig:
+class ArticlesConfig(DictConfig):
+    """``to_dict()`` / ``from_dict()`` (ml.common.config) for the checkpoint's JSON."""
+
     size: str = "cpu"
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     post: PostConfig = field(default_factory=PostConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "ArticlesConfig":
-        return _from_dict(cls, d)
-
-
-def _from_dict(cls, d):
-    kw = {}
-    for f in fields(cls):
-        if f.name not in d:
-            continue
-        v = d[f.name]
-        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-        if is_dataclass(default):
-            v = _from_dict(type(default), v)
-        elif isinstance(default, tuple):
-            v = tuple(v)
-        kw[f.name] = v
-    return cls(**kw)
-
-
-def get_config(size: str | None = None) -> ArticlesConfig:
+def preset(size: str | None = None) -> ArticlesConfig:
     size = size or default_size()
     if size == "cpu":
         return ArticlesConfig(size="cpu")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -12,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ml.articles.calibration import calibrate, page_geometries, page_probs, pr_over_tau, tau_at_precision
-from ml.articles.config import ArticlesConfig, get_config
+from ml.articles.config import ArticlesConfig, preset
 from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
 from ml.articles.metrics import page_metrics, summarize
 from ml.articles.model import CutNet
@@ -24,7 +23,8 @@ from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
 from ml.common.metrics import auroc
-from ml.common.trainer import CallbackBase, fit
+from ml.common.schedule import TimeBudget, WarmupCosine
+from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
 Log = Callable[[str], None]
 
@@ -143,26 +143,13 @@ def _run(model: CutNet, main: _Tensors, cfg: ArticlesConfig, steps: int, lr: flo
     n_main = bs - n_rep
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.train.weight_decay)
     started = time.perf_counter()
-
-    def lr_factor(step: int) -> float:
-        """Warm-up then cosine decay over the run's progress: steps, or wall-clock time when a time budget is set
-        (the schedule completes even when the machine is slower than planned)."""
-        prog = step / max(1, steps)
-        if max_minutes:
-            prog = max(prog, (time.perf_counter() - started) / (60 * max_minutes))
-        prog = min(1.0, prog)
-        if prog < 0.05:
-            return max(0.05, prog / 0.05)
-        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (prog - 0.05) / 0.95))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    # the schedule completes even when the machine is slower than planned; the budget then ends the run
+    budget = TimeBudget(60 * max_minutes if max_minutes else 0.0)
+    sched = WarmupCosine(opt, lr, steps, budget, warmup=0.05, start=0.05, floor=0.02)
     done = {"steps": 0, "stopped_early": False}
 
     def batches(_epoch):
         while True:
-            if max_minutes and time.perf_counter() - started > 60 * max_minutes:
-                done["stopped_early"] = True
-                return
             crop = cfg.train.crop_height
             parts = [main.batch(rng.integers(0, main.n, n_main), rng, device, crop)]
             if n_rep:
@@ -177,8 +164,14 @@ def _run(model: CutNet, main: _Tensors, cfg: ArticlesConfig, steps: int, lr: flo
                     f"region {p.logs.get('region', 0):.4f} {p.elapsed_s:.0f}s")
 
     model.to(device)
-    hist = fit(model, batches, _loss(cfg), epochs=1, steps_per_epoch=steps, optimizer=opt, device=device,
-               callbacks=[_Log(), *callbacks], scheduler=sched)
+    try:
+        hist = fit(model, batches, _loss(cfg), epochs=1, steps_per_epoch=steps, optimizer=opt, device=device,
+                   callbacks=[_Log(), *callbacks, budget], scheduler=sched)
+    except TrainingCancelled:
+        if not budget.hit:
+            raise
+        done["stopped_early"], hist = True, []
+        model.eval()
     done["seconds"] = time.perf_counter() - started
     done["history"] = hist
     return done
@@ -218,7 +211,7 @@ def train_filter(samples: Sequence[Sample], cfg: ArticlesConfig, out: Path | Non
 
 def _save(model: CutNet, out: Path, cfg: ArticlesConfig, thresholds: dict, extra: dict) -> None:
     """``extra`` carries, among others, ``geometry``: the layout-geometry prior per publisher."""
-    save_checkpoint(out, model, {"kind": "articles", "config": cfg.to_json(), "thresholds": thresholds, **extra})
+    save_checkpoint(out, model, {"kind": "articles", "config": cfg.to_dict(), "thresholds": thresholds, **extra})
 
 
 def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/articles", *,
@@ -232,7 +225,7 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
     calibration pages and ``filter_pages`` pages of all types, from disjoint seeds.
     """
     dev = pick_device(str(device) if device is not None else None)
-    cfg = config or get_config("gpu" if dev.type == "cuda" else "cpu")
+    cfg = config or preset("gpu" if dev.type == "cuda" else "cpu")
     tc = cfg.train
     seed_everything(tc.seed)
     pubs = list(publishers or TRAIN_PUBLISHERS)
@@ -276,7 +269,7 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     fine-tuning pages themselves). The page filter is carried over."""
     src = Path(from_checkpoint)
     raw = load_config(src)
-    cfg = ArticlesConfig.from_json(raw["config"])
+    cfg = ArticlesConfig.from_dict(raw["config"])
     dev = pick_device(str(device) if device is not None else None)
     seed_everything(cfg.train.seed + 1)
     model = CutNet(cfg.model.base, cfg.model.depth)
@@ -322,7 +315,7 @@ def recalibrate(checkpoint: str | Path, samples: Sequence[Sample] | None = None,
     pages (default: the calibration pages its training generated)."""
     d = Path(checkpoint)
     raw = load_config(d)
-    cfg = ArticlesConfig.from_json(raw["config"])
+    cfg = ArticlesConfig.from_dict(raw["config"])
     dev = pick_device(str(device) if device is not None else None)
     if samples is None:
         samples = calibration_samples(cfg, raw.get("train", {}).get("publishers") or TRAIN_PUBLISHERS)

@@ -113,7 +113,7 @@ class Predictor:
     def load(cls, checkpoint_dir: str | Path, device: str | torch.device | None = None) -> "Predictor":
         d = Path(checkpoint_dir)
         raw = load_config(d)
-        cfg = ArticlesConfig.from_json(raw["config"])
+        cfg = ArticlesConfig.from_dict(raw["config"])
         dev = pick_device(str(device) if device is not None else None)
         model = CutNet(cfg.model.base, cfg.model.depth)
         load_weights(d, model, device="cpu")

@@ -53,7 +53,7 @@ def _train(a) -> int:
 
     cb = FunctionCallback(on_step=progress, every=every)
     t = time.perf_counter()
-    meta = train(samples, a.out, cfg, val_samples=val, callbacks=[cb], device=a.device,
+    meta = train(samples, a.out, config=cfg, val_samples=val, callbacks=[cb], device=a.device,
                  log=lambda s: print(s, file=sys.stderr, flush=True))
     print(json.dumps({"checkpoint": a.out, "seconds": round(time.perf_counter() - t, 1),
                       "thresholds": meta["thresholds"], "flag": meta["flag"], "validation": meta.get("validation")}))

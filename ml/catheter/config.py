@@ -2,9 +2,9 @@
 and ``gpu`` (full 512 px working resolution, wider). ``default_size()`` picks one from the device."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
+from ml.common.config import DictConfig
 from ml.common.device import default_size
 
 
@@ -59,29 +59,14 @@ class FlagConfig:
 
 
 @dataclass
-class CatheterConfig:
+class CatheterConfig(DictConfig):
+    """``to_dict()`` / ``from_dict()`` (ml.common.config) for the checkpoint's JSON."""
+
     size: str = "cpu"
     synth: SynthConfig = field(default_factory=SynthConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     flag: FlagConfig = field(default_factory=FlagConfig)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CatheterConfig":
-        def build(kind, payload):
-            names = {f.name for f in fields(kind)}
-            kw = {}
-            for k, v in (payload or {}).items():
-                if k in names:
-                    kw[k] = tuple(v) if isinstance(v, list) else v
-            return kind(**kw)
-
-        return cls(size=d.get("size", "cpu"), synth=build(SynthConfig, d.get("synth")),
-                   model=build(ModelConfig, d.get("model")), train=build(TrainConfig, d.get("train")),
-                   flag=build(FlagConfig, d.get("flag")))
 
 
 def preset(size: str | None = None) -> CatheterConfig:

@@ -28,6 +28,7 @@ from ml.catheter.saliency import guided_backprop, local_entropy, pointing_hit, s
 from ml.common import metrics as M
 from ml.common.checkpoint import load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
+from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
 VERDICT_RECALL = 0.97    # calibration: the highest verdict threshold keeping this validation recall
@@ -139,39 +140,6 @@ def split_by_series(samples: Sequence[Sample], val_fraction: float, seed: int) -
     return tr, va
 
 
-class _TimeBudget(CallbackBase):
-    """Stops the run when the wall-clock budget is spent (the engine then keeps the model)."""
-
-    def __init__(self, seconds: float):
-        self.seconds, self.start, self.hit = seconds, time.perf_counter(), False
-
-    def fraction(self) -> float:
-        return (time.perf_counter() - self.start) / self.seconds if self.seconds > 0 else 0.0
-
-    def should_stop(self) -> bool:
-        self.hit = self.seconds > 0 and self.fraction() >= 1.0
-        return self.hit
-
-
-class _Schedule:
-    """Warm-up then cosine decay over max(step fraction, time fraction)."""
-
-    def __init__(self, opt, lr: float, total_steps: int, budget: _TimeBudget, warmup: float = 0.08):
-        self.opt, self.lr, self.total, self.budget, self.warmup, self.n = opt, lr, total_steps, budget, warmup, 0
-        self._set(0.0)
-
-    def _set(self, frac: float) -> None:
-        f = min(1.0, frac)
-        lr = self.lr * (0.1 + 0.9 * f / self.warmup) if f < self.warmup else \
-            self.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (f - self.warmup) / (1 - self.warmup))))
-        for g in self.opt.param_groups:
-            g["lr"] = lr
-
-    def step(self) -> None:
-        self.n += 1
-        self._set(max(self.n / max(1, self.total), self.budget.fraction()))
-
-
 def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: int, lr: float, log,
              time_budget_s: float = 0.0) -> tuple[list[dict], dict[str, Any]]:
     steps = tc.steps_per_epoch or max(1, len(prep) // tc.batch_size)
@@ -179,8 +147,8 @@ def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: 
     pos_rate = prep.labels.mean(0)
     loss_fn = make_loss(tc, pos_rate)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=tc.weight_decay)
-    budget = _TimeBudget(time_budget_s)
-    sched = _Schedule(opt, lr, epochs * steps, budget)
+    budget = TimeBudget(time_budget_s)
+    sched = WarmupCosine(opt, lr, epochs * steps, budget, warmup=0.08, start=0.1, floor=0.02)
     history: list[dict] = []
     done = {"steps": 0}
 
@@ -210,13 +178,13 @@ def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: 
     return history, info
 
 
-def train(samples: Sequence[Sample], out: str | Path, cfg: CatheterConfig | None = None,
+def train(samples: Sequence[Sample], out: str | Path, *, config: CatheterConfig | None = None,
           val_samples: Sequence[Sample] | None = None, callbacks: Iterable[CallbackBase] = (),
           device: str | torch.device | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train from scratch on ``samples`` (Sample objects, e.g. built in memory from corrections); calibrate on
     ``val_samples`` (default: 15% of the series of ``samples``); save a checkpoint to ``out``."""
     dev = pick_device(str(device) if device else None)
-    cfg = cfg or preset()
+    cfg = config or preset()
     seed_everything(cfg.train.seed)
     if val_samples is None:
         samples, val_samples = split_by_series(samples, 0.15, cfg.train.seed)
@@ -235,11 +203,12 @@ def train(samples: Sequence[Sample], out: str | Path, cfg: CatheterConfig | None
 
 
 def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample],
-             out: str | Path, callbacks: Iterable[CallbackBase] = (), val_samples: Sequence[Sample] | None = None,
-             epochs: int | None = None, device: str | torch.device | None = None,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+             out: str | Path, *, steps: int | None = None, callbacks: Iterable[CallbackBase] = (),
+             val_samples: Sequence[Sample] | None = None, epochs: int | None = None,
+             device: str | torch.device | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Continue training a checkpoint on new samples mixed with a replay sample of earlier data (at most
     ``replay_ratio`` replay samples per new one), at a lower learning rate; recalibrate and save to ``out``.
+    Length: ``epochs`` (default ``finetune_epochs``), or at least ``steps`` optimiser steps when given.
     Calibration uses ``val_samples``; pass a held-out set (e.g. a calibration split of the scope's golden set).
     Without one it falls back to the replay pool (or the new samples), which are partly trained on, so the
     thresholds are then optimistic."""
@@ -264,6 +233,8 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     bs = min(tc.batch_size, max(1, len(prep)))
     tc_ft = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": max(1, len(prep) // bs)})
     ep = epochs or tc.finetune_epochs
+    if steps:   # whole epochs over the mixed set, enough of them for the steps asked for
+        ep = max(ep, math.ceil(steps / tc_ft.steps_per_epoch))
     history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, tc.finetune_lr, log)
     return _calibrate_and_save(model, cfg, val_samples, out, dev, log,
                                {"history": history, **info, "n_train": len(prep), "parent": str(from_checkpoint),

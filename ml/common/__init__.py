@@ -1,1 +1,2 @@
-"""Shared ML plumbing: device choice, checkpoint I/O, training loop with callbacks, metrics."""
+"""Shared ML plumbing: device choice, checkpoint I/O, configs to and from JSON, training loop with callbacks,
+time budget and learning-rate schedule, metrics."""

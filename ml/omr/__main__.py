@@ -150,11 +150,11 @@ def _progress():
 def cmd_train(a) -> int:
     from dataclasses import replace
 
-    from ml.omr.config import detector_config
+    from ml.omr.config import preset
     from ml.omr.data import load_dir
     from ml.omr.engine import synthetic_samples, train, with_photos
 
-    cfg = detector_config(a.size)
+    cfg = preset(a.size)
     if a.steps:
         cfg = replace(cfg, steps=tuple(int(v) for v in a.steps.split(",")))
     if a.crop:
@@ -170,7 +170,7 @@ def cmd_train(a) -> int:
         samples = with_photos(samples, a.photos, seed=a.seed + 10_000, workers=a.workers)
     else:
         samples = synthetic_samples(a.pages or 12, seed=a.seed)
-    meta = train(a.out, samples, cfg, callbacks=[_progress()], seed=a.seed, device=a.device,
+    meta = train(samples, a.out, config=cfg, callbacks=[_progress()], seed=a.seed, device=a.device,
                  use_margin=not a.no_margin, time_budget_s=a.time_budget, workers=a.workers)
     print(json.dumps({k: v for k, v in meta.items() if k not in ("class_counts",)}, default=float))
     return 0

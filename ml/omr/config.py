@@ -1,8 +1,10 @@
-"""Dataclass configs. Two detector size presets: ``cpu`` (small, trains in minutes on 2 cores) and ``gpu``."""
+"""Dataclass configs. Two detector size presets, ``preset("cpu")`` (small, trains in minutes on 2 cores) and
+``preset("gpu")``; the detector's config goes to and from the checkpoint's JSON with ``to_dict`` / ``from_dict``."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from ml.common.config import DictConfig
 from ml.common.device import default_size
 
 
@@ -71,7 +73,7 @@ class AlignConfig:
 
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class DetectorConfig(DictConfig):
     size: str = "cpu"
     widths: tuple[int, ...] = (8, 16, 32, 64, 128)   # full-res branch, half-res stem/decoder, encoder levels
     energy_levels: int = 8
@@ -87,20 +89,23 @@ class DetectorConfig:
     dpi: float = 150.0
     classes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 DETECTOR_PRESETS = {
     "cpu": DetectorConfig(),
     "gpu": DetectorConfig(size="gpu", widths=(16, 48, 96, 192, 384), crop=512, batch_size=16,
                           steps=(300, 300, 200, 200, 3000), rare_patches=48),
+    "tiny": DetectorConfig(size="tiny", steps=(2, 2, 2, 2, 4), crop=64, batch_size=2, margin_width=48,
+                           rare_patches=4),   # tests only
 }
 
 
-def detector_config(size: str | None = None, **overrides) -> DetectorConfig:
-    return replace(DETECTOR_PRESETS[size or default_size()], **overrides)
+def preset(size: str | None = None, **overrides) -> DetectorConfig:
+    """The detector's size preset (default: the device's), with fields overridden."""
+    size = size or default_size()
+    if size not in DETECTOR_PRESETS:
+        raise ValueError(f"unknown size preset {size!r}: expected one of {', '.join(DETECTOR_PRESETS)}")
+    return replace(DETECTOR_PRESETS[size], **overrides)
 
 
 __all__ = ["RenderConfig", "DegradeConfig", "DEGRADE_PRESETS", "AlignConfig", "DetectorConfig",
-           "DETECTOR_PRESETS", "detector_config"]
+           "DETECTOR_PRESETS", "preset"]

@@ -11,23 +11,29 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ml.common.checkpoint import load_config, save_checkpoint
+from ml.common.checkpoint import save_checkpoint
 from ml.common.device import pick_device, seed_everything
-from ml.common.trainer import CallbackBase, Progress, fit
+from ml.common.schedule import TimeBudget, WarmupCosine
+from ml.common.trainer import CallbackBase, Progress, TrainingCancelled, fit
 from ml.omr.align import ink_map
-from ml.omr.config import DetectorConfig, detector_config
+from ml.omr.config import DetectorConfig, preset
 from ml.omr.data import Sample, sample_from_page
 from ml.omr.dwd import (add_margin, collect_patches, make_targets, match_detections, mean_average_precision,
                         rare_classes)
-from ml.omr.model import DeepWatershed, count_parameters
+from ml.omr.model import DeepWatershed, count_parameters, load_model
+from ml.omr.predict import Predictor
 
 STAGES = ("class", "energy", "box", "energy", "all")
+
+
+def _noop(_: str) -> None:
+    pass
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -241,8 +247,10 @@ class _StageOffset(CallbackBase):
 
     def __init__(self, callbacks: list, offset: int, total: int, stage: int):
         self.callbacks, self.offset, self.total, self.stage = callbacks, offset, total, stage
+        self.steps = 0
 
     def on_step(self, p: Progress) -> None:
+        self.steps = p.step
         q = Progress(step=self.offset + p.step, total_steps=self.total, epoch=p.epoch, loss=p.loss,
                      logs={**p.logs, "stage": float(self.stage)}, elapsed_s=p.elapsed_s)
         for cb in self.callbacks:
@@ -256,7 +264,8 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
                   lr: float, time_budget_s: float = 0.0) -> list[dict]:
     """The staged schedule. With ``time_budget_s`` > 0 the first stage's pace decides whether the rest fits;
     if not, every later stage is shortened by the same factor (the run ends near the budget on an unknown
-    machine instead of overrunning it)."""
+    machine instead of overrunning it), and the budget (``ml.common.schedule.TimeBudget``) stops the run
+    wherever it is when the time is spent (the model trained so far is kept)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     means = {k: _RunningMean() for k in ("cls", "energy", "box")}
     steps = list(steps)
@@ -266,27 +275,31 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
     model.to(device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True   # fixed crop size: let cuDNN pick its fastest kernels
-    started = time.perf_counter()
+    budget = TimeBudget(time_budget_s)
     for i, stage in enumerate(STAGES):
         n = steps[i]
         if n <= 0:
             continue
-        if stage == "all":
-            for g in opt.param_groups:
-                g["lr"] = lr
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n, eta_min=lr * 0.05)
-        else:
-            sched = None
+        # the joint stage decays from lr to 5 % of it (cosine, no warm-up); the single-head stages run at lr
+        sched = WarmupCosine(opt, lr, n, warmup=0.0, floor=0.05) if stage == "all" else None
         cb = _StageOffset(list(callbacks), offset, total, i)
         t0 = time.perf_counter()
-        h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
-                epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb], scheduler=sched)
+        try:
+            h = fit(model, _batches(prepared, cfg, device, seed + i), _step_fn(stage, means),
+                    epochs=1, steps_per_epoch=n, optimizer=opt, device=device, callbacks=[cb, budget], scheduler=sched)
+        except TrainingCancelled:
+            if not budget.hit:
+                raise
+            model.eval()
+            history.append({"stage": stage, "steps": cb.steps, "seconds": round(time.perf_counter() - t0, 2),
+                            "budget_stop": True})
+            break
         history.append({"stage": stage, "steps": n, "seconds": round(time.perf_counter() - t0, 2), **h[-1]})
         offset += n
         rest = sum(steps[i + 1:])
         if time_budget_s > 0 and rest and len(history) == 1:
             per_step = (time.perf_counter() - t0) / n
-            left = time_budget_s - (time.perf_counter() - started)
+            left = time_budget_s * (1.0 - budget.fraction())
             scale = min(1.0, max(0.0, left) / (per_step * rest))
             if scale < 1.0:
                 steps[i + 1:] = [max(1, int(k * scale)) if k > 0 else 0 for k in steps[i + 1:]]
@@ -296,12 +309,13 @@ def _run_schedule(model, prepared, cfg: DetectorConfig, device, callbacks, seed:
 
 # ------------------------------------------------------------------------------------------ public API
 
-def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorConfig | None = None,
+def train(samples: list[Sample] | None, out: str | Path, *, config: DetectorConfig | None = None,
           callbacks: Iterable[CallbackBase] = (), seed: int = 0, device: str | torch.device | None = None,
-          use_margin: bool = True, n_pages: int = 12, time_budget_s: float = 0.0, workers: int = 1) -> dict:
-    """Train a detector from scratch on ``samples`` (default: synthetic renders + photos) into ``out``."""
+          use_margin: bool = True, n_pages: int = 12, time_budget_s: float = 0.0, workers: int = 1,
+          log: Callable[[str], None] = _noop) -> dict:
+    """Train a detector from scratch on ``samples`` (None: ``n_pages`` synthetic renders + photos) into ``out``."""
     device = pick_device(str(device) if device else None)
-    cfg = cfg or detector_config()
+    cfg = config or preset()
     seed_everything(seed)
     samples = samples if samples is not None else synthetic_samples(n_pages, seed=seed)
     counts = Counter(s["class"] for smp in samples for s in smp.symbols)
@@ -314,6 +328,7 @@ def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorCon
     prepared = _prepare(samples, cfg, class_index, rare, use_margin, seed, workers)
     model = DeepWatershed(len(classes), cfg.energy_levels, cfg.widths)
     t_prep = time.perf_counter() - t0
+    log(f"prepared {len(prepared)} pages ({len(classes)} classes) in {t_prep:.1f}s")
     history = _run_schedule(model, prepared, cfg, device, callbacks, seed, cfg.steps, cfg.lr, time_budget_s)
     meta = {"frequent_classes": frequent, "rare_classes": rare, "class_counts": dict(counts),
             "prepare_seconds": t_prep, "steps_run": [h["steps"] for h in history], "use_margin": use_margin,
@@ -324,24 +339,10 @@ def train(out: str | Path, samples: list[Sample] | None = None, cfg: DetectorCon
     return meta
 
 
-def load_model(checkpoint: str | Path, device: torch.device | None = None) -> tuple[DeepWatershed, DetectorConfig, dict]:
-    from ml.common.checkpoint import load_weights
-
-    conf = load_config(checkpoint)
-    d = dict(conf["detector"])
-    d["widths"] = tuple(d["widths"])
-    d["steps"] = tuple(d["steps"])
-    d["classes"] = tuple(d["classes"])
-    cfg = DetectorConfig(**d)
-    model = DeepWatershed(len(cfg.classes), cfg.energy_levels, cfg.widths)
-    load_weights(checkpoint, model, device or "cpu")
-    model.to(device or "cpu").eval()
-    return model, cfg, conf
-
-
-def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples: list[Sample], out: str | Path,
-             callbacks: Iterable[CallbackBase] = (), steps: int | None = None, seed: int = 0,
-             device: str | torch.device | None = None, lr: float | None = None) -> dict:
+def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples: list[Sample], out: str | Path, *,
+             steps: int | None = None, callbacks: Iterable[CallbackBase] = (), seed: int = 0,
+             device: str | torch.device | None = None, lr: float | None = None,
+             log: Callable[[str], None] = _noop) -> dict:
     """Continue training the champion on new samples mixed with a replay buffer (same classes; symbols of
     unknown classes are ignored). Only the joint stage runs."""
     device = pick_device(str(device) if device else None)
@@ -353,6 +354,7 @@ def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples:
         raise ValueError("finetune needs at least one sample")
     prepared = _prepare(pool, cfg, class_index, conf.get("rare_classes", []), conf.get("use_margin", True), seed)
     n = steps if steps is not None else max(20, cfg.steps[-1] // 3)
+    log(f"fine-tuning on {len(samples)} new + {len(replay_samples)} replay pages for {n} steps")
     t0 = time.perf_counter()
     history = _run_schedule(model, prepared, cfg, device, callbacks, seed, (0, 0, 0, 0, n), lr or cfg.lr * 0.3)
     meta = {k: v for k, v in conf.items() if k != "detector"}
@@ -366,8 +368,6 @@ def evaluate(checkpoint: str | Path, samples: list[Sample], device: str | torch.
              batch_size: int | None = None) -> dict:
     """mAP@0.5 overall (over the training's 20 most frequent classes), recall of rare classes, and the same
     per slice (kind: render / degradation, font = publisher) and per class."""
-    from ml.omr.predict import Predictor
-
     pred = Predictor.load(checkpoint, device=device)
     conf = pred.meta
     frequent = [c for c in conf.get("frequent_classes", []) if c in pred.cfg.classes]

@@ -7,9 +7,14 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ml.common.checkpoint import load_config, load_weights
+from ml.omr.config import DetectorConfig
 
 BOX_CHANNELS = 4   # dx / w, dy / h, log w, log h
 
@@ -76,3 +81,14 @@ class DeepWatershed(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def load_model(checkpoint: str | Path, device: torch.device | str | None = None
+               ) -> tuple[DeepWatershed, DetectorConfig, dict]:
+    """The detector of a checkpoint, its config and the checkpoint's JSON."""
+    conf = load_config(checkpoint)
+    cfg = DetectorConfig.from_dict(conf["detector"])
+    model = DeepWatershed(len(cfg.classes), cfg.energy_levels, cfg.widths)
+    load_weights(checkpoint, model, device or "cpu")
+    model.to(device or "cpu").eval()
+    return model, cfg, conf

@@ -17,6 +17,7 @@ from ml.common.device import autocast, pick_device
 from ml.omr.align import Aligner, Alignment, ink_map
 from ml.omr.config import AlignConfig
 from ml.omr.dwd import Detection, boxes_from_core
+from ml.omr.model import load_model
 
 
 @dataclass
@@ -62,8 +63,6 @@ class Predictor:
         dev = pick_device(str(device) if device else None)
         if checkpoint_dir is None:
             return cls(None, None, {}, dev, align_cfg)
-        from ml.omr.engine import load_model
-
         model, cfg, meta = load_model(checkpoint_dir, dev)
         return cls(model, cfg, meta, dev, align_cfg)
 

@@ -2,6 +2,7 @@
 import pytest
 
 from webapp.labeling.models import Draft
+from webapp.labeling.selectors_loop import item_golden_ids
 from webapp.labeling.services import draft_save, lease_release, lease_take_next, revision_submit
 from workers import trainset
 from workers.itemdata import load_items
@@ -33,4 +34,4 @@ def test_drafts_are_not_training_data(make_project, make_user, catheter_series_i
     assert [c.item_id for c in new] == [corrected.pk]
     loaded = load_items([corrected.pk, only_drafted.pk], with_annotation=True)
     assert [i.item_id for i in loaded] == [corrected.pk] and loaded[0].annotation == ACCEPTED
-    assert trainset.golden_ids("catheter", "line:drafts") == []
+    assert item_golden_ids(kind="catheter", scope_key="line:drafts") == []

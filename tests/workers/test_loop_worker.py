@@ -40,9 +40,10 @@ class Events:
             if left <= 0:
                 names = [m["event"] for m in self.seen]
                 raise AssertionError(f"no {what} within {timeout:.0f}s; received {names}")
+            # One wait for all the time left: a receive that times out cancels the communicator's application
+            # (asgiref), so a shorter wait would end the socket at the first quiet spell (a worker importing
+            # torch on a loaded machine is silent for longer than 5 s).
             try:
-                # One wait for the whole time left: a timed-out receive cancels the communicator's
-                # application (asgiref), so a second receive after a short timeout would fail.
                 message = await self.communicator.receive_json_from(timeout=left)
             except asyncio.TimeoutError:
                 continue

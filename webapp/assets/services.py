@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from webapp.assets import archive, derivatives, storage
 from webapp.assets.models import Asset
 from webapp.assets.validation import AssetRejected, AssetTooLarge, image_validate
+from webapp.core import tasknames
 from webapp.core.tasks import enqueue
 
 log = logging.getLogger(__name__)
-DERIVATIVES_TASK = "loupe.cpu.asset_derivatives"
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple
                     sha256=sha, original=relative, original_name=_display_name(name), format=info.format,
                     mode=info.mode, width=info.width, height=info.height, byte_size=size,
                     exif_orientation=info.orientation, uploaded_by=user if getattr(user, "pk", None) else None)
-                enqueue(DERIVATIVES_TASK, asset.pk)
+                enqueue(tasknames.ASSET_DERIVATIVES, asset.pk)
         except IntegrityError:  # the same bytes were uploaded concurrently and won the race
             return Asset.objects.get(sha256=sha), False
         return asset, True

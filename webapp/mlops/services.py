@@ -6,6 +6,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from webapp.accounts.permissions import can
+from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
@@ -71,7 +72,7 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
     for project_id in Project.objects.filter(kind=version.kind, scope_key=version.scope_key).values_list("pk", flat=True):
         publish(project_group(project_id), "champion.changed", {**payload, "action": action, "project": project_id})
     # Workers reload the champion and re-score the scope's unaccepted items.
-    enqueue("loupe.infer.champion_changed", version.kind, version.scope_key, version.pk)
+    enqueue(tasknames.CHAMPION_CHANGED, version.kind, version.scope_key, version.pk)
     return audit
 
 
@@ -125,7 +126,7 @@ def training_run_request(*, kind: str, scope_key: str, project_id: int | None, a
         with transaction.atomic():
             run = TrainingRun.objects.create(kind=kind, scope_key=scope_key, project_id=project_id, trigger=trigger,
                                              params=params or {}, requested_by=actor)
-            enqueue("loupe.train.run_training", run.pk)
+            enqueue(tasknames.RUN_TRAINING, run.pk)
     except IntegrityError:
         active = TrainingRun.objects.filter(kind=kind, scope_key=scope_key, state__in=ACTIVE_RUN_STATES).first()
         raise Conflict(f"a training run is already {active.state if active else 'active'} for this scope",
@@ -161,3 +162,37 @@ def training_run_update(*, run_id: int, only_if_state: str | None = None, **fiel
     if only_if_state is not None:
         qs = qs.filter(state=only_if_state)
     return qs.update(**fields)
+
+
+# ---- a run's life on the worker: queued -> running -> succeeded | failed | cancelled ------------------------
+def training_run_start(*, run_id: int) -> bool:
+    """Queued -> running; False when the run is no longer queued (cancelled, or redelivered)."""
+    return bool(TrainingRun.objects.filter(pk=run_id, state=TrainingRun.State.QUEUED).update(
+        state=TrainingRun.State.RUNNING, started_at=timezone.now()))
+
+
+RUN_ENDINGS = (TrainingRun.State.FAILED, TrainingRun.State.CANCELLED)
+
+
+def training_run_end(*, run_id: int, state: str, error: str = "", log: str = "") -> bool:
+    """A running run ends failed or cancelled (a run the sweep already gave up stays as it is)."""
+    if state not in RUN_ENDINGS:
+        raise ValueError(f"a run ends {' or '.join(RUN_ENDINGS)}, not {state!r}")
+    return bool(training_run_update(run_id=run_id, only_if_state=TrainingRun.State.RUNNING, state=state,
+                                    finished_at=timezone.now(), error=error[:4000], log=log))
+
+
+def training_run_succeed(*, run_id: int, candidate_id: int, base_version_id: int | None, params: dict,
+                         log: str = "") -> bool:
+    """A running run succeeded with its registered candidate; False when it is no longer running."""
+    return bool(training_run_update(run_id=run_id, only_if_state=TrainingRun.State.RUNNING,
+                                    state=TrainingRun.State.SUCCEEDED, candidate_id=candidate_id,
+                                    base_version_id=base_version_id, finished_at=timezone.now(), progress=1.0,
+                                    eta_seconds=0, params=params, log=log))
+
+
+def training_run_mark_lost(*, run_id: int) -> bool:
+    """A running run whose worker is gone (its scope lock expired) is marked failed."""
+    return bool(TrainingRun.objects.filter(pk=run_id, state=TrainingRun.State.RUNNING).update(
+        state=TrainingRun.State.FAILED, finished_at=timezone.now(),
+        error="worker lost: the run's scope lock expired (the worker died or was killed)"))

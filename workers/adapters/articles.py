@@ -62,35 +62,17 @@ class ArticlesAdapter(Adapter):
                        publisher=publisher_of(item.scope_key, item.meta) or "unknown", page_id=f"item{item.item_id}")
                 for item in items]
 
-    def _config(self, size: str):
-        from ml.articles.config import get_config
-
-        return get_config(size)
-
     def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
-        from ml.articles.engine import synth_samples
-        from ml.articles.styles import TRAIN_PUBLISHERS
+        from ml.articles.recipes import generated_samples
 
-        pub = publisher_of(scope_key)
-        pubs = [pub] if pub in TRAIN_PUBLISHERS else TRAIN_PUBLISHERS[:2]
-        per = max(1, -(-n // len(pubs)))
-        return synth_samples(per, pubs, seed, self._config(size).train.work_width)[:n]
+        return generated_samples(n, seed=seed, size=size, publisher=publisher_of(scope_key))
 
     def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
                   log: Log) -> dict[str, Any]:
-        from ml.articles.engine import train
-        from ml.articles.styles import TRAIN_PUBLISHERS
+        from ml.articles.recipes import bootstrap
 
-        cfg = self._config(size)
-        pub = publisher_of(scope_key)
-        pubs = [pub] if pub in TRAIN_PUBLISHERS else TRAIN_PUBLISHERS[:2]
-        if size == "cpu":   # a first model in a minute or two: fewer generated pages than a full training
-            cfg.train.pages_per_publisher, cfg.train.val_pages_per_publisher = 48 // len(pubs), 8
-            cfg.train.filter_pages = 120
-        if budget_s:
-            cfg.train.max_minutes = budget_s / 60.0
-        log(f"bootstrap: publishers {pubs}, preset {size}, budget {budget_s:.0f}s")
-        info = train(out=out_dir, config=cfg, publishers=pubs, callbacks=callbacks, log=log)
+        info = bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log,
+                         publisher=publisher_of(scope_key))
         return {"train": info}
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,

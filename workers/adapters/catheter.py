@@ -13,15 +13,9 @@ import numpy as np
 
 from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal, clamp_box, scale_box, scale_point
 
-DEFECT_RATE = 0.35   # generated balloons carrying defects: enough positives for a first model to learn from
 # Maps are made for a shot whose defect score reaches this share of the verdict threshold, or that is
 # flagged: the page needs them where the operator looks twice, and backfills of clean shots stay fast.
 MAP_FLOOR_SHARE = 0.5
-RASTERS = ("defect", "saliency")
-
-
-def _synth_side(size: str) -> int:
-    return 128 if size == "tiny" else 512
 
 
 class CatheterAdapter(Adapter):
@@ -103,41 +97,21 @@ class CatheterAdapter(Adapter):
         return out
 
     def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
-        from ml.catheter.data import synth_samples
-        from ml.catheter.synth import SynthConfig
+        from ml.catheter.recipes import generated_samples
 
-        return synth_samples(seed, n, SynthConfig(size=_synth_side(size), defect_rate=DEFECT_RATE))
+        return generated_samples(n, seed=seed, size=size)
 
     def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
                   log: Log) -> dict[str, Any]:
-        from ml.catheter.config import preset
-        from ml.catheter.engine import train
+        from ml.catheter.recipes import bootstrap
 
-        cfg = preset(size)
-        cfg.train.time_budget_s = float(budget_s)
-        if size == "tiny" and budget_s:   # tests: the tiny preset trains one epoch unless given a budget
-            cfg.train.epochs = 10_000
-        n_train, n_val = {"tiny": (40, 16), "cpu": (360, 64), "gpu": (2400, 256)}.get(size, (360, 64))
-        cfg.flag.select_n = min(cfg.flag.select_n, n_val)
-        # The "auto" choice of the flag's saliency objective runs FGSM on the validation set for both
-        # objectives (over a minute on a CPU); the loop takes the package's default objective instead.
-        if cfg.flag.objective == "auto":
-            cfg.flag.objective = "verdict"
-        log(f"bootstrap: {n_train} generated shots ({_synth_side(size)} px), preset {size}, budget {budget_s:.0f}s")
-        samples = self.synthetic_samples(n_train + n_val, 2018, scope_key, size)
-        return train(samples[:n_train], out_dir, cfg, val_samples=samples[n_train:], callbacks=callbacks, log=log)
+        return bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log)
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log: Log) -> dict[str, Any]:
         from ml.catheter.engine import finetune
-        from ml.common.checkpoint import load_config
 
-        train_cfg = load_config(base_dir)["config"]["train"]
-        n_mixed = len(new) + min(len(replay), math.ceil(train_cfg.get("replay_ratio", 1.0) * max(1, len(new))))
-        batch = min(train_cfg.get("batch_size", 16), max(1, n_mixed))
-        per_epoch = max(1, n_mixed // batch)
-        epochs = max(train_cfg.get("finetune_epochs", 3), math.ceil(steps / per_epoch))
-        return finetune(base_dir, new, replay, out_dir, callbacks=callbacks, epochs=epochs, log=log)
+        return finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         from ml.catheter.engine import evaluate

@@ -11,7 +11,7 @@ import pytest
 
 from formats.articles.pagexml import from_page_xml
 from ml.articles import engine
-from ml.articles.config import get_config
+from ml.articles.config import preset
 from ml.articles.data import Sample, load_dir
 from ml.articles.predict import Predictor
 from ml.common.trainer import FunctionCallback, TrainingCancelled

@@ -1,12 +1,12 @@
 """Fine-tuning for one publisher re-chooses the thresholds of the publishers it keeps serving."""
 from ml.articles import engine
-from ml.articles.config import get_config
+from ml.articles.config import preset
 from ml.articles.data import Sample
 from ml.common.checkpoint import load_config
 
 
 def test_replay_publishers_get_new_thresholds_and_unknown_ones_keep_theirs(tmp_path):
-    cfg = get_config("tiny")
+    cfg = preset("tiny")
     train = engine.synth_samples(2, ["daily-courier"], 1, 128)
     filt = engine.synth_samples(4, ["daily-courier"], 2, 128, non_article_share=0.5)
     engine.train(train, tmp_path / "base", config=cfg, val_samples=train, filter_samples=filt,

@@ -29,5 +29,5 @@ def tiny_checkpoint(tmp_path_factory, small_samples):
     cfg.train.epochs = 2
     cfg.flag.objective = "map"
     out = tmp_path_factory.mktemp("ckpt") / "tiny"
-    train(small_samples[:36], out, cfg, val_samples=small_samples[36:], log=lambda s: None)
+    train(small_samples[:36], out, config=cfg, val_samples=small_samples[36:], log=lambda s: None)
     return out

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ml.common.trainer import FunctionCallback, TrainingCancelled
-from ml.omr.config import detector_config
+from ml.omr.config import preset
 from ml.omr.data import Sample, sample_from_alignment, sample_from_page
 from ml.omr.engine import evaluate, finetune, train
 from ml.omr.predict import AlignmentPrediction, DetectionPrediction, Predictor
@@ -28,7 +28,7 @@ def samples(bach_page, pair):
 def checkpoint(samples, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt")
     seen = []
-    meta = train(out, samples, detector_config("cpu", **TINY), callbacks=[FunctionCallback(on_step=seen.append)],
+    meta = train(samples, out, config=preset("cpu", **TINY), callbacks=[FunctionCallback(on_step=seen.append)],
                  seed=0, device="cpu")
     assert [p.step for p in seen] == list(range(1, 13)) and seen[-1].total_steps == 12
     assert meta["frequent_classes"][:2] == ["stem", "noteheadBlack"] or "stem" in meta["frequent_classes"]
@@ -64,6 +64,14 @@ def test_finetune_and_cancel(checkpoint, samples, tmp_path):
         finetune(checkpoint, samples[:1], [], tmp_path / "ft2", steps=3, callbacks=[stop], device="cpu")
 
 
+def test_time_budget_stops_the_schedule_and_keeps_the_model(samples, tmp_path):
+    seen = []
+    meta = train(samples[:1], tmp_path / "b", config=preset("tiny", steps=(50, 50, 50, 50, 50)), device="cpu",
+                 callbacks=[FunctionCallback(on_step=seen.append)], time_budget_s=1e-3, use_margin=False)
+    assert meta["history"][-1]["budget_stop"] and sum(meta["steps_run"]) == len(seen) == 1   # one step, then the budget
+    assert (tmp_path / "b" / "model.safetensors").exists()
+
+
 def test_sample_from_accepted_alignment(pair):
     s = pair(1000, "moderate")
     ann = {"status": "accepted", "homography": s.mapping.homography.tolist(), "point_pairs": [], "reasons": []}
@@ -72,3 +80,14 @@ def test_sample_from_accepted_alignment(pair):
     with pytest.raises(ValueError):
         sample_from_alignment([], s.photo, {**ann, "status": "rejected"})
     assert np.asarray(smp.symbols[0]["bbox"]).shape == (4,)
+
+
+def test_bootstrap_recipe_trains_a_first_detector_from_generated_pages(tmp_path):
+    from ml.omr.predict import Predictor
+    from ml.omr.recipes import bootstrap
+
+    lines = []
+    meta = bootstrap(tmp_path / "first", size="tiny", budget_s=0, device="cpu", log=lines.append)
+    assert meta["train_samples"] == 2 and sum(meta["steps_run"]) == 12   # one engraving + its photo; tiny schedule
+    assert lines and "bootstrap" in lines[0]
+    assert Predictor.load(tmp_path / "first", device="cpu").cfg.size == "tiny"

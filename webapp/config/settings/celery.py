@@ -1,4 +1,6 @@
 """Celery: broker and result backend on Redis (or CELERY_BROKER_URL, e.g. RabbitMQ); three queues."""
+from webapp.core import tasknames
+
 from .env import env_bool, env_int, env_str
 from .redis import LOUPE_KEY_PREFIX, REDIS_URL
 
@@ -21,7 +23,7 @@ if LOUPE_KEY_PREFIX != "loupe":
 # Tests may run tasks inline; the integration tests start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
-    "expire-stale-leases": {"task": "loupe.cpu.lease_expire_stale", "schedule": 30.0},
+    "expire-stale-leases": {"task": tasknames.LEASE_EXPIRE_STALE, "schedule": 30.0},
     # The loop's safety net: T-minute triggers, runs of dead workers, bootstrap, unpredicted items.
-    "loop-sweep": {"task": "loupe.cpu.loop_sweep", "schedule": float(env_int("LOUPE_LOOP_SWEEP_SECONDS", 20))},
+    "loop-sweep": {"task": tasknames.LOOP_SWEEP, "schedule": float(env_int("LOUPE_LOOP_SWEEP_SECONDS", 20))},
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotFound
 from webapp.core.tasks import enqueue
 from webapp.labeling.models import ItemState, WorkItem
@@ -11,13 +12,13 @@ from webapp.labeling.models import ItemState, WorkItem
 def correction_accepted(*, project_id: int) -> None:
     """An accepted correction (review accept, or a submit where no review is required): the workers check,
     on commit, whether the scope has gathered enough corrections to train."""
-    enqueue("loupe.cpu.training_trigger_check", project_id)
+    enqueue(tasknames.TRAINING_TRIGGER_CHECK, project_id)
 
 
 def item_predict_request(*, item_id: int) -> None:
     """A new item: predicted as soon as its working copies are ready (the task skips it until then; the
     derivatives task queues it again when they are)."""
-    enqueue("loupe.infer.predict_items", [item_id], True, priority=settings.LOUPE_PRIORITY_NEW)
+    enqueue(tasknames.PREDICT_ITEMS, [item_id], True, priority=settings.LOUPE_PRIORITY_NEW)
 
 
 def item_repredict(*, item_id: int) -> WorkItem:
@@ -27,5 +28,5 @@ def item_repredict(*, item_id: int) -> WorkItem:
         raise NotFound(f"no work item {item_id}")
     if item.state == ItemState.ACCEPTED:
         raise Conflict(f"item {item_id} is accepted; its annotation is final and needs no proposal")
-    enqueue("loupe.infer.repredict_item", item_id, priority=settings.LOUPE_PRIORITY_INTERACTIVE)
+    enqueue(tasknames.REPREDICT_ITEM, item_id, priority=settings.LOUPE_PRIORITY_INTERACTIVE)
     return item
