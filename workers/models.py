@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from webapp.mlops.selectors import champion_get
+from webapp.mlops.selectors import champion_get, threshold_current
 from workers.adapters import get_adapter
 
 _CACHE: "OrderedDict[int, Any]" = OrderedDict()
@@ -53,9 +53,15 @@ def predictor_for(version: Any) -> Any:
 
 
 def champion_predictor(kind: str, scope_key: str) -> tuple[Any, Any]:
-    """(champion version or None, its predictor)."""
+    """(champion version or None, its predictor), with the operating threshold in force for it (looked up
+    at every batch, like the champion: a threshold chosen by an admin applies from the next batch)."""
     version = champion_get(kind=kind, scope_key=scope_key)
-    return (None, None) if version is None else (version, predictor_for(version))
+    if version is None:
+        return None, None
+    predictor = predictor_for(version)
+    chosen = threshold_current(version_id=version.pk)
+    get_adapter(kind).apply_threshold(predictor, None if chosen is None else chosen.value)
+    return version, predictor
 
 
 def forget(version_id: int | None = None) -> None:

@@ -31,7 +31,10 @@ TRAIN_SEED, HELD_OUT_SEED = 2018, 4242
 
 # What each kind's shipped model is trained on, and which scopes it serves ("*": any scope of the kind).
 PLANS: dict[str, dict[str, Any]] = {
-    "catheter": {"scopes": ["*"], "n_train": 1000, "n_val": 200, "n_held_out": 300, "steps": 900},
+    # The generator's "easy" images (the original generator): the figures in pretrained/catheter were made
+    # on them; ``--difficulty realistic`` trains and judges on the harder default of the generator instead.
+    "catheter": {"scopes": ["*"], "n_train": 1000, "n_val": 200, "n_held_out": 300, "steps": 900,
+                 "difficulty": "easy"},
     "articles": {"scopes": ["publisher:daily-courier"], "publisher": "daily-courier", "pages": 64,
                  "n_held_out": 24, "steps": 600},
 }
@@ -66,6 +69,14 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _catheter_shots(n: int, seed: int, difficulty: str) -> list:
+    from ml.catheter.config import SynthConfig
+    from ml.catheter.data import synth_samples
+    from ml.catheter.recipes import DEFECT_RATE, synth_side
+
+    return synth_samples(seed, n, SynthConfig(size=synth_side("cpu"), defect_rate=DEFECT_RATE, difficulty=difficulty))
+
+
 def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[str, Any]:
     from ml.catheter.config import preset
     from ml.catheter.engine import train
@@ -79,12 +90,13 @@ def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
         cfg.flag.objective = "verdict"
     n_train, n_val = plan["n_train"], plan["n_val"]
     _log(f"generating {n_train + n_val} shots (seed {TRAIN_SEED})")
-    samples = adapter.synthetic_samples(n_train + n_val, TRAIN_SEED, "", "cpu")
+    samples = _catheter_shots(n_train + n_val, TRAIN_SEED, plan["difficulty"])
     meta = train(samples[:n_train], out, config=cfg, val_samples=samples[n_train:], log=_log)
     del samples
-    held_out = adapter.synthetic_samples(plan["n_held_out"], HELD_OUT_SEED, "", "cpu")
+    held_out = _catheter_shots(plan["n_held_out"], HELD_OUT_SEED, plan["difficulty"])
     ev = adapter.evaluate(out, held_out, "cpu")
     return {"preset": "cpu", "train": {"shots": n_train, "validation_shots": n_val, "seed": TRAIN_SEED,
+                                       "difficulty": plan["difficulty"],
                                        "steps": meta["train"]["steps"], "planned_steps": meta["train"]["planned_steps"],
                                        "validation": meta.get("validation")},
             "held_out": {"seed": HELD_OUT_SEED, "shots": len(held_out), **ev.to_json()}}
@@ -113,8 +125,9 @@ def _build_articles(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
 BUILDERS = {"catheter": _build_catheter, "articles": _build_articles}
 
 
-def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path = ROOT) -> dict[str, Any]:
-    plan = PLANS[kind]
+def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path = ROOT,
+          difficulty: str | None = None) -> dict[str, Any]:
+    plan = dict(PLANS[kind], **({"difficulty": difficulty} if difficulty else {}))
     steps = steps or plan["steps"]
     out = root / kind
     tmp = root / f".tmp-{kind}"
@@ -127,7 +140,7 @@ def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path
     if size > MAX_BYTES:
         raise SystemExit(f"{kind}: checkpoint is {size} bytes, over the {MAX_BYTES} shipped limit")
     info = {"kind": kind, "scopes": plan["scopes"], "command": f"python -m workers.pretrained build {kind} "
-            f"--steps {steps} --minutes {minutes:g}", "minutes": minutes, "seconds": round(time.perf_counter() - t0, 1),
+            f"--steps {steps} --minutes {minutes:g}" + (f" --difficulty {difficulty}" if difficulty else ""), "minutes": minutes, "seconds": round(time.perf_counter() - t0, 1),
             "bytes": size, **figures}
     (tmp / MANIFEST).write_text(json.dumps(info, indent=1, default=float))
     shutil.rmtree(out, ignore_errors=True)
@@ -144,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the kind's plan)")
     b.add_argument("--minutes", type=float, default=60.0, help="cap on the training's wall time")
     b.add_argument("--root", default=str(ROOT))
+    b.add_argument("--difficulty", choices=("easy", "realistic", "hard"), default=None,
+                   help="catheter: the generator's difficulty (default: the plan's, easy)")
     args = parser.parse_args(argv)
-    info = build(args.kind, args.steps, args.minutes, Path(args.root))
+    info = build(args.kind, args.steps, args.minutes, Path(args.root), args.difficulty)
     print(json.dumps({"kind": info["kind"], "bytes": info["bytes"], "seconds": info["seconds"],
                       "train": info["train"], "held_out": info["held_out"]}, indent=1, default=float))
     return 0

@@ -66,6 +66,7 @@ class RunReporter:
         self._last_report = self._last_check = 0.0
         self._cancel = False
         self.lines: list[str] = []
+        self.loss_curve: list[list[float]] = []   # [step, loss] as reported: the compare page's plot
 
     def log(self, line: str) -> None:
         self.lines.append(line)
@@ -81,6 +82,7 @@ class RunReporter:
         if now - self._last_report < self.every_s and p.step < p.total_steps:
             return
         self._last_report = now
+        self.loss_curve.append([p.step, round(p.loss, 5)])
         elapsed = now - self.started
         fraction, eta = p.fraction, p.eta_s
         if self.budget_s:   # a time-budgeted run ends at the budget, not at its nominal step count
@@ -241,7 +243,8 @@ def _train(run, tmp: Path, reporter: RunReporter):
     os.replace(tmp, final)   # complete checkpoint, atomically in place; only now may it be registered
     metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
                "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
-               "gate": comparison, "training": _training_summary(meta)}
+               "gate": comparison,
+               "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]}}
     metrics = _json_safe(metrics)
     with transaction.atomic():
         version = model_version_register(

@@ -29,8 +29,15 @@ def cmd_synth(a) -> int:
         _err(f"unknown publisher(s) {unknown}; known: {sorted(STYLES)}")
         return 2
     t = time.perf_counter()
+    from ml.articles.scan import LEVELS
+
+    try:
+        scan = LEVELS[a.scan] if a.scan in LEVELS else float(a.scan)
+    except ValueError:
+        _err(f"--scan: {a.scan!r} is neither a level ({', '.join(LEVELS)}) nor a strength")
+        return 2
     info = write_dataset(a.out, a.pages, seed=a.seed, publishers=pubs, work_width=a.work_width, full=not a.no_full,
-                         non_article_share=a.non_article_share, log=_err)
+                         non_article_share=a.non_article_share, log=_err, scan=scan)
     info["seconds"] = round(time.perf_counter() - t, 2)
     info["out"] = str(a.out)
     print(json.dumps(info, indent=1))
@@ -53,6 +60,8 @@ def cmd_train(a) -> int:
     from ml.articles.data import load_dir
 
     cfg = _config(a.size, a.steps, a.max_minutes)
+    if a.scan_share is not None:
+        cfg.train.scan_share = a.scan_share
     samples = val = fil = None
     pubs = None
     if a.data:
@@ -124,12 +133,27 @@ def cmd_segment(a) -> int:
     return 0
 
 
+def _post_overrides(a) -> dict:
+    post = {}
+    if a.no_flatten:
+        post["flatten"] = False
+    if a.no_deskew:
+        post["deskew"] = False
+    return post
+
+
 def cmd_evaluate(a) -> int:
     from ml.articles import engine
     from ml.articles.data import load_dir
 
+    if a.scan_levels:
+        return _evaluate_scans(a)
+    if not a.data:
+        _err("evaluate needs --data DIR or --scan-levels LIST")
+        return 2
     samples = load_dir(a.data, publishers=a.publisher or None)
-    res = engine.evaluate(a.checkpoint, samples, plots_dir=a.plots, target_precision=a.precision, device=a.device)
+    res = engine.evaluate(a.checkpoint, samples, plots_dir=a.plots, target_precision=a.precision, device=a.device,
+                          post=_post_overrides(a))
     if a.json:
         print(json.dumps(res, indent=1))
     else:
@@ -137,6 +161,34 @@ def cmd_evaluate(a) -> int:
         print(f"pages {res['pages']}: cut F1 {o.get('cut', {}).get('f1', float('nan')):.3f}, "
               f"article F1 {o.get('article', {}).get('f1', float('nan')):.3f}, "
               f"median edits {o.get('edits_median')}, filter {res.get('page_filter')}")
+    return 0
+
+
+def _evaluate_scans(a) -> int:
+    from ml.articles.degradation import evaluate_scans
+    from ml.articles.scan import LEVELS
+
+    levels: list = []
+    for item in a.scan_levels.split(","):
+        item = item.strip()
+        try:
+            levels.append(item if item in LEVELS else float(item))
+        except ValueError:
+            _err(f"--scan-levels: {item!r} is neither a level ({', '.join(LEVELS)}) nor a strength")
+            return 2
+    plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
+    res = evaluate_scans(a.checkpoint, levels, n_pages=a.pages, seed=a.seed, width=a.width, post=_post_overrides(a),
+                         publishers=a.publisher or None, device=a.device, plots_dir=plots, log=_err)
+    if a.json:
+        print(json.dumps(res, indent=1))
+    else:
+        print(f"{'level':<10} {'strength':>8} {'cut P':>6} {'cut R':>6} {'cut F1':>6} {'art F1':>6} {'edits/page':>10} "
+              f"{'no edit':>7}")
+        for name, r in res["by_level"].items():
+            print(f"{name:<10} {r['strength']:>8.2f} {r['cut']['precision']:>6.3f} {r['cut']['recall']:>6.3f} "
+                  f"{r['cut']['f1']:>6.3f} {r['article']['f1']:>6.3f} {r['edits_mean']:>10.2f} "
+                  f"{r['no_edit_share']:>7.2f}")
+        print(f"plot: {res['plot']}")
     return 0
 
 
@@ -152,6 +204,8 @@ def main(argv=None) -> int:
     s.add_argument("--work-width", type=int, default=256, help="working copy width (the cpu preset's)")
     s.add_argument("--non-article-share", type=float, default=0.2)
     s.add_argument("--no-full", action="store_true", help="skip the 300 dpi pages (working copies only)")
+    s.add_argument("--scan", default="0", help="degrade the pages as scans: a level (light, realistic, heavy) or "
+                                              "a strength (0 clean, 1 realistic: skew up to 1.5 degrees)")
     s.set_defaults(fn=cmd_synth)
 
     t = sub.add_parser("train", help="train the global model (FCN + page filter), calibrate tau per publisher")
@@ -161,6 +215,8 @@ def main(argv=None) -> int:
     t.add_argument("--size", choices=["cpu", "gpu", "tiny"], default=None)
     t.add_argument("--steps", type=int)
     t.add_argument("--max-minutes", type=float)
+    t.add_argument("--scan-share", type=float,
+                   help="share of generated pages degraded as scans (default: the preset's)")
     t.add_argument("--device")
     t.set_defaults(fn=cmd_train)
 
@@ -190,15 +246,23 @@ def main(argv=None) -> int:
 
     e = sub.add_parser("evaluate", help="metrics on a synth directory, with PNG plots")
     e.add_argument("checkpoint", type=Path)
-    e.add_argument("--data", required=True, type=Path)
+    e.add_argument("--data", type=Path, help="a synth directory (or use --scan-levels)")
+    e.add_argument("--scan-levels", help="comma list of scan levels (clean, light, realistic, heavy) or strengths: "
+                                         "render --pages article pages per level in memory, report cut F1 and "
+                                         "edits per page per level, plot cut F1 against scan strength")
+    e.add_argument("--pages", type=int, default=40, help="with --scan-levels: pages per level")
+    e.add_argument("--seed", type=int, default=777, help="with --scan-levels: generator seed")
+    e.add_argument("--width", type=int, default=640, help="with --scan-levels: page width rendered")
+    e.add_argument("--no-flatten", action="store_true", help="ablation: segment without flattening the paper")
+    e.add_argument("--no-deskew", action="store_true", help="ablation: segment without deskewing")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--plots", type=Path, help="directory for PNG plots (default: DATA/plots)")
+    e.add_argument("--plots", type=Path, help="directory for PNG plots (default: DATA/plots, or CKPT/eval_plots)")
     e.add_argument("--precision", type=float, help="target cut precision for the tau report")
     e.add_argument("--publisher", action="append")
     e.add_argument("--device")
     e.set_defaults(fn=cmd_evaluate)
     a = ap.parse_args(argv)
-    if a.cmd == "evaluate" and a.plots is None:
+    if a.cmd == "evaluate" and a.plots is None and a.data is not None:
         a.plots = Path(a.data) / "plots"
     return a.fn(a)
 

@@ -13,6 +13,7 @@ from ml.articles.metrics import page_metrics, summarize
 from ml.articles.model import CutNet
 from ml.articles.predict import forward_probs, segment_from_probs
 from ml.articles.refine import GeometryPrior, PageGeometry, calibrate_geometry
+from ml.articles.scanfix import fix_samples
 
 
 def page_probs(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device):
@@ -72,7 +73,7 @@ def tau_at_precision(curve: dict, min_precision: float) -> tuple[float, bool]:
 
 def calibrate(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, device: torch.device) -> dict:
     """Per publisher: the layout-geometry prior, then the cut threshold meeting the target precision."""
-    arts = [s for s in samples if s.page_type == "article"]
+    arts = fix_samples([s for s in samples if s.page_type == "article"], cfg.post)
     geos = page_geometries(arts)
     geometry = calibrate_geometry_per_publisher(arts, geos)
     probs = page_probs(model, arts, cfg, device)

@@ -33,6 +33,8 @@ class TrainConfig:
     finetune_lr: float = 1e-4        # measured: others lost 0.6 cut-F1 points at 1e-4, 2.0 at 3e-4, 5.4 at 1e-3
     replay_fraction: float = 0.75    # share of each fine-tuning batch drawn from the replay sample
     max_minutes: float | None = 17.0  # wall-clock budget of the training loop: the LR schedule follows it, then stops
+    scan_share: float = 0.0          # share of generated training and calibration pages degraded as scans
+    scan_max: float = 1.4            # their scan strength is drawn in (0, scan_max] (1.0: the "realistic" scan)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class PostConfig:
     min_article_area: float = 0.004  # smallest article, fraction of the page area
     target_precision: float = 0.95   # the per-publisher tau is the lowest one meeting this cut precision
     tau_grid: tuple[float, ...] = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
+    flatten: bool = True             # scans: even the paper (stains, light, gutter shadow, bleed-through) first
+    deskew: bool = True              # scans: measure the skew, segment the straightened page, map results back
 
 
 @dataclass

@@ -47,7 +47,8 @@ class Sample:
         gt = page.gt
         return cls(image=page.image, annotation=gt["annotation"], original_size=(gt["width"], gt["height"]),
                    publisher=gt["publisher"], page_id=gt.get("id", ""),
-                   meta={"blocks": gt["blocks"], "tokens": gt["tokens"], "reading_order": gt["reading_order"]})
+                   meta={"blocks": gt["blocks"], "tokens": gt["tokens"], "reading_order": gt["reading_order"],
+                         **({"scan": gt["scan"]} if gt.get("scan") else {})})
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -128,7 +129,8 @@ def load_dir(path: str | Path, use: str = "work", page_types: Sequence[str] | No
         out.append(Sample(image=img, annotation=gt["annotation"], original_size=(gt["width"], gt["height"]),
                           publisher=gt["publisher"], page_id=gt["id"],
                           meta={"blocks": gt["blocks"], "tokens": gt["tokens"],
-                                "reading_order": gt["reading_order"]}))
+                                "reading_order": gt["reading_order"],
+                                **({"scan": gt["scan"]} if gt.get("scan") else {})}))
         if limit and len(out) >= limit:
             break
     return out

@@ -18,6 +18,7 @@ from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
 from ml.articles.predict import Predictor, model_input, segment_from_probs
 from ml.articles.refine import GEOMETRY_WIDTH
+from ml.articles.scanfix import fix_samples
 from ml.articles.styles import STYLES, TRAIN_PUBLISHERS
 from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
@@ -40,12 +41,22 @@ RENDER_SCALES = (1.0, 1.25, 1.6, 2.0)
 
 
 def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, width: int,
-                  non_article_share: float = 0.0, vary_resolution: bool = False) -> list[Sample]:
+                  non_article_share: float = 0.0, vary_resolution: bool = False, scan_share: float = 0.0,
+                  scan_max: float = 1.4) -> list[Sample]:
     """Synthetic samples rendered at ``width``; with ``vary_resolution`` each page is rendered at one of
     ``RENDER_SCALES`` x ``width`` (in turn), so a model sees pages that reach it through a resize, as working
-    copies made from bigger scans do (the filter's handcrafted features are sensitive to this)."""
+    copies made from bigger scans do (the filter's handcrafted features are sensitive to this). A share
+    ``scan_share`` of the pages is degraded as scans of a strength drawn in (0, ``scan_max``]."""
     n = n_per_publisher * len(publishers)
-    if not vary_resolution:
+    if scan_share > 0:
+        rng = np.random.default_rng([seed, 0x5CA9])
+        strengths = np.where(rng.random(n) < scan_share, rng.uniform(0.1, 1.0, n) * scan_max, 0.0)
+        pages = []
+        for i in range(n):
+            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)])) if vary_resolution else width
+            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
+                                    non_article_share=non_article_share, start=i, scan=float(strengths[i]))
+    elif not vary_resolution:
         pages = generate_pages(n, seed=seed, publishers=list(publishers), width=width,
                                non_article_share=non_article_share)
     else:
@@ -62,7 +73,8 @@ def calibration_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[
     the geometry is measured at (not the working width): ink and rules look different on a small page, and
     pages reach the predictor as working copies of scans, bigger than the model's input."""
     return synth_samples(cfg.train.val_pages_per_publisher, publishers, cfg.train.seed * 10 + 2,
-                         max(cfg.train.work_width, GEOMETRY_WIDTH))
+                         max(cfg.train.work_width, GEOMETRY_WIDTH), scan_share=cfg.train.scan_share,
+                         scan_max=cfg.train.scan_max)
 
 
 class _Tensors:
@@ -234,7 +246,8 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
     t0 = time.perf_counter()
     gen_w = tc.work_width
     if samples is None:
-        samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w, vary_resolution=True)
+        samples = synth_samples(tc.pages_per_publisher, pubs, tc.seed * 10 + 1, gen_w, vary_resolution=True,
+                                scan_share=tc.scan_share, scan_max=tc.scan_max)
     if val_samples is None:
         val_samples = calibration_samples(cfg, pubs)
     if filter_samples is None:
@@ -246,7 +259,7 @@ def train(samples: Sequence[Sample] | None = None, out: str | Path = "artifacts/
     t_filter = time.perf_counter() - t1
     log(f"page filter: {finfo} in {t_filter:.1f}s")
     model = CutNet(cfg.model.base, cfg.model.depth)
-    data = _Tensors(samples, cfg, model.multiple)
+    data = _Tensors(fix_samples(samples, cfg.post), cfg, model.multiple)   # pages as the predictor sees them
     run = _run(model, data, cfg, tc.steps, tc.lr, dev, callbacks, tc.seed, max_minutes=tc.max_minutes, log=log)
     cal = calibrate(model, val_samples, cfg, dev)
     log(f"thresholds: {cal['thresholds']}")
@@ -274,8 +287,8 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     seed_everything(cfg.train.seed + 1)
     model = CutNet(cfg.model.base, cfg.model.depth)
     load_weights(src, model)
-    data = _Tensors(samples, cfg, model.multiple)
-    replay = _Tensors(replay_samples, cfg, model.multiple) if replay_samples else None
+    data = _Tensors(fix_samples(samples, cfg.post), cfg, model.multiple)
+    replay = _Tensors(fix_samples(replay_samples, cfg.post), cfg, model.multiple) if replay_samples else None
     n = steps or cfg.train.finetune_steps
     share = cfg.train.replay_fraction if replay_fraction is None else replay_fraction
     run = _run(model, data, cfg, n, lr or cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
@@ -331,13 +344,17 @@ def recalibrate(checkpoint: str | Path, samples: Sequence[Sample] | None = None,
 
 
 def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: str | Path | None = None,
-             target_precision: float | None = None, device: str | torch.device | None = None) -> dict:
+             target_precision: float | None = None, device: str | torch.device | None = None,
+             post: dict | None = None, with_curves: bool = True) -> dict:
     """Metrics overall and per publisher on held-out pages (a JSON-serialisable dict).
 
     Segmentation metrics use the article pages (at each publisher's tau from the checkpoint); the page filter
-    is scored on all pages. Also: the PR curve over tau per publisher and the tau meeting the precision."""
+    is scored on all pages. Also (``with_curves``): the PR curve over tau per publisher and the tau meeting
+    the precision. ``post`` overrides post-processing settings of the checkpoint (e.g. ``{"deskew": False}``)."""
+    from ml.articles.degradation import with_post
+
     pred = Predictor.load(checkpoint, device)
-    cfg = pred.cfg
+    pred.cfg = cfg = with_post(pred.cfg, post)
     tp_ = target_precision or cfg.post.target_precision
     res: dict = {"checkpoint": str(checkpoint), "pages": len(samples)}
     # page filter
@@ -354,7 +371,7 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
         if (1 - y).sum():
             fil["non_article_rejected"] = float(np.mean(p_art[y == 0] < thr))
         res["page_filter"] = fil
-    arts = [s for s in samples if s.page_type == "article"]
+    arts = fix_samples([s for s in samples if s.page_type == "article"], cfg.post)
     if arts:
         probs = page_probs(pred.model, arts, cfg, pred.device)
         geos = page_geometries(arts)
@@ -368,7 +385,7 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
         res["per_publisher"] = {k: summarize(v) for k, v in sorted(per.items())}
         for k in res["per_publisher"]:
             res["per_publisher"][k]["tau"] = pred.tau_for(k)
-        curves = pr_over_tau(probs, arts, cfg, pred.meta.get("geometry"), geos)
+        curves = pr_over_tau(probs, arts, cfg, pred.meta.get("geometry"), geos) if with_curves else {}
         res["pr_curves"] = curves
         res["tau_at_precision"] = {}
         for k, c in curves.items():

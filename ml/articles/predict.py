@@ -15,6 +15,8 @@ from ml.articles.model import CutNet
 from ml.articles.pagefilter import Forest, image_features, text_features
 from ml.articles.postprocess import Segment, article_polygons, extract_cuts
 from ml.articles.refine import GeometryPrior, PageGeometry, refine_cuts
+from ml.articles.scan import map_annotation
+from ml.articles.scanfix import fix_scan
 from ml.common.checkpoint import load_config, load_weights
 from ml.common.device import autocast, pick_device
 
@@ -158,6 +160,10 @@ class Predictor:
         images = [to_gray(np.asarray(im)) for im in images]
         bs = batch_size or (32 if self.device.type == "cuda" else 4)
         types = self.classify(images, tokens) if not force_article else [{"article": 1.0} for _ in images]
+        post = self.cfg.post
+        fixed = [fix_scan(im, post.flatten, post.deskew) if post.flatten or post.deskew else (im, None)
+                 for im in images]
+        images = [f[0] for f in fixed]
         works = [to_work(im, self.cfg.train.work_width) for im in images]
         probs = forward_probs(self.model, works, self.device, bs)
         t = self.tau_for(publisher) if tau is None else tau
@@ -177,6 +183,10 @@ class Predictor:
                                                        prior=self.prior_for(publisher))
             else:
                 cuts, arts, u_seg = [], [], 0.0
+            if fixed[i][1] is not None and (cuts or arts):   # from the straightened page back onto the scan
+                back = map_annotation({"cuts": cuts, "articles": arts}, fixed[i][1], size[0], size[1])
+                cuts = [{**c, **m} for c, m in zip(cuts, back["cuts"])]
+                arts = back["articles"]
             out.append(PagePrediction(page_type, {k: round(v, 4) for k, v in sc.items()}, cuts, arts,
                                       float(np.clip(max(u_type, u_seg), 0, 1)), int(size[0]), int(size[1]), t,
                                       publisher))

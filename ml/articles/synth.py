@@ -760,19 +760,44 @@ def page_spec(seed: int, index: int, publishers: list[str], non_article_share: f
 
 
 def generate_page(publisher: str, seed: int, page_type: str = "article", width: int | None = None,
-                  noise: bool = True) -> SynthPage:
+                  noise: bool = True, scan: float = 0.0) -> SynthPage:
+    """One page; ``scan`` > 0 degrades it like a scan of that strength (``scan.LEVELS``: light 0.5, realistic
+    1.0, heavy 1.4) and maps the ground truth (cuts, article polygons, block boxes) onto the scan."""
     lay = layout_page(publisher, seed, page_type)
-    return SynthPage(render(lay, width, noise=noise), lay.ground_truth())
+    image, gt = render(lay, width, noise=noise), lay.ground_truth()
+    if scan > 0:
+        image, gt = scan_page(lay, image, gt, scan)
+    return SynthPage(image, gt)
+
+
+def scan_page(lay: Layout, image: np.ndarray, gt: dict, strength: float) -> tuple[np.ndarray, dict]:
+    """A rendered page as a scan of ``strength``: the degraded image and its ground truth mapped exactly."""
+    from ml.articles.scan import degrade_image, draw_params, map_annotation, map_blocks
+
+    params = draw_params(lay.seed, strength, aspect=lay.height / lay.width)
+    reverse = None
+    if params.bleed > 0:   # the other side of the sheet: another page of the same paper
+        back = layout_page(lay.publisher, params.bleed_seed, "article")
+        reverse = render(back, image.shape[1], noise=False)[:image.shape[0]]
+        if reverse.shape != image.shape:
+            reverse = cv2.resize(reverse, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
+    out = degrade_image(image, params, reverse)
+    gt = dict(gt)
+    gt["annotation"] = map_annotation(gt["annotation"], params.mapping, gt["width"], gt["height"])
+    gt["blocks"] = map_blocks(gt["blocks"], params.mapping, gt["width"], gt["height"])
+    gt["scan"] = params.to_dict()
+    return out, gt
 
 
 def generate_pages(n: int, seed: int = 0, publishers: list[str] | None = None, width: int | None = 320,
-                   non_article_share: float = 0.0, start: int = 0) -> list[SynthPage]:
-    """``n`` pages in memory (deterministic); ``width`` is the render width (None: 300 dpi)."""
+                   non_article_share: float = 0.0, start: int = 0, scan: float = 0.0) -> list[SynthPage]:
+    """``n`` pages in memory (deterministic); ``width`` is the render width (None: 300 dpi); ``scan``: the
+    strength of the scan degradation (0: clean renders)."""
     pubs = publishers or default_publishers(5)
     out = []
     for i in range(start, start + n):
         pub, kind, ps = page_spec(seed, i, pubs, non_article_share)
-        p = generate_page(pub, ps, kind, width)
+        p = generate_page(pub, ps, kind, width, scan=scan)
         p.gt["id"] = f"p{i:05d}"
         out.append(p)
     return out
@@ -780,12 +805,13 @@ def generate_pages(n: int, seed: int = 0, publishers: list[str] | None = None, w
 
 def write_dataset(out: str | os.PathLike, n_pages: int, seed: int = 0, publishers: list[str] | None = None,
                   work_width: int = 320, full: bool = True, non_article_share: float = 0.2,
-                  log=None) -> dict:
+                  log=None, scan: float = 0.0) -> dict:
     """Write pages (300 dpi PNG unless ``full`` is False), working copies and ground-truth JSON.
 
     Layout: ``pages/ID.png`` (2480 x 3508), ``work/ID.png`` (``work_width`` wide, area-downsampled from
     the 300 dpi render, or rendered directly at that width when ``full`` is False), ``gt/ID.json``,
-    ``index.json``. Returns timing figures.
+    ``index.json``. ``scan`` > 0 degrades the pages like scans of that strength (before downsampling) and maps
+    their ground truth. Returns timing figures.
     """
     out = Path(out)
     pubs = publishers or default_publishers(5)
@@ -799,17 +825,21 @@ def write_dataset(out: str | os.PathLike, n_pages: int, seed: int = 0, publisher
         t0 = time.perf_counter()
         lay = layout_page(pub, ps, kind)
         t1 = time.perf_counter()
+        gt = lay.ground_truth()
         if full:
             img = render(lay)
+            if scan > 0:
+                img, gt = scan_page(lay, img, gt, scan)
             work = cv2.resize(img, (work_width, int(round(img.shape[0] * work_width / img.shape[1]))),
                               interpolation=cv2.INTER_AREA)
         else:
             img, work = None, render(lay, work_width)
+            if scan > 0:
+                work, gt = scan_page(lay, work, gt, scan)
         t2 = time.perf_counter()
         if img is not None:
             cv2.imwrite(str(out / "pages" / f"{pid}.png"), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         cv2.imwrite(str(out / "work" / f"{pid}.png"), work)
-        gt = lay.ground_truth()
         gt["id"] = pid
         gt["work_width"] = int(work.shape[1])
         (out / "gt" / f"{pid}.json").write_text(json.dumps(gt))
@@ -819,7 +849,7 @@ def write_dataset(out: str | os.PathLike, n_pages: int, seed: int = 0, publisher
         if log and (i + 1) % 10 == 0:
             log(f"{i + 1}/{n_pages} pages")
     meta = {"seed": seed, "publishers": pubs, "pages": index, "work_width": work_width, "full": full,
-            "non_article_share": non_article_share}
+            "non_article_share": non_article_share, "scan": scan}
     (out / "index.json").write_text(json.dumps(meta, indent=1))
     n = max(1, n_pages)
     return {"pages": n_pages, "layout_ms_per_page": 1000 * t_layout / n, "render_ms_per_page": 1000 * t_render / n,

@@ -1,9 +1,11 @@
 """Command line: synth, train, predict, evaluate.
 
-    python -m ml.catheter synth --out DIR --n N --seed S [--defect-rate R] [--series-len K] [--size 512]
+    python -m ml.catheter synth --out DIR --n N --seed S [--difficulty easy|realistic|hard] [--label-noise P]
+                                [--realism contrast_scale=0.5 ...] [--defect-rate R] [--series-len K] [--size 512]
     python -m ml.catheter train --data DIR --out CKPT [--epochs E] [--preset cpu|gpu] [--loss focal] [--oversample P]
     python -m ml.catheter predict CKPT IMAGE... --json [--saliency DIR]
     python -m ml.catheter evaluate CKPT --data DIR --json [--plots DIR] [--adv-n N]
+    python -m ml.catheter evaluate CKPT --difficulties easy,realistic,hard [--n 600 --seed 2] [--plots DIR]
 """
 from __future__ import annotations
 
@@ -14,14 +16,32 @@ import time
 from pathlib import Path
 
 
+def _overrides(pairs: list[str]) -> tuple[tuple[str, float], ...]:
+    out = []
+    for p in pairs or []:
+        key, sep, value = p.partition("=")
+        if not sep:
+            raise SystemExit(f"--realism expects NAME=VALUE, got {p!r}")
+        try:
+            out.append((key, float(value)))
+        except ValueError:
+            raise SystemExit(f"--realism {key}: {value!r} is not a number") from None
+    return tuple(out)
+
+
 def _synth(a) -> int:
     from ml.catheter.synth import SynthConfig, write_dataset
 
-    cfg = SynthConfig(size=a.size, defect_rate=a.defect_rate, series_len=a.series_len)
+    cfg = SynthConfig(size=a.size, defect_rate=a.defect_rate, series_len=a.series_len, difficulty=a.difficulty,
+                      overrides=_overrides(a.realism), label_noise=a.label_noise)
+    try:
+        cfg.realism()
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     t = time.perf_counter()
     write_dataset(a.out, a.n, a.seed, cfg)
-    print(f"wrote {a.n} images ({a.size}x{a.size}, defect rate {a.defect_rate}, series of {a.series_len}) "
-          f"to {a.out} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    print(f"wrote {a.n} images ({a.size}x{a.size}, {a.difficulty}, defect rate {a.defect_rate}, label noise "
+          f"{a.label_noise}, series of {a.series_len}) to {a.out} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return 0
 
 
@@ -93,6 +113,10 @@ def _evaluate(a) -> int:
     from ml.catheter.data import load_dir
     from ml.catheter.engine import evaluate
 
+    if a.difficulties:
+        return _evaluate_difficulties(a)
+    if not a.data:
+        raise SystemExit("evaluate needs --data DIR or --difficulties LIST")
     samples = load_dir(a.data, limit=a.limit)
     plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
     res = evaluate(a.checkpoint, samples, device=a.device, plots_dir=plots, adv_n=a.adv_n,
@@ -107,6 +131,30 @@ def _evaluate(a) -> int:
     return 0
 
 
+def _evaluate_difficulties(a) -> int:
+    from ml.catheter.config import DIFFICULTIES
+    from ml.catheter.difficulty import evaluate_difficulties
+
+    names = [d.strip() for d in a.difficulties.split(",") if d.strip()]
+    bad = [d for d in names if d not in DIFFICULTIES]
+    if bad:
+        raise SystemExit(f"--difficulties: unknown {bad}; expected some of {DIFFICULTIES}")
+    plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
+    res = evaluate_difficulties(a.checkpoint, names, n=a.n, seed=a.seed, size=a.size, device=a.device,
+                                plots_dir=plots, log=lambda s: print(s, file=sys.stderr, flush=True))
+    if a.json:
+        print(json.dumps(res))
+    else:
+        print(f"{'difficulty':<10} {'n':>5} {'defective':>9} {'AUROC':>7} {'AP':>7} {'recall@P0.90':>12} "
+              f"{'flag AUROC 4/255':>16} {'false flags':>11}")
+        for name, r in res["by_difficulty"].items():
+            print(f"{name:<10} {r['n']:>5} {r['n_defective']:>9} {r['auroc']:>7.4f} {r['average_precision']:>7.4f} "
+                  f"{r['recall_at_precision_0.90']:>12.4f} {r['flag_auroc_fgsm_4']:>16.4f} "
+                  f"{r['false_flag_rate']:>11.4f}")
+        print(f"plot: {res['plot']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ml.catheter", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -118,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--size", type=int, default=512)
     s.add_argument("--defect-rate", type=float, default=0.15)
     s.add_argument("--series-len", type=int, default=1)
+    s.add_argument("--difficulty", choices=("easy", "realistic", "hard"), default="realistic",
+                   help="easy: the original clean generator; realistic (default); hard")
+    s.add_argument("--realism", nargs="*", default=[], metavar="NAME=VALUE",
+                   help="override a continuous parameter of the difficulty, e.g. contrast_scale=0.5 decoys=3")
+    s.add_argument("--label-noise", type=float, default=0.0,
+                   help="training data only: share of small defects left out of the annotation")
     s.set_defaults(fn=_synth)
     t = sub.add_parser("train", help="train a model from scratch on a dataset directory")
     t.add_argument("--data", required=True)
@@ -144,7 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_predict)
     e = sub.add_parser("evaluate", help="metrics and plots of a checkpoint on a held-out dataset")
     e.add_argument("checkpoint")
-    e.add_argument("--data", required=True)
+    e.add_argument("--data", default=None, help="a dataset directory (or use --difficulties)")
+    e.add_argument("--difficulties", default=None,
+                   help="comma list (easy,realistic,hard): generate a test set per difficulty in memory, report "
+                        "recall at precision 0.90 and flag AUROC per difficulty, plot recall against defect contrast")
+    e.add_argument("--n", type=int, default=600, help="with --difficulties: shots per difficulty")
+    e.add_argument("--seed", type=int, default=2, help="with --difficulties: generator seed (not a training seed)")
+    e.add_argument("--size", type=int, default=512, help="with --difficulties: image side")
     e.add_argument("--json", action="store_true")
     e.add_argument("--plots", default=None, help="directory for PNG plots (default: CKPT/eval_plots)")
     e.add_argument("--adv-n", type=int, default=200, help="images attacked with FGSM for the flag figures")

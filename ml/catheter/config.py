@@ -2,10 +2,39 @@
 and ``gpu`` (full 512 px working resolution, wider). ``default_size()`` picks one from the device."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ml.common.config import DictConfig
 from ml.common.device import default_size
+
+
+DIFFICULTIES = ("easy", "realistic", "hard")
+
+
+@dataclass(frozen=True)
+class Realism:
+    """The continuous parameters behind a difficulty. ``easy`` is the neutral setting: it reproduces the
+    original generator pixel for pixel (every effect off, every scale 1)."""
+    contrast_scale: float = 1.0     # defect contrast multiplier (relative to the balloon it is drawn on)
+    size_scale: float = 1.0         # defect width / radius / length multiplier
+    near_highlight: float = 0.0     # share of defective single shots whose first defect sits in or beside
+                                    # the main specular highlight band
+    focus_blur: float = 0.0         # max extra Gaussian defocus sigma (px at 512)
+    motion_blur: float = 0.0        # max motion-blur streak length (px at 512), random direction
+    noise_scale: float = 1.0        # sensor-noise multiplier (on top of the set-up's own noise)
+    jpeg_quality: int = 0           # 0: no JPEG; q: quality drawn in [q, 95]
+    lighting: float = 0.0           # amplitude of uneven lighting (smooth multiplicative field + gradient)
+    decoys: float = 0.0             # mean number of harmless defect look-alikes per shot (specks, lint,
+                                    # water rings behind the transparent balloon, point glints): true negatives
+
+
+REALISM = {
+    "easy": Realism(),
+    "realistic": Realism(contrast_scale=0.6, size_scale=0.8, near_highlight=0.3, focus_blur=0.7, motion_blur=2.5,
+                         noise_scale=1.6, jpeg_quality=70, lighting=0.15, decoys=2.0),
+    "hard": Realism(contrast_scale=0.4, size_scale=0.65, near_highlight=0.5, focus_blur=1.1, motion_blur=4.0,
+                    noise_scale=2.2, jpeg_quality=50, lighting=0.25, decoys=4.0),
+}
 
 
 @dataclass
@@ -15,6 +44,20 @@ class SynthConfig:
     max_defects: int = 2            # defects per defective balloon: 1..max_defects
     series_len: int = 1             # shots per balloon (rotation series about the balloon axis)
     setup_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)  # high_refl, low_vis, artifacts, good
+    difficulty: str = "realistic"   # easy (the original generator; unit tests) | realistic (training, demo) | hard
+    overrides: tuple[tuple[str, float], ...] = ()   # (Realism field, value) pairs on top of the difficulty
+    label_noise: float = 0.0        # training data only: share of small visible defects left out of the
+                                    # annotation (an operator's miss); the image still shows them
+
+    def realism(self) -> Realism:
+        if self.difficulty not in REALISM:
+            raise ValueError(f"unknown difficulty {self.difficulty!r}; expected one of {DIFFICULTIES}")
+        kw = dict(self.overrides)
+        bad = sorted(set(kw) - set(Realism.__dataclass_fields__))
+        if bad:
+            raise ValueError(f"unknown realism parameter(s) {bad}; "
+                             f"expected some of {sorted(Realism.__dataclass_fields__)}")
+        return replace(REALISM[self.difficulty], **kw)
 
 
 @dataclass

@@ -96,7 +96,7 @@ def samples_from_series(images: list[np.ndarray], annotation: dict[str, Any], me
 def sample_from_shot(shot, meta: dict[str, Any] | None = None) -> Sample:
     """A Sample from a ``synth.Shot`` (keeps its exact instance mask)."""
     return Sample(image=shot.image, annotation=shot.annotation, mask=shot.instances,
-                  meta={"setup": shot.setup, **(meta or {})})
+                  meta={"setup": shot.setup, "contrast": shot.contrast, **(meta or {})})
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -118,7 +118,7 @@ def load_dir(root: str | Path, limit: int | None = None) -> list[Sample]:
             continue
         rec = json.loads(line)
         mask = cv2.imread(str(root / rec["mask"]), cv2.IMREAD_UNCHANGED) if rec.get("mask") else None
-        meta = {k: rec[k] for k in ("id", "series", "shot", "setup") if k in rec}
+        meta = {k: rec[k] for k in ("id", "series", "shot", "setup", "contrast") if k in rec}
         out.append(Sample(image=read_image(root / rec["image"]), annotation=rec["annotation"], mask=mask, meta=meta))
         if limit and len(out) >= limit:
             break

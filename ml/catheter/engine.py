@@ -304,9 +304,11 @@ def _recall_threshold(scores: np.ndarray, labels: np.ndarray, recall: float) -> 
 def evaluate(checkpoint: str | Path, samples: Sequence[Sample], device: str | torch.device | None = None,
              plots_dir: str | Path | None = None, adv_n: int = 200, epsilons: Sequence[int] = (2, 4, 8),
              pointing_n: int = 200, pointing_tol: float = 4.0, batch_size: int = 16,
-             log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+             log: Callable[[str], None] = lambda s: None, return_scores: bool = False) -> dict[str, Any]:
     """Metrics of a checkpoint on ``samples`` (a held-out set): verdict (AUROC, AP, recall at precision 0.9,
-    operating point, confusion), per-type and per-set-up slices, boxes, pointing game, entropy flag vs FGSM."""
+    operating point, confusion), per-type, per-set-up and per-contrast slices (when the samples carry the
+    generator's ``contrast``), boxes, pointing game, entropy flag vs FGSM. ``return_scores`` adds the
+    per-image verdict scores."""
     from ml.catheter.predict import Predictor
 
     pred = Predictor.load(checkpoint, device=device)
@@ -352,6 +354,20 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], device: str | to
                                 "precision": float(ys[yh == 1].mean()) if yh.any() else None,
                                 "auroc": M.auroc(score[sel], ys) if 0 < ys.sum() < len(ys) else None}
     res["by_setup"] = by_setup
+    contrast = np.array([s.meta.get("contrast") if s.meta.get("contrast") is not None else np.nan for s in samples],
+                        float)
+    if np.isfinite(contrast).any():
+        from ml.catheter.difficulty import recall_by_contrast
+
+        res["by_contrast"] = recall_by_contrast(score, yv, contrast, t90, pred.verdict_threshold)
+    if return_scores:
+        res["scores"] = [float(v) for v in score]
+    # One record per sample, so that two checkpoints can be compared item by item (paired intervals,
+    # the samples where they disagree, precision-recall curves).
+    res["per_sample"] = [{"id": s.meta.get("id"), "setup": s.meta.get("setup"), "label": int(yv[i]),
+                          "score": float(score[i]), "predicted": int(yhat[i]),
+                          "types": [t for k, t in enumerate(DEFECT_TYPES) if y[i, k] > 0]}
+                         for i, s in enumerate(samples)]
     res["boxes"] = _box_metrics(samples, preds)
     res["pointing_game"] = _pointing_game(pred, samples, pointing_n, pointing_tol)
     res["flag"] = _flag_metrics(pred, samples, flagged, adv_n, epsilons, log)
@@ -414,6 +430,8 @@ def _flag_metrics(pred, samples, flagged_clean: np.ndarray, adv_n: int, epsilons
     res: dict[str, Any] = {"threshold": pred.flag_threshold, "objective": pred.flag_objective,
                            "false_flag_rate_clean": float(flagged_clean.mean()), "n_clean": len(samples)}
     sub = samples[:adv_n]
+    if not sub:   # no attack asked for: the clean false-flag rate only
+        return res
     clean_e, clean_v = [], []
     adv = {e: ([], []) for e in epsilons}
     for i in range(0, len(sub), 16):

@@ -13,6 +13,14 @@ Ground truth per shot: an instance mask (0 = background, i = i-th defect of the 
 platform annotation ``{"verdict", "shots": [{"defects": [{"type", "box", "polygon"}]}]}`` with boxes
 ``[x0, y0, x1, y1]`` in pixels, ``x1``/``y1`` exclusive (the tight bounding box of the instance mask).
 Everything is a pure function of ``(seed, index)``.
+
+Difficulty (``SynthConfig.difficulty`` and its ``Realism`` parameters): ``easy`` is the original generator,
+pixel for pixel. ``realistic`` and ``hard`` shrink defects and their contrast relative to the balloon, put some
+defects in or beside the specular highlight (where the sensor saturates), add defocus and motion blur,
+stronger sensor noise, JPEG, uneven lighting and harmless look-alikes (specks, lint and water rings behind the
+transparent balloon, point glints on it) that are *not* annotated. Their random draws come from streams of
+their own, so switching an effect off leaves every other pixel as it was. ``label_noise`` (training data only)
+leaves a share of small defects out of the annotation, as a hurried operator would.
 """
 from __future__ import annotations
 
@@ -27,11 +35,12 @@ import numpy as np
 
 from formats.common.geometry import polygon_area
 from ml.catheter import DEFECT_TYPES, SETUPS
-from ml.catheter.config import SynthConfig
+from ml.catheter.config import Realism, SynthConfig
 
 VISIBLE_COS = 0.3          # a surface point is seen (and annotated) while cos(alpha) exceeds this
 MASK_ALPHA = 0.25          # rendered coverage above which a pixel belongs to the defect mask
 SS = 4                     # supersampling factor for drawing defects
+SMALL_DEFECT_AREA = 80     # label noise drops only defects with a mask smaller than this (px at 512x512)
 
 
 @dataclass
@@ -53,6 +62,14 @@ class Shot:
     defects: list[dict[str, Any]]      # [{"type", "box", "polygon"}] in pixels
     setup: str
     phase: float
+    contrasts: list[float] = field(default_factory=list)  # per annotated defect: mean |change| over its mask,
+                                                          # grey levels (0-255) after the set-up's compression
+    unlabelled: int = 0                # visible defects left out of the annotation by label noise
+
+    @property
+    def contrast(self) -> float | None:
+        """The most visible annotated defect's contrast (grey levels); None for an OK shot."""
+        return max(self.contrasts) if self.contrasts else None
 
     @property
     def annotation(self) -> dict[str, Any]:
@@ -77,7 +94,8 @@ def _look(rng: np.random.Generator, setup: str) -> dict[str, float]:
     return look
 
 
-def make_balloon(rng: np.random.Generator, size: int, setup: str, kinds: list[str]) -> Balloon:
+def make_balloon(rng: np.random.Generator, size: int, setup: str, kinds: list[str],
+                 realism: Realism | None = None) -> Balloon:
     s = size
     b = Balloon(cy=rng.uniform(0.44, 0.56) * s, radius=rng.uniform(0.17, 0.24) * s,
                 x_body=(rng.uniform(0.12, 0.2) * s, rng.uniform(0.8, 0.88) * s), cone=rng.uniform(0.06, 0.1) * s,
@@ -101,8 +119,22 @@ def make_balloon(rng: np.random.Generator, size: int, setup: str, kinds: list[st
         else:  # bubble
             d.update(x0=rng.uniform(xa + 12 * k, xb - 12 * k), r=rng.uniform(4.0, 10.0) * k,
                      contrast=rng.uniform(0.15, 0.3))
+        _scale_defect(d, realism or Realism())
         b.defects.append(d)
     return b
+
+
+def _scale_defect(d: dict[str, Any], r: Realism) -> None:
+    """Shrink a drawn defect (about its start) and its contrast; a no-op at scale 1 (``easy``)."""
+    if r.size_scale != 1.0:
+        for key in ("width", "r"):
+            if key in d:
+                d[key] *= r.size_scale
+        if "x1" in d:
+            d["x1"] = d["x0"] + (d["x1"] - d["x0"]) * r.size_scale
+        if "span" in d:
+            d["span"] *= r.size_scale
+    d["contrast"] *= r.contrast_scale
 
 
 def _radius_profile(b: Balloon, xs: np.ndarray) -> np.ndarray:
@@ -152,6 +184,7 @@ def _render_tube(rng: np.random.Generator, b: Balloon, bg: np.ndarray, phase: fl
     # specular highlights: a main band and a secondary band, modulated slowly along the axis
     mod = 0.75 + 0.25 * np.cos(xs / size * rng.uniform(2, 7) + rng.uniform(0, 6.28))[None, :]
     h1, h2 = rng.uniform(-0.6, -0.3), rng.uniform(0.2, 0.5)
+    h1 = L.get("hl_at", h1)   # difficulty: the band placed on (or beside) a defect
     img = img + inside * mod * (L["highlight"] * np.exp(-((v - h1) / L["hl_width"]) ** 2)
                                 + L["second"] * np.exp(-((v - h2) / (1.6 * L["hl_width"])) ** 2))
     # faint, wide axial folds that turn with the balloon (distractors for axial scratches)
@@ -261,8 +294,98 @@ def _project(b: Balloon, d: dict[str, Any], phase: float, size: int) -> list[tup
     return [("bubble", _local_alpha(ring, size, box), _local_alpha(disk, size, box), c)]
 
 
+def _circle(x: float, y: float, r: float, thickness: int):
+    """A ``_local_alpha`` drawing: a disc (thickness -1) or a ring."""
+    def draw(cv, to_px):
+        cv2.circle(cv, tuple(int(v) for v in to_px(x, y)), int(r * SS), 255, thickness, cv2.LINE_AA)
+    return draw
+
+
+def _polyline(pts: np.ndarray, width: float):
+    def draw(cv, to_px):
+        cv2.polylines(cv, [to_px(pts[:, 0], pts[:, 1])], False, 255, max(1, int(width * SS)), cv2.LINE_AA)
+    return draw
+
+
+def _decoys_behind(rng: np.random.Generator, b: Balloon, bg: np.ndarray, n: int) -> np.ndarray:
+    """Harmless look-alikes on the background, mostly where it is seen through the balloon: dark specks
+    (like inclusions), lint (like scratches) and water rings (like bubbles). The tube's refraction stretches
+    them like everything behind it; they are never annotated."""
+    size = bg.shape[0]
+    k = size / 512.0
+    layer = np.zeros_like(bg)
+    for _ in range(n):
+        kind = ("speck", "lint", "ring")[int(rng.integers(0, 3))]
+        x = rng.uniform(b.x_body[0], b.x_body[1])
+        # the tube shows the background band cy +- 0.55 R (refraction), so most decoys sit in it
+        band = 0.55 * b.radius if rng.random() < 0.75 else 0.45 * size
+        y = b.cy + rng.uniform(-band, band)
+        if kind == "speck":
+            r = rng.uniform(1.2, 3.0) * k
+            a = _local_alpha(_circle(x, y, r, -1), size, (x - r, y - r, x + r, y + r))
+            layer -= rng.uniform(0.1, 0.3) * a
+        elif kind == "lint":
+            n_pts = 12
+            pts = np.c_[x + np.cumsum(rng.normal(0, 2.5 * k, n_pts)) + np.linspace(0, rng.uniform(-25, 25) * k, n_pts),
+                        y + np.cumsum(rng.normal(0, 2.5 * k, n_pts))]
+            w = rng.uniform(0.8, 1.8) * k
+            a = _local_alpha(_polyline(pts, w), size,
+                             (pts[:, 0].min() - w, pts[:, 1].min() - w, pts[:, 0].max() + w, pts[:, 1].max() + w))
+            layer += rng.choice([-1.0, 1.0]) * rng.uniform(0.08, 0.2) * a
+        else:
+            r = rng.uniform(3.0, 8.0) * k
+            a = _local_alpha(_circle(x, y, r, max(1, int(1.2 * k * SS))), size, (x - r - 2, y - r - 2, x + r + 2, y + r + 2))
+            layer += rng.uniform(0.08, 0.2) * a
+    sigma = rng.uniform(0.4, 0.9) * k   # behind the balloon: a little out of focus
+    return bg + cv2.GaussianBlur(layer, (0, 0), sigma)
+
+
+def _glints_on(rng: np.random.Generator, b: Balloon, img: np.ndarray, inside: np.ndarray, n: int) -> np.ndarray:
+    """Point reflections of the lamp on the balloon surface: tiny bright spots, harmless."""
+    size = img.shape[0]
+    k = size / 512.0
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    for _ in range(n):
+        x, y = rng.uniform(b.x_body[0], b.x_body[1]), b.cy + b.radius * rng.uniform(-0.85, 0.85)
+        sg = rng.uniform(1.0, 2.2) * k
+        img = img + inside * rng.uniform(0.15, 0.4) * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sg * sg))
+    return img
+
+
+def _optics(scene_rng: np.random.Generator, shot_rng: np.random.Generator, img: np.ndarray, r: Realism) -> np.ndarray:
+    """Uneven lighting (shared by a series), then this shot's defocus and motion blur."""
+    size = img.shape[0]
+    k = size / 512.0
+    if r.lighting > 0:
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+        gx, gy = scene_rng.normal(0, 1, 2)
+        field_ = 0.5 * _smooth_field(scene_rng, size, size / 3) + gx * xx + gy * yy
+        img = img * (1 + r.lighting * np.clip(field_, -2.5, 2.5))
+    if r.focus_blur > 0:
+        sigma = shot_rng.uniform(0.2, 1.0) * r.focus_blur * k
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    if r.motion_blur > 0:
+        length = shot_rng.uniform(0.0, 1.0) * r.motion_blur * k
+        if length >= 1.0:
+            n = int(math.ceil(length)) | 1
+            kern = np.zeros((n, n), np.float32)
+            ang = shot_rng.uniform(0, math.pi)
+            c = n // 2
+            dx, dy = math.cos(ang) * length / 2, math.sin(ang) * length / 2
+            cv2.line(kern, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1.0, 1,
+                     cv2.LINE_AA)
+            img = cv2.filter2D(img, -1, kern / kern.sum(), borderType=cv2.BORDER_REFLECT)
+    return img
+
+
+def _jpeg(rng: np.random.Generator, rgb: np.ndarray, min_quality: int) -> np.ndarray:
+    q = int(rng.integers(min_quality, 96))
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, q])
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
 def _finish(rng: np.random.Generator, noise_rng: np.random.Generator, b: Balloon, img: np.ndarray,
-            inside: np.ndarray) -> np.ndarray:
+            inside: np.ndarray, realism: Realism | None = None, scene_seed: int = 0) -> np.ndarray:
     """Set-up artifacts, blur, contrast compression, noise, tint; float HxW -> uint8 HxWx3."""
     L, size = b.look, img.shape[0]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
@@ -286,20 +409,33 @@ def _finish(rng: np.random.Generator, noise_rng: np.random.Generator, b: Balloon
     if L["compress"] != 1.0:
         m = float(img.mean())
         img = m + (img - m) * L["compress"]
-    img = img + noise_rng.normal(0, L["noise"], img.shape).astype(np.float32)
+    r = realism or Realism()
+    if r.lighting > 0 or r.focus_blur > 0 or r.motion_blur > 0:
+        img = _optics(np.random.default_rng([scene_seed, 0x11]), noise_rng, img, r)
+    img = img + (noise_rng.normal(0, L["noise"], img.shape) * r.noise_scale).astype(np.float32)
     tint = np.array([1.0, rng.uniform(0.97, 1.02), rng.uniform(0.92, 1.0)], np.float32)
-    rgb = np.clip(img[..., None] * tint * 255.0, 0, 255)
-    return rgb.round().astype(np.uint8)
+    rgb = np.clip(img[..., None] * tint * 255.0, 0, 255).round().astype(np.uint8)
+    return _jpeg(noise_rng, rgb, r.jpeg_quality) if r.jpeg_quality else rgb
 
 
-def render_shot(b: Balloon, phase: float, size: int, rng: np.random.Generator, scene_seed: int = 0) -> Shot:
+def render_shot(b: Balloon, phase: float, size: int, rng: np.random.Generator, scene_seed: int = 0,
+                realism: Realism | None = None) -> Shot:
     """One photo of balloon ``b`` turned by ``phase``. The scene (background, lamp, optics) depends only on
     ``scene_seed``, so all shots of a series share it; ``rng`` draws the sensor noise of this shot."""
+    r = realism or Realism()
     scene = np.random.default_rng([scene_seed, 7])
     bg = _render_background(scene, b, size)
+    decoy_rng = np.random.default_rng([scene_seed, 0xDEC0])
+    n_decoys = int(decoy_rng.poisson(r.decoys)) if r.decoys > 0 else 0
+    n_behind = int(decoy_rng.binomial(n_decoys, 0.75)) if n_decoys else 0
+    if n_behind:
+        bg = _decoys_behind(decoy_rng, b, bg, n_behind)
     img, inside = _render_tube(scene, b, bg, phase)
+    if n_decoys - n_behind:
+        img = _glints_on(decoy_rng, b, img, inside, n_decoys - n_behind)
     instances = np.zeros((size, size), np.uint8)
     defects: list[dict[str, Any]] = []
+    contrasts: list[float] = []
     gain = b.look["defect_gain"]
     for d in b.defects:
         parts = _project(b, d, phase, size)
@@ -307,6 +443,7 @@ def render_shot(b: Balloon, phase: float, size: int, rng: np.random.Generator, s
             continue
         mode, a, extra, vis = parts[0]
         c = d["contrast"] * gain * (0.6 + 0.4 * vis)
+        before = img
         if mode == "add":
             img = img + c * a
             mask = a > MASK_ALPHA
@@ -321,8 +458,28 @@ def render_shot(b: Balloon, phase: float, size: int, rng: np.random.Generator, s
             continue
         instances[mask] = len(defects) + 1
         defects.append(_defect_record(d["type"], mask))
-    image = _finish(scene, rng, b, img, inside)
-    return Shot(image=image, instances=instances, defects=defects, setup=b.setup, phase=float(phase))
+        contrasts.append(float(np.abs(img - before)[mask].mean() * b.look["compress"] * 255.0))
+    image = _finish(scene, rng, b, img, inside, r, scene_seed)
+    return Shot(image=image, instances=instances, defects=defects, setup=b.setup, phase=float(phase),
+                contrasts=contrasts)
+
+
+def _drop_small_labels(shot: Shot, rng: np.random.Generator, share: float) -> Shot:
+    """Label noise: each small annotated defect is left out with probability ``share`` (pixels unchanged)."""
+    size = shot.instances.shape[0]
+    small = SMALL_DEFECT_AREA * (size / 512.0) ** 2
+    keep, inst = [], np.zeros_like(shot.instances)
+    for i, d in enumerate(shot.defects, start=1):
+        m = shot.instances == i
+        if m.sum() < small and rng.random() < share:
+            continue
+        keep.append(i)
+        inst[m] = len(keep)
+    if len(keep) == len(shot.defects):
+        return shot
+    return Shot(image=shot.image, instances=inst, defects=[shot.defects[i - 1] for i in keep], setup=shot.setup,
+                phase=shot.phase, contrasts=[shot.contrasts[i - 1] for i in keep],
+                unlabelled=shot.unlabelled + len(shot.defects) - len(keep))
 
 
 def _defect_record(kind: str, mask: np.ndarray) -> dict[str, Any]:
@@ -365,19 +522,28 @@ def generate_series(seed: int, index: int = 0, cfg: SynthConfig | None = None, *
         if bad:
             raise ValueError(f"unknown defect type(s) {bad}; expected some of {DEFECT_TYPES}")
         kinds = list(defect_types)
-    b = make_balloon(rng, cfg.size, setup, kinds if has else [])
+    realism = cfg.realism()
+    b = make_balloon(rng, cfg.size, setup, kinds if has else [], realism)
     phi0 = rng.uniform(-math.pi, math.pi)
     if n_shots == 1 and b.defects:
         # make sure a single photo of a defective balloon shows its first defect
         first = b.defects[0]
         span = first.get("span", 0.0)
         phi0 = rng.uniform(-0.9, 0.9) - first["theta"] - span / 2
+        hl_rng = np.random.default_rng([seed, index, 0x5BEC])
+        if realism.near_highlight > 0 and hl_rng.random() < realism.near_highlight:
+            # the main highlight band over the defect, or just beside it (v = (y - cy) / R across the tube)
+            v = math.sin(first["theta"] + span / 2 + phi0)
+            b.look["hl_at"] = v + hl_rng.uniform(-1.2, 1.2) * b.look["hl_width"]
     scene_seed = int(rng.integers(0, 2**31 - 1))
     step = 2 * math.pi / n_shots if n_shots >= 4 else math.pi / 4
     shots = []
     for k in range(n_shots):
         shot_rng = np.random.default_rng([seed, index, 100 + k])
-        shots.append(render_shot(b, phi0 + k * step, cfg.size, shot_rng, scene_seed=scene_seed))
+        shot = render_shot(b, phi0 + k * step, cfg.size, shot_rng, scene_seed=scene_seed, realism=realism)
+        if cfg.label_noise > 0 and shot.defects:
+            shot = _drop_small_labels(shot, np.random.default_rng([seed, index, 200 + k]), cfg.label_noise)
+        shots.append(shot)
     return shots
 
 
@@ -406,11 +572,14 @@ def write_dataset(out: str | Path, n: int, seed: int, cfg: SynthConfig | None = 
             cv2.imwrite(str(out / "masks" / f"{sid}.png"), shot.instances, [cv2.IMWRITE_PNG_COMPRESSION, 1])
             lines.append(json.dumps({"id": sid, "image": f"images/{sid}.png", "mask": f"masks/{sid}.png",
                                      "series": f"s{seed}_b{balloon:05d}", "shot": k, "setup": shot.setup,
-                                     "phase": round(shot.phase, 6), "annotation": shot.annotation}))
+                                     "phase": round(shot.phase, 6), "annotation": shot.annotation,
+                                     "contrast": None if shot.contrast is None else round(shot.contrast, 3),
+                                     "unlabelled": shot.unlabelled}))
             written += 1
             if progress:
                 progress(written, n)
         balloon += 1
     (out / "manifest.jsonl").write_text("\n".join(lines) + "\n")
-    (out / "synth_config.json").write_text(json.dumps({"seed": seed, "n": n, **cfg.__dict__}, default=list))
+    (out / "synth_config.json").write_text(json.dumps({"seed": seed, "n": n, **cfg.__dict__,
+                                                       "realism": cfg.realism().__dict__}, default=list))
     return out

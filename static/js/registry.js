@@ -10,8 +10,10 @@
       if (!reason || !reason.trim()) return;
       const body = { reason };
       if (b.dataset.promotable === "0") {
-        if (!confirm("The gate blocked this version. Promote anyway (override)?")) return;
+        const why = prompt("The gate blocked this version. Why is its regression acceptable? (a second reason, audited)");
+        if (!why || !why.trim()) return;
         body.override = true;
+        body.override_reason = why;
       }
       const res = await Loupe.api("POST", Loupe.path`/api/v1/models/${b.dataset.promote}/promote/`, body);
       res.ok ? location.reload() : fail(res);

@@ -40,7 +40,9 @@ def test_adapter_contract(kind, make_project, generated_items, tmp_path):
                      log=logs.append)
     assert (tuned / "model.safetensors").exists()
     figures = adapter.evaluate(tuned, samples, "cpu").to_json()
-    assert set(figures) == {"overall", "slices", "primary"}
+    assert {"overall", "slices", "primary"} <= set(figures) <= {"overall", "slices", "primary", "items"}
+    for rec in figures.get("items", []):   # per golden item, where the kind provides them
+        assert rec["item"] in {i.item_id for i in items} and 0 <= rec["value"] <= 1 and rec["slices"]
     assert figures["primary"] in figures["overall"]
     for values in figures["slices"].values():
         assert figures["primary"] in values or values.get("pages") == 0

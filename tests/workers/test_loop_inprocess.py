@@ -57,6 +57,19 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     assert candidate.metrics["champion"]["version"] == first.pk
     assert set(candidate.metrics["slices"]) == set(candidate.metrics["champion"]["slices"])
     assert candidate.metrics["gate"]["compared"] is True
+    # per golden item on both sides, for the compare page (paired intervals, disagreements, PR curves)
+    golden_ids = {i.pk for i, _ in golden}
+    assert {r["item"] for r in candidate.metrics["items"]} == golden_ids
+    assert {r["item"] for r in candidate.metrics["champion"]["items"]} == golden_ids
+    assert all(0 <= r["value"] <= 1 and r["label"] in (0, 1) and r["slices"] for r in candidate.metrics["items"])
+    assert len(candidate.metrics["training"]["loss_curve"]) >= 1
+    from webapp.mlops.selectors import version_compare
+
+    compared = version_compare(candidate_id=candidate.pk)
+    assert compared["against"] == first and compared["comparison"]["per_item"]
+    assert compared["comparison"]["rows"][0]["interval_method"].startswith("paired")
+    # a precision-recall curve needs a defective golden item
+    assert (compared["plots"]["pr"] is not None) == any(r["label"] for r in candidate.metrics["items"])
     assert run.params["n_new"] == 2 and run.params["cutoff"] and len(run.params["used_revisions"]) >= 2
     # the golden items were never trained on: the snapshot names the two corrections (+ replay, no golden)
     assert not set(run.params["new_items"]) & {i.pk for i, _ in golden}
@@ -66,7 +79,7 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     # Promote (with override if the tiny model happened to regress a slice): old predictions go stale,
     # unaccepted items get the new version's.
     champion_promote(version_id=candidate.pk, actor=admin_user, reason="test",
-                     override=not candidate.promotable)
+                     override=not candidate.promotable, override_reason="tiny test model: slices are noise")
     inference.rescore("catheter", scope, candidate.pk)
     inference.predict([i.pk for i, _ in pool[2:]], fill=False)
     for item, _ in pool[2:]:

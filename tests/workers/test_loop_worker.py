@@ -110,7 +110,8 @@ def test_corrections_to_candidate_to_promotion_over_a_worker(start_worker, make_
 
         # Promotion: every inference worker switches, the unreviewed items are re-scored.
         await database_sync_to_async(champion_promote)(version_id=v2, actor=admin_user, reason="test",
-                                                       override=not candidate.promotable)
+                                                       override=not candidate.promotable,
+                                                       override_reason="tiny test model: slices are noise")
         await mlops.wait(lambda m: m["event"] == "model.promoted" and m["payload"]["to"]["id"] == v2, 30, "promotion")
         await items.wait(lambda m: m["event"] == "predictions.rescoring", 60, "re-scoring notice")
         unreviewed = {i.pk for i, _ in pool[2:]}

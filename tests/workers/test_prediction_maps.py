@@ -32,11 +32,13 @@ def test_maps_are_stored_served_and_named(make_project, catheter_series_items, c
     project = make_project("catheter", scope_key=scope)
     (looked_at, _), (clean, _) = catheter_series_items(project, range(2), shots=2)
     version = _champion(scope)
-    predictor = predictor_for(version)   # the worker's own cached predictor: its thresholds steer the floor
+    predictor = predictor_for(version)   # the worker's own cached predictor
 
-    predictor.verdict_threshold = 0.0    # every shot scores over the floor: maps for both shots
+    # The checkpoint's verdict threshold (the one the adapter goes back to without an admin's choice) and
+    # its flag threshold steer the floor: first every shot is over it, then none is and nothing is flagged.
+    predictor.checkpoint_verdict_threshold = 0.0
     assert inference.predict([looked_at.pk], fill=False)["predicted"] == 1
-    predictor.verdict_threshold, predictor.flag_threshold = 1.5, math.inf   # nothing over the floor, nothing flagged
+    predictor.checkpoint_verdict_threshold, predictor.flag_threshold = 1.5, math.inf
     assert inference.predict([clean.pk], fill=False)["predicted"] == 1
 
     api = api_for(operator)

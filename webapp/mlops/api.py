@@ -4,10 +4,12 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.mlops import selectors, services
+from webapp.mlops import monitoring, selectors, services
 from webapp.mlops.models import ModelVersion
+from webapp.core.errors import NotFound, ServiceError
 from webapp.mlops.serializers import (
-    ModelVersionSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
+    CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, ThresholdSerializer,
+    ThresholdSetSerializer, ThresholdStateSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
     TrainingRunRequestSerializer, TrainingRunSerializer,
 )
 
@@ -63,12 +65,55 @@ class RollbackView(APIView):
         return Response(PromotionAuditSerializer(audit).data)
 
 
+class CompareView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("against", int, description="Version to compare with "
+                                                "(default: the scope's champion)")],
+                   responses=CompareSerializer, summary="A candidate against the champion, per golden-set slice")
+    def get(self, request, pk):
+        against = request.query_params.get("against")
+        if against is not None and not against.isdigit():
+            raise ServiceError("against: a version id", details={"field": "against"})
+        content = selectors.version_compare(candidate_id=pk, against_id=int(against) if against else None)
+        if content is None:
+            raise NotFound(f"no model version {pk}")
+        return Response(CompareSerializer(content, context={"champions": selectors.champion_ids()}).data)
+
+
+class ScopeLineageView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, required=True), OpenApiParameter("scope_key", str)],
+                   responses=LineageSerializer(many=True), summary="A scope's versions with their lineage")
+    def get(self, request):
+        kind = request.query_params.get("kind", "").strip()
+        if not kind:
+            raise ServiceError("kind: required", details={"field": "kind"})
+        rows = selectors.scope_lineage(kind=kind, scope_key=request.query_params.get("scope_key", ""))
+        return Response(LineageSerializer(rows, many=True, context={"champions": selectors.champion_ids()}).data)
+
+
 class PromotionAuditListView(generics.ListAPIView):
     serializer_class = PromotionAuditSerializer
     permission_action = "model.view"
 
+    @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("scope_key", str),
+                               OpenApiParameter("action", str, enum=["promote", "rollback"]),
+                               OpenApiParameter("actor", str, description="username, or 'system'"),
+                               OpenApiParameter("override", bool)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return selectors.audit_list(kind=self.request.query_params.get("kind"))
+        q = self.request.query_params
+        override = q.get("override")
+        if override not in (None, "", "true", "false"):
+            raise ServiceError("override: true or false", details={"field": "override"})
+        if q.get("action") and q["action"] not in ("promote", "rollback"):
+            raise ServiceError("action: promote or rollback", details={"field": "action"})
+        return selectors.audit_list(kind=q.get("kind"), scope_key=q.get("scope_key"), action=q.get("action"),
+                                    actor=q.get("actor"), override=None if not override else override == "true")
 
 
 class TrainingRunListView(generics.ListAPIView):
@@ -104,3 +149,67 @@ class TrainingRunCancelView(APIView):
     @extend_schema(request=None, responses=TrainingRunSerializer, summary="Cancel a queued or running run")
     def post(self, request, pk):
         return Response(TrainingRunSerializer(services.training_run_cancel(run_id=pk, actor=request.user)).data)
+
+
+class MonitoringView(APIView):
+    permission_action = "model.view"
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, enum=[1, 7, 30, 90])], responses=MonitoringSerializer,
+                   summary="Queues, operator throughput, edits per revision with promotions, OOD share")
+    def get(self, request):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        days = request.query_params.get("days", "30")
+        if days not in ("1", "7", "30", "90"):
+            raise ServiceError("days: one of 1, 7, 30, 90", details={"field": "days"})
+        since = timezone.now() - timedelta(days=int(days))
+        queues = monitoring.queue_overview()
+        edits = []
+        for row in queues:
+            p = row["project"]
+            e = monitoring.edits_per_day(project=p, since=since)
+            edits.append({"project": p.pk, "series": e["series"],
+                          "promotions": [{"at": a.created_at, "action": a.action, "to_version": a.to_version_id}
+                                         for a in e["promotions"]]})
+        data = {"days": int(days), "throughput": monitoring.operator_throughput(since=since), "edits": edits,
+                "ood": monitoring.ood_share(since=since),
+                "queues": [{"project": r["project"].pk, "name": r["project"].name, "kind": r["project"].kind,
+                            "scope_key": r["project"].scope_key, "depth": r["depth"],
+                            "oldest_age_s": r["oldest_age_s"]} for r in queues]}
+        return Response(MonitoringSerializer(data).data)
+
+
+class ThresholdView(APIView):
+    permission_action = {"GET": "model.view", "POST": "model.promote"}
+
+    @extend_schema(parameters=[OpenApiParameter("recall", float), OpenApiParameter("precision", float)],
+                   responses=ThresholdStateSerializer,
+                   summary="The operating threshold in force, its history, and an operating point on the curve")
+    def get(self, request, pk):
+        if not ModelVersion.objects.filter(pk=pk).exists():
+            raise NotFound(f"no model version {pk}")
+        point = None
+        for key in ("recall", "precision"):
+            raw = request.query_params.get(key)
+            if raw is None:
+                continue
+            try:
+                value = float(raw)
+                assert 0 < value <= 1
+            except (ValueError, AssertionError):
+                raise ServiceError(f"{key}: a number in (0, 1]", details={"field": key}) from None
+            point = selectors.operating_point(version_id=pk, **{key: value})
+            break
+        data = {"current": selectors.threshold_current(version_id=pk),
+                "history": list(selectors.threshold_history(version_id=pk)[:50]), "operating_point": point}
+        return Response(ThresholdStateSerializer(data).data)
+
+    @extend_schema(request=ThresholdSetSerializer, responses={201: ThresholdSerializer},
+                   summary="Choose the operating threshold (audited; inference uses it from its next batch)")
+    def post(self, request, pk):
+        body = ThresholdSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.threshold_set(version_id=pk, actor=request.user, **body.validated_data)
+        return Response(ThresholdSerializer(row).data, status=status.HTTP_201_CREATED)

@@ -55,6 +55,8 @@ class PromotionAudit(models.Model):
                               related_name="+")
     reason = models.TextField(blank=True)
     override = models.BooleanField(default=False, help_text="Promoted although the gate marked it not promotable.")
+    override_reason = models.TextField(blank=True, default="",
+                                       help_text="Why the gate's regression is acceptable (overrides only).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,3 +101,23 @@ class TrainingRun(models.Model):
             models.UniqueConstraint(fields=["kind", "scope_key"], condition=models.Q(state__in=["queued", "running"]),
                                     name="one_active_run_per_scope"),
         ]
+
+
+class OperatingThreshold(models.Model):
+    """The operating threshold chosen for a version (e.g. the catheter verdict threshold at a required
+    recall). Append-only: the newest row of a version is in force, the older ones are its audit trail.
+    Inference reads it at every batch, so a change applies from the next batch on."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="thresholds")
+    value = models.FloatField()
+    basis = models.CharField(max_length=200, blank=True, default="",
+                             help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0.0, value__lte=1.0),
+                                              name="operating_threshold_in_unit_interval")]

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 
 
 def champion_get(*, kind: str, scope_key: str, fallback_to_global: bool = True) -> ModelVersion | None:
@@ -38,9 +38,158 @@ def run_list(*, kind: str | None = None, state: str | None = None) -> QuerySet[T
     return qs.order_by("-id")
 
 
-def audit_list(*, kind: str | None = None) -> QuerySet[PromotionAudit]:
+def audit_list(*, kind: str | None = None, scope_key: str | None = None, action: str | None = None,
+               actor: str | None = None, override: bool | None = None, since=None, until=None
+               ) -> QuerySet[PromotionAudit]:
+    """The promotion audit, newest first, filtered by what is given (``since``/``until``: datetimes)."""
     qs = PromotionAudit.objects.select_related("from_version", "to_version", "actor")
-    return qs.filter(kind=kind) if kind else qs
+    if kind:
+        qs = qs.filter(kind=kind)
+    if scope_key is not None:
+        qs = qs.filter(scope_key=scope_key)
+    if action:
+        qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(actor__username=actor) if actor != "system" else qs.filter(actor__isnull=True)
+    if override is not None:
+        qs = qs.filter(override=override)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    return qs.order_by("-id")
+
+
+def scope_list() -> list[tuple[str, str]]:
+    return list(ModelVersion.objects.order_by("kind", "scope_key").values_list("kind", "scope_key").distinct())
+
+
+def scope_lineage(*, kind: str, scope_key: str) -> list[dict]:
+    """Every version of a scope, newest first, with where it came from: the parent it was fine-tuned
+    from, the training run and its trigger, the data snapshot, how many corrections it learned from."""
+    champion = champion_get(kind=kind, scope_key=scope_key, fallback_to_global=False)
+    versions = list(ModelVersion.objects.filter(kind=kind, scope_key=scope_key)
+                    .select_related("training_run", "training_run__requested_by").order_by("-number"))
+    numbers = {v.pk: v.number for v in versions}
+    rows = []
+    for v in versions:
+        run = v.training_run
+        params = (run.params if run else {}) or {}
+        parent = (v.config or {}).get("parent")
+        primary = (v.metrics or {}).get("primary")
+        rows.append({
+            "version": v, "is_champion": champion is not None and champion.pk == v.pk,
+            "parent_id": parent, "parent_number": numbers.get(parent),
+            "run": run, "trigger": run.trigger if run else None, "mode": (v.config or {}).get("mode"),
+            "requested_by": run.requested_by.get_username() if run and run.requested_by else None,
+            "data_snapshot_id": v.data_snapshot_id, "n_corrections": params.get("n_new"),
+            "n_replay": params.get("n_replay"), "primary": primary,
+            "primary_value": ((v.metrics or {}).get("overall") or {}).get(primary) if primary else None,
+        })
+    return rows
+
+
+# ---- compare: a candidate against the champion --------------------------------------------------------
+
+COMPARE_CACHE_SECONDS = 7 * 24 * 3600   # versions are immutable: a pair's comparison never goes stale
+
+
+def version_get(*, version_id: int) -> ModelVersion | None:
+    return ModelVersion.objects.select_related("training_run").filter(pk=version_id).first()
+
+
+def _against_figures(candidate: ModelVersion, against: ModelVersion) -> tuple[dict, list[str]]:
+    """The other side's golden-set figures: the champion's evaluation stored with the candidate (same
+    golden set, same time) when it is that version, else the version's own evaluation."""
+    stored = (candidate.metrics or {}).get("champion") or {}
+    if stored.get("version") == against.pk:
+        return stored, []
+    return (against.metrics or {}), [f"v{against.number} was not evaluated alongside v{candidate.number}: its "
+                                     "own golden-set figures are shown (the golden set may have changed since)"]
+
+
+def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict | None:
+    """The compare page's content for a candidate against ``against_id`` (default: the scope's champion):
+    per-slice rows with differences and bootstrap intervals, the gate's verdict, disagreeing golden items,
+    plots as inline SVG. Cached per version pair (both immutable)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from webapp.mlops import comparison, plots
+
+    candidate = version_get(version_id=candidate_id)
+    if candidate is None:
+        return None
+    if against_id is None:
+        champion = champion_get(kind=candidate.kind, scope_key=candidate.scope_key, fallback_to_global=False)
+        against_id = champion.pk if champion is not None and champion.pk != candidate.pk else None
+    against = version_get(version_id=against_id) if against_id else None
+    # A version never changes, but an id can come back (a database restored or reset): the creation time
+    # makes the key name one version for good.
+    key = "mlops:compare:v1:" + ":".join(f"{v.pk}@{v.created_at.timestamp():.6f}" if v else "-"
+                                         for v in (candidate, against))
+    cached = cache.get(key)
+    if cached is not None:
+        return {**cached, "candidate": candidate, "against": against}
+    margin = float(settings.LOUPE_GATE_MARGIN)
+    cand_figures = candidate.metrics or {}
+    warnings = list(((cand_figures.get("gate") or {}).get("warnings")) or [])
+    against_figures = None
+    if against is not None:
+        against_figures, more = _against_figures(candidate, against)
+        warnings += more
+    if not cand_figures.get("items"):
+        warnings.append("per-item golden results are not stored for this version: intervals come from the slice "
+                        "sizes, and disagreeing items and precision-recall curves cannot be shown")
+    result = comparison.version_comparison(cand_figures, against_figures, margin)
+    primary = result["primary"] or "metric"
+    curves = {"candidate": comparison.pr_curve(cand_figures.get("items")),
+              "champion": comparison.pr_curve((against_figures or {}).get("items"))}
+    content = {
+        "comparison": result, "warnings": warnings,
+        "gate": {"promotable": candidate.promotable, "reasons": list(candidate.blocked_reasons or []),
+                 "stored": cand_figures.get("gate") or {}},
+        "golden": cand_figures.get("golden") or {},
+        "plots": {
+            "slices": plots.slice_bars(result["rows"], primary),
+            "pr": plots.pr_curves(curves),
+            "confusion": plots.confusion_matrix(comparison.confusion(cand_figures.get("items"))),
+            "loss": plots.loss_curve(((cand_figures.get("training") or {}).get("loss_curve"))),
+        },
+    }
+    cache.set(key, content, COMPARE_CACHE_SECONDS)
+    return {**content, "candidate": candidate, "against": against}
+
+
+def threshold_current(*, version_id: int) -> OperatingThreshold | None:
+    """The operating threshold in force for a version (None: the checkpoint's own)."""
+    return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").first()
+
+
+def threshold_history(*, version_id: int) -> QuerySet[OperatingThreshold]:
+    return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").order_by("-id")
+
+
+def operating_point(*, version_id: int, recall: float | None = None, precision: float | None = None) -> dict | None:
+    """The threshold on the version's golden-set precision-recall curve that meets a required recall (the
+    highest such threshold) or a required precision (the lowest), with the precision and recall there.
+    None when the version stored no per-item scores, or when no threshold meets the requirement."""
+    from webapp.mlops import comparison
+
+    version = ModelVersion.objects.filter(pk=version_id).only("metrics").first()
+    curve = comparison.pr_curve(((version.metrics or {}).get("items")) if version else None)
+    if curve is None:
+        return None
+    precisions, recalls, thresholds = curve
+    points = list(zip(thresholds, precisions, recalls))   # thresholds descending, recall ascending
+    if recall is not None:
+        hit = next((p for p in points if p[2] >= recall), None)
+    else:
+        hit = next((p for p in reversed(points) if p[1] >= precision), None)
+    if hit is None:
+        return None
+    return {"threshold": round(hit[0], 5), "precision": round(hit[1], 4), "recall": round(hit[2], 4),
+            "basis": f"recall >= {recall:g}" if recall is not None else f"precision >= {precision:g}"}
 
 
 # ---- training runs, as the workers' loop reads them -----------------------------------------------------

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from webapp.mlops.models import ModelVersion, PromotionAudit, TrainingRun
+from webapp.mlops.models import ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -18,7 +18,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = serializers.BooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate blocked it (needs a reason).")
+                                        help_text="Promote although the golden-set gate blocked it (needs override_reason).")
+    override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                            help_text="Overrides only: why the gate's regression is acceptable "
+                                                      "(a second reason, different from reason).")
 
 
 class RollbackSerializer(serializers.Serializer):
@@ -36,7 +39,7 @@ class PromotionAuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = PromotionAudit
         fields = ["id", "kind", "scope_key", "action", "from_version", "to_version", "actor", "reason", "override",
-                  "created_at"]
+                  "override_reason", "created_at"]
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -53,3 +56,88 @@ class TrainingRunRequestSerializer(serializers.Serializer):
     scope_key = serializers.CharField(required=False, allow_blank=True, default="")
     project = serializers.IntegerField(required=False, allow_null=True, default=None)
     params = serializers.JSONField(required=False, default=dict)
+
+
+class CompareRowSerializer(serializers.Serializer):
+    slice = serializers.CharField()
+    n = serializers.IntegerField(allow_null=True)
+    candidate = serializers.FloatField(allow_null=True)
+    champion = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                     help_text="Bootstrap interval of the difference (candidate - champion).")
+    interval_method = serializers.CharField(allow_null=True)
+    regresses = serializers.BooleanField(help_text="The difference is below -margin: the gate blocks on it.")
+    significant = serializers.BooleanField(help_text="The interval excludes 0.")
+    metrics = serializers.ListField(child=serializers.DictField())
+
+
+class CompareSerializer(serializers.Serializer):
+    candidate = ModelVersionSerializer()
+    against = ModelVersionSerializer(allow_null=True)
+    primary = serializers.CharField(source="comparison.primary", allow_null=True)
+    margin = serializers.FloatField(source="comparison.margin")
+    confidence = serializers.FloatField(source="comparison.confidence")
+    draws = serializers.IntegerField(source="comparison.draws")
+    per_item = serializers.BooleanField(source="comparison.per_item")
+    rows = CompareRowSerializer(source="comparison.rows", many=True)
+    disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
+    gate = serializers.DictField()
+    golden = serializers.DictField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class LineageSerializer(serializers.Serializer):
+    version = ModelVersionSerializer()
+    is_champion = serializers.BooleanField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    parent_number = serializers.IntegerField(allow_null=True)
+    run = serializers.IntegerField(source="run.pk", allow_null=True, default=None)
+    trigger = serializers.CharField(allow_null=True)
+    mode = serializers.CharField(allow_null=True)
+    requested_by = serializers.CharField(allow_null=True)
+    data_snapshot_id = serializers.CharField()
+    n_corrections = serializers.IntegerField(allow_null=True)
+    n_replay = serializers.IntegerField(allow_null=True)
+
+
+class MonitoringSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    queues = serializers.ListField(child=serializers.DictField(),
+                                   help_text="Per project: id, name, kind, scope_key, depth by state, oldest_age_s.")
+    throughput = serializers.ListField(child=serializers.DictField(), help_text="operator, project, revisions.")
+    edits = serializers.ListField(child=serializers.DictField(),
+                                  help_text="Per project: series of {day, revisions, edits_per_revision} and the "
+                                            "scope's promotions {at, action, to_version}.")
+    ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
+
+
+class ThresholdSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = OperatingThreshold
+        fields = ["id", "model_version", "value", "basis", "actor", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class ThresholdSetSerializer(serializers.Serializer):
+    value = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="The operating threshold, 0 to 1.")
+    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
+    basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                  help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
+
+
+class OperatingPointSerializer(serializers.Serializer):
+    threshold = serializers.FloatField()
+    precision = serializers.FloatField()
+    recall = serializers.FloatField()
+    basis = serializers.CharField()
+
+
+class ThresholdStateSerializer(serializers.Serializer):
+    current = ThresholdSerializer(allow_null=True)
+    history = ThresholdSerializer(many=True)
+    operating_point = OperatingPointSerializer(allow_null=True,
+                                               help_text="For ?recall= or ?precision=: the point on the golden "
+                                                         "set's precision-recall curve (null: none meets it).")

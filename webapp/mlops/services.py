@@ -1,6 +1,8 @@
 """Registry writes: register versions, move the champion alias (promote / roll back), training runs."""
 from __future__ import annotations
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -9,9 +11,11 @@ from webapp.accounts.permissions import can
 from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
-from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
 from webapp.labeling.models import Project
+from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish
+
+log = logging.getLogger(__name__)
 
 ACTIVE_RUN_STATES = (TrainingRun.State.QUEUED, TrainingRun.State.RUNNING)
 
@@ -41,7 +45,21 @@ def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, conf
         raise Conflict("could not allocate a version number; try again")
     publish(MLOPS_GROUP, "model.registered", {**_version_json(version), "promotable": promotable,
                                               "metrics": version.metrics})
+    champion = (version.metrics or {}).get("champion") or {}
+    if champion.get("version"):
+        transaction.on_commit(lambda: _warm_comparison(version.pk, champion["version"]))
     return version
+
+
+def _warm_comparison(version_id: int, champion_id: int) -> None:
+    """Compute the candidate-against-champion comparison (bootstrap, plots) once, where the version is
+    registered, so the admin's first look at the compare page is served from the cache."""
+    from webapp.mlops.selectors import version_compare
+
+    try:
+        version_compare(candidate_id=version_id, against_id=champion_id)
+    except Exception:   # a cold cache is slower, never wrong: registration does not depend on this
+        log.exception("warming the comparison of version %s failed", version_id)
 
 
 def _require_reason(reason: str, action: str) -> None:
@@ -51,7 +69,8 @@ def _require_reason(reason: str, action: str) -> None:
         raise ServiceError(f"{action} needs a reason (it is written to the audit trail)")
 
 
-def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool) -> PromotionAudit:
+def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, override: bool,
+                   override_reason: str = "") -> PromotionAudit:
     alias = ChampionAlias.objects.select_for_update().filter(kind=version.kind, scope_key=version.scope_key).first()
     previous = alias.model_version if alias else None
     if previous is not None and previous.pk == version.pk:
@@ -63,7 +82,7 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
         alias.save(update_fields=["model_version", "updated_at"])
     audit = PromotionAudit.objects.create(kind=version.kind, scope_key=version.scope_key, action=action,
                                           from_version=previous, to_version=version, actor=actor, reason=reason,
-                                          override=override)
+                                          override=override, override_reason=override_reason)
     payload = {"kind": version.kind, "scope_key": version.scope_key, "from": _version_json(previous),
                "to": _version_json(version), "actor": actor.get_username() if actor else None, "reason": reason}
     publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action], payload)
@@ -77,20 +96,30 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
 
 
 @transaction.atomic
-def champion_promote(*, version_id: int, actor, reason: str, override: bool = False) -> PromotionAudit:
+def champion_promote(*, version_id: int, actor, reason: str, override: bool = False,
+                     override_reason: str = "") -> PromotionAudit:
+    """Make a version its scope's champion. A version the gate blocked needs ``override`` and a second,
+    separate reason saying why the regression is acceptable; both reasons are audited."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
     _require_reason(reason, "promoting a model")
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no model version {version_id}")
+    blocked = "; ".join(map(str, version.blocked_reasons)) or "gate failed"
     if not version.promotable and not override:
-        raise Conflict(f"{version} regresses on the golden set and is not promotable: "
-                       f"{'; '.join(map(str, version.blocked_reasons)) or 'gate failed'}. "
-                       "Promote with override and a reason to proceed.",
+        raise Conflict(f"{version} regresses on the golden set and is not promotable: {blocked}. "
+                       "Promote with override and a second reason (override_reason) to proceed.",
                        details={"blocked_reasons": version.blocked_reasons})
+    overriding = override and not version.promotable
+    if overriding and not (override_reason or "").strip():
+        raise ServiceError(f"overriding the gate ({blocked}) needs a second reason: override_reason",
+                           details={"field": "override_reason", "blocked_reasons": version.blocked_reasons})
+    if overriding and override_reason.strip() == reason.strip():
+        raise ServiceError("override_reason must say why the regression is acceptable, not repeat the reason",
+                           details={"field": "override_reason"})
     return _move_champion(version=version, actor=actor, action=PromotionAudit.Action.PROMOTE, reason=reason,
-                          override=override and not version.promotable)
+                          override=overriding, override_reason=override_reason.strip() if overriding else "")
 
 
 @transaction.atomic
@@ -196,3 +225,24 @@ def training_run_mark_lost(*, run_id: int) -> bool:
     return bool(TrainingRun.objects.filter(pk=run_id, state=TrainingRun.State.RUNNING).update(
         state=TrainingRun.State.FAILED, finished_at=timezone.now(),
         error="worker lost: the run's scope lock expired (the worker died or was killed)"))
+
+
+@transaction.atomic
+def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: str = "") -> OperatingThreshold:
+    """Choose a version's operating threshold (audited with actor and reason). Inference uses it from its
+    next batch; proposals already made keep the threshold they were made with."""
+    if actor is not None and not can(actor, "model.promote"):
+        raise NotAllowed("choosing an operating threshold needs the admin role")
+    _require_reason(reason, "changing the operating threshold")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+        raise ServiceError("value: a number from 0 to 1", details={"field": "value"})
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no model version {version_id}")
+    previous = OperatingThreshold.objects.filter(model_version=version).first()
+    row = OperatingThreshold.objects.create(model_version=version, value=float(value), basis=basis[:200],
+                                            actor=actor, reason=reason)
+    publish(MLOPS_GROUP, "model.threshold_changed",
+            {**_version_json(version), "value": row.value, "previous": previous.value if previous else None,
+             "basis": row.basis, "actor": actor.get_username() if actor else None, "reason": reason})
+    return row

@@ -4,4 +4,10 @@ from webapp.mlops import views
 
 urlpatterns = [
     path("models/", views.registry_page, name="registry"),
+    path("models/scope/", views.scope_page, name="registry-scope"),
+    path("models/monitoring/", views.monitoring_page, name="monitoring"),
+    path("models/audit/", views.audit_page, name="promotion-audit"),
+    path("models/<int:pk>/compare/", views.compare_page, name="model-compare"),
+    path("models/<int:pk>/threshold/", views.threshold_page, name="model-threshold"),
+    path("models/<int:pk>/promote/", views.promote_page, name="model-promote"),
 ]

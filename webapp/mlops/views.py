@@ -1,13 +1,20 @@
-"""The registry page: versions per scope with golden-set metrics, champion, promote / roll back, and the
-training runs with live progress."""
+"""Registry pages: all scopes, one scope's lineage, a candidate compared with the champion (promote from
+there with a reason), and the promotion audit (filterable, CSV). Readable without JavaScript."""
+import csv
 from collections import OrderedDict
+from datetime import datetime, time, timedelta
 
-from django.shortcuts import render
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from webapp.accounts.permissions import requires
-from webapp.mlops import selectors
+from webapp.core.errors import ServiceError
+from webapp.mlops import monitoring, plots, selectors, services
+from webapp.mlops.models import PromotionAudit
 
 RUNS_SHOWN = 30
+AUDIT_PAGE = 200
 MAX_METRIC_COLUMNS = 8
 
 
@@ -55,4 +62,174 @@ def registry_page(request):
         "champions": champions,
         "runs": selectors.run_list()[:RUNS_SHOWN],
         "audit": selectors.audit_list()[:20],
+    })
+
+
+@requires("model.view")
+def scope_page(request):
+    kind, scope_key = request.GET.get("kind", "").strip(), request.GET.get("scope", "")
+    if not kind:
+        return HttpResponseBadRequest("kind: required (e.g. ?kind=catheter&scope=line:A; scope empty = global)")
+    return render(request, "mlops/scope.html", {
+        "kind": kind, "scope_key": scope_key,
+        "lineage": selectors.scope_lineage(kind=kind, scope_key=scope_key),
+        "audit": selectors.audit_list(kind=kind, scope_key=scope_key)[:50],
+    })
+
+
+def _compare_context(request, pk: int, **extra):
+    against = request.GET.get("against") or request.POST.get("against")
+    try:
+        against_id = int(against) if against else None
+    except ValueError:
+        return None
+    content = selectors.version_compare(candidate_id=pk, against_id=against_id)
+    return None if content is None else {**content, **extra}
+
+
+def _threshold_context(request, pk: int) -> dict:
+    """The threshold section: the one in force, its history, and the operating point asked for."""
+    out = {"threshold": selectors.threshold_current(version_id=pk),
+           "threshold_history": selectors.threshold_history(version_id=pk)[:10]}
+    want = {k: request.GET.get(k, "").strip() for k in ("recall", "precision")}
+    asked = {k: v for k, v in want.items() if v}
+    if asked:
+        key, raw = next(iter(asked.items()))
+        try:
+            value = float(raw)
+            if not 0 < value <= 1:
+                raise ValueError
+        except ValueError:
+            out["point_error"] = f"{key}: a number in (0, 1]"
+            return out
+        out["point"] = selectors.operating_point(version_id=pk, **{key: value})
+        out["point_asked"] = f"{key} >= {value:g}"
+    return out
+
+
+@requires("model.view")
+def compare_page(request, pk: int):
+    context = _compare_context(request, pk)
+    if context is None:
+        return HttpResponse("no such version (or an invalid ?against=)", status=404)
+    return render(request, "mlops/compare.html", {**context, **_threshold_context(request, pk)})
+
+
+@requires("model.promote", methods=("POST",))
+def threshold_page(request, pk: int):
+    """Set the operating threshold from the compare page (reason required); refusals re-show the page."""
+    try:
+        value = float(request.POST.get("value", ""))
+    except ValueError:
+        value = None
+    try:
+        services.threshold_set(version_id=pk, value=value, actor=request.user,
+                               reason=request.POST.get("reason", ""), basis=request.POST.get("basis", ""))
+    except ServiceError as refused:
+        context = _compare_context(request, pk, threshold_error=refused.message)
+        if context is None:
+            return HttpResponse(refused.message, status=refused.status_code)
+        return render(request, "mlops/compare.html", {**context, **_threshold_context(request, pk)},
+                      status=refused.status_code)
+    return redirect(f"/models/{pk}/compare/?threshold=1#threshold")
+
+
+@requires("model.promote", methods=("POST",))
+def promote_page(request, pk: int):
+    """The compare page's promotion form: the reason (and, for a blocked version, the override's second
+    reason) go to the same service as the API; a refusal shows the page again with the message."""
+    try:
+        services.champion_promote(version_id=pk, actor=request.user, reason=request.POST.get("reason", ""),
+                                  override=request.POST.get("override") == "on",
+                                  override_reason=request.POST.get("override_reason", ""))
+    except ServiceError as refused:
+        context = _compare_context(request, pk, error=refused.message, form=request.POST)
+        if context is None:
+            return HttpResponse(refused.message, status=refused.status_code)
+        return render(request, "mlops/compare.html", context, status=refused.status_code)
+    return redirect(f"/models/{pk}/compare/?promoted=1")
+
+
+def _day(value: str, end: bool = False):
+    if not value:
+        return None
+    day = datetime.strptime(value, "%Y-%m-%d").date()
+    moment = datetime.combine(day, time.min)
+    if end:   # "until 2026-11-30" includes that day
+        moment = datetime.combine(day.fromordinal(day.toordinal() + 1), time.min)
+    return timezone.make_aware(moment, timezone.get_current_timezone())
+
+
+GLOBAL_SCOPE = "(global)"
+
+
+def _scope_filter(value: str) -> str | None:
+    """Blank or ``*``: any scope; ``(global)``: the kind's global scope (whose key is empty)."""
+    value = value.strip()
+    return None if value in ("", "*") else ("" if value == GLOBAL_SCOPE else value)
+
+
+AUDIT_FIELDS = ["id", "created_at", "action", "kind", "scope_key", "from_version", "to_version", "actor", "reason",
+                "override", "override_reason"]
+
+
+def _audit_row(a: PromotionAudit) -> list:
+    return [a.pk, a.created_at.isoformat(), a.action, a.kind, a.scope_key,
+            a.from_version.number if a.from_version else "", a.to_version.number,
+            a.actor.get_username() if a.actor else "system", a.reason, "yes" if a.override else "no", a.override_reason]
+
+
+@requires("model.view")
+def audit_page(request):
+    q = request.GET
+    try:
+        filters = {"kind": q.get("kind") or None, "action": q.get("action") or None, "actor": q.get("actor") or None,
+                   "scope_key": _scope_filter(q.get("scope", "")),
+                   "override": {"yes": True, "no": False}.get(q.get("override", "")),
+                   "since": _day(q.get("since", "")), "until": _day(q.get("until", ""), end=True)}
+    except ValueError:
+        return HttpResponseBadRequest("since / until: dates as YYYY-MM-DD")
+    if filters["action"] and filters["action"] not in PromotionAudit.Action.values:
+        return HttpResponseBadRequest(f"action: one of {', '.join(PromotionAudit.Action.values)}")
+    entries = selectors.audit_list(**filters)
+    if q.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="promotion-audit.csv"'
+        writer = csv.writer(response)
+        writer.writerow(AUDIT_FIELDS)
+        for entry in entries.iterator():
+            writer.writerow(_audit_row(entry))
+        return response
+    return render(request, "mlops/audit.html", {
+        "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": q.urlencode(),
+        "kinds": sorted({k for k, _ in selectors.scope_list()}), "actions": PromotionAudit.Action.values,
+    })
+
+
+MONITOR_DAYS = (1, 7, 30, 90)
+
+
+@requires("model.view")
+def monitoring_page(request):
+    """The loop at a glance: queues, operators, whether promotions cut the corrections, OOD share, workers."""
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 0
+    if days not in MONITOR_DAYS:
+        return HttpResponseBadRequest(f"days: one of {', '.join(map(str, MONITOR_DAYS))}")
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    timelines = []
+    for row in monitoring.queue_overview():
+        project = row["project"]
+        edits = monitoring.edits_per_day(project=project, since=since)
+        timelines.append({"project": project, **edits,
+                          "plot": plots.edits_timeline(edits["series"], edits["promotions"],
+                                                       f"edits per revision, {project.name}", since, now)})
+    return render(request, "mlops/monitoring.html", {
+        "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
+        "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
+        "ood": monitoring.ood_share(since=since),
+        "workers": monitoring.workers_now() if request.GET.get("workers", "1") != "0" else None,
     })

@@ -51,9 +51,13 @@ class Evaluation:
     overall: dict[str, Any]
     slices: dict[str, dict[str, Any]]
     primary: str
+    # Per golden item, where the kind provides them: {"item", "slices", "value", "label", "score"}, a
+    # slice's figure being the mean ``value`` of its items (webapp.mlops.comparison reads them).
+    items: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"overall": self.overall, "slices": self.slices, "primary": self.primary}
+        out = {"overall": self.overall, "slices": self.slices, "primary": self.primary}
+        return {**out, "items": self.items} if self.items else out
 
 
 class Adapter:
@@ -70,6 +74,10 @@ class Adapter:
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         raise NotImplementedError
+
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        """Use an admin's operating threshold (``None``: the checkpoint's own). Kinds without a single
+        operating threshold ignore it."""
 
     # ---- training -----------------------------------------------------------------------------------
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:

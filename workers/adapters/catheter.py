@@ -30,6 +30,11 @@ class CatheterAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
+        own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
+        predictor.verdict_threshold = own if value is None else float(value)
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]
         # The saliency is computed for the flag anyway; keeping it costs nothing but memory.
@@ -134,4 +139,27 @@ class CatheterAdapter(Adapter):
         for name, s in res.get("by_setup", {}).items():
             if s.get("n_defective"):
                 slices[f"setup:{name}"] = {"n": s["n"], "recall": s["recall"], "precision": s["precision"]}
-        return Evaluation(overall, slices, "recall")
+        return Evaluation(overall, slices, "recall", items=_per_item(res.get("per_sample") or []))
+
+
+def _per_item(per_sample: list[dict]) -> list[dict]:
+    """Per golden item (the shots of one item together): judged right on the share of its shots whose
+    verdict is right, in the slices the aggregate figures use (defect types and set-ups of defective
+    shots, ``verdict:ok`` of the OK ones); label and score of the series (defective if any shot is)."""
+    items: dict[int, dict] = {}
+    for rec in per_sample:
+        ident = str(rec.get("id") or "")
+        if not ident.startswith("item") or not ident[4:].isdigit():
+            continue   # generated samples have no item
+        entry = items.setdefault(int(ident[4:]), {"right": [], "slices": set(), "label": 0, "score": 0.0})
+        entry["right"].append(float(rec["predicted"] == rec["label"]))
+        entry["label"] = max(entry["label"], rec["label"])
+        entry["score"] = max(entry["score"], rec["score"])
+        if rec["label"]:
+            entry["slices"].update(f"defect:{t}" for t in rec["types"])
+            if rec.get("setup"):
+                entry["slices"].add(f"setup:{rec['setup']}")
+        else:
+            entry["slices"].add("verdict:ok")
+    return [{"item": item, "slices": sorted(e["slices"]), "value": sum(e["right"]) / len(e["right"]),
+             "label": e["label"], "score": round(e["score"], 5)} for item, e in sorted(items.items())]

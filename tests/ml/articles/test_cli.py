@@ -80,6 +80,29 @@ def test_evaluate_json_and_plots(ckpt, data, tmp_path):
         assert Path(p).stat().st_size > 1000
 
 
+def test_evaluate_per_scan_level_with_plot(ckpt, tmp_path):
+    r = _cli("evaluate", ckpt, "--scan-levels", "clean,realistic", "--pages", "2", "--width", "160",
+             "--publisher", "daily-courier", "--json", "--plots", tmp_path / "plots")
+    res = json.loads(r.stdout)
+    assert list(res["by_level"]) == ["clean", "realistic"]
+    assert res["by_level"]["realistic"]["strength"] == 1.0
+    for lv in res["by_level"].values():
+        assert 0.0 <= lv["cut"]["f1"] <= 1.0 and lv["edits_mean"] >= 0
+    assert Path(res["plot"]).stat().st_size > 1000
+    r = _cli("evaluate", ckpt, "--scan-levels", "clean", "--pages", "1", "--width", "160", "--no-deskew",
+             "--no-flatten", "--json")
+    assert json.loads(r.stdout)["post"] == {"flatten": False, "deskew": False}
+    assert _cli("evaluate", ckpt, "--scan-levels", "grimy", check=False).returncode == 2
+
+
+def test_synth_scan_level_maps_ground_truth(tmp_path):
+    _cli("synth", "--out", tmp_path, "--publisher", "evening-post", "--pages", "2", "--seed", "4", "--work-width",
+         "128", "--no-full", "--non-article-share", "0", "--scan", "realistic")
+    s = load_dir(tmp_path)[0]
+    assert s.meta["scan"]["strength"] == 1.0 and s.annotation["cuts"]
+    assert any(c["x0"] != c["x1"] and c["y0"] != c["y1"] for c in s.annotation["cuts"])   # skewed, not axis-parallel
+
+
 def test_finetune_cli_and_api_with_callbacks(ckpt, data, tmp_path):
     out = tmp_path / "ft"
     r = _cli("finetune", "--from", ckpt, "--data", data, "--publisher", "daily-courier", "--out", out,

@@ -4,7 +4,7 @@ import torch
 from ml.catheter.config import SynthConfig, preset
 from ml.catheter.data import synth_samples
 
-SMALL = SynthConfig(size=128, defect_rate=0.5)
+SMALL = SynthConfig(difficulty="easy", size=128, defect_rate=0.5)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -55,6 +55,9 @@ def test_series_samples_and_evaluate(tiny_checkpoint, small_samples, tmp_path):
     res = evaluate(tiny_checkpoint, small_samples[36:], plots_dir=tmp_path, adv_n=6, epsilons=(4,), pointing_n=6)
     json.dumps(res)
     assert res["n"] == 12 and set(res["by_type"]) == set(DEFECT_TYPES)
+    per = res["per_sample"]   # one record per sample, consistent with the confusion counts
+    assert len(per) == 12 and sum(r["label"] for r in per) == res["n_defective"]
+    assert sum(r["predicted"] and r["label"] for r in per) == res["verdict"]["confusion"]["tp"]
     assert "4/255" in res["flag"]["fgsm"] and 0 <= res["flag"]["false_flag_rate_clean"] <= 1
     for k in ("pr_curve", "confusion", "saliency_0"):
         assert (tmp_path / f"{k}.png").exists()

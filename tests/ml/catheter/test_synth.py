@@ -22,7 +22,7 @@ def test_deterministic_and_seed_dependent():
 @pytest.mark.parametrize("setup", SETUPS)
 @pytest.mark.parametrize("kind", DEFECT_TYPES)
 def test_masks_and_boxes_agree(setup, kind):
-    cfg = SynthConfig(size=256)
+    cfg = SynthConfig(difficulty="easy", size=256)
     for i in range(2):
         shot = generate_sample(1, i, cfg, setup=setup, defective=True, defect_types=[kind])
         validate_annotation(shot.annotation, n_shots=1)
@@ -37,7 +37,7 @@ def test_masks_and_boxes_agree(setup, kind):
 
 
 def test_axial_is_horizontal_and_radial_vertical():
-    cfg = SynthConfig(size=512)
+    cfg = SynthConfig(difficulty="easy", size=512)
     for i in range(6):
         ax = generate_sample(2, i, cfg, defective=True, defect_types=["axial_scratch"]).defects[0]["box"]
         ra = generate_sample(3, i, cfg, defective=True, defect_types=["radial_scratch"]).defects[0]["box"]
@@ -46,7 +46,7 @@ def test_axial_is_horizontal_and_radial_vertical():
 
 
 def test_rotation_series_moves_defect_consistently_and_out_of_view():
-    cfg = SynthConfig(size=256)
+    cfg = SynthConfig(difficulty="easy", size=256)
     shots = generate_series(4, 0, cfg, n_shots=12, defective=True, defect_types=["inclusion"])
     seen = [s.defects[0]["box"] if s.defects else None for s in shots]
     assert any(b is None for b in seen) and sum(b is not None for b in seen) >= 3
@@ -70,7 +70,7 @@ def test_rotation_series_moves_defect_consistently_and_out_of_view():
 
 def test_defect_rate_knob():
     for rate, lo, hi, n in ((0.0, 0.0, 0.0, 20), (1.0, 1.0, 1.0, 30), (0.15, 0.05, 0.3, 80)):
-        cfg = SynthConfig(size=256 if rate == 1.0 else 128, defect_rate=rate)
+        cfg = SynthConfig(difficulty="easy", size=256 if rate == 1.0 else 128, defect_rate=rate)
         frac = np.mean([bool(generate_sample(9, i, cfg).defects) for i in range(n)])
         assert lo <= frac <= hi, (rate, frac)
 
@@ -83,7 +83,7 @@ def test_unknown_setup_or_type_rejected():
 
 
 def test_write_and_load_round_trip(tmp_path):
-    cfg = SynthConfig(size=128, defect_rate=0.6, series_len=3)
+    cfg = SynthConfig(difficulty="easy", size=128, defect_rate=0.6, series_len=3)
     write_dataset(tmp_path, 7, 3, cfg)
     lines = [json.loads(x) for x in (tmp_path / "manifest.jsonl").read_text().splitlines()]
     assert len(lines) == 7 and {r["shot"] for r in lines} == {0, 1, 2}

@@ -53,8 +53,16 @@ def test_gate_blocks_regressing_candidates_unless_overridden(admin_user):
     assert "cut F1" in str(caught.value)
     with pytest.raises(ServiceError):
         champion_promote(version_id=bad.pk, actor=admin_user, override=True, reason="")
-    audit = champion_promote(version_id=bad.pk, actor=admin_user, override=True, reason="known label noise")
-    assert audit.override
+    with pytest.raises(ServiceError) as caught:   # an override needs its own, second reason
+        champion_promote(version_id=bad.pk, actor=admin_user, override=True, reason="known label noise")
+    assert "override_reason" in str(caught.value)
+    with pytest.raises(ServiceError):
+        champion_promote(version_id=bad.pk, actor=admin_user, override=True, reason="known label noise",
+                         override_reason="known label noise")
+    assert not PromotionAudit.objects.exists()
+    audit = champion_promote(version_id=bad.pk, actor=admin_user, override=True, reason="known label noise",
+                             override_reason="daily's golden pages of May are mislabeled; relabel queued")
+    assert audit.override and audit.override_reason.startswith("daily's") and audit.actor == admin_user
 
 
 def test_one_active_training_run_per_scope(admin_user):

@@ -1,0 +1,83 @@
+"""An admin in a real browser: opens the compare page, reads a slice, sets the operating threshold on the
+curve, promotes with a reason (an override with its second reason: the gate blocked the candidate), finds
+it in the audit, and opens monitoring. Screenshots under artifacts/."""
+from pathlib import Path
+
+import pytest
+
+from tests.webapp.mlops.golden import pair
+from webapp.labeling.services import prediction_record, revision_submit
+from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
+from webapp.mlops.services import champion_promote, model_version_register
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OK = {"verdict": "ok", "shots": [{"defects": []}]}
+DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [4, 4, 20, 20]}]}]}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user, make_project, make_item):
+    admin = make_user("admin", username="ada")
+    olga = make_user("operator", username="olga")
+    project = make_project("catheter", name="Line A", scope_key="line:A")
+    items = [make_item(project) for _ in range(3)]
+    cand_eval, champ_eval = pair(120)
+    champion = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/m/1", metrics=champ_eval)
+    champion_promote(version_id=champion.pk, actor=admin, reason="first model")
+    candidate = model_version_register(
+        kind="catheter", scope_key="line:A", artifact_uri="/m/2", promotable=False,
+        blocked_reasons=["slice defect:bubble: recall 0.000 < champion 0.475 - margin 0.05"],
+        metrics={**cand_eval, "champion": {"version": champion.pk, **champ_eval}, "golden": {"items": 120},
+                 "training": {"loss_curve": [[s, 1 / (1 + s / 20)] for s in range(0, 200, 5)]}})
+
+    page = login("ada")
+    page.goto(f"{asgi_server}/models/")
+    page.click(f"a[href='/models/{candidate.pk}/compare/']")
+    page.wait_for_url(f"**/models/{candidate.pk}/compare/")
+    bubble = page.locator("tr[data-slice='defect:bubble']")
+    assert "regresses" in bubble.get_attribute("class")
+    cells = bubble.locator(":scope > td").all_inner_texts()
+    assert cells[1] == "40" and cells[2] == "0.0000" and "beyond margin" in cells[4] and "significant" in cells[5]
+    bubble.locator("summary").click()   # the slice's every metric, no JavaScript of ours involved
+    assert bubble.locator("details table").is_visible()
+    assert page.locator(".plots svg").count() == 4
+    assert page.locator("#gate").inner_text().startswith("Gate: blocked")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+    # the operating threshold, chosen on the curve: the point for a required recall, then set with a reason
+    page.fill("input[name=recall]", "0.6")
+    page.click("text=Find the operating point")
+    page.wait_for_selector("#operating-point")
+    assert "recall >= 0.6" in page.locator("#operating-point").inner_text()
+    chosen = page.locator("#threshold-form input[name=value]").input_value()
+    page.fill("#threshold-form input[name=reason]", "line A must catch most defects")
+    page.click("#threshold-form button[type=submit]")
+    page.wait_for_url("**/compare/?threshold=1#threshold")
+    assert page.locator("[data-threshold]").inner_text() == chosen
+    assert OperatingThreshold.objects.get().basis == "recall >= 0.6 on the golden set"
+
+    page.fill("textarea[name=reason]", "fewer misses on scratches, the commonest defect")
+    page.click("#promote-form button[type=submit]")
+    page.wait_for_selector("#promote-form .error")   # blocked: the override needs its own reason
+    assert "second reason" in page.locator("#promote-form .error").inner_text()
+    assert ChampionAlias.objects.get(scope_key="line:A").model_version_id == champion.pk
+    page.check("input[name=override]")
+    page.fill("textarea[name=override_reason]", "bubble golden shots are being relabeled this week")
+    page.click("#promote-form button[type=submit]")
+    page.wait_for_url("**/compare/?promoted=1")
+    assert "is now the champion" in page.locator("main").inner_text()
+    audit = PromotionAudit.objects.first()
+    assert (audit.to_version_id, audit.actor.username, audit.override) == (candidate.pk, "ada", True)
+    page.goto(f"{asgi_server}/models/audit/?override=yes")
+    assert "bubble golden shots are being relabeled" in page.locator("#audit").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
+    for item, verdict in zip(items[:2], ("defect", "ok")):   # corrections after the promotion
+        prediction, _ = prediction_record(item_id=item.pk, model_version_id=candidate.pk, payload=OK,
+                                          scores={"flagged": verdict == "ok"}, uncertainty=0.3)
+        revision_submit(item_id=item.pk, user=olga, annotation=DEFECT if verdict == "defect" else OK,
+                        base_revision=None, from_prediction_id=prediction.pk, require_lease=False)
+    page.goto(f"{asgi_server}/models/monitoring/?workers=0")
+    assert page.locator(f"#queues tr[data-project='{project.pk}'] td").nth(2).inner_text() == "1"
+    assert page.locator("figure svg[aria-label='edits per revision, Line A']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)

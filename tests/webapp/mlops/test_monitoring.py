@@ -1,0 +1,48 @@
+import re
+
+from webapp.labeling.models import Prediction
+from webapp.labeling.services import prediction_record, revision_submit
+from webapp.mlops.services import champion_promote, model_version_register
+
+OK = {"verdict": "ok", "shots": [{"defects": []}]}
+DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [4, 4, 20, 20]}]}]}
+
+
+def test_monitoring_page_shows_queues_operators_edits_with_promotions_and_ood(client, admin_user, operator,
+                                                                             make_project, make_item, api_for):
+    project = make_project("catheter", name="Line M")
+    items = [make_item(project) for _ in range(4)]
+    version = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/m/1")
+    champion_promote(version_id=version.pk, actor=admin_user, reason="first model")
+    for n, item in enumerate(items[:3]):   # the model says OK; one OOD flag
+        prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, payload=OK,
+                                          scores={"flagged": n == 0}, uncertainty=0.4)
+    # two human corrections against the proposal: one changes the verdict and adds a defect, one agrees
+
+    for item, annotation in ((items[0], DEFECT), (items[1], OK)):
+        revision_submit(item_id=item.pk, user=operator, annotation=annotation, base_revision=None,
+                        from_prediction_id=Prediction.objects.get(item=item).pk, require_lease=False)
+    client.force_login(operator)
+    assert client.get("/models/monitoring/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/models/monitoring/?days=5").status_code == 400
+    html = client.get("/models/monitoring/?workers=0").content.decode()
+    queue_row = html.split(f'<tr data-project="{project.pk}">')[1].split("</tr>")[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", queue_row)
+    assert cells[2:6] == ["2", "0", "2", "0"] and cells[6].endswith(" s")   # waiting, leased, submitted, accepted; age
+    throughput = html.split('id="throughput"')[1].split("</table>")[0]
+    assert f"<td>{operator.username}</td><td>Line M</td><td>2</td>" in throughput
+    timeline = html.split(f'data-timeline="{project.pk}"')[1].split("</table>")[0]
+    day = re.findall(r"<td>(.*?)</td>", timeline.split("<tbody>")[1])
+    assert day[1] == "2" and float(day[2]) > 0   # two revisions today; one changed the proposal
+    assert 'aria-label="edits per revision, Line M"' in html and "promote v1" in html
+    ood = html.split('id="ood"')[1].split("</table>")[0]
+    assert "<td>Line M</td><td>3</td><td>1</td><td>33 %</td>" in ood
+    body = api_for(admin_user).get("/api/v1/monitoring/?days=7").json()
+    mine = next(q for q in body["queues"] if q["project"] == project.pk)
+    assert mine["depth"]["queued"] == 2 and mine["oldest_age_s"] >= 0
+    edits = next(e for e in body["edits"] if e["project"] == project.pk)
+    assert edits["series"][0]["revisions"] == 2 and edits["promotions"][0]["to_version"] == version.pk
+    assert {"project": "Line M", "predictions": 3, "flagged": 1, "share": 1 / 3} in body["ood"]
+    assert api_for(admin_user).get("/api/v1/monitoring/?days=2").status_code == 400
+    assert api_for(operator).get("/api/v1/monitoring/").status_code == 403

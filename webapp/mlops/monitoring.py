@@ -1,0 +1,82 @@
+"""Monitoring reads (selectors): is the loop healthy, and does each promoted model need fewer corrections?
+
+- queue per project: depth by state and the age of the oldest item waiting;
+- throughput per operator: human revisions per author and project in a window;
+- edits per human revision per day (changes against the proposal it started from), with the promotions
+  of the project's scope on the same time axis;
+- the share of fresh model predictions flagged out-of-distribution (``scores.flagged``) per project;
+- the Celery workers that answer a ping now, with the queues they consume.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from webapp.labeling.models import ItemState, Prediction, Project, Revision, WorkItem
+from webapp.labeling.selectors import project_list_with_depths
+from webapp.mlops.models import PromotionAudit
+
+WAITING = (ItemState.NEW, ItemState.PREDICTED, ItemState.SENT_BACK)
+
+
+def queue_overview(*, now=None) -> list[dict]:
+    now = now or timezone.now()
+    oldest = dict(WorkItem.objects.filter(state__in=WAITING).values("project").annotate(t=Min("created_at"))
+                  .values_list("project", "t"))
+    return [{"project": p, "depth": depth,
+             "oldest_age_s": (now - oldest[p.pk]).total_seconds() if p.pk in oldest else None}
+            for p, depth in project_list_with_depths()]
+
+
+def operator_throughput(*, since) -> list[dict]:
+    rows = (Revision.objects.filter(source=Revision.Source.HUMAN, created_at__gte=since, author__isnull=False)
+            .values("author__username", "item__project__name").annotate(n=Count("id"))
+            .order_by("author__username", "item__project__name"))
+    return [{"operator": r["author__username"], "project": r["item__project__name"], "revisions": r["n"]} for r in rows]
+
+
+def _changes(diff) -> int:
+    if isinstance(diff, dict):
+        return len(diff.get("changes") or [])
+    return len(diff) if isinstance(diff, list) else 0
+
+
+def edits_per_day(*, project: Project, since) -> dict:
+    """Per day: human revisions and their mean number of changes against the proposal; and the scope's
+    promotions (and roll-backs) in the window, to read whether each model needed fewer corrections."""
+    days: dict = defaultdict(lambda: [0, 0])
+    for created, diff in (Revision.objects.filter(item__project=project, source=Revision.Source.HUMAN,
+                                                  created_at__gte=since).values_list("created_at", "diff")
+                          .iterator(chunk_size=2000)):
+        day = timezone.localtime(created).date()
+        days[day][0] += 1
+        days[day][1] += _changes(diff)
+    series = [{"day": d, "revisions": n, "edits_per_revision": round(e / n, 3)} for d, (n, e) in sorted(days.items())]
+    promotions = list(PromotionAudit.objects.filter(kind=project.kind, scope_key=project.scope_key,
+                                                    created_at__gte=since).select_related("to_version")
+                      .order_by("created_at"))
+    return {"series": series, "promotions": promotions}
+
+
+def ood_share(*, since) -> list[dict]:
+    """Fresh model predictions per project and how many were flagged out-of-distribution."""
+    rows = defaultdict(lambda: [0, 0])
+    qs = Prediction.objects.filter(source=Prediction.Source.MODEL, stale=False, created_at__gte=since)
+    for project, flagged in qs.values_list("item__project__name", "scores__flagged").iterator(chunk_size=5000):
+        rows[project][0] += 1
+        rows[project][1] += flagged in (True, 1, "true")   # JSON true, however the database returns it
+    return [{"project": p, "predictions": n, "flagged": f, "share": f / n if n else None}
+            for p, (n, f) in sorted(rows.items())]
+
+
+def workers_now(timeout: float = 0.5) -> list[dict]:
+    """Workers answering a ping now, with their queues (Celery's remote control, over the broker)."""
+    from webapp.config.celery import app
+
+    try:
+        queues = app.control.inspect(timeout=timeout).active_queues() or {}
+    except Exception as exc:  # noqa: BLE001 - the broker being down is what this page must show
+        return [{"name": None, "error": str(exc)}]
+    return [{"name": name, "queues": sorted(q["name"] for q in qs)} for name, qs in sorted(queues.items())]
