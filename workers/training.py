@@ -296,7 +296,8 @@ def _maybe_promote(run, version, base, cand_eval, mode: str) -> None:
     """A scope's first model is promoted at once (audited); later ones only with auto-promotion on, a
     passed gate and golden-set figures to show for it."""
     if base is None:
-        champion_promote(version_id=version.pk, actor=None, reason=FIRST_MODEL_REASONS.get(mode, FIRST_MODEL_REASONS["bootstrap"]))
+        champion_promote(version_id=version.pk, actor=None,
+                         reason=FIRST_MODEL_REASONS.get(mode, FIRST_MODEL_REASONS["bootstrap"]))
         return
     auto = project_auto_promotes(kind=run.kind, scope_key=run.scope_key)
     if auto and version.promotable and cand_eval is not None:

@@ -123,8 +123,8 @@ class FlagResolveView(APIView):
 class MyWorkView(APIView):
     permission_action = "account.self"
 
-    @extend_schema(responses={200: OpenApiResponse(description='{"today": {"items", "median_seconds", '
-                                                               '"edits_per_item", "sent_back_share", ...}, "week": {...}}')},
+    @extend_schema(responses={200: OpenApiResponse(
+        description='{"today": {"items", "median_seconds", "edits_per_item", "sent_back_share", ...}, "week": {...}}')},
                    summary="The caller's own figures for today and this week")
     def get(self, request):
         return Response(selectors.work_summary(user=request.user))

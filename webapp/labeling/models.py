@@ -234,7 +234,8 @@ class Flag(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
     reason = models.CharField(max_length=24, choices=Reason.choices)
     comment = models.TextField(blank=True)
-    return_state = models.CharField(max_length=12, choices=ItemState.choices, help_text="Where resolving puts the item.")
+    return_state = models.CharField(max_length=12, choices=ItemState.choices,
+                                    help_text="Where resolving puts the item.")
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -246,5 +247,6 @@ class Flag(models.Model):
         indexes = [models.Index(fields=["item", "resolved_at"], name="flag_item_open_idx")]
         constraints = [
             # One open flag per item: a flagged item is out of the queue, nobody can flag it twice.
-            models.UniqueConstraint(fields=["item"], condition=Q(resolved_at__isnull=True), name="one_open_flag_per_item"),
+            models.UniqueConstraint(fields=["item"], condition=Q(resolved_at__isnull=True),
+                                    name="one_open_flag_per_item"),
         ]

@@ -159,7 +159,8 @@ def revision_review_diff(*, item_id: int, revision: int | None = None) -> dict:
     if spec.review_diff is not None:
         body = {"supported": True, **spec.review_diff(before, rev.annotation)}
     else:
-        body = {"supported": False, "added": [], "removed": [], "changed": [], "changes": json_diff(before, rev.annotation)}
+        body = {"supported": False, "added": [], "removed": [], "changed": [],
+                "changes": json_diff(before, rev.annotation)}
     counts = {k: len(body[k]) for k in ("added", "removed", "changed")}
     return {**against, "revision": rev.number, **body, "counts": counts}
 

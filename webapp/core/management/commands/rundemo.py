@@ -84,7 +84,8 @@ class Command(BaseCommand):
                                    "-s", str(var / "celerybeat-schedule"), "-n", "loupe@%h"], env)
             # Training has its own worker so that predictions never wait behind a training run.
             self._spawn("train-worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker",
-                                         "-Q", "train", "--concurrency", "1", "-l", "INFO", "-n", "loupe-train@%h"], env)
+                                         "-Q", "train", "--concurrency", "1", "-l", "INFO",
+                                         "-n", "loupe-train@%h"], env)
             self._spawn("web", [sys.executable, "-m", "daphne", "-b", opts["host"], "-p", str(opts["port"]),
                                 "webapp.config.asgi:application"], env)
             url = f"http://{opts['host']}:{opts['port']}/"
