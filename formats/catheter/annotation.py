@@ -100,14 +100,29 @@ def slices(annotation: dict, meta: dict) -> list[str]:
     return [f"defect:{t}" for t in types] or ["verdict:ok"]
 
 
+def shape_of(d: dict) -> tuple[str, tuple]:
+    """(shape key, geometry rounded to the pixel) of a defect: its polygon, polyline or point, else its box."""
+    for key in SHAPES:
+        value = d.get(key)
+        if value is not None:
+            points = [value] if key == "point" else value
+            return key, tuple((round(x), round(y)) for x, y in points)
+    return "box", tuple(round(v) for v in d["box"])
+
+
+def defect_key(d: dict) -> tuple:
+    """What makes two defects the same when counting edits: the type, the box and the shape (to a pixel)."""
+    return d["type"], tuple(round(v) for v in d["box"]), shape_of(d)
+
+
 def count_edits(before: dict | None, after: dict) -> int:
-    """Defects added + removed + changed, and a changed verdict, compared shot by shot."""
+    """Defects added + removed + changed (type, box or shape moved), and a changed verdict, shot by shot."""
     if before is None:
         return sum(len(s["defects"]) for s in after.get("shots", [])) + 1
     edits = int(before.get("verdict") != after.get("verdict"))
     for b, a in zip(before.get("shots", []), after.get("shots", [])):
-        bs = {(d["type"], tuple(round(v) for v in d["box"])) for d in b.get("defects", [])}
-        as_ = {(d["type"], tuple(round(v) for v in d["box"])) for d in a.get("defects", [])}
+        bs = {defect_key(d) for d in b.get("defects", [])}
+        as_ = {defect_key(d) for d in a.get("defects", [])}
         edits += len(bs ^ as_)
     return edits
 

@@ -51,6 +51,7 @@ TARGET_MODELS = {
     "item": ("labeling.WorkItem", "pk", "project_id"),
     "lease": ("labeling.Lease", "token", "item__project_id"),
     "prediction": ("labeling.Prediction", "pk", "item__project_id"),
+    "flag": ("labeling.Flag", "pk", "item__project_id"),
     "asset": ("labeling.WorkItemAsset", "asset_id", "item__project_id"),  # an asset can be in several projects
 }
 

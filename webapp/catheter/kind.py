@@ -3,6 +3,7 @@ from formats import catheter
 from formats.catheter import imports
 from formats.catheter.coco import to_coco
 from formats.catheter.verdicts import to_verdict_csv
+from webapp.catheter import diff
 from webapp.labeling.kinds import ExportFormat, KindSpec
 
 SPEC = KindSpec(
@@ -23,4 +24,5 @@ SPEC = KindSpec(
     json_schema=catheter.JSON_SCHEMA,
     import_readers=imports.READERS,
     import_assemble=imports.assemble,
+    review_diff=diff.review_diff,
 )

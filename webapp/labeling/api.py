@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import visible_project_ids
+from webapp.core.parsers import AnnotationJSONParser
 from webapp.core.streaming import stream_for
 from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling import selectors, services
@@ -118,10 +119,11 @@ class ItemDetailView(APIView):
 
     @extend_schema(responses=WorkItemDetailSerializer)
     def get(self, request, pk):
-        return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk)).data)
+        return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk), context={"request": request}).data)
 
 
 class RevisionListView(APIView):
+    parser_classes = [AnnotationJSONParser]
     permission_action = {"GET": "item.view", "POST": "item.label"}
     permission_target = "item:pk"
 

@@ -42,6 +42,10 @@ class KindSpec:
     # {image file name: part}, and how an item's annotation is made of its images' parts (None: not named).
     import_readers: dict[str, Callable[[bytes], dict[str, Any]]] = field(default_factory=dict)
     import_assemble: Callable[[list[Any], list[AssetDims]], dict] | None = None
+    # The reviewer's view of an answer against what it started from (None: nothing yet; the empty
+    # annotation stands for "nothing"): {"added": [shape], "removed": [shape], "changed": [{"before",
+    # "after"}]}, each shape as the kind draws it (e.g. {"shot": i, ...defect}), plus anything else it can say.
+    review_diff: Callable[[dict | None, dict], dict] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

@@ -1,13 +1,20 @@
 """Reads of the labeling core: queue depths, item lists and details, export rows."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from datetime import timedelta
+from statistics import median
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from webapp.core.errors import NotFound
-from webapp.labeling.kinds import AssetDims, ExportedItem
-from webapp.labeling.models import ItemState, Lease, Prediction, Project, Revision, WorkItem, WorkItemAsset
+from webapp.labeling.diff import json_diff
+from webapp.labeling.kinds import AssetDims, ExportedItem, get_kind
+from webapp.labeling.models import (
+    Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
+)
 
 _STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
 
@@ -81,6 +88,10 @@ def item_detail(*, item_id: int) -> WorkItem:
         raise NotFound(f"no work item {item_id}") from None
 
 
+def prediction_get(*, prediction_id: int) -> Prediction | None:
+    return Prediction.objects.filter(pk=prediction_id).only("id", "item_id", "model_version_id").first()
+
+
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
     """The proposal shown to the operator: the newest imported annotation that is not stale, else the newest
     model prediction that is not stale (uses the prefetched list when present)."""
@@ -95,6 +106,110 @@ def lease_held(*, item_id: int, user) -> Lease | None:
     return (Lease.objects.filter(item_id=item_id, holder=user, ended_at__isnull=True,
                                  item__state=ItemState.LEASED, item__lease_holder=user)
             .order_by("-created_at").first())
+
+
+def draft_get(*, item_id: int, user) -> Draft | None:
+    """The caller's draft of an item (drafts are private: nobody reads another operator's)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Draft.objects.filter(item_id=item_id, user=user).first()
+
+
+def review_last_send_back(*, item: WorkItem) -> Review | None:
+    """The review that sent the item's current revision back, while the item waits for its fix (sent
+    back, or taken again from there): the operator sees what to fix when it comes back to them."""
+    head_id = item.head_revision_id
+    if head_id is None:
+        return None
+    reviews = [r for r in item.reviews.all() if r.revision_id == head_id]   # prefetched: newest first
+    latest = reviews[0] if reviews else None
+    return latest if latest is not None and latest.decision == Review.Decision.SEND_BACK else None
+
+
+def flag_list(*, project_id: int, open_only: bool = False) -> QuerySet[Flag]:
+    qs = Flag.objects.filter(item__project_id=project_id).select_related("author", "resolved_by", "item")
+    if open_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    return qs.order_by("-id")
+
+
+def flag_open(*, item_id: int) -> Flag | None:
+    return Flag.objects.filter(item_id=item_id, resolved_at__isnull=True).select_related("author").first()
+
+
+def revision_review_diff(*, item_id: int, revision: int | None = None) -> dict:
+    """A revision (default: the current one) against what it started from: the model's proposal it was
+    made from, else the revision it was based on, else nothing. Shapes come from the kind's diff hook; a
+    kind without one gets the structural JSON changes only (``"supported": false``)."""
+    item = WorkItem.objects.select_related("project").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"no work item {item_id}")
+    qs = Revision.objects.filter(item=item).select_related("base", "from_prediction")
+    rev = qs.filter(number=revision).first() if revision is not None else qs.filter(pk=item.head_revision_id).first()
+    if rev is None:
+        raise NotFound(f"item {item_id} has no revision {revision}" if revision is not None
+                       else f"item {item_id} has no revision yet")
+    if rev.from_prediction is not None:
+        before, against = rev.from_prediction.payload, {"against": "proposal", "prediction": rev.from_prediction_id}
+    elif rev.base is not None:
+        before, against = rev.base.annotation, {"against": "previous", "base": rev.base.number}
+    else:
+        before, against = None, {"against": "empty"}
+    spec = get_kind(item.project.kind)
+    if spec.review_diff is not None:
+        body = {"supported": True, **spec.review_diff(before, rev.annotation)}
+    else:
+        body = {"supported": False, "added": [], "removed": [], "changed": [],
+                "changes": json_diff(before, rev.annotation)}
+    counts = {k: len(body[k]) for k in ("added", "removed", "changed")}
+    return {**against, "revision": rev.number, **body, "counts": counts}
+
+
+LEASE_MATCH_SECONDS = 5.0   # a submit ends its lease within the same request as it writes the revision
+
+
+def _period_figures(revisions: list[Revision], leases: dict[int, list[Lease]], sent_back: set[int],
+                    reviewed: set[int]) -> dict:
+    durations = []
+    for rev in revisions:
+        # The lease this submit ended: same item and operator, ended within moments of the revision.
+        match = [lease for lease in leases.get(rev.item_id, [])
+                 if abs((rev.created_at - lease.ended_at).total_seconds()) <= LEASE_MATCH_SECONDS]
+        if match:
+            durations.append((rev.created_at - match[0].created_at).total_seconds())
+    mine_reviewed = [r.pk for r in revisions if r.pk in reviewed]
+    return {
+        "items": len({r.item_id for r in revisions}),
+        "revisions": len(revisions),
+        "median_seconds": round(median(durations), 1) if durations else None,
+        "edits_per_item": round(sum(r.edit_count for r in revisions) / len(revisions), 2) if revisions else None,
+        "reviewed": len(mine_reviewed),
+        "sent_back_share": (round(sum(1 for pk in mine_reviewed if pk in sent_back) / len(mine_reviewed), 3)
+                            if mine_reviewed else None),
+    }
+
+
+def work_summary(*, user, now=None) -> dict:
+    """An operator's own figures for today and this week (since Monday, local time): items done (revisions
+    submitted), median time per item from taking the lease to submitting, edits per item (against the
+    proposal or revision it started from), and the share of their reviewed revisions that were sent back."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    revisions = list(Revision.objects.filter(author=user, source=Revision.Source.HUMAN, created_at__gte=week)
+                     .only("id", "item_id", "created_at", "edit_count").order_by("created_at"))
+    leases: dict[int, list[Lease]] = defaultdict(list)
+    for lease in Lease.objects.filter(holder=user, end_reason=Lease.End.SUBMITTED, ended_at__gte=week).only(
+            "id", "item_id", "created_at", "ended_at"):
+        leases[lease.item_id].append(lease)
+    decisions = Review.objects.filter(revision__in=[r.pk for r in revisions]).values_list("revision_id", "decision")
+    reviewed = {rev for rev, _ in decisions}
+    sent_back = {rev for rev, decision in decisions if decision == Review.Decision.SEND_BACK}
+    return {
+        "today": _period_figures([r for r in revisions if r.created_at >= today], leases, sent_back, reviewed),
+        "week": _period_figures(revisions, leases, sent_back, reviewed),
+        "since": {"today": today.isoformat(), "week": week.isoformat()},
+    }
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

@@ -1,14 +1,17 @@
 """Pages of the labeling core: project list (live queue depths), a project's queue, an item."""
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from webapp.accounts.permissions import can, requires, visible_project_ids
+from webapp.assets.storage import media_path
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
 from webapp.labeling.kinds import get_kind
+from webapp.labeling.maps import prediction_map_relpath
 from webapp.labeling.models import ItemState, Project
-from webapp.labeling.serializers import WorkItemDetailSerializer
+from webapp.labeling.serializers import MAP_LAYERS, WorkItemDetailSerializer
 
 QUEUE_PAGE_SIZE = 100
 
@@ -55,7 +58,7 @@ def project_take_next(request, slug):
 def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
-    data = WorkItemDetailSerializer(item).data
+    data = WorkItemDetailSerializer(item, context={"request": request}).data
     return render(request, spec.template, {
         "item": item, "project": item.project, "kind": spec,
         "item_data": data,
@@ -69,3 +72,52 @@ def item_page(request, pk):
         "can_review": (can_review := can(request.user, "item.review", project_id=item.project_id)),
         "is_reviewer": can_review,  # the role in this project, not anywhere
     })
+
+
+FLAG_PAGE_SIZE = 200
+
+
+@requires("item.review", target="project_slug:slug")
+def project_flags(request, slug):
+    """The reviewer's list of flagged items (open ones by default)."""
+    project = get_object_or_404(Project, slug=slug)
+    open_only = request.GET.get("open", "1" if not request.GET else "") == "1"
+    flags = selectors.flag_list(project_id=project.pk, open_only=open_only)[:FLAG_PAGE_SIZE]
+    return render(request, "labeling/flags.html", {"project": project, "flags": flags, "open_only": open_only})
+
+
+@requires("item.review", target="flag:pk", methods=("POST",))
+def flag_resolve(request, pk):
+    try:
+        flag = services.flag_resolve(flag_id=pk, reviewer=request.user, comment=request.POST.get("comment", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("project-list")
+    messages.success(request, f"Item {flag.item_id} is back in the queue.")
+    return redirect("project-flags", slug=flag.item.project.slug)
+
+
+@requires("item.view", target="prediction:pk")
+def prediction_map(request, pk, shot, layer):
+    """A raster layer of a prediction (defect map, saliency) as a PNG; 404 where none was made. The
+    path is built from the database and integers only."""
+    if layer not in MAP_LAYERS:
+        raise Http404("no such layer")
+    found = selectors.prediction_get(prediction_id=pk)
+    if found is None or found.model_version_id is None:   # an imported annotation has no maps
+        raise Http404("no such prediction")
+    path = media_path(prediction_map_relpath(item_id=found.item_id, model_version_id=found.model_version_id,
+                                             shot=shot, layer=layer))
+    if not path.is_file():
+        raise Http404("no map was made for this shot")
+    response = FileResponse(open(path, "rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"   # a prediction's maps never change
+    return response
+
+
+@requires("account.self")
+def my_work(request):
+    """The signed-in operator's own figures: today and this week."""
+    summary = selectors.work_summary(user=request.user)
+    return render(request, "labeling/my_work.html", {"periods": [("Today", summary["today"]),
+                                                                  ("This week", summary["week"])]})

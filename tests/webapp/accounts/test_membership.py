@@ -135,8 +135,11 @@ def test_every_permission_target_finds_its_project(make_project, make_item, make
     version = model_version_register(kind="catheter", scope_key="", artifact_uri="/tmp/v1")
     prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, scores={}, uncertainty=0.1,
                                       payload={"verdict": "ok", "shots": [{"defects": []}]})
+    from webapp.labeling.models import Flag
+
+    flag = Flag.objects.create(item=item, author=lease.holder, reason="other", comment="?", return_state="new")
     named = {"project": project.pk, "project_slug": project.slug, "item": item.pk, "lease": lease.token,
-             "prediction": prediction.pk, "asset": item.item_assets.get().asset_id}
+             "prediction": prediction.pk, "asset": item.item_assets.get().asset_id, "flag": flag.pk}
     assert set(named) == set(TARGET_MODELS)
     for target, value in named.items():
         assert projects_of_target(target=target, value=value) == [project.pk], target

@@ -79,7 +79,7 @@ def test_every_view_declares_a_known_action(route, name, method, action):
 # What names an object of a project in a URL: such an endpoint's action must be per project, judged on
 # that object (so a new ``items/<pk>/...`` endpoint cannot be declared with a global or account action).
 PROJECT_OBJECTS = {"projects": ("project", "project_slug"), "items": ("item",), "leases": ("lease",),
-                   "assets": ("asset",), "predictions": ("prediction",)}
+                   "assets": ("asset",), "predictions": ("prediction",), "flags": ("flag",)}
 
 
 @pytest.mark.parametrize("route,name,method,action", ENDPOINTS)
@@ -174,7 +174,10 @@ def world(make_project, make_user, make_item, settings):
     a real asset with tiles, a model version and a training run."""
     from webapp.accounts.services import project_member_add
     from webapp.assets.services import asset_build_derivatives, asset_ingest
-    from webapp.labeling.services import item_create, lease_take_next, prediction_record, revision_submit
+    from webapp.assets.storage import media_path
+    from webapp.labeling.maps import prediction_map_relpath
+    from webapp.labeling.models import Draft
+    from webapp.labeling.services import item_create, item_flag, lease_take_next, prediction_record, revision_submit
     from webapp.mlops.models import TrainingRun
     from webapp.mlops.services import model_version_register
 
@@ -204,8 +207,16 @@ def world(make_project, make_user, make_item, settings):
     # A zip import is its uploader's own (another user's answers 404): each user follows one of theirs.
     imports = {role: ZipImport.objects.create(name=f"{role}.zip", archive=f"imports/{role}.zip", uploaded_by=user)
                for role, user in users.items()}
+    # The workspace's objects: a flagged item, each member's draft of the subject, a defect map of its prediction.
+    flag = item_flag(item_id=lease_take_next(project_id=project.pk, user=author).item_id, user=author,
+                     reason="unclear_image")
+    for role in ("operator", "reviewer", "admin"):
+        Draft.objects.create(item=subject, user=users[role], annotation={"verdict": "ok", "shots": [{"defects": []}]})
+    png = media_path(prediction_map_relpath(item_id=subject.pk, model_version_id=version.pk, shot=0, layer="defect"))
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(_png(2))
     return {"users": users, "project": project, "item": subject, "asset": asset, "leases": leases,
-            "version": version, "run": run, "prediction": prediction, "imports": imports}
+            "version": version, "run": run, "prediction": prediction, "imports": imports, "flag": flag}
 
 
 def _fill(route: str, role: str, world) -> str:
@@ -216,7 +227,8 @@ def _fill(route: str, role: str, world) -> str:
         ("items", "pk"): world["item"].pk, ("leases", "token"): lease.token,
         ("assets", "pk"): world["asset"].pk, ("assets", "asset_id"): world["asset"].pk,
         ("models", "pk"): world["version"].pk, ("training-runs", "pk"): world["run"].pk,
-        ("predictions", "pk"): world["prediction"].pk,
+        ("predictions", "pk"): world["prediction"].pk, ("flags", "pk"): world["flag"].pk,
+        ("maps", "shot"): 0, ("maps", "layer"): "defect",
         ("members", "user_id"): world["users"]["operator"].pk,
         ("imports", "pk"): world["imports"].get(role, world["imports"]["operator"]).pk,
         ("tiles_files", "level"): 0, ("tiles_files", "col"): 0, ("tiles_files", "row"): 0,
