@@ -7,6 +7,11 @@ from webapp.catheter.schema import DEFECT_TYPES
 from webapp.labeling.kinds import ExportedItem
 
 
+def polygon_area(points: list[list[float]]) -> float:
+    """Shoelace area of a simple polygon, in square pixels."""
+    return 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1])))
+
+
 def to_coco(items: list[ExportedItem]) -> str:
     categories = [{"id": i + 1, "name": t, "supercategory": "defect"} for i, t in enumerate(DEFECT_TYPES)]
     cat_id = {c["name"]: c["id"] for c in categories}
@@ -21,8 +26,16 @@ def to_coco(items: list[ExportedItem]) -> str:
                 x0, y0, x1, y1 = d["box"]
                 ann = {"id": len(annotations) + 1, "image_id": image_id, "category_id": cat_id[d["type"]],
                        "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0}
-                if d.get("polygon"):
+                if d.get("polygon"):   # a drawn outline: COCO's segmentation, and its own area
                     ann["segmentation"] = [[v for p in d["polygon"] for v in p]]
+                    ann["area"] = polygon_area(d["polygon"])
+                # COCO has no polyline or point annotation: the box stands, the shape travels beside it.
+                if d.get("polyline"):
+                    ann["loupe_polyline"] = d["polyline"]
+                if d.get("point"):
+                    ann["loupe_point"] = d["point"]
+                if d.get("id"):
+                    ann["loupe_defect_id"] = d["id"]
                 annotations.append(ann)
     return json.dumps({"images": images, "annotations": annotations, "categories": categories}, indent=1)
 
