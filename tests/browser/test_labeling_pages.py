@@ -23,12 +23,14 @@ def test_operator_labels_an_item_and_the_overview_updates_live(login, asgi_serve
     page.goto(f"{asgi_server}/projects/{project.slug}/")
     page.keyboard.press("n")  # take next
     page.wait_for_url(f"**/items/{items[0].pk}/")
-    page.wait_for_selector("svg")
+    page.wait_for_selector("body[data-workspace=ready] [data-viewer]")
     # the overview (another user's browser) sees the lease without reloading
     overview.wait_for_function(
         f"document.querySelector(\"tr[data-project='{project.pk}'] [data-depth='leased']\").textContent === '1'")
+    page.click("#json-toggle")  # the JSON view, behind its toggle, for power users
     page.fill("#editor", json.dumps(DEFECT))
-    assert page.locator("svg rect.box").count() == 1  # drawn over the image while typing
+    # drawn over the image while typing
+    page.wait_for_function("window.LOUPE_WS.tools.anno.getAnnotations().length === 1")
     page.focus("#editor")
     page.keyboard.press("Control+Enter")
     page.wait_for_url(f"**/items/{items[0].pk}/?saved=1")
@@ -52,14 +54,17 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     other = make_user("operator", username="otto")
     page = login("olga")
     page.goto(f"{asgi_server}/items/{item.pk}/")
+    page.wait_for_selector("body[data-workspace=ready]")
     # Meanwhile otto saves first, and a reviewer sends his work back to the queue.
     revision_submit(item_id=item.pk, user=other, annotation=DEFECT, base_revision=None)
     review_submit(item_id=item.pk, reviewer=make_user("reviewer"), decision="send_back", comment="check shot 1")
+    page.click("#json-toggle")
     page.fill("#editor", json.dumps({"verdict": "ok", "shots": [{"defects": []}]}))
     page.click("#submit")
     page.wait_for_selector("#conflict:not([hidden])")
-    assert "bubble" in page.inner_text("#conflict-current")
-    assert '"ok"' in page.inner_text("#conflict-yours")
+    page.wait_for_selector("#conflict-view:not([hidden])")  # both versions drawn side by side
+    assert "bubble" in page.text_content("#conflict-current")
+    assert '"ok"' in page.text_content("#conflict-yours")
     assert Revision.objects.filter(item=item).count() == 1
     page.click("#rebase")
     page.click("#submit")

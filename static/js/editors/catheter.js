@@ -114,6 +114,16 @@ function oodOf(prediction) {
   return null;
 }
 
+// What is stored: ids only where they say something (the same defect on more than one shot); the
+// editor's own ids for single defects stay in the page.
+function output(annotation) {
+  const a = clone(annotation);
+  const seen = new Map();
+  for (const s of a.shots) for (const d of s.defects) seen.set(d.id, (seen.get(d.id) || 0) + 1);
+  for (const s of a.shots) for (const d of s.defects) if (seen.get(d.id) < 2) delete d.id;
+  return a;
+}
+
 function check(annotation) {
   if (anyDefect(annotation) && annotation.verdict !== "defect") return ["A shot has a defect: the verdict must be \"defect\" (press d)."];
   return [];
@@ -200,6 +210,6 @@ export default {
   kind: "catheter", labels: TYPES, colors: COLORS,
   views: (item) => item.assets.map((asset, i) => ({ asset, title: `Shot ${i + 1}` })),
   normalize, shapes: (a, view) => (a.shots[view] ? a.shots[view].defects.map(toShape) : []),
-  put, remove, relabel, proposal, rasters, check, mount,
+  put, remove, relabel, proposal, rasters, check, output, mount,
   diffShape: (entry) => (entry && entry.box ? toShape({ ...entry, id: entry.id || "" }) : null),
 };

@@ -108,6 +108,9 @@ export function createTools(view, ws) {
     tool = name;
     document.querySelectorAll("[data-tool]").forEach((b) => b.classList.toggle("active", b.dataset.tool === name));
     if (ANNO_TOOL[name]) {
+      // A selected shape would take the first click (to deselect) instead of the new shape's first point.
+      if (anno.getSelected().length) { expected = null; anno.cancelSelected(); }
+      if (ws.selected()) ws.select(null);
       anno.setDrawingTool(ANNO_TOOL[name]);
       anno.setDrawingMode(name === "box" ? "drag" : "click");
       anno.setDrawingEnabled(true);

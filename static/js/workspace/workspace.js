@@ -7,6 +7,7 @@
 //   proposal(prediction, view) -> [shape with .confidence]        diffShape(entry) -> shape
 //   rasters(prediction, view) -> [{name, title, key, url}]       heat maps drawn over the image
 //   check(annotation) -> [message]   hints before submit (the server validates for real)
+//   output(annotation) -> annotation  what is stored (drops what only the page needs)
 //   mount(ws) -> {render()}          the kind's own controls and keys, re-rendered after every change
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live events.
 import { createViewer, drawShapes } from "./viewer.js";
@@ -36,7 +37,11 @@ export async function startWorkspace(editor, options) {
   let view = 0, selected = null, label = editor.labels[0];
   let base = item.current ? item.current.number : null;
   let fromPrediction = null;
-  let readOnly = !cfg.lease;
+  // Someone else's lease makes the page read-only; a free item can still be edited and submitted (the
+  // server accepts a revision on a free item), but drafts need the caller's own lease.
+  const heldByOther = !cfg.lease && item.lease_holder && item.lease_holder !== cfg.user;
+  const reviewing = cfg.canReview && item.state === "submitted" && !!item.current;
+  let readOnly = !!(heldByOther || reviewing);
   let diff = null, kindUi = null;
 
   // ---- the answer and its history
@@ -103,10 +108,10 @@ export async function startWorkspace(editor, options) {
     if (save) saveDraft();
   }
   function saveDraft() {
-    if (readOnly) return;
+    if (readOnly || !lease.token()) return;
     $("draft-status").textContent = "Saving draft…";
     $("draft-status").dataset.saved = "";
-    drafts.schedule({ annotation, base_revision: base, from_prediction: fromPrediction });
+    drafts.schedule({ annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
   }
   function undo() { const a = history.undo(); if (a) { annotation = a; render(); saveDraft(); } }
   function redo() { const a = history.redo(); if (a) { annotation = a; render(); saveDraft(); } }
@@ -141,6 +146,8 @@ export async function startWorkspace(editor, options) {
   }
   function select(id) {
     selected = id;
+    const shape = id ? ws.shapeById(id) : null;
+    if (shape && shape.kind !== "point" && tools.anno.getSelected()[0]?.id !== id) tools.show(layers.answer ? ws.shapes() : [], id);
     drawLayers(editor.shapes(annotation, view));
     kindUi && kindUi.render();
   }
@@ -233,7 +240,10 @@ export async function startWorkspace(editor, options) {
   $("json-toggle").onclick = toggleJson;
   $("json-apply").onclick = applyJson;
   $("editor").addEventListener("input", () => {
-    try { JSON.parse($("editor").value); $("editor-errors").textContent = ""; } catch (e) { $("editor-errors").textContent = "Not valid JSON yet: " + e.message; }
+    let parsed;
+    try { parsed = JSON.parse($("editor").value); } catch (e) { $("editor-errors").textContent = "Not valid JSON yet: " + e.message; return; }
+    $("editor-errors").textContent = "";
+    if (!readOnly) commit(editor.normalize(parsed, item));  // drawn over the image while typing
   });
 
   // ---- submit, conflicts, release, skip, flag
@@ -244,7 +254,7 @@ export async function startWorkspace(editor, options) {
     const hints = editor.check(annotation);
     if (hints.length) { $("editor-errors").textContent = hints.join("\n"); return; }
     await drafts.settle();
-    const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/revisions/`, { annotation, base_revision: base, from_prediction: fromPrediction });
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/revisions/`, { annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
     if (res.status === 201) { lease.stop(); location.href = Loupe.path`/items/${item.id}/?saved=${res.data.number}`; return; }
     if (res.status === 409 && res.data && "current" in res.data) return showConflict(res.data);
     showErrors(res);
@@ -305,7 +315,6 @@ export async function startWorkspace(editor, options) {
   $("flag").onclick = openFlag;
 
   // ---- review: the answer against the proposal, accept or send back
-  const reviewing = cfg.canReview && item.state === "submitted" && item.current;
   async function review(decision) {
     if (decision === "send_back" && !$("review-comment").value.trim()) {
       $("review-comment").focus();
@@ -339,12 +348,11 @@ export async function startWorkspace(editor, options) {
     onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
     onLost: (res) => loseLease(res.data && res.data.detail),
   });
-  if (readOnly && !reviewing) {
-    const holder = item.lease_holder && item.lease_holder !== cfg.user ? item.lease_holder : null;
-    banner($("lease-banner"), holder
-      ? `${holder} is working on this item: you can look, not edit.`
-      : "You do not hold this item: take work from the queue (n) to edit.");
-    $("lease-banner").dataset.holder = holder || "";
+  if (heldByOther) {
+    banner($("lease-banner"), `${item.lease_holder} is working on this item: you can look, not edit.`);
+    $("lease-banner").dataset.holder = item.lease_holder;
+  } else if (!cfg.lease && !reviewing && item.state !== "accepted") {
+    $("draft-status").textContent = "You do not hold a lease on this item: drafts are not saved (take it from the queue with n).";
   }
 
   // ---- layers and keys
@@ -421,6 +429,7 @@ export async function startWorkspace(editor, options) {
   keys.add("b", "Review: send back with the comment", () => review("send_back"), { group: "Review", when: () => !$("review-box").hidden });
   keys.add("?", "This help", () => { $("help").hidden = !$("help").hidden; renderHelp($("help-list"), keys.help()); }, { group: "General" });
   ws.setRaster = setRaster;
+  ws.tools = tools;
   ws.layers = layers;
 
   // ---- live events: queue depth, a new champion, the item taken or changed by someone else
