@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsOperator, IsReviewer
+from webapp.core.parsers import AnnotationJSONParser
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_render
 from webapp.labeling.models import Project
@@ -99,10 +100,12 @@ class LeaseReleaseView(APIView):
 class ItemDetailView(APIView):
     @extend_schema(responses=WorkItemDetailSerializer)
     def get(self, request, pk):
-        return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk)).data)
+        return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk), context={"request": request}).data)
 
 
 class RevisionListView(APIView):
+    parser_classes = [AnnotationJSONParser]
+
     @extend_schema(responses=RevisionSerializer(many=True), summary="The item's revisions, oldest first")
     def get(self, request, pk):
         return Response(RevisionSerializer(selectors.revision_history(item_id=pk), many=True).data)

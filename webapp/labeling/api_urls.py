@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.labeling import api
+from webapp.labeling import api, api_workspace
 from webapp.labeling.api_upload import ProjectUploadAPIView
 
 urlpatterns = [
@@ -17,4 +17,9 @@ urlpatterns = [
     path("items/<int:pk>/reviews/", api.ReviewCreateView.as_view(), name="api-item-reviews"),
     path("items/<int:pk>/predictions/", api.PredictionListView.as_view(), name="api-item-predictions"),
     path("items/<int:pk>/repredict/", api.RepredictView.as_view(), name="api-item-repredict"),
+    path("items/<int:pk>/draft/", api_workspace.DraftView.as_view(), name="api-item-draft"),
+    path("items/<int:pk>/skip/", api_workspace.SkipView.as_view(), name="api-item-skip"),
+    path("items/<int:pk>/flags/", api_workspace.FlagCreateView.as_view(), name="api-item-flags"),
+    path("projects/<int:pk>/flags/", api_workspace.ProjectFlagListView.as_view(), name="api-project-flags"),
+    path("flags/<int:pk>/resolve/", api_workspace.FlagResolveView.as_view(), name="api-flag-resolve"),
 ]

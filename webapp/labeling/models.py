@@ -42,6 +42,7 @@ class ItemState(models.TextChoices):
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     SENT_BACK = "sent_back"
+    FLAGGED = "flagged"      # an operator flagged it; out of the queue until a reviewer resolves the flag
 
 
 # States an operator can take from the queue (besides leased items whose lease expired).
@@ -111,6 +112,8 @@ class Lease(models.Model):
         RELEASED = "released"
         SUBMITTED = "submitted"
         EXPIRED = "expired"
+        SKIPPED = "skipped"      # back to the queue, not offered to the same operator for a while
+        FLAGGED = "flagged"
 
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="leases")
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
@@ -186,4 +189,50 @@ class Prediction(models.Model):
         constraints = [
             # A redelivered inference batch never writes a prediction twice.
             models.UniqueConstraint(fields=["item", "model_version"], name="one_prediction_per_item_version"),
+        ]
+
+
+class Draft(models.Model):
+    """An operator's unfinished answer on an item, saved as they edit. One per (item, user); overwritten
+    on every save, deleted when they submit. Never a revision: exports and training never read it."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    annotation = models.JSONField()
+    base_revision = models.PositiveIntegerField(null=True, blank=True, help_text="The revision number it started from.")
+    from_prediction = models.ForeignKey(Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="one_draft_per_item_user")]
+
+
+class Flag(models.Model):
+    """An operator's question about an item (unclear image, out of distribution, taxonomy). The item leaves
+    the queue until a reviewer resolves the flag; then it goes back to the state it was taken from."""
+
+    class Reason(models.TextChoices):
+        UNCLEAR_IMAGE = "unclear_image", "Unclear image"
+        OUT_OF_DISTRIBUTION = "out_of_distribution", "Out of distribution"
+        TAXONOMY_QUESTION = "taxonomy_question", "Taxonomy question"
+        OTHER = "other", "Other"
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="flags")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    comment = models.TextField(blank=True)
+    return_state = models.CharField(max_length=12, choices=ItemState.choices, help_text="Where resolving puts the item.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["item", "resolved_at"], name="flag_item_open_idx")]
+        constraints = [
+            # One open flag per item: a flagged item is out of the queue, nobody can flag it twice.
+            models.UniqueConstraint(fields=["item"], condition=Q(resolved_at__isnull=True), name="one_open_flag_per_item"),
         ]

@@ -5,7 +5,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.core.errors import NotFound
 from webapp.labeling.kinds import AssetDims, ExportedItem
-from webapp.labeling.models import ItemState, Lease, Prediction, Project, Revision, WorkItem, WorkItemAsset
+from webapp.labeling.models import (
+    Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
+)
 
 _STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
 
@@ -85,6 +87,35 @@ def lease_held(*, item_id: int, user) -> Lease | None:
     return (Lease.objects.filter(item_id=item_id, holder=user, ended_at__isnull=True,
                                  item__state=ItemState.LEASED, item__lease_holder=user)
             .order_by("-created_at").first())
+
+
+def draft_get(*, item_id: int, user) -> Draft | None:
+    """The caller's draft of an item (drafts are private: nobody reads another operator's)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Draft.objects.filter(item_id=item_id, user=user).first()
+
+
+def review_last_send_back(*, item: WorkItem) -> Review | None:
+    """The review that sent the item's current revision back, while the item waits for its fix (sent
+    back, or taken again from there): the operator sees what to fix when it comes back to them."""
+    head_id = item.head_revision_id
+    if head_id is None:
+        return None
+    reviews = [r for r in item.reviews.all() if r.revision_id == head_id]   # prefetched: newest first
+    latest = reviews[0] if reviews else None
+    return latest if latest is not None and latest.decision == Review.Decision.SEND_BACK else None
+
+
+def flag_list(*, project_id: int, open_only: bool = False) -> QuerySet[Flag]:
+    qs = Flag.objects.filter(item__project_id=project_id).select_related("author", "resolved_by", "item")
+    if open_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    return qs.order_by("-id")
+
+
+def flag_open(*, item_id: int) -> Flag | None:
+    return Flag.objects.filter(item_id=item_id, resolved_at__isnull=True).select_related("author").first()
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

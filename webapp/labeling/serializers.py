@@ -3,8 +3,18 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from webapp.labeling.kinds import kind_names
-from webapp.labeling.models import ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
-from webapp.labeling.selectors import item_fresh_prediction
+from webapp.labeling.models import Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
+from webapp.labeling.selectors import (
+    draft_get, flag_open, item_fresh_prediction, lease_held, review_last_send_back,
+)
+
+
+class AnnotationField(serializers.JSONField):
+    """An annotation as parsed: the kind's validator checks it (and names the field of a NaN, which
+    DRF's strict JSON check would refuse without saying where)."""
+
+    def to_internal_value(self, data):
+        return data
 
 
 class QueueDepthSerializer(serializers.Serializer):
@@ -16,6 +26,7 @@ class QueueDepthSerializer(serializers.Serializer):
     submitted = serializers.IntegerField()
     accepted = serializers.IntegerField()
     sent_back = serializers.IntegerField()
+    flagged = serializers.IntegerField()
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -107,18 +118,88 @@ class WorkItemSerializer(serializers.ModelSerializer):
                   "lease_holder", "lease_expires_at", "assets", "created_at", "updated_at"]
 
 
+class DraftSerializer(serializers.ModelSerializer):
+    from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
+
+    class Meta:
+        model = Draft
+        fields = ["annotation", "base_revision", "from_prediction", "updated_at"]
+
+
+class DraftSaveSerializer(serializers.Serializer):
+    annotation = AnnotationField()
+    base_revision = serializers.IntegerField(allow_null=True, min_value=1,
+                                             help_text="The revision number the edit started from; null for none.")
+    from_prediction = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+    resolved_by = serializers.CharField(source="resolved_by.username", default=None)
+    item = serializers.IntegerField(source="item_id")
+
+    class Meta:
+        model = Flag
+        fields = ["id", "item", "reason", "comment", "author", "created_at", "resolved_at", "resolved_by", "resolution"]
+
+
+class FlagCreateSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Flag.Reason.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class FlagResolveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class HeldLeaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lease
+        fields = ["token", "expires_at"]
+
+
 class WorkItemDetailSerializer(WorkItemSerializer):
+    """An item as its page needs it. With a request in the context, also the caller's own draft and lease."""
+
     kind = serializers.CharField(source="project.kind")
     current = RevisionSerializer(source="head_revision", allow_null=True)
     prediction = serializers.SerializerMethodField()
     reviews = ReviewSerializer(many=True)
+    sent_back = serializers.SerializerMethodField(help_text="The review that sent the current revision back, "
+                                                            "while its fix is pending; else null.")
+    flag = serializers.SerializerMethodField(help_text="The item's open flag, or null.")
+    draft = serializers.SerializerMethodField()
+    lease = serializers.SerializerMethodField()
 
     class Meta(WorkItemSerializer.Meta):
-        fields = WorkItemSerializer.Meta.fields + ["kind", "current", "prediction", "reviews"]
+        fields = WorkItemSerializer.Meta.fields + ["kind", "current", "prediction", "reviews", "sent_back", "flag",
+                                                   "draft", "lease"]
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
     def get_prediction(self, item) -> PredictionSerializer(allow_null=True):
         fresh = item_fresh_prediction(item)
         return PredictionSerializer(fresh).data if fresh else None
+
+    def get_sent_back(self, item) -> ReviewSerializer(allow_null=True):
+        review = review_last_send_back(item=item)
+        return ReviewSerializer(review).data if review else None
+
+    def get_flag(self, item) -> FlagSerializer(allow_null=True):
+        if item.state != ItemState.FLAGGED:
+            return None
+        flag = flag_open(item_id=item.pk)
+        return FlagSerializer(flag).data if flag else None
+
+    def get_draft(self, item) -> DraftSerializer(allow_null=True):
+        draft = draft_get(item_id=item.pk, user=self._user())
+        return DraftSerializer(draft).data if draft else None
+
+    def get_lease(self, item) -> HeldLeaseSerializer(allow_null=True):
+        lease = lease_held(item_id=item.pk, user=self._user())
+        return HeldLeaseSerializer(lease).data if lease else None
 
 
 class LeaseSerializer(serializers.ModelSerializer):
@@ -131,7 +212,7 @@ class LeaseSerializer(serializers.ModelSerializer):
 
 
 class RevisionSubmitSerializer(serializers.Serializer):
-    annotation = serializers.JSONField()
+    annotation = AnnotationField()
     base_revision = serializers.IntegerField(allow_null=True, min_value=1,
                                              help_text="The revision number this edit started from; null for the first.")
     from_prediction = serializers.IntegerField(required=False, allow_null=True)

@@ -57,7 +57,7 @@ def project_take_next(request, slug):
 def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
-    data = WorkItemDetailSerializer(item).data
+    data = WorkItemDetailSerializer(item, context={"request": request}).data
     return render(request, spec.template, {
         "item": item, "project": item.project, "kind": spec,
         "item_data": data,

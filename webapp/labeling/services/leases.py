@@ -39,13 +39,22 @@ def _locked(qs):
     return qs
 
 
-def _pick(project: Project, now, rng: random.Random) -> tuple[int, str] | None:
-    """The next item to offer: an item whose lease expired, else the audit slice or the policy's order."""
+def _recently_skipped(user, now):
+    """Items ``user`` skipped within the cool-down: take-next passes them over for this operator."""
+    since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
+    return Lease.objects.filter(holder=user, end_reason=Lease.End.SKIPPED, ended_at__gte=since).values("item_id")
+
+
+def _pick(project: Project, user, now, rng: random.Random) -> tuple[int, str] | None:
+    """The next item to offer: an item whose lease expired, else the audit slice or the policy's order;
+    never one the operator skipped a moment ago."""
+    skipped = _recently_skipped(user, now)
     expired = _locked(WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
-                      .order_by("lease_expires_at").only("id", "state"))[:1]
+                      .exclude(pk__in=skipped).order_by("lease_expires_at").only("id", "state"))[:1]
     for item in expired:
         return item.pk, item.state
-    queue = WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).only("id", "state")
+    queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).exclude(pk__in=skipped)
+             .only("id", "state"))
     if project.audit_share > 0 and rng.random() < project.audit_share:
         pivot = rng.random()
         for item in _locked(queue.filter(audit_key__gte=pivot).order_by("audit_key"))[:1]:
@@ -80,7 +89,7 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
     for _ in range(CLAIM_ATTEMPTS):
         with transaction.atomic():
             _relaxed_commit()
-            picked = _pick(project, now, rng)
+            picked = _pick(project, user, now, rng)
             if picked is None:
                 return None
             item_id, state = picked

@@ -8,7 +8,7 @@ from webapp.accounts.roles import OPERATOR, has_role
 from webapp.core.errors import Conflict, NotAllowed, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import ItemState, Prediction, Revision, WorkItem
+from webapp.labeling.models import Draft, ItemState, Prediction, Revision, WorkItem
 from webapp.labeling.selectors import item_asset_dims
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.leases import lease_end_for_submit
@@ -43,6 +43,8 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
         raise _conflict("this item was accepted already", yours=clean, head=head, item=item)
     if item.state == ItemState.SUBMITTED:
         raise _conflict("this item is waiting for review", yours=clean, head=head, item=item)
+    if item.state == ItemState.FLAGGED:
+        raise _conflict("this item is flagged: a reviewer resolves the flag first", yours=clean, head=head, item=item)
     now = timezone.now()
     if item.state == ItemState.LEASED and item.lease_holder_id != user.pk and item.lease_expires_at > now:
         raise _conflict("another operator holds this item", yours=clean, head=head, item=item)
@@ -68,6 +70,8 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
             if not moved:
                 raise IntegrityError("head moved")
             lease_end_for_submit(item=item, user=user, now=now)
+            # The draft became this revision: it goes in the same transaction (a failed submit keeps it).
+            Draft.objects.filter(item=item, user=user).delete()
     except IntegrityError:
         item.refresh_from_db()
         raise _conflict("another revision was saved at the same time", yours=clean, head=item.head_revision,

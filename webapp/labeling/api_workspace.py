@@ -1,0 +1,99 @@
+"""REST API of the operator's workspace: drafts, skip, flags (and the reviewers' flag list)."""
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.permissions import IsOperator, IsReviewer
+from webapp.core.parsers import AnnotationJSONParser
+from webapp.labeling import selectors, services
+from webapp.labeling.models import Project, WorkItem
+from webapp.labeling.serializers import (
+    DraftSaveSerializer, DraftSerializer, FlagCreateSerializer, FlagResolveSerializer, FlagSerializer,
+)
+
+
+class DraftView(APIView):
+    """The caller's own draft of an item: read, save (needs the lease), delete."""
+
+    parser_classes = [AnnotationJSONParser]
+
+    @extend_schema(responses={200: DraftSerializer, 404: OpenApiResponse(description="No draft.")},
+                   summary="The caller's draft of the item")
+    def get(self, request, pk):
+        get_object_or_404(WorkItem, pk=pk)
+        draft = selectors.draft_get(item_id=pk, user=request.user)
+        if draft is None:
+            return Response({"code": "not_found", "detail": "you have no draft of this item"}, status=404)
+        return Response(DraftSerializer(draft).data)
+
+    @extend_schema(request=DraftSaveSerializer,
+                   responses={200: DraftSerializer, 400: OpenApiResponse(description="Invalid annotation"),
+                              409: OpenApiResponse(description="The caller does not hold the item's lease.")},
+                   summary="Save the caller's draft (validated like a revision; never a revision)")
+    def put(self, request, pk):
+        if not IsOperator().has_permission(request, self):
+            return Response({"code": "not_allowed", "detail": IsOperator.message}, status=403)
+        body = DraftSaveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        draft = services.draft_save(item_id=pk, user=request.user, annotation=data["annotation"],
+                                    base_revision=data["base_revision"], from_prediction_id=data["from_prediction"])
+        return Response(DraftSerializer(draft).data)
+
+    @extend_schema(responses={204: None}, summary="Delete the caller's draft")
+    def delete(self, request, pk):
+        services.draft_delete(item_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SkipView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses={204: None, 409: OpenApiResponse(description="No lease held.")},
+                   summary="Give the item back to the queue; it is not offered to the caller again for a while")
+    def post(self, request, pk):
+        services.item_skip(item_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FlagCreateView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=FlagCreateSerializer, responses={201: FlagSerializer,
+                                                            409: OpenApiResponse(description="No lease held.")},
+                   summary="Flag the item with a reason: it leaves the queue until a reviewer resolves it")
+    def post(self, request, pk):
+        body = FlagCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        flag = services.item_flag(item_id=pk, user=request.user, **body.validated_data)
+        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectFlagListView(generics.ListAPIView):
+    """The project's flags, newest first (``?open=1``: only those waiting for a reviewer)."""
+
+    permission_classes = [IsReviewer]
+    serializer_class = FlagSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("open", bool, description="only unresolved flags")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        get_object_or_404(Project, pk=self.kwargs["pk"])
+        open_only = self.request.query_params.get("open", "") in ("1", "true", "yes")
+        return selectors.flag_list(project_id=self.kwargs["pk"], open_only=open_only)
+
+
+class FlagResolveView(APIView):
+    permission_classes = [IsReviewer]
+
+    @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer},
+                   summary="Resolve a flag: the item goes back to the queue")
+    def post(self, request, pk):
+        body = FlagResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        flag = services.flag_resolve(flag_id=pk, reviewer=request.user, comment=body.validated_data["comment"])
+        return Response(FlagSerializer(flag).data)
