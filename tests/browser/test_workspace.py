@@ -1,13 +1,15 @@
 """The operator workspace in a real browser: drawing with the mouse, keys, copy to the next shot,
 undo/redo, drafts, leases, review send-back and live queue depth. Screenshots go to artifacts/screenshots."""
 import pytest
+from django.contrib.auth import get_user_model
 
-from webapp.labeling.models import Revision
+from webapp.labeling.models import Draft, Revision, WorkItem
 from webapp.labeling.services import lease_take_next
 
 from .workspace_helpers import open_workspace, shot, to_screen, write_shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+User = get_user_model()
 
 
 @pytest.fixture
@@ -89,3 +91,111 @@ def test_operator_draws_types_copies_undoes_and_submits(login, asgi_server, cath
     assert saved["shots"][1]["defects"][0]["polyline"] == line["polyline"]
     assert saved["shots"][1]["defects"][0]["id"] == line["id"]
     assert saved["verdict"] == "defect"
+
+
+def test_a_reload_mid_edit_brings_the_draft_back(login, asgi_server, catheter_item, make_user):
+    item = catheter_item(shots=1)
+    olga = make_user("operator", username="olga")
+    lease_take_next(project_id=item.project_id, user=olga)
+    page = login("olga")
+    open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    page.keyboard.press("o")  # point tool: a bubble
+    page.keyboard.press("4")
+    page.mouse.click(*to_screen(page, 600, 420))
+    page.wait_for_selector("#draft-status[data-saved='1']", timeout=5000)  # saved within 2 s of the edit
+    shot(page, "06-draft-saved")
+    assert Draft.objects.get(item=item, user=olga).annotation["shots"][0]["defects"][0]["type"] == "bubble"
+
+    page.reload()
+    open_workspace(page, page.url)
+    defects = page.evaluate("window.LOUPE_WS.annotation().shots[0].defects")
+    assert len(defects) == 1 and defects[0]["type"] == "bubble"
+    assert all(abs(a - b) <= 2 for a, b in zip(defects[0]["point"], [600, 420]))
+    assert page.locator(".layer-answer circle").count() == 1
+    shot(page, "07-draft-restored")
+    assert not Revision.objects.filter(item=item).exists()
+
+
+def test_a_second_browser_on_a_leased_item_is_refused_cleanly(login, asgi_server, catheter_item, make_user):
+    item = catheter_item(shots=1)
+    olga = make_user("operator", username="olga")
+    make_user("operator", username="otto")
+    lease_take_next(project_id=item.project_id, user=olga)
+    first = login("olga")
+    open_workspace(first, f"{asgi_server}/items/{item.pk}/")
+    second = login("otto")
+    open_workspace(second, f"{asgi_server}/items/{item.pk}/")
+    banner = second.locator("#lease-banner")
+    assert banner.is_visible() and "olga" in banner.inner_text()
+    assert second.locator("#submit").is_disabled()
+    second.keyboard.press("r")  # tools do nothing on a read-only page
+    assert second.get_attribute("[data-viewer]", "data-tool") == "select"
+    second.keyboard.press("Control+Enter")
+    assert "lease" in second.inner_text("#editor-errors")
+    # the server refuses the draft too: otto holds no lease
+    status = second.evaluate(f"""Loupe.api("PUT", "/api/v1/items/{item.pk}/draft/",
+        {{annotation: {{verdict: "ok", shots: [{{defects: []}}]}}, base_revision: null, from_prediction: null}}).then(r => r.status)""")
+    assert status == 409
+    shot(second, "08-second-browser-refused")
+    assert not Revision.objects.filter(item=item).exists() and not Draft.objects.filter(item=item).exists()
+
+
+def test_reviewer_sees_the_diff_and_sends_back_with_a_comment_the_operator_sees(
+        login, asgi_server, catheter_item, make_user):
+    from webapp.labeling.services import prediction_record, revision_submit
+    from webapp.mlops.services import model_version_register
+
+    item = catheter_item(shots=2)
+    version = model_version_register(kind="catheter", scope_key=item.project.scope_key, artifact_uri="/tmp/x")
+    proposal = {"verdict": "defect", "shots": [
+        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [700, 300, 760, 350]}]},
+        {"defects": []}]}
+    prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, payload=proposal,
+                                      scores={"defect": 0.8, "types": {"bubble": 0.9, "inclusion": 0.35}}, uncertainty=0.4)
+    olga = make_user("operator", username="olga")
+    make_user("reviewer", username="rita")
+    answer = {"verdict": "defect", "shots": [
+        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [720, 320, 800, 380]},
+                     {"type": "axial_scratch", "box": [300, 380, 600, 420], "polyline": [[300, 380], [600, 420]]}]},
+        {"defects": []}]}
+    lease_take_next(project_id=item.project_id, user=olga)
+    revision_submit(item_id=item.pk, user=olga, annotation=answer, base_revision=None, from_prediction_id=prediction.pk)
+
+    rita = login("rita")
+    open_workspace(rita, f"{asgi_server}/items/{item.pk}/")
+    rita.wait_for_selector("#review-box:not([hidden])")
+    rita.wait_for_selector("[data-count=added]")
+    assert rita.inner_text("[data-count=added]").startswith("1")
+    assert rita.inner_text("[data-count=changed]").startswith("1")
+    assert rita.locator(".diff-added .shape").count() == 1 and rita.locator(".diff-after .shape").count() == 1
+    shot(rita, "09-review-diff")
+    rita.fill("#review-comment", "The inclusion is smaller: redraw it tight.")
+    rita.click("#send-back")
+    rita.wait_for_selector("#item-state.state-sent_back")
+
+    page = login("olga")
+    page.goto(f"{asgi_server}/projects/{item.project.slug}/")
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/items/{item.pk}/")
+    open_workspace(page, page.url)
+    page.wait_for_selector("#sent-back:not([hidden])")
+    assert "redraw it tight" in page.inner_text("#sent-back-comment")
+    shot(page, "10-operator-sees-send-back")
+
+
+def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, catheter_item, make_user):
+    project = catheter_item(shots=1).project
+    for _ in range(2):
+        catheter_item(project=project, shots=1)
+    make_user("operator", username="olga")
+    make_user("operator", username="otto")
+    watcher = login("otto")
+    lease_take_next(project_id=project.pk, user=User.objects.get(username="otto"))
+    open_workspace(watcher, f"{asgi_server}/items/{WorkItem.objects.filter(project=project).order_by('pk').first().pk}/")
+    watcher.wait_for_selector("#live-status.on")
+    page = login("olga")
+    page.goto(f"{asgi_server}/projects/{project.slug}/")
+    page.keyboard.press("n")
+    page.wait_for_url("**/items/*/")
+    watcher.wait_for_function("document.querySelector('#queue-depth [data-depth=queued]')?.textContent === '1'")
+    shot(watcher, "11-queue-depth-live")

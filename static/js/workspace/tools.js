@@ -81,7 +81,10 @@ export function createTools(view, ws) {
     const id = list.length ? list[0].id : null;
     const echo = expected !== undefined && id === expected;
     expected = undefined;
-    if (syncing || echo || id === ws.selected()) return;
+    // While drawing, the workspace picks the selection (the new shape); Annotorious's own picks of its
+    // transient copy would race with it.
+    if (syncing || echo || tool !== "select" || id === ws.selected()) return;
+    if (id !== null && !ws.shapeById(id)) return;
     if (id === null && ws.shapeById(ws.selected())?.kind === "point") return;
     ws.select(id);
   });

@@ -203,6 +203,7 @@ export async function startWorkspace(editor, options) {
     $("use-proposal").disabled = readOnly || !item.prediction;
     $("use-current").disabled = readOnly || !item.current;
     for (const id of ["use-empty", "submit", "release", "skip", "flag"]) $(id).disabled = readOnly;
+    document.querySelectorAll("[data-tool], #labels button").forEach((b) => { b.disabled = readOnly; });
   }
   function errorText(res) {
     const d = res.data || {};
@@ -331,8 +332,9 @@ export async function startWorkspace(editor, options) {
   }
   $("accept").onclick = () => review("accept");
   $("send-back").onclick = () => review("send_back");
-  const sentBack = [...(item.reviews || [])].reverse().find((r) => r.decision === "send_back");
-  if (sentBack && item.state === "sent_back") { $("sent-back").hidden = false; $("sent-back-comment").textContent = `${sentBack.comment} (${sentBack.reviewer})`; }
+  const sentBack = item.sent_back !== undefined ? item.sent_back
+    : (item.state === "sent_back" ? [...(item.reviews || [])].reverse().find((r) => r.decision === "send_back") : null);
+  if (sentBack) { $("sent-back").hidden = false; $("sent-back-comment").textContent = `${sentBack.comment} (${sentBack.reviewer})`; }
 
   // ---- lease
   function loseLease(detail) {
