@@ -164,6 +164,7 @@ export async function startWorkspace(editor, options) {
         b.dataset.label = name;
         b.innerHTML = `<i style="background:${ws.colorOf(name)}"></i>${name.replace(/_/g, " ")} <kbd>${i + 1}</kbd>`;
         b.onclick = () => setLabel(name);
+        b.disabled = readOnly;
         box.appendChild(b);
       });
     }
