@@ -1,5 +1,5 @@
 """The catheter kind as the labeling core sees it."""
-from webapp.catheter import exports, schema
+from webapp.catheter import diff, exports, schema
 from webapp.labeling.kinds import ExportFormat, KindSpec
 
 SPEC = KindSpec(
@@ -17,4 +17,5 @@ SPEC = KindSpec(
     },
     slices=schema.slices,
     count_edits=schema.count_edits,
+    review_diff=diff.review_diff,
 )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("items/<int:pk>/predictions/", api.PredictionListView.as_view(), name="api-item-predictions"),
     path("items/<int:pk>/repredict/", api.RepredictView.as_view(), name="api-item-repredict"),
     path("items/<int:pk>/draft/", api_workspace.DraftView.as_view(), name="api-item-draft"),
+    path("items/<int:pk>/diff/", api_workspace.ReviewDiffView.as_view(), name="api-item-diff"),
     path("items/<int:pk>/skip/", api_workspace.SkipView.as_view(), name="api-item-skip"),
     path("items/<int:pk>/flags/", api_workspace.FlagCreateView.as_view(), name="api-item-flags"),
     path("projects/<int:pk>/flags/", api_workspace.ProjectFlagListView.as_view(), name="api-project-flags"),

@@ -87,6 +87,21 @@ class ProjectFlagListView(generics.ListAPIView):
         return selectors.flag_list(project_id=self.kwargs["pk"], open_only=open_only)
 
 
+class ReviewDiffView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("revision", int, description="revision number (default: current)")],
+                   responses={200: OpenApiResponse(description='{"against": "proposal"|"previous"|"empty", "added", '
+                                                               '"removed", "changed", "counts", ...}')},
+                   summary="What a revision added, removed and changed against the proposal it started from")
+    def get(self, request, pk):
+        raw = request.query_params.get("revision")
+        revision = None
+        if raw not in (None, ""):
+            if not raw.isdigit():
+                return Response({"revision": [f"must be a revision number (got {raw!r})"]}, status=400)
+            revision = int(raw)
+        return Response(selectors.revision_review_diff(item_id=pk, revision=revision))
+
+
 class FlagResolveView(APIView):
     permission_classes = [IsReviewer]
 

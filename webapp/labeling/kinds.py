@@ -62,6 +62,10 @@ class KindSpec:
     exports: dict[str, ExportFormat] = field(default_factory=dict)
     slices: Callable[[dict, dict], list[str]] = lambda annotation, meta: []
     count_edits: Callable[[dict | None, dict], int] | None = None
+    # The reviewer's view of an answer against what it started from (None: nothing yet; the empty
+    # annotation stands for "nothing"): {"added": [shape], "removed": [shape], "changed": [{"before",
+    # "after"}]}, each shape as the kind draws it (e.g. {"shot": i, ...defect}), plus anything else it can say.
+    review_diff: Callable[[dict | None, dict], dict] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.core.errors import NotFound
-from webapp.labeling.kinds import AssetDims, ExportedItem
+from webapp.labeling.diff import json_diff
+from webapp.labeling.kinds import AssetDims, ExportedItem, get_kind
 from webapp.labeling.models import (
     Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
 )
@@ -116,6 +117,33 @@ def flag_list(*, project_id: int, open_only: bool = False) -> QuerySet[Flag]:
 
 def flag_open(*, item_id: int) -> Flag | None:
     return Flag.objects.filter(item_id=item_id, resolved_at__isnull=True).select_related("author").first()
+
+
+def revision_review_diff(*, item_id: int, revision: int | None = None) -> dict:
+    """A revision (default: the current one) against what it started from: the model's proposal it was
+    made from, else the revision it was based on, else nothing. Shapes come from the kind's diff hook; a
+    kind without one gets the structural JSON changes only (``"supported": false``)."""
+    item = WorkItem.objects.select_related("project").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"no work item {item_id}")
+    qs = Revision.objects.filter(item=item).select_related("base", "from_prediction")
+    rev = qs.filter(number=revision).first() if revision is not None else qs.filter(pk=item.head_revision_id).first()
+    if rev is None:
+        raise NotFound(f"item {item_id} has no revision {revision}" if revision is not None
+                       else f"item {item_id} has no revision yet")
+    if rev.from_prediction is not None:
+        before, against = rev.from_prediction.payload, {"against": "proposal", "prediction": rev.from_prediction_id}
+    elif rev.base is not None:
+        before, against = rev.base.annotation, {"against": "previous", "base": rev.base.number}
+    else:
+        before, against = None, {"against": "empty"}
+    spec = get_kind(item.project.kind)
+    if spec.review_diff is not None:
+        body = {"supported": True, **spec.review_diff(before, rev.annotation)}
+    else:
+        body = {"supported": False, "added": [], "removed": [], "changed": [], "changes": json_diff(before, rev.annotation)}
+    counts = {k: len(body[k]) for k in ("added", "removed", "changed")}
+    return {**against, "revision": rev.number, **body, "counts": counts}
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

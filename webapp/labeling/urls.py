@@ -8,5 +8,7 @@ urlpatterns = [
     path("projects/<slug:slug>/", views.project_queue, name="project-queue"),
     path("projects/<slug:slug>/upload/", project_upload_page, name="project-upload"),
     path("projects/<slug:slug>/take-next/", views.project_take_next, name="project-take-next"),
+    path("projects/<slug:slug>/flags/", views.project_flags, name="project-flags"),
+    path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag-resolve"),
     path("items/<int:pk>/", views.item_page, name="item-page"),
 ]

@@ -1,10 +1,11 @@
 """Pages of the labeling core: project list (live queue depths), a project's queue, an item."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from webapp.accounts.roles import OPERATOR, has_role
+from webapp.accounts.roles import OPERATOR, REVIEWER, has_role
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
@@ -68,3 +69,31 @@ def item_page(request, pk):
         "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
         "revisions": selectors.revision_history(item_id=pk),
     })
+
+
+FLAG_PAGE_SIZE = 200
+
+
+@login_required
+def project_flags(request, slug):
+    """The reviewer's list of flagged items (open ones by default)."""
+    if not has_role(request.user, REVIEWER):
+        raise PermissionDenied("The flag list needs the reviewer role.")
+    project = get_object_or_404(Project, slug=slug)
+    open_only = request.GET.get("open", "1" if not request.GET else "") == "1"
+    flags = selectors.flag_list(project_id=project.pk, open_only=open_only)[:FLAG_PAGE_SIZE]
+    return render(request, "labeling/flags.html", {"project": project, "flags": flags, "open_only": open_only})
+
+
+@login_required
+@require_POST
+def flag_resolve(request, pk):
+    if not has_role(request.user, REVIEWER):
+        raise PermissionDenied("Resolving a flag needs the reviewer role.")
+    try:
+        flag = services.flag_resolve(flag_id=pk, reviewer=request.user, comment=request.POST.get("comment", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("project-list")
+    messages.success(request, f"Item {flag.item_id} is back in the queue.")
+    return redirect("project-flags", slug=flag.item.project.slug)

@@ -9,7 +9,8 @@ from webapp.accounts.roles import ADMIN, has_role
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
-from webapp.realtime.events import MLOPS_GROUP, publish
+from webapp.labeling.models import Project
+from webapp.realtime.events import MLOPS_GROUP, project_group, publish
 
 ACTIVE_RUN_STATES = (TrainingRun.State.QUEUED, TrainingRun.State.RUNNING)
 
@@ -62,9 +63,13 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
     audit = PromotionAudit.objects.create(kind=version.kind, scope_key=version.scope_key, action=action,
                                           from_version=previous, to_version=version, actor=actor, reason=reason,
                                           override=override)
-    publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action],
-            {"kind": version.kind, "scope_key": version.scope_key, "from": _version_json(previous),
-             "to": _version_json(version), "actor": actor.get_username() if actor else None, "reason": reason})
+    payload = {"kind": version.kind, "scope_key": version.scope_key, "from": _version_json(previous),
+               "to": _version_json(version), "actor": actor.get_username() if actor else None, "reason": reason}
+    publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action], payload)
+    # The scope's projects hear it too: an open item page offers the new champion's proposal once the
+    # re-scoring below delivers it (as a prediction.created event).
+    for project_id in Project.objects.filter(kind=version.kind, scope_key=version.scope_key).values_list("pk", flat=True):
+        publish(project_group(project_id), "champion.changed", {**payload, "action": action, "project": project_id})
     # Workers reload the champion and re-score the scope's unaccepted items.
     enqueue("loupe.infer.champion_changed", version.kind, version.scope_key, version.pk)
     return audit

@@ -97,3 +97,24 @@ def test_sent_back_comment_reaches_the_operator(make_project, make_item, operato
     detail = api.get(f"/api/v1/items/{item.pk}/").json()
     assert detail["sent_back"]["comment"] == "the bubble at the tip" and detail["sent_back"]["reviewer"] == reviewer.username
     assert detail["reviews"][0]["comment"] == "the bubble at the tip"
+
+
+def test_reviewer_flag_page_lists_and_resolves(client, make_project, make_item, operator, reviewer, api_for):
+    project = make_project()
+    item = make_item(project, external_id="balloon-7")
+    api = api_for(operator)
+    _take(api, project)
+    flag_id = api.post(f"/api/v1/items/{item.pk}/flags/", {"reason": "unclear_image", "comment": "blurred"},
+                       format="json").json()["id"]
+    client.force_login(operator)
+    assert client.get(f"/projects/{project.slug}/flags/").status_code == 403
+    assert client.post(f"/flags/{flag_id}/resolve/").status_code == 403
+    client.force_login(reviewer)
+    page = client.get(f"/projects/{project.slug}/flags/").content.decode()
+    assert "balloon-7" in page and "Unclear image" in page and "blurred" in page
+    assert 'data-depth="flagged"' in client.get("/projects/").content.decode()
+    done = client.post(f"/flags/{flag_id}/resolve/", {"comment": "sharp enough"})
+    assert done.status_code == 302
+    assert WorkItem.objects.get(pk=item.pk).state == ItemState.NEW
+    assert "No open flags" in client.get(f"/projects/{project.slug}/flags/").content.decode()
+    assert "sharp enough" in client.get(f"/projects/{project.slug}/flags/?open=0").content.decode()
