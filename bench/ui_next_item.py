@@ -6,8 +6,9 @@ the next item's image and the model's proposal being drawn, and how much memory 
 
 Seeds a catheter project with the demo generator's balloons (3 shots each, tiles built) and a proposal
 per item, serves it with daphne, then: the operator submits the proposal (Ctrl+Enter) and presses `n`;
-the time runs from the key press to the workspace being ready with the base image fully loaded and every
-proposal shape drawn. Memory: proportional set size (PSS) summed over Chromium's processes, after the
+the time runs from the key press to the workspace being ready with the next item's base image fully
+loaded and every proposal shape drawn (the first item, opened from the queue page with a cold cache, is
+not counted). Memory: proportional set size (PSS) summed over Chromium's processes, after the
 big page was panned tile by tile at 1:1. Targets: p95 <= 300 ms, memory <= 500 MB.
 """
 from __future__ import annotations
@@ -33,12 +34,15 @@ TARGET_MEMORY_MB = 500
 BIG = (7000, 10000)
 DRAWN = """() => {
   const ws = window.LOUPE_WS;
-  if (document.body.dataset.workspace !== "ready" || !ws) return false;
+  // the next item, ready (the one where `n` was pressed stays "ready" until the next one loads)
+  if (document.body.dataset.workspace !== "ready" || !ws || String(ws.item.id) === sessionStorage.getItem("prev")) return false;
   const base = ws.viewer.osd.world.getItemAt(0);
   if (!base || !base.getFullyLoaded()) return false;
   const want = ws.editor.proposal(ws.item.prediction, ws.view()).length;
   if (document.querySelectorAll(".layer-proposal .shape").length !== want) return false;
-  return Date.now() - Number(sessionStorage.getItem("t0"));
+  const t0 = Number(sessionStorage.getItem("t0")), origin = performance.timeOrigin;
+  const marks = performance.getEntriesByName("workspace-ready"), ready = marks[marks.length - 1];
+  return {total: Date.now() - t0, ready: origin + (ready ? ready.startTime : 0) - t0};
 }"""
 
 
@@ -141,31 +145,44 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = context.new_page()
             page.goto(base + "/login/")
             page.fill("input[name=username]", "bench-op")
             page.fill("input[name=password]", "loupe-pass-123")
             page.click("button[type=submit]")
             page.wait_for_url("**/projects/")
             page.goto(f"{base}/projects/{project.slug}/")
-            times = []
+            times, breakdown = [], {"ready": []}
             for i in range(a.items + 1):
-                page.evaluate("sessionStorage.setItem('t0', String(Date.now()))")
+                page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
+                              "sessionStorage.setItem('t0', String(Date.now()))")
                 page.keyboard.press("n")
-                ms = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
+                phases = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
                 if i > 0:  # the first opens a cold browser cache and connection
-                    times.append(ms)
+                    times.append(phases["total"])
+                    for key in breakdown:
+                        breakdown[key].append(phases[key])
                 page.keyboard.press("Control+Enter")  # submit the proposal as it stands
-                page.wait_for_url("**/?saved=*")
-                page.wait_for_selector("body[data-workspace=ready]")
+                try:
+                    page.wait_for_url("**/?saved=*", timeout=15000)
+                except Exception:
+                    print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
+                    raise
+                page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved')")
             times.sort()
             p50 = statistics.median(times)
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
             print(f"n -> image + proposal drawn over {len(times)} items: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
                   f"max {times[-1]:.0f} ms (target p95 <= {TARGET_P95_MS} ms: ratio {p95 / TARGET_P95_MS:.2f})")
+            print("  medians from the key press: " + ", ".join(
+                f"{k} {statistics.median(v):.0f} ms" for k, v in breakdown.items()) + f", drawn {p50:.0f} ms")
 
+            # the big page in a fresh tab of the same browser: its memory is that page's, not the earlier items'
+            page.close()
+            page = context.new_page()
             page.goto(f"{base}/items/{big_item.pk}/")
-            page.wait_for_function(DRAWN.replace("Date.now() - Number(sessionStorage.getItem(\"t0\"))", "true"),
+            page.wait_for_function(DRAWN.replace("const t0 =", "return true; const t0 ="),
                                    timeout=60000)
             before = chromium_pss_mb(os.getpid())
             t = time.monotonic()
@@ -174,9 +191,14 @@ def main() -> int:
               v.viewport.zoomTo(base.imageToViewportZoom(1), null, true);
               const size = base.getContentSize(), view = v.viewport.getBoundsNoRotate();
               const w = view.width, h = view.height, n = [];
-              const settle = () => new Promise((ok) => { const check = () => base.getFullyLoaded() ? ok() : setTimeout(check, 20); setTimeout(check, 30); });
+              const settle = () => new Promise((ok) => {  // tiles of this screen loaded (at most 2 s on a busy machine)
+                const end = Date.now() + 2000;
+                const check = () => (base.getFullyLoaded() || Date.now() > end) ? ok() : setTimeout(check, 20);
+                setTimeout(check, 30);
+              });
               const cols = Math.ceil(size.x / base.viewportToImageCoordinates(w, 0).x), rows = Math.ceil(size.y / base.viewportToImageCoordinates(0, h).y);
-              for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+              for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) {
+                const c = r % 2 ? cols - 1 - k : k;  // serpentine: every screen of the page once
                 const p = base.imageToViewportCoordinates((c + 0.5) * size.x / cols, (r + 0.5) * size.y / rows);
                 v.viewport.panTo(p, true); await settle(); n.push(1);
               }

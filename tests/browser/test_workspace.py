@@ -155,7 +155,7 @@ def test_reviewer_sees_the_diff_and_sends_back_with_a_comment_the_operator_sees(
     olga = make_user("operator", username="olga")
     make_user("reviewer", username="rita")
     answer = {"verdict": "defect", "shots": [
-        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [720, 320, 800, 380]},
+        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [710, 305, 770, 355]},
                      {"type": "axial_scratch", "box": [300, 380, 600, 420], "polyline": [[300, 380], [600, 420]]}]},
         {"defects": []}]}
     lease_take_next(project_id=item.project_id, user=olga)

@@ -132,23 +132,26 @@ function check(annotation) {
 function mount(ws) {
   const $ = (id) => document.getElementById(id);
   const strip = $("filmstrip");
-  const item = ws.item;
-  const thumbs = item.assets.map((asset, i) => {
-    const b = document.createElement("button");
-    b.dataset.shot = String(i);
-    b.title = `Shot ${i + 1}: ${asset.name}`;
-    const img = document.createElement("img");
-    img.src = asset.working_url; img.alt = ""; img.loading = "lazy";
-    const cap = document.createElement("span");
-    b.append(img, cap);
-    b.onclick = () => ws.showView(i);
-    strip.appendChild(b);
-    return { b, cap };
-  });
-  const ood = oodOf(item.prediction);
-  if (ood && ood.flag) {
-    $("ood-flag").hidden = false;
-    if (ood.score != null) $("ood-flag").title += ` (score ${Number(ood.score).toFixed(3)})`;
+  let thumbs = [];
+
+  function load(item) {  // the film strip and the flag of the item now shown
+    strip.innerHTML = "";
+    thumbs = item.assets.map((asset, i) => {
+      const b = document.createElement("button");
+      b.dataset.shot = String(i);
+      b.title = `Shot ${i + 1}: ${asset.name}`;
+      const img = document.createElement("img");
+      img.src = asset.working_url; img.alt = ""; img.loading = "lazy";
+      const cap = document.createElement("span");
+      b.append(img, cap);
+      b.onclick = () => ws.showView(i);
+      strip.appendChild(b);
+      return { b, cap };
+    });
+    const ood = oodOf(item.prediction);
+    $("ood-flag").hidden = !(ood && ood.flag);
+    $("ood-flag").title = "The model's out-of-distribution / adversarial check flagged this item" +
+      (ood && ood.score != null ? ` (score ${Number(ood.score).toFixed(3)})` : "");
   }
 
   function setVerdict(v) {
@@ -163,7 +166,8 @@ function mount(ws) {
     const id = ws.selected();
     if (!id || ws.readOnly()) return;
     const to = ws.view() + step;
-    const next = copyTo(ws.annotation(), ws.view(), to, id, item.assets[to] || item.assets[0]);
+    const assets = ws.item.assets;
+    const next = copyTo(ws.annotation(), ws.view(), to, id, assets[to] || assets[0]);
     if (!next) return;
     ws.commit(next);
     ws.showView(to).then(() => ws.select(id));
@@ -179,6 +183,7 @@ function mount(ws) {
   k.add("s", "Saliency of this shot (on / off)", () => ws.setRaster("saliency", (ws.layers.rasters.saliency || 0) > 0 ? 0 : 0.5), { group: "Catheter" });
 
   return {
+    load,
     render() {
       const a = ws.annotation();
       const verdict = $("verdict");

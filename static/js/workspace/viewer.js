@@ -11,7 +11,7 @@ export function tileSourceOf(asset) {
 
 export function createViewer(element, { prefixUrl }) {
   const viewer = OpenSeadragon({
-    element, prefixUrl, showNavigationControl: false, showNavigator: false,
+    element, prefixUrl, showNavigationControl: false, drawer: window.LOUPE_OSD_DRAWER || "canvas", showNavigator: false,
     animationTime: 0.25, maxZoomPixelRatio: 8, visibilityRatio: 0.5, crossOriginPolicy: false,
     gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
     immediateRender: true, preserveImageSizeOnResize: true,

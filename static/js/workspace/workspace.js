@@ -8,8 +8,10 @@
 //   rasters(prediction, view) -> [{name, title, key, url}]       heat maps drawn over the image
 //   check(annotation) -> [message]   hints before submit (the server validates for real)
 //   output(annotation) -> annotation  what is stored (drops what only the page needs)
-//   mount(ws) -> {render()}          the kind's own controls and keys, re-rendered after every change
-// The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live events.
+//   mount(ws) -> {load(item), render()}   the kind's own controls and keys: load on every item shown,
+//                                         render after every change
+// The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
+// events. Taking the next item (n) and submitting swap the item in place: no page load between items.
 import { createViewer, drawShapes } from "./viewer.js";
 import { createTools } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
@@ -26,28 +28,24 @@ export function confidenceColor(c) {  // low confidence red → high green, so d
   return `hsl(${hue} 85% 45%)`;
 }
 
+function banner(el, text) {
+  el.hidden = false;
+  el.textContent = text;
+}
+
 export async function startWorkspace(editor, options) {
   const cfg = window.LOUPE_ITEM;
-  const item = read("item-data");
-  const empty = editor.normalize(read("empty-data"), item);
-  const views = editor.views(item);
   const keys = createKeys();
   const viewer = createViewer($("viewer"), { prefixUrl: options.osdImages });
   const layers = { proposal: true, answer: true, rasters: {} };
-  let view = 0, selected = null, label = editor.labels[0];
-  let base = item.current ? item.current.number : null;
-  let fromPrediction = null;
-  // Someone else's lease makes the page read-only; a free item can still be edited and submitted (the
-  // server accepts a revision on a free item), but drafts need the caller's own lease.
-  const heldByOther = !cfg.lease && item.lease_holder && item.lease_holder !== cfg.user;
-  const reviewing = cfg.canReview && item.state === "submitted" && !!item.current;
-  let readOnly = !!(heldByOther || reviewing);
-  let diff = null, kindUi = null;
 
-  // ---- the answer and its history
-  let draft = item.draft !== undefined ? item.draft : null;
+  // ---- per item state (replaced by `load`)
+  let item = null, views = [], empty = null, history = null, annotation = null, lease = keepLease({});
+  let view = 0, selected = null, label = editor.labels[0];
+  let base = null, fromPrediction = null, readOnly = true, reviewing = false, diff = null;
+  let kindUi = null, conflictViewer = null;
+
   const drafts = createDrafts({
-    itemId: item.id,
     onSaved: (d) => { $("draft-status").textContent = `Draft saved ${new Date(d.updated_at || Date.now()).toLocaleTimeString()}`; $("draft-status").dataset.saved = "1"; },
     onRefused: (res) => {
       if (res.status === 409) loseLease(res.data && res.data.detail);
@@ -55,25 +53,11 @@ export async function startWorkspace(editor, options) {
       else $("draft-status").textContent = `Draft not saved (${res.status}).`;
     },
   });
-  if (item.draft === undefined && cfg.lease) draft = await drafts.load();
-  let start = empty;
-  if (draft && draft.annotation) {
-    start = editor.normalize(draft.annotation, item);
-    base = draft.base_revision ?? base;
-    fromPrediction = draft.from_prediction ?? null;
-  } else if (item.current) {
-    start = editor.normalize(item.current.annotation, item);
-  }
-  const history = createHistory(start);
-  let annotation = history.current();
-  if (!draft && !item.current && item.prediction && !readOnly) {  // start from the proposal: one undoable step
-    annotation = editor.normalize(item.prediction.payload, item);
-    history.push(annotation);
-    fromPrediction = item.prediction.id;
-  }
 
   const ws = {
-    item, cfg, editor, keys, viewer, views,
+    get item() { return item; },
+    cfg, editor, keys, viewer, layers,
+    get views() { return views; },
     annotation: () => annotation,
     view: () => view,
     selected: () => selected,
@@ -111,17 +95,18 @@ export async function startWorkspace(editor, options) {
     if (readOnly || !lease.token()) return;
     $("draft-status").textContent = "Saving draft…";
     $("draft-status").dataset.saved = "";
-    drafts.schedule({ annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
+    drafts.schedule(item.id, { annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
   }
   function undo() { const a = history.undo(); if (a) { annotation = a; render(); saveDraft(); } }
   function redo() { const a = history.redo(); if (a) { annotation = a; render(); saveDraft(); } }
 
   // ---- drawing
   const tools = createTools(viewer, ws);
+  ws.tools = tools;
   function render({ quiet = false } = {}) {
     const shapes = editor.shapes(annotation, view);
     if (selected && !shapes.some((s) => s.id === selected)) selected = null;
-    if (!quiet) tools.show(layers.answer ? shapes : [], selected);
+    if (!quiet) tools.show(layers.answer && !diff ? shapes : [], selected);
     drawLayers(shapes);
     $("undo").disabled = !history.canUndo();
     $("redo").disabled = !history.canRedo();
@@ -131,7 +116,11 @@ export async function startWorkspace(editor, options) {
   }
   function drawLayers(shapes) {
     viewer.root.innerHTML = "";
-    if (diff) { drawDiff(viewer.root, diff, view, editor.diffShape); return; }
+    if (diff) {  // review: the answer in grey, what changed against the proposal in colour over it
+      drawShapes(viewer.root, shapes, { cls: "diff diff-same", color: () => "#9ca3af" });
+      drawDiff(viewer.root, diff, view, editor.diffShape);
+      return;
+    }
     if (layers.proposal && item.prediction) {
       drawShapes(viewer.root, editor.proposal(item.prediction, view), {
         cls: "layer-proposal", color: (s) => confidenceColor(s.confidence),
@@ -164,12 +153,11 @@ export async function startWorkspace(editor, options) {
         b.dataset.label = name;
         b.innerHTML = `<i style="background:${ws.colorOf(name)}"></i>${name.replace(/_/g, " ")} <kbd>${i + 1}</kbd>`;
         b.onclick = () => setLabel(name);
-        b.disabled = readOnly;
         box.appendChild(b);
       });
     }
     const current = selected ? ws.shapeById(selected)?.label || label : label;
-    box.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b.dataset.label === current));
+    box.querySelectorAll("button").forEach((b) => { b.classList.toggle("active", b.dataset.label === current); b.disabled = readOnly; });
   }
 
   async function showView(i) {
@@ -179,6 +167,7 @@ export async function startWorkspace(editor, options) {
     await viewer.open(views[i].asset);
     for (const r of editor.rasters(item.prediction, view)) viewer.setOverlay(r.name, r.url, layers.rasters[r.name] || 0);
     render();
+    renderLayerButtons();
     document.dispatchEvent(new CustomEvent("workspace:view", { detail: i }));
   }
 
@@ -196,7 +185,7 @@ export async function startWorkspace(editor, options) {
     tip.style.top = `${e.clientY - wrap.top + 14}px`;
   });
 
-  // ---- panel buttons
+  // ---- the panel
   function info() {
     $("base-info").textContent = base === null ? "No revision yet: your submit creates revision 1." : `Editing on top of revision ${base}.`;
     $("item-state").textContent = item.state;
@@ -225,7 +214,7 @@ export async function startWorkspace(editor, options) {
   $("zoom-fit").onclick = () => viewer.fit();
   document.querySelectorAll("[data-tool]").forEach((b) => { b.onclick = () => !readOnly && tools.setTool(b.dataset.tool); });
 
-  // JSON view: for power users, not the editor; an applied JSON is one undoable edit.
+  // JSON view: for power users, not the editor; what parses is applied as one undoable edit.
   function toggleJson() {
     const v = $("json-view");
     v.hidden = !v.hidden;
@@ -236,7 +225,7 @@ export async function startWorkspace(editor, options) {
     try {
       const parsed = JSON.parse($("editor").value);
       $("editor-errors").textContent = "";
-      commit(editor.normalize(parsed, item));
+      if (!readOnly) commit(editor.normalize(parsed, item));
     } catch (e) { $("editor-errors").textContent = "Not valid JSON: " + e.message; }
   }
   $("json-toggle").onclick = toggleJson;
@@ -248,16 +237,19 @@ export async function startWorkspace(editor, options) {
     if (!readOnly) commit(editor.normalize(parsed, item));  // drawn over the image while typing
   });
 
-  // ---- submit, conflicts, release, skip, flag
-  let conflictViewer = null;
+  // ---- submit, conflicts, release, skip, flag, next
   async function submit() {
     if (readOnly) { $("editor-errors").textContent = "You do not hold the lease on this item: nothing was saved."; return; }
-    if (!$("json-view").hidden && document.activeElement === $("editor")) applyJson();
     const hints = editor.check(annotation);
     if (hints.length) { $("editor-errors").textContent = hints.join("\n"); return; }
-    await drafts.settle();
+    await drafts.drop();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/revisions/`, { annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
-    if (res.status === 201) { lease.stop(); location.href = Loupe.path`/items/${item.id}/?saved=${res.data.number}`; return; }
+    if (res.status === 201) {
+      lease.stop();
+      await openItem(item.id, Loupe.path`/items/${item.id}/?saved=${res.data.number}`, "replace");
+      $("draft-status").textContent = `Saved as revision ${res.data.number}. Press n for the next item.`;
+      return;
+    }
     if (res.status === 409 && res.data && "current" in res.data) return showConflict(res.data);
     showErrors(res);
   }
@@ -269,16 +261,22 @@ export async function startWorkspace(editor, options) {
     $("conflict-view").hidden = false;
     document.querySelector(".viewer-wrap").classList.add("split");
     if (!conflictViewer) conflictViewer = createViewer($("conflict-view"), { prefixUrl: options.osdImages });
-    const drawCurrent = () => {
+    const drawCurrent = async () => {
+      if ($("conflict-view").hidden) return;
+      await conflictViewer.open(views[view].asset);
       conflictViewer.root.innerHTML = "";
       const theirs = current ? editor.shapes(editor.normalize(current.annotation, item), view) : [];
       drawShapes(conflictViewer.root, theirs, { cls: "layer-current", color: (s) => ws.colorOf(s.label), text: (s) => s.label });
     };
-    await conflictViewer.open(views[view].asset);
-    drawCurrent();
-    document.addEventListener("workspace:view", async () => { await conflictViewer.open(views[view].asset); drawCurrent(); });
+    await drawCurrent();
+    document.addEventListener("workspace:view", drawCurrent);
     viewer.osd.viewport.goHome(true);
-    const close = () => { $("conflict").hidden = true; $("conflict-view").hidden = true; document.querySelector(".viewer-wrap").classList.remove("split"); info(); };
+    const close = () => {
+      document.removeEventListener("workspace:view", drawCurrent);
+      $("conflict").hidden = true; $("conflict-view").hidden = true;
+      document.querySelector(".viewer-wrap").classList.remove("split");
+      info();
+    };
     $("rebase").onclick = () => { base = current ? current.number : null; close(); saveDraft(); };
     $("take-current").onclick = () => { base = current ? current.number : null; fromPrediction = null; commit(current ? editor.normalize(current.annotation, item) : empty); close(); };
   }
@@ -286,14 +284,14 @@ export async function startWorkspace(editor, options) {
     if (!$("help").hidden) { $("help").hidden = true; return; }
     if (tools.tool() !== "select" && !readOnly) { tools.anno.cancelDrawing(); tools.setTool("select"); return; }
     if (!lease.token()) return;
-    await drafts.settle();
+    await drafts.flush();
     await Loupe.api("POST", Loupe.path`/api/v1/leases/${lease.token()}/release/`);
     lease.stop();
     location.href = Loupe.path`/projects/${cfg.slug}/`;
   }
   async function skip() {
-    if (readOnly) return;
-    await drafts.settle();
+    if (readOnly || !lease.token()) return;
+    await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/skip/`);
     if (res.ok) { lease.stop(); return takeNext(); }
     showErrors(res);
@@ -301,16 +299,27 @@ export async function startWorkspace(editor, options) {
   function openFlag() { if (!readOnly) { $("flag-form").hidden = false; $("flag-reason").focus(); } }
   $("flag-form").onsubmit = async (e) => {
     e.preventDefault();
-    await drafts.settle();
+    await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/flags/`, { reason: $("flag-reason").value, comment: $("flag-comment").value });
     if (res.status === 201) { lease.stop(); location.href = Loupe.path`/projects/${cfg.slug}/`; } else showErrors(res);
   };
   async function takeNext() {
+    await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/`);
-    if (res.status === 200) location.href = Loupe.path`/items/${res.data.item}/`;
-    else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
+    if (res.status === 200) {
+      if (res.data.item === item.id && lease.token()) { $("editor-errors").textContent = "This item is still yours: submit, skip or release it first."; return; }
+      await openItem(res.data.item, Loupe.path`/items/${res.data.item}/`, "push");
+    } else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
     else showErrors(res);
   }
+  async function openItem(id, url, how) {
+    const [detail, revisions] = await Promise.all([
+      Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`), Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`)]);
+    if (!detail.ok) { location.href = url; return; }  // let the server page say what is wrong
+    if (how === "push") window.history.pushState({ item: id }, "", url); else window.history.replaceState({ item: id }, "", url);
+    await load(detail.data, revisions.ok ? revisions.data : null);
+  }
+  window.addEventListener("popstate", () => location.reload());
   $("submit").onclick = submit;
   $("release").onclick = release;
   $("skip").onclick = skip;
@@ -326,16 +335,8 @@ export async function startWorkspace(editor, options) {
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/reviews/`, { decision, comment: $("review-comment").value, revision: item.current.number });
     if (res.ok) location.reload(); else showErrors(res);
   }
-  if (reviewing) {
-    $("review-box").hidden = false;
-    diff = await loadDiff(item.id, item.current.number);
-    summarize($("diff-summary"), diff);
-  }
   $("accept").onclick = () => review("accept");
   $("send-back").onclick = () => review("send_back");
-  const sentBack = item.sent_back !== undefined ? item.sent_back
-    : (item.state === "sent_back" ? [...(item.reviews || [])].reverse().find((r) => r.decision === "send_back") : null);
-  if (sentBack) { $("sent-back").hidden = false; $("sent-back-comment").textContent = `${sentBack.comment} (${sentBack.reviewer})`; }
 
   // ---- lease
   function loseLease(detail) {
@@ -345,17 +346,6 @@ export async function startWorkspace(editor, options) {
     banner($("lease-banner"), `Your lease on this item is gone${detail ? ": " + detail : ""}. Nothing more is saved; take the item again from the queue (n) to go on.`);
     tools.setTool("select");
     info();
-  }
-  const lease = keepLease({
-    token: cfg.lease,
-    onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
-    onLost: (res) => loseLease(res.data && res.data.detail),
-  });
-  if (heldByOther) {
-    banner($("lease-banner"), `${item.lease_holder} is working on this item: you can look, not edit.`);
-    $("lease-banner").dataset.holder = item.lease_holder;
-  } else if (!cfg.lease && !reviewing && item.state !== "accepted") {
-    $("draft-status").textContent = "You do not hold a lease on this item: drafts are not saved (take it from the queue with n).";
   }
 
   // ---- layers and keys
@@ -371,6 +361,7 @@ export async function startWorkspace(editor, options) {
     viewer.setOverlay(name, r && r.url, layers.rasters[name]);
     renderLayerButtons();
   }
+  ws.setRaster = setRaster;
   function renderLayerButtons() {
     const box = $("layers");
     box.innerHTML = "";
@@ -389,7 +380,8 @@ export async function startWorkspace(editor, options) {
       const on = (layers.rasters[r.name] || 0) > 0;
       const b = add(`${r.title} <kbd>${r.key}</kbd>`, on, () => setRaster(r.name, on ? 0 : 0.5), { layer: r.name });
       b.disabled = !r.url;
-      if (on) {
+      b.title = r.url ? "" : "The model made no map for this shot";
+      if (on && r.url) {
         const range = document.createElement("input");
         Object.assign(range, { type: "range", min: 0.05, max: 1, step: 0.05, value: layers.rasters[r.name], title: "Opacity ([ ])" });
         range.dataset.opacity = r.name;
@@ -398,12 +390,12 @@ export async function startWorkspace(editor, options) {
       }
     }
   }
-  document.addEventListener("workspace:view", renderLayerButtons);
   function nudgeOpacity(delta) {
     for (const [name, value] of Object.entries(layers.rasters)) if (value > 0) setRaster(name, value + delta);
   }
 
   const edit = { group: "Edit", when: () => !readOnly };
+  const drawing = { group: "Tools", when: () => !readOnly };
   keys.add("ctrl+enter", "Submit the answer", submit, { group: "Item", inputs: true });
   keys.add("escape", "Cancel drawing · close help · release the item", release, { group: "Item", inputs: true });
   keys.add("n", "Next item from the queue", takeNext, { group: "Item" });
@@ -411,14 +403,14 @@ export async function startWorkspace(editor, options) {
   keys.add("f", "Flag this item for a reviewer", openFlag, { group: "Item" });
   keys.add("p", "Take the model's proposal as the answer (undoable)", takeProposal, { group: "Item" });
   keys.add("c", "Start from the current revision", () => $("use-current").click(), { group: "Item" });
-  keys.add("ctrl+z", "Undo", undo, { ...edit, inputs: false });
+  keys.add("ctrl+z", "Undo", undo, edit);
   keys.add(["ctrl+shift+z", "ctrl+y"], "Redo", redo, edit);
   keys.add(["delete", "backspace"], "Delete the selected shape", () => selected && ws.removeShape(selected), edit);
-  keys.add("v", "Select / move / resize", () => tools.setTool("select"), { group: "Tools", when: () => !readOnly });
-  keys.add("r", "Box", () => tools.setTool("box"), { group: "Tools", when: () => !readOnly });
-  keys.add("g", "Polygon (click the corners, click the first to close)", () => tools.setTool("polygon"), { group: "Tools", when: () => !readOnly });
-  keys.add("l", "Polyline (click the points, double-click the last)", () => tools.setTool("polyline"), { group: "Tools", when: () => !readOnly });
-  keys.add("o", "Point", () => tools.setTool("point"), { group: "Tools", when: () => !readOnly });
+  keys.add("v", "Select / move / resize", () => tools.setTool("select"), drawing);
+  keys.add("r", "Box", () => tools.setTool("box"), drawing);
+  keys.add("g", "Polygon (click the corners, click the first to close)", () => tools.setTool("polygon"), drawing);
+  keys.add("l", "Polyline (click the points, double-click the last)", () => tools.setTool("polyline"), drawing);
+  keys.add("o", "Point", () => tools.setTool("point"), drawing);
   editor.labels.forEach((name, i) => keys.add(String(i + 1), `Label: ${name.replace(/_/g, " ")} (the selected shape, or the next one drawn)`, () => setLabel(name), { group: "Labels" }));
   keys.add(["+", "="], "Zoom in", () => viewer.zoom(1.4), { group: "View" });
   keys.add("-", "Zoom out", () => viewer.zoom(1 / 1.4), { group: "View" });
@@ -431,9 +423,6 @@ export async function startWorkspace(editor, options) {
   keys.add("a", "Review: accept", () => review("accept"), { group: "Review", when: () => !$("review-box").hidden });
   keys.add("b", "Review: send back with the comment", () => review("send_back"), { group: "Review", when: () => !$("review-box").hidden });
   keys.add("?", "This help", () => { $("help").hidden = !$("help").hidden; renderHelp($("help-list"), keys.help()); }, { group: "General" });
-  ws.setRaster = setRaster;
-  ws.tools = tools;
-  ws.layers = layers;
 
   // ---- live events: queue depth, a new champion, the item taken or changed by someone else
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, (msg) => {
@@ -445,7 +434,7 @@ export async function startWorkspace(editor, options) {
       b.dataset.depth = "queued";
       b.textContent = String(p.queued);
       $("queue-depth").append(b, ` waiting · ${p.leased} being labeled`);
-    } else if ((msg.event === "champion.changed" || msg.event === "model.promoted")) {
+    } else if (msg.event === "champion.changed" || msg.event === "model.promoted") {
       liveBanner("A new model is champion for this project.", "Load its proposal", () => location.reload());
     } else if (p.item === item.id && msg.event === "prediction.created") {
       liveBanner("A new model proposal arrived for this item.", "Load it", () => location.reload());
@@ -465,18 +454,101 @@ export async function startWorkspace(editor, options) {
     el.append(" ", b);
   }
 
-  // ---- start
-  kindUi = editor.mount(ws);
-  info();
-  renderLayerButtons();
-  await showView(0);
-  tools.setTool("select");
-  if (readOnly) tools.setReadOnly(true);
-  document.body.dataset.workspace = "ready";
-  window.LOUPE_WS = ws;  // tests and the benchmark read state through this
-}
+  // ---- one item: everything that belongs to it is (re)set here
+  function renderChrome(revisions) {
+    $("item-title").textContent = `item ${item.id}`;
+    $("item-external").textContent = item.external_id || "";
+    document.title = `Item ${item.id} · Loupe`;
+    for (const id of ["lease-banner", "live-banner", "sent-back", "review-box", "conflict", "conflict-view", "flag-form"]) $(id).hidden = true;
+    document.querySelector(".viewer-wrap").classList.remove("split");
+    $("editor-errors").textContent = "";
+    $("draft-status").textContent = "";
+    $("review-comment").value = "";
+    if (revisions) {
+      const list = $("history");
+      list.innerHTML = "";
+      for (const r of revisions) {
+        const li = document.createElement("li");
+        li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
+        list.appendChild(li);
+      }
+      const notes = $("review-notes");
+      notes.innerHTML = "";
+      for (const rv of item.reviews || []) {
+        const p = document.createElement("p");
+        p.className = `review-note ${rv.decision}`;
+        p.textContent = `${rv.decision === "accept" ? "Accepted" : "Sent back"} by ${rv.reviewer}: ${rv.comment}`;
+        notes.appendChild(p);
+      }
+    }
+  }
 
-function banner(el, text) {
-  el.hidden = false;
-  el.textContent = text;
+  async function load(data, revisions) {
+    document.body.dataset.workspace = "loading";
+    lease.stop();
+    item = data;
+    views = editor.views(item);
+    empty = editor.normalize(editor.emptyFor ? editor.emptyFor(item) : read("empty-data"), item);
+    const token = (item.lease && item.lease.token) || (item.id === read("item-data").id ? cfg.lease : "");
+    // Someone else's lease makes the page read-only; a free item can still be edited and submitted (the
+    // server accepts a revision on a free item), but drafts need the caller's own lease.
+    const heldByOther = !token && item.lease_holder && item.lease_holder !== cfg.user;
+    reviewing = cfg.canReview && item.state === "submitted" && !!item.current;
+    readOnly = !!(heldByOther || reviewing);
+    base = item.current ? item.current.number : null;
+    fromPrediction = null;
+    selected = null;
+    diff = null;
+    renderChrome(revisions);
+
+    let draft = item.draft !== undefined ? item.draft : null;
+    if (item.draft === undefined && token) draft = await drafts.load(item.id);
+    let start = empty;
+    if (draft && draft.annotation) {
+      start = editor.normalize(draft.annotation, item);
+      base = draft.base_revision ?? base;
+      fromPrediction = draft.from_prediction ?? null;
+    } else if (item.current) {
+      start = editor.normalize(item.current.annotation, item);
+    }
+    history = createHistory(start);
+    annotation = history.current();
+    if (!draft && !item.current && item.prediction && !readOnly) {  // start from the proposal: one undoable step
+      annotation = editor.normalize(item.prediction.payload, item);
+      history.push(annotation);
+      fromPrediction = item.prediction.id;
+    }
+
+    lease = keepLease({
+      token,
+      onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
+      onLost: (res) => loseLease(res.data && res.data.detail),
+    });
+    if (!token) $("lease-info").textContent = "";
+    if (heldByOther) {
+      banner($("lease-banner"), `${item.lease_holder} is working on this item: you can look, not edit.`);
+      $("lease-banner").dataset.holder = item.lease_holder;
+    } else if (!token && !reviewing && ["new", "predicted", "sent_back"].includes(item.state)) {
+      $("draft-status").textContent = "You do not hold a lease on this item: drafts are not saved (take it from the queue with n).";
+    }
+    if (item.sent_back) { $("sent-back").hidden = false; $("sent-back-comment").textContent = `${item.sent_back.comment} (${item.sent_back.reviewer})`; }
+    if (reviewing) {
+      $("review-box").hidden = false;
+      diff = await loadDiff(item.id, item.current.number);
+      summarize($("diff-summary"), diff);
+    }
+    tools.anno.setVisible(layers.answer && !diff);
+    kindUi.load(item);
+    info();
+    await showView(0);
+    tools.setTool("select");
+    tools.setReadOnly(readOnly);
+    document.body.dataset.workspace = "ready";
+    document.body.dataset.item = String(item.id);
+    performance.mark("workspace-ready");
+  }
+
+  kindUi = editor.mount(ws);
+  window.LOUPE_WS = ws;  // tests and the benchmark read state through this
+  await load(read("item-data"), null);
 }
