@@ -37,6 +37,12 @@ def test_operator_draws_types_copies_undoes_and_submits(login, asgi_server, cath
     page.wait_for_url(f"**/items/{item.pk}/")
     open_workspace(page, page.url)
     shot(page, "01-opened")
+    page.keyboard.press("?")  # every shortcut listed
+    page.wait_for_selector("#help:not([hidden])")
+    assert "Copy the selected defect to the next shot" in page.inner_text("#help")
+    shot(page, "01b-help")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#help", state="hidden")
 
     # a box with the mouse, typed as an inclusion (3)
     page.keyboard.press("r")

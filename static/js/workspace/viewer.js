@@ -5,7 +5,9 @@
 const NS = "http://www.w3.org/2000/svg";
 
 export function tileSourceOf(asset) {
-  if (asset.dzi_url) return asset.dzi_url;
+  // A working copy at full resolution is one request; the tile pyramid pays off for larger images.
+  const fullWorking = asset.working_width && asset.working_width >= asset.width;
+  if (asset.dzi_url && !fullWorking) return asset.dzi_url;
   return { type: "legacy-image-pyramid", levels: [{ url: asset.working_url, width: asset.width, height: asset.height }] };
 }
 
@@ -15,6 +17,7 @@ export function createViewer(element, { prefixUrl }) {
     animationTime: 0.25, maxZoomPixelRatio: 8, visibilityRatio: 0.5, crossOriginPolicy: false,
     gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
     immediateRender: true, preserveImageSizeOnResize: true,
+    maxImageCacheCount: 120,  // decoded tiles kept: bounds the memory of panning across a 70 Mpx page
   });
   const svg = document.createElementNS(NS, "svg");
   svg.classList.add("ws-svg");
