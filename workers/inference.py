@@ -25,6 +25,7 @@ from webapp.realtime.events import project_group, send_now
 from workers.adapters import get_adapter, has_adapter
 from workers.base import loupe_task
 from workers.itemdata import load_items
+from workers.maps import rasters_store
 from workers.models import champion_predictor, device
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
             items = load_items(todo[start:start + bs], mode=getattr(adapter, "image_mode", "RGB"))
             if not items:
                 continue
-            rows = [{"item_id": item.item_id, "payload": proposal.annotation, "scores": proposal.scores,
-                     "uncertainty": proposal.uncertainty}
-                    for item, proposal in zip(items, adapter.predict(predictor, items, bs))]
+            rows = []
+            for item, proposal in zip(items, adapter.predict(predictor, items, bs)):
+                if proposal.rasters:   # files first: the row that names them is written after
+                    proposal.scores["maps"] = rasters_store(item_id=item.item_id, model_version_id=version.pk,
+                                                            rasters=proposal.rasters)
+                rows.append({"item_id": item.item_id, "payload": proposal.annotation, "scores": proposal.scores,
+                             "uncertainty": proposal.uncertainty})
             # One transaction per batch: on a GPU the per-row writes, not the model, were the bottleneck.
             outcome = predictions_record_batch(model_version_id=version.pk, rows=rows)
             if outcome["failed"]:

@@ -26,7 +26,7 @@ from webapp.mlops.models import ModelVersion, TrainingRun
 from webapp.mlops.selectors import champion_get
 from webapp.mlops.services import champion_promote, model_version_register, training_run_update
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish, send_now
-from workers import trainset
+from workers import pretrained, trainset
 from workers.adapters import get_adapter
 from workers.base import loupe_task
 from workers.gate import compare
@@ -174,7 +174,15 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
     cutoff = timezone.now()
     new = trainset.new_corrections(run.kind, run.scope_key, mark)
     params = {"size": size, "device": dev, "cutoff": cutoff.isoformat(), "used_revisions": mark.get("used", [])}
-    if base is None:
+    shipped = (pretrained.serving(run.kind, run.scope_key, size, settings.LOUPE_PRETRAINED_ROOT)
+               if base is None and settings.LOUPE_PRETRAINED else None)
+    if shipped is not None:   # the model shipped with the code: its first champion without a training wait
+        reporter.phase("shipped model")
+        meta = pretrained.copy_into(run.kind, tmp, settings.LOUPE_PRETRAINED_ROOT)
+        reporter.log(f"starting from the shipped model ({shipped['command']}; held-out figures in pretrained.json)")
+        snapshot = trainset.snapshot_id([], f"pretrained:{run.kind}:seed{pretrained.TRAIN_SEED}:{size}")
+        params.update(mode="pretrained", cutoff=mark.get("cutoff"), n_new=0, n_replay=0)
+    elif base is None:
         reporter.phase("bootstrap")
         reporter.budget_s = float(settings.LOUPE_BOOTSTRAP_SECONDS)
         meta = adapter.bootstrap(out_dir=tmp, scope_key=run.scope_key, size=size,
@@ -248,7 +256,7 @@ def _train(run: TrainingRun, tmp: Path, reporter: RunReporter) -> ModelVersion:
         if run.project_id:
             publish(project_group(run.project_id), "training.finished",
                     {"run": run.pk, "candidate": version.pk, "promotable": promotable})
-        _maybe_promote(run, version, base, cand_eval)
+        _maybe_promote(run, version, base, cand_eval, params["mode"])
     return version
 
 
@@ -277,12 +285,17 @@ def _training_summary(meta: dict) -> dict:
     return {**{k: train[k] for k in keep if k in train}, "validation": meta.get("validation")}
 
 
-def _maybe_promote(run: TrainingRun, version: ModelVersion, base: ModelVersion | None, cand_eval) -> None:
+FIRST_MODEL_REASONS = {
+    "pretrained": "pretrained: the scope's first model, shipped with the code (trained on the synthetic generator)",
+    "bootstrap": "bootstrap: the scope's first model, trained from the synthetic generator",
+}
+
+
+def _maybe_promote(run: TrainingRun, version: ModelVersion, base: ModelVersion | None, cand_eval, mode: str) -> None:
     """A scope's first model is promoted at once (audited); later ones only with auto-promotion on, a
     passed gate and golden-set figures to show for it."""
     if base is None:
-        champion_promote(version_id=version.pk, actor=None,
-                         reason="bootstrap: the scope's first model, trained from the synthetic generator")
+        champion_promote(version_id=version.pk, actor=None, reason=FIRST_MODEL_REASONS.get(mode, FIRST_MODEL_REASONS["bootstrap"]))
         return
     auto = Project.objects.filter(kind=run.kind, scope_key=run.scope_key, auto_promote=True).exists()
     if auto and version.promotable and cand_eval is not None:

@@ -22,5 +22,6 @@ urlpatterns = [
     path("items/<int:pk>/skip/", api_workspace.SkipView.as_view(), name="api-item-skip"),
     path("items/<int:pk>/flags/", api_workspace.FlagCreateView.as_view(), name="api-item-flags"),
     path("projects/<int:pk>/flags/", api_workspace.ProjectFlagListView.as_view(), name="api-project-flags"),
+    path("me/work/", api_workspace.MyWorkView.as_view(), name="api-my-work"),
     path("flags/<int:pk>/resolve/", api_workspace.FlagResolveView.as_view(), name="api-flag-resolve"),
 ]

@@ -112,3 +112,11 @@ class FlagResolveView(APIView):
         body.is_valid(raise_exception=True)
         flag = services.flag_resolve(flag_id=pk, reviewer=request.user, comment=body.validated_data["comment"])
         return Response(FlagSerializer(flag).data)
+
+
+class MyWorkView(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description='{"today": {"items", "median_seconds", '
+                                                               '"edits_per_item", "sent_back_share", ...}, "week": {...}}')},
+                   summary="The caller's own figures for today and this week")
+    def get(self, request):
+        return Response(selectors.work_summary(user=request.user))

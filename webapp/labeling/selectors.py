@@ -1,7 +1,12 @@
 """Reads of the labeling core: queue depths, item lists and details, export rows."""
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import timedelta
+from statistics import median
+
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from webapp.core.errors import NotFound
 from webapp.labeling.diff import json_diff
@@ -76,6 +81,10 @@ def item_detail(*, item_id: int) -> WorkItem:
         raise NotFound(f"no work item {item_id}") from None
 
 
+def prediction_get(*, prediction_id: int) -> Prediction | None:
+    return Prediction.objects.filter(pk=prediction_id).only("id", "item_id", "model_version_id").first()
+
+
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
     """The newest prediction that is not stale (uses the prefetched list when present)."""
     return next((p for p in item.predictions.all() if not p.stale), None)
@@ -144,6 +153,53 @@ def revision_review_diff(*, item_id: int, revision: int | None = None) -> dict:
         body = {"supported": False, "added": [], "removed": [], "changed": [], "changes": json_diff(before, rev.annotation)}
     counts = {k: len(body[k]) for k in ("added", "removed", "changed")}
     return {**against, "revision": rev.number, **body, "counts": counts}
+
+
+LEASE_MATCH_SECONDS = 5.0   # a submit ends its lease within the same request as it writes the revision
+
+
+def _period_figures(revisions: list[Revision], leases: dict[int, list[Lease]], sent_back: set[int],
+                    reviewed: set[int]) -> dict:
+    durations = []
+    for rev in revisions:
+        # The lease this submit ended: same item and operator, ended within moments of the revision.
+        match = [lease for lease in leases.get(rev.item_id, [])
+                 if abs((rev.created_at - lease.ended_at).total_seconds()) <= LEASE_MATCH_SECONDS]
+        if match:
+            durations.append((rev.created_at - match[0].created_at).total_seconds())
+    mine_reviewed = [r.pk for r in revisions if r.pk in reviewed]
+    return {
+        "items": len({r.item_id for r in revisions}),
+        "revisions": len(revisions),
+        "median_seconds": round(median(durations), 1) if durations else None,
+        "edits_per_item": round(sum(r.edit_count for r in revisions) / len(revisions), 2) if revisions else None,
+        "reviewed": len(mine_reviewed),
+        "sent_back_share": (round(sum(1 for pk in mine_reviewed if pk in sent_back) / len(mine_reviewed), 3)
+                            if mine_reviewed else None),
+    }
+
+
+def work_summary(*, user, now=None) -> dict:
+    """An operator's own figures for today and this week (since Monday, local time): items done (revisions
+    submitted), median time per item from taking the lease to submitting, edits per item (against the
+    proposal or revision it started from), and the share of their reviewed revisions that were sent back."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    revisions = list(Revision.objects.filter(author=user, source=Revision.Source.HUMAN, created_at__gte=week)
+                     .only("id", "item_id", "created_at", "edit_count").order_by("created_at"))
+    leases: dict[int, list[Lease]] = defaultdict(list)
+    for lease in Lease.objects.filter(holder=user, end_reason=Lease.End.SUBMITTED, ended_at__gte=week).only(
+            "id", "item_id", "created_at", "ended_at"):
+        leases[lease.item_id].append(lease)
+    decisions = Review.objects.filter(revision__in=[r.pk for r in revisions]).values_list("revision_id", "decision")
+    reviewed = {rev for rev, _ in decisions}
+    sent_back = {rev for rev, decision in decisions if decision == Review.Decision.SEND_BACK}
+    return {
+        "today": _period_figures([r for r in revisions if r.created_at >= today], leases, sent_back, reviewed),
+        "week": _period_figures(revisions, leases, sent_back, reviewed),
+        "since": {"today": today.isoformat(), "week": week.isoformat()},
+    }
 
 
 def revision_history(*, item_id: int) -> QuerySet[Revision]:

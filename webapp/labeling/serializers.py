@@ -9,6 +9,9 @@ from webapp.labeling.selectors import (
 )
 
 
+MAP_LAYERS = ("defect", "saliency")
+
+
 class AnnotationField(serializers.JSONField):
     """An annotation as parsed: the kind's validator checks it (and names the field of a NaN, which
     DRF's strict JSON check would refuse without saying where)."""
@@ -87,15 +90,34 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class PredictionSerializer(serializers.ModelSerializer):
+    """A proposal. ``maps``: per image, the URLs of the raster layers the worker made (null where it made
+    none: only shots the model looked at twice get them); ``ood``: the out-of-distribution / adversarial
+    flag and its score ({"flag", "score", "threshold"}), or null for kinds that have none."""
+
     model_version = serializers.SerializerMethodField()
+    maps = serializers.SerializerMethodField()
+    ood = serializers.SerializerMethodField()
 
     class Meta:
         model = Prediction
-        fields = ["id", "model_version", "payload", "scores", "uncertainty", "stale", "created_at"]
+        fields = ["id", "model_version", "payload", "scores", "uncertainty", "stale", "created_at", "maps", "ood"]
 
     def get_model_version(self, obj) -> dict:
         v = obj.model_version
         return {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
+
+    def get_maps(self, obj) -> list[dict]:
+        out = []
+        for entry in (obj.scores or {}).get("maps", []):
+            shot = int(entry["shot"])
+            row = {"shot": shot}
+            for layer in MAP_LAYERS:
+                row[layer] = reverse("prediction-map", args=[obj.pk, shot, layer]) if entry.get(layer) else None
+            out.append(row)
+        return out
+
+    def get_ood(self, obj) -> dict | None:
+        return (obj.scores or {}).get("ood")
 
 
 class ReviewSerializer(serializers.ModelSerializer):

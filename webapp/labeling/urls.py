@@ -10,5 +10,7 @@ urlpatterns = [
     path("projects/<slug:slug>/take-next/", views.project_take_next, name="project-take-next"),
     path("projects/<slug:slug>/flags/", views.project_flags, name="project-flags"),
     path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag-resolve"),
+    path("me/work/", views.my_work, name="my-work"),
     path("items/<int:pk>/", views.item_page, name="item-page"),
+    path("predictions/<int:pk>/maps/<int:shot>/<str:layer>.png", views.prediction_map, name="prediction-map"),
 ]

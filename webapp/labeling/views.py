@@ -3,15 +3,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.http import FileResponse, Http404
+from django.views.decorators.http import require_POST, require_safe
 
 from webapp.accounts.roles import OPERATOR, REVIEWER, has_role
+from webapp.assets.storage import media_path
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import ItemState, Project
-from webapp.labeling.serializers import WorkItemDetailSerializer
+from webapp.labeling.maps import prediction_map_relpath
+from webapp.labeling.serializers import MAP_LAYERS, WorkItemDetailSerializer
 
 QUEUE_PAGE_SIZE = 100
 
@@ -97,3 +100,30 @@ def flag_resolve(request, pk):
         return redirect("project-list")
     messages.success(request, f"Item {flag.item_id} is back in the queue.")
     return redirect("project-flags", slug=flag.item.project.slug)
+
+
+@require_safe
+@login_required
+def prediction_map(request, pk, shot, layer):
+    """A raster layer of a prediction (defect map, saliency) as a PNG; 404 where none was made. The
+    path is built from the database and integers only."""
+    if layer not in MAP_LAYERS:
+        raise Http404("no such layer")
+    found = selectors.prediction_get(prediction_id=pk)
+    if found is None:
+        raise Http404("no such prediction")
+    path = media_path(prediction_map_relpath(item_id=found.item_id, model_version_id=found.model_version_id,
+                                             shot=shot, layer=layer))
+    if not path.is_file():
+        raise Http404("no map was made for this shot")
+    response = FileResponse(open(path, "rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"   # a prediction's maps never change
+    return response
+
+
+@login_required
+def my_work(request):
+    """The signed-in operator's own figures: today and this week."""
+    summary = selectors.work_summary(user=request.user)
+    return render(request, "labeling/my_work.html", {"periods": [("Today", summary["today"]),
+                                                                  ("This week", summary["week"])]})

@@ -39,6 +39,9 @@ class Proposal:
     annotation: dict[str, Any]   # the kind's annotation format, original pixels
     scores: dict[str, Any]
     uncertainty: float           # [0, 1], what the uncertainty queue orders by
+    # Per image: raster layers for the item page (name -> H x W x 4 uint8 RGBA, the image's aspect ratio),
+    # e.g. {"defect": ..., "saliency": ...}; an empty dict where none was made. The worker stores them as PNGs.
+    rasters: list[dict[str, np.ndarray]] = field(default_factory=list)
 
 
 @dataclass

@@ -14,6 +14,10 @@ import numpy as np
 from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal, clamp_box, scale_box, scale_point
 
 DEFECT_RATE = 0.35   # generated balloons carrying defects: enough positives for a first model to learn from
+# Maps are made for a shot whose defect score reaches this share of the verdict threshold, or that is
+# flagged: the page needs them where the operator looks twice, and backfills of clean shots stay fast.
+MAP_FLOOR_SHARE = 0.5
+RASTERS = ("defect", "saliency")
 
 
 def _synth_side(size: str) -> int:
@@ -34,12 +38,30 @@ class CatheterAdapter(Adapter):
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]
-        preds = predictor.predict(shots, batch_size=batch_size)
+        # The saliency is computed for the flag anyway; keeping it costs nothing but memory.
+        preds = predictor.predict(shots, batch_size=batch_size, saliency=True)
         out, k = [], 0
         for item in items:
             mine = preds[k:k + len(item.images)]
             k += len(item.images)
-            out.append(self._series_proposal(item, mine))
+            proposal = self._series_proposal(item, mine)
+            proposal.rasters = self._rasters(item, mine, MAP_FLOOR_SHARE * predictor.verdict_threshold)
+            flag_threshold = predictor.flag_threshold
+            proposal.scores["ood"] = {"flag": proposal.scores["flagged"], "score": proposal.scores["entropy"],
+                                      "threshold": round(flag_threshold, 5) if math.isfinite(flag_threshold) else None}
+            out.append(proposal)
+        return out
+
+    @staticmethod
+    def _rasters(item: ItemImages, preds: list, floor: float) -> list[dict[str, np.ndarray]]:
+        from ml.catheter.maps import defect_layer, saliency_layer
+
+        out = []
+        for p, size in zip(preds, item.original_sizes):
+            if p.score >= floor or p.flagged:
+                out.append({"defect": defect_layer(p.defect_map, size), "saliency": saliency_layer(p.saliency, size)})
+            else:
+                out.append({})
         return out
 
     def _series_proposal(self, item: ItemImages, preds: list) -> Proposal:

@@ -18,6 +18,10 @@ LOUPE_BOOTSTRAP_SECONDS = env_int("LOUPE_BOOTSTRAP_SECONDS", 90)
 LOUPE_FINETUNE_STEPS = env_int("LOUPE_FINETUNE_STEPS", 40)
 # Train a first model from the kind's generator when a scope with items has no champion.
 LOUPE_BOOTSTRAP = env_bool("LOUPE_BOOTSTRAP", True)
+# A scope without a champion starts from the model shipped with the code (pretrained/<kind>/, see
+# workers/pretrained.py) where one serves it at the model size in use; the bootstrap covers the rest.
+LOUPE_PRETRAINED = env_bool("LOUPE_PRETRAINED", True)
+LOUPE_PRETRAINED_ROOT = env_str("LOUPE_PRETRAINED_ROOT", str(BASE_DIR / "pretrained"))
 # Replay: up to this many older accepted items per new correction, balanced across slices.
 LOUPE_REPLAY_PER_NEW = env_int("LOUPE_REPLAY_PER_NEW", 2)
 # Gate: a candidate whose primary metric falls more than this below the champion's on any golden-set

@@ -1,8 +1,13 @@
 """Run the whole application on one machine: embedded Redis, migrations, demo data, a Celery worker
-(with beat) and the ASGI web server. Ctrl-C stops all of it."""
+(with beat) and the ASGI web server. Ctrl-C stops all of it.
+
+The processes write their logs to ``var/log/`` (one file each); the terminal keeps the URL, the logins
+and one live status line: workers up, queue depths per project, training progress.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +16,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from webapp.core.embedded_redis import stop_embedded_redis
 
@@ -19,8 +24,29 @@ DEMO_LOGINS = [("operator", "operator-demo"), ("operator2", "operator2-demo"), (
                ("admin", "admin-demo")]
 
 
+STATUS_EVERY_S = 2.0        # status line refresh on a terminal
+STATUS_LINE_EVERY_S = 30.0  # without a terminal (a log file), a new line at most this often, when it changed
+WORKER_PING_EVERY_S = 10.0
+EXPECTED_WORKERS = 2        # the infer/cpu worker and the training worker
+
+
 def _interrupt(*_):
     raise KeyboardInterrupt
+
+
+def status_line(workers_up: int | None) -> str:
+    """One short line: workers up, queued items per project, what trains now."""
+    from webapp.labeling.selectors import project_list_with_depths
+    from webapp.mlops.models import TrainingRun
+
+    depths = " ".join(f"{p.slug} {d['queued']}" + (f" (+{d['flagged']} flagged)" if d.get("flagged") else "")
+                      for p, d in project_list_with_depths())
+    runs = TrainingRun.objects.filter(state__in=[TrainingRun.State.QUEUED, TrainingRun.State.RUNNING]).order_by("id")
+    training = ", ".join(f"{r.kind}/{r.scope_key or 'global'} "
+                         + (f"{round(100 * r.progress)}%" if r.state == TrainingRun.State.RUNNING else "queued")
+                         for r in runs) or "idle"
+    workers = "?" if workers_up is None else str(workers_up)
+    return f"workers {workers}/{EXPECTED_WORKERS} up · queued: {depths or '-'} · training: {training}"
 
 
 class Command(BaseCommand):
@@ -35,40 +61,87 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=1, help="Worker processes.")
 
     def handle(self, *args, **opts):
-        self.children: list[subprocess.Popen] = []
+        self.children: list[tuple[str, subprocess.Popen]] = []
         env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
         signal.signal(signal.SIGTERM, _interrupt)
+        self.log_dir = settings.BASE_DIR / "var" / "log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.stdout.write(f"Redis: {settings.REDIS_URL}{' (embedded)' if os.environ.get('LOUPE_EMBEDDED_REDIS') else ''}")
             self.stdout.write(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
             call_command("migrate", interactive=False, verbosity=0)
             if not opts["no_seed"]:
-                subprocess.run([sys.executable, "-m", "workers.demo", "seed", "--size", opts["size"]],
-                               env=env, check=True)
+                self.stdout.write(f"Generating the demo data (log: {self._rel(self.log_dir / 'seed.log')})…")
+                with open(self.log_dir / "seed.log", "w") as log:
+                    done = subprocess.run([sys.executable, "-m", "workers.demo", "seed", "--size", opts["size"]],
+                                          env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+                if done.returncode:
+                    raise CommandError(f"seeding the demo data failed: see {self.log_dir / 'seed.log'}")
+                self.stdout.write(done.stdout.strip())
             var = settings.BASE_DIR / "var"
-            self._spawn([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "-B",
-                         "-Q", "infer,cpu", "--concurrency", str(opts["concurrency"]), "-l", "INFO",
-                         "-s", str(var / "celerybeat-schedule"), "-n", "loupe@%h"], env)
+            self._spawn("worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "-B",
+                                   "-Q", "infer,cpu", "--concurrency", str(opts["concurrency"]), "-l", "INFO",
+                                   "-s", str(var / "celerybeat-schedule"), "-n", "loupe@%h"], env)
             # Training has its own worker so that predictions never wait behind a training run.
-            self._spawn([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker",
-                         "-Q", "train", "--concurrency", "1", "-l", "INFO", "-n", "loupe-train@%h"], env)
-            self._spawn([sys.executable, "-m", "daphne", "-b", opts["host"], "-p", str(opts["port"]),
-                         "webapp.config.asgi:application"], env)
+            self._spawn("train-worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker",
+                                         "-Q", "train", "--concurrency", "1", "-l", "INFO", "-n", "loupe-train@%h"], env)
+            self._spawn("web", [sys.executable, "-m", "daphne", "-b", opts["host"], "-p", str(opts["port"]),
+                                "webapp.config.asgi:application"], env)
             url = f"http://{opts['host']}:{opts['port']}/"
             self._wait_for(url + "health/?workers=0")
             self.stdout.write(self.style.SUCCESS(f"\nLoupe is running at {url}"))
             self.stdout.write("Demo logins: " + ", ".join(f"{u} / {p}" for u, p in DEMO_LOGINS))
-            self.stdout.write(f"API docs: {url}api/docs/   Health: {url}health/   Press Ctrl-C to stop.\n")
-            while all(child.poll() is None for child in self.children):
-                time.sleep(0.5)
-            self.stderr.write("A process stopped; shutting down.")
+            self.stdout.write(f"API docs: {url}api/docs/   Health: {url}health/   Logs: {self._rel(self.log_dir)}/   "
+                              "Press Ctrl-C to stop.\n")
+            self._watch()
+            self.stderr.write("\nA process stopped; shutting down. " + ", ".join(
+                f"{name}: see {self._rel(self.log_dir / (name + '.log'))}" for name, c in self.children
+                if c.poll() is not None))
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
             self._stop_all()
 
-    def _spawn(self, cmd, env):
-        self.children.append(subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True))
+    def _rel(self, path) -> str:
+        try:
+            return str(path.relative_to(settings.BASE_DIR))
+        except ValueError:
+            return str(path)
+
+    def _spawn(self, name, cmd, env):
+        log = open(self.log_dir / f"{name}.log", "a")
+        self.children.append((name, subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True,
+                                                      stdout=log, stderr=subprocess.STDOUT)))
+
+    def _watch(self):
+        """Until a child stops: refresh the status line (in place on a terminal; else a line now and then)."""
+        from django.db import close_old_connections
+
+        from webapp.core.health import check_workers
+
+        tty = self.stdout.isatty()
+        workers_up, last_ping, last_status, last_line, last_text = None, 0.0, 0.0, 0.0, ""
+        while all(child.poll() is None for _, child in self.children):
+            now = time.monotonic()
+            if now - last_status >= STATUS_EVERY_S:
+                last_status = now
+                if now - last_ping >= WORKER_PING_EVERY_S:
+                    last_ping = now
+                    workers_up = check_workers(timeout=0.5).get("count", 0)
+                try:
+                    text = status_line(workers_up)
+                except Exception as exc:  # noqa: BLE001 - a status hiccup (database busy) must not stop the demo
+                    text = f"status unavailable: {type(exc).__name__}"
+                finally:
+                    close_old_connections()
+                if tty:
+                    self.stdout.write("\r\033[K" + text[:shutil.get_terminal_size().columns - 1], ending="")
+                    self.stdout.flush()
+                elif text != last_text and now - last_line >= STATUS_LINE_EVERY_S:
+                    self.stdout.write(text)
+                    last_line = now
+                last_text = text
+            time.sleep(0.5)
 
     def _wait_for(self, url, timeout=60.0):
         deadline = time.monotonic() + timeout
@@ -82,10 +155,10 @@ class Command(BaseCommand):
         raise RuntimeError(f"the web server did not answer at {url} within {timeout:.0f} s")
 
     def _stop_all(self):
-        for child in self.children:
+        for _, child in self.children:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
-        for child in self.children:
+        for _, child in self.children:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
