@@ -123,8 +123,9 @@ def serve() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("daphne did not come up")
 
 
-def chromium_pss_mb(root_pid: int) -> float:
-    """PSS of every Chromium process under ``root_pid`` (shared pages counted once in all)."""
+def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
+    """PSS of every Chromium process under ``root_pid`` (shared pages counted once in all); with
+    ``by_type``, also summed per process type (browser, renderer, gpu-process, utility…)."""
     children = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -143,7 +144,12 @@ def chromium_pss_mb(root_pid: int) -> float:
                 continue
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    kb = int(line.split()[1])
+                    total += kb
+                    if by_type is not None:
+                        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                        kind = next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+                        by_type[kind] = by_type.get(kind, 0) + kb / 1024
         except OSError:
             continue
     return total / 1024
@@ -223,11 +229,13 @@ def main() -> int:
             steps = page.evaluate(PAN)
             pan_s = time.monotonic() - t
             page.wait_for_timeout(500)
-            after = chromium_pss_mb(os.getpid())
+            parts: dict[str, float] = {}
+            after = chromium_pss_mb(os.getpid(), parts)
             print(f"{BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
                   f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
                   f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
                   f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")
+            print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])))
             browser.close()
     finally:
         stop([server])

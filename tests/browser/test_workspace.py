@@ -205,3 +205,49 @@ def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, c
     page.wait_for_url("**/items/*/")
     watcher.wait_for_function("document.querySelector('#queue-depth [data-depth=queued]')?.textContent === '1'")
     shot(watcher, "11-queue-depth-live")
+
+
+def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, asgi_server, catheter_item, make_user):
+    import numpy as np
+    from PIL import Image
+
+    from webapp.assets.storage import media_path
+    from webapp.labeling.maps import prediction_map_relpath
+    from webapp.labeling.services import prediction_record
+    from webapp.mlops.services import model_version_register
+
+    item = catheter_item(shots=2)
+    version = model_version_register(kind="catheter", scope_key=item.project.scope_key, artifact_uri="/tmp/x")
+    payload = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [560, 380, 640, 440]}]}, {"defects": []}]}
+    scores = {"defect": 0.9, "maps": [{"shot": 0, "defect": True, "saliency": True}], "ood": {"flag": True, "score": 0.93}}
+    prediction_record(item_id=item.pk, model_version_id=version.pk, payload=payload, scores=scores, uncertainty=0.6)
+    yy, xx = np.mgrid[0:80, 0:120]
+    heat = (255 * np.exp(-((xx - 60) ** 2 + (yy - 41) ** 2) / 60)).astype(np.uint8)
+    for layer, color in (("defect", (255, 0, 0)), ("saliency", (0, 200, 255))):
+        rgba = np.zeros((80, 120, 4), np.uint8)
+        rgba[..., :3] = color
+        rgba[..., 3] = heat
+        path = media_path(prediction_map_relpath(item_id=item.pk, model_version_id=version.pk, shot=0, layer=layer))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgba, "RGBA").save(path)
+    olga = make_user("operator", username="olga")
+    lease_take_next(project_id=item.project_id, user=olga)
+    page = login("olga")
+    open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    assert page.locator("#ood-flag").is_visible()  # the model's out-of-distribution flag on the item
+    assert page.locator(".layer-proposal .shape").count() == 1
+
+    page.keyboard.press("m")  # the defect map of this shot, over the image
+    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemCount() === 2")
+    page.wait_for_selector("[data-opacity=defect]")
+    page.fill("[data-opacity=defect]", "0.8")
+    page.wait_for_function("Math.abs(window.LOUPE_WS.viewer.osd.world.getItemAt(1).getOpacity() - 0.8) < 0.01")
+    page.keyboard.press("s")
+    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemCount() === 3")
+    shot(page, "12-defect-map-and-saliency")
+    page.keyboard.press("m")
+    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemAt(1).getOpacity() === 0")
+    # the second shot has no maps: the toggles say so and stay off
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#filmstrip [data-shot='1'].current")
+    assert page.locator("[data-layer=defect]").is_disabled() and page.locator("[data-layer=saliency]").is_disabled()

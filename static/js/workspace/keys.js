@@ -20,8 +20,9 @@ export function createKeys() {
   // Capture phase on window: runs before the libraries' own key handlers (Annotorious binds Ctrl+Z to
   // its private history on the viewer element), so one undo history rules every edit.
   window.addEventListener("keydown", (e) => {
-    const tag = document.activeElement?.tagName;
-    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(tag);
+    const el = document.activeElement;
+    const typing = !!el && (["TEXTAREA", "SELECT"].includes(el.tagName) ||
+      (el.tagName === "INPUT" && !["range", "checkbox", "radio", "button"].includes(el.type)));
     const combo = comboOf(e);
     for (const entry of table) {
       if (!entry.combos.includes(combo) || !entry.when()) continue;
