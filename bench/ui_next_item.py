@@ -147,7 +147,7 @@ def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
                     kb = int(line.split()[1])
                     total += kb
                     if by_type is not None:
-                        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled
                         kind = next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
                         by_type[kind] = by_type.get(kind, 0) + kb / 1024
         except OSError:
@@ -176,6 +176,8 @@ def login(page, base: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
+                    help="OpenSeadragon's drawer (the workspace uses canvas)")
     a = ap.parse_args()
     work = prepare_environment("bench-ui")
     t = time.monotonic()
@@ -188,6 +190,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
             page = context.new_page()
             login(page, base)
             page.goto(f"{base}/projects/{project.slug}/")
@@ -217,6 +220,7 @@ def main() -> int:
             # Memory: a browser of its own, measured blank first, then on the big page after panning it.
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
             page = context.new_page()
             page.goto("about:blank")
             page.wait_for_timeout(1500)
@@ -231,7 +235,7 @@ def main() -> int:
             page.wait_for_timeout(500)
             parts: dict[str, float] = {}
             after = chromium_pss_mb(os.getpid(), parts)
-            print(f"{BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
+            print(f"[{a.drawer} drawer] {BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
                   f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
                   f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
                   f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")

@@ -281,8 +281,11 @@ export async function startWorkspace(editor, options) {
     $("take-current").onclick = () => { base = current ? current.number : null; fromPrediction = null; commit(current ? editor.normalize(current.annotation, item) : empty); close(); };
   }
   async function release() {
+    // Esc undoes the nearest thing first: help, the flag form, a drawing tool, a selection; then releases.
     if (!$("help").hidden) { $("help").hidden = true; return; }
+    if (!$("flag-form").hidden) { $("flag-form").hidden = true; return; }
     if (tools.tool() !== "select" && !readOnly) { tools.anno.cancelDrawing(); tools.setTool("select"); return; }
+    if (selected) { selected = null; tools.show(layers.answer && !diff ? ws.shapes() : [], null); render(); return; }
     if (!lease.token()) return;
     await drafts.flush();
     await Loupe.api("POST", Loupe.path`/api/v1/leases/${lease.token()}/release/`);
@@ -397,7 +400,7 @@ export async function startWorkspace(editor, options) {
   const edit = { group: "Edit", when: () => !readOnly };
   const drawing = { group: "Tools", when: () => !readOnly };
   keys.add("ctrl+enter", "Submit the answer", submit, { group: "Item", inputs: true });
-  keys.add("escape", "Cancel drawing · close help · release the item", release, { group: "Item", inputs: true });
+  keys.add("escape", "Close help / the flag form · stop drawing · deselect · else release the item", release, { group: "Item", inputs: true });
   keys.add("n", "Next item from the queue", takeNext, { group: "Item" });
   keys.add("k", "Skip this item", skip, { group: "Item" });
   keys.add("f", "Flag this item for a reviewer", openFlag, { group: "Item" });
