@@ -86,6 +86,9 @@ def test_operator_draws_types_copies_undoes_and_submits(login, asgi_server, cath
 
     page.keyboard.press("Control+Enter")
     page.wait_for_url(f"**/items/{item.pk}/?saved=1")
+    page.wait_for_selector("#draft-status:has-text('Saved as revision 1')")
+    page.wait_for_timeout(300)
+    assert page.locator("#lease-banner").is_hidden()  # the lease ended with the submit: no false alarm
     shot(page, "05-submitted")
     saved = Revision.objects.get(item=item).annotation
     box, line = saved["shots"][0]["defects"]

@@ -486,13 +486,14 @@ export async function startWorkspace(editor, options) {
     }
   }
 
-  async function load(data, revisions) {
+  async function load(data, revisions, first = false) {
     document.body.dataset.workspace = "loading";
     lease.stop();
     item = data;
     views = editor.views(item);
     empty = editor.normalize(editor.emptyFor ? editor.emptyFor(item) : read("empty-data"), item);
-    const token = (item.lease && item.lease.token) || (item.id === read("item-data").id ? cfg.lease : "");
+    // the page's own lease only for the item the page was rendered with, and only then (it ends on submit)
+    const token = (item.lease && item.lease.token) || (first ? cfg.lease : "");
     // Someone else's lease makes the page read-only; a free item can still be edited and submitted (the
     // server accepts a revision on a free item), but drafts need the caller's own lease.
     const heldByOther = !token && item.lease_holder && item.lease_holder !== cfg.user;
@@ -553,5 +554,5 @@ export async function startWorkspace(editor, options) {
 
   kindUi = editor.mount(ws);
   window.LOUPE_WS = ws;  // tests and the benchmark read state through this
-  await load(read("item-data"), null);
+  await load(read("item-data"), null, true);
 }
