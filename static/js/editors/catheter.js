@@ -156,6 +156,7 @@ function mount(ws) {
 
   function setVerdict(v) {
     if (ws.readOnly()) return;
+    ws.absorb();
     const a = clone(ws.annotation());
     a.verdict = v;
     ws.commit(a);
@@ -165,6 +166,7 @@ function mount(ws) {
   function copySelected(step) {
     const id = ws.selected();
     if (!id || ws.readOnly()) return;
+    ws.absorb();
     const to = ws.view() + step;
     const assets = ws.item.assets;
     const next = copyTo(ws.annotation(), ws.view(), to, id, assets[to] || assets[0]);

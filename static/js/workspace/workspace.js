@@ -13,7 +13,7 @@
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
 // events. Taking the next item (n) and submitting swap the item in place: no page load between items.
 import { createViewer, drawShapes } from "./viewer.js";
-import { createTools } from "./tools.js";
+import { createTools, shapeFromSelector } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
 import { createHistory } from "./history.js";
 import { createDrafts } from "./drafts.js";
@@ -79,6 +79,7 @@ export async function startWorkspace(editor, options) {
     },
     removeShape(id) {
       if (readOnly) return;
+      absorb();
       if (selected === id) selected = null;
       commit(editor.remove(annotation, view, id));
     },
@@ -97,8 +98,21 @@ export async function startWorkspace(editor, options) {
     $("draft-status").dataset.saved = "";
     drafts.schedule(item.id, { annotation: editor.output(annotation), base_revision: base, from_prediction: fromPrediction });
   }
-  function undo() { const a = history.undo(); if (a) { annotation = a; render(); saveDraft(); } }
-  function redo() { const a = history.redo(); if (a) { annotation = a; render(); saveDraft(); } }
+  // Annotorious reports a move or resize a second after it ends; anything that rebuilds the shapes or
+  // reads the answer first takes in the selected shape as it is drawn now, so no edit is lost.
+  function absorb() {
+    if (readOnly || !history) return;
+    const sel = tools.anno.getSelected()[0];
+    const old = sel && ws.shapeById(sel.id);
+    if (!old) return;
+    const now = shapeFromSelector(sel.id, old.label, sel.target.selector);
+    if (now && JSON.stringify([now.box, now.points]) !== JSON.stringify([old.box, old.points])) {
+      commit(editor.put(annotation, view, now), { quiet: true });
+    }
+  }
+  ws.absorb = absorb;
+  function undo() { absorb(); const a = history.undo(); if (a) { annotation = a; render(); saveDraft(); } }
+  function redo() { absorb(); const a = history.redo(); if (a) { annotation = a; render(); saveDraft(); } }
 
   // ---- drawing
   const tools = createTools(viewer, ws);
@@ -141,6 +155,7 @@ export async function startWorkspace(editor, options) {
     kindUi && kindUi.render();
   }
   function setLabel(name) {
+    absorb();
     label = name;
     if (selected && !readOnly) commit(editor.relabel(annotation, view, selected, name));
     else renderLabels();
@@ -162,6 +177,7 @@ export async function startWorkspace(editor, options) {
 
   async function showView(i) {
     if (i < 0 || i >= views.length) return;
+    absorb();
     view = i;
     selected = null;
     await viewer.open(views[i].asset);
@@ -240,6 +256,7 @@ export async function startWorkspace(editor, options) {
   // ---- submit, conflicts, release, skip, flag, next
   async function submit() {
     if (readOnly) { $("editor-errors").textContent = "You do not hold the lease on this item: nothing was saved."; return; }
+    absorb();
     const hints = editor.check(annotation);
     if (hints.length) { $("editor-errors").textContent = hints.join("\n"); return; }
     await drafts.drop();
