@@ -6,6 +6,8 @@ import pytest
 from webapp.labeling.models import ItemState, Revision, WorkItem
 from webapp.labeling.services import review_submit, revision_submit
 
+from .workspace_helpers import SHOTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [40, 40, 120, 100]}]}]}
 
@@ -63,6 +65,8 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     page.click("#submit")
     page.wait_for_selector("#conflict:not([hidden])")
     page.wait_for_selector("#conflict-view:not([hidden])")  # both versions drawn side by side
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "14-conflict-side-by-side.png"))
     assert "bubble" in page.text_content("#conflict-current")
     assert '"ok"' in page.text_content("#conflict-yours")
     assert Revision.objects.filter(item=item).count() == 1

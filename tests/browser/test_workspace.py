@@ -218,6 +218,32 @@ def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, c
     page.wait_for_url("**/items/*/")
     watcher.wait_for_function("document.querySelector('#queue-depth [data-depth=queued]')?.textContent === '1'")
     shot(watcher, "11-queue-depth-live")
+    # a new champion for the project's scope: the page offers to load its proposal
+    from webapp.mlops.services import champion_promote, model_version_register
+
+    version = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/tmp/x")
+    champion_promote(version_id=version.pk, actor=None, reason="better on the golden set")
+    watcher.wait_for_selector("#live-banner:not([hidden]) button")
+    assert "champion" in watcher.inner_text("#live-banner")
+
+
+def test_operator_flags_an_item_with_a_reason(login, asgi_server, catheter_item, make_user):
+    item = catheter_item(shots=1)
+    olga = make_user("operator", username="olga")
+    lease_take_next(project_id=item.project_id, user=olga)
+    page = login("olga")
+    open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    page.keyboard.press("f")
+    page.wait_for_selector("#flag-form:not([hidden])")
+    page.select_option("#flag-reason", "taxonomy_question")
+    page.fill("#flag-comment", "Is a double scratch one defect or two?")
+    shot(page, "13-flag-form")
+    page.click("#flag-send")
+    page.wait_for_url(f"**/projects/{item.project.slug}/")
+    item.refresh_from_db()
+    assert item.state == "flagged"
+    flag = item.flags.get()
+    assert flag.reason == "taxonomy_question" and "double scratch" in flag.comment
 
 
 def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, asgi_server, catheter_item, make_user):
