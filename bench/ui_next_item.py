@@ -176,6 +176,7 @@ def login(page, base: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--tile-cache", type=int, default=0, help="OpenSeadragon's maxImageCacheCount (0: the workspace's)")
     ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
                     help="OpenSeadragon's drawer (the workspace uses canvas)")
     a = ap.parse_args()
@@ -221,7 +222,8 @@ def main() -> int:
             # once more after a garbage collection (what of it was tiles already let go).
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--js-flags=--expose-gc"])
             context = browser.new_context(viewport={"width": 1600, "height": 1000})
-            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
+            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
+                                    + (f"window.LOUPE_OSD_CACHE = {a.tile_cache};" if a.tile_cache else ""))
             page = context.new_page()
             page.goto("about:blank")
             page.wait_for_timeout(1500)
@@ -236,7 +238,7 @@ def main() -> int:
             page.wait_for_timeout(500)
             parts: dict[str, float] = {}
             after = chromium_pss_mb(os.getpid(), parts)
-            print(f"[{a.drawer} drawer] {BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
+            print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
                   f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
                   f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
                   f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")

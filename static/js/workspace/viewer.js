@@ -17,7 +17,7 @@ export function createViewer(element, { prefixUrl }) {
     animationTime: 0.25, maxZoomPixelRatio: 8, visibilityRatio: 0.5, crossOriginPolicy: false,
     gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
     immediateRender: true, preserveImageSizeOnResize: true,
-    maxImageCacheCount: 120,  // decoded tiles kept: bounds the memory of panning across a 70 Mpx page
+    maxImageCacheCount: window.LOUPE_OSD_CACHE || 120,  // decoded tiles kept: bounds the memory of panning a 70 Mpx page
   });
   const svg = document.createElementNS(NS, "svg");
   svg.classList.add("ws-svg");
