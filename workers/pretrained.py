@@ -3,8 +3,8 @@
 Each one is rebuilt by one command, which trains from the kind's generator, evaluates on held-out generated
 data (a seed the training never saw) and prints those figures::
 
-    python -m workers.pretrained build catheter     # 300 steps (cap: --minutes 60)
-    python -m workers.pretrained build articles     # 240 steps (cap: --minutes 60)
+    python -m workers.pretrained build catheter     # 900 steps (cap: --minutes 60)
+    python -m workers.pretrained build articles     # 600 steps (cap: --minutes 60)
 
 Training runs a fixed number of optimiser steps (``--steps``), so the figures do not depend on how busy
 the machine is; ``--minutes`` only caps the wall time (the manifest records the steps actually done).
@@ -31,9 +31,9 @@ TRAIN_SEED, HELD_OUT_SEED = 2018, 4242
 
 # What each kind's shipped model is trained on, and which scopes it serves ("*": any scope of the kind).
 PLANS: dict[str, dict[str, Any]] = {
-    "catheter": {"scopes": ["*"], "n_train": 1000, "n_val": 200, "n_held_out": 300, "steps": 300},
+    "catheter": {"scopes": ["*"], "n_train": 1000, "n_val": 200, "n_held_out": 300, "steps": 900},
     "articles": {"scopes": ["publisher:daily-courier"], "publisher": "daily-courier", "pages": 64,
-                 "n_held_out": 24, "steps": 240},
+                 "n_held_out": 24, "steps": 600},
 }
 CATHETER_STEPS_PER_EPOCH = 50
 

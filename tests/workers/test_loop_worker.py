@@ -41,7 +41,9 @@ class Events:
                 names = [m["event"] for m in self.seen]
                 raise AssertionError(f"no {what} within {timeout:.0f}s; received {names}")
             try:
-                message = await self.communicator.receive_json_from(timeout=min(left, 5))
+                # One wait for the whole time left: a timed-out receive cancels the communicator's
+                # application (asgiref), so a second receive after a short timeout would fail.
+                message = await self.communicator.receive_json_from(timeout=left)
             except asyncio.TimeoutError:
                 continue
             self.seen.append(message)

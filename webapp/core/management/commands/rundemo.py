@@ -120,7 +120,7 @@ class Command(BaseCommand):
         from webapp.core.health import check_workers
 
         tty = self.stdout.isatty()
-        workers_up, last_ping, last_status, last_line, last_text = None, 0.0, 0.0, 0.0, ""
+        workers_up, last_ping, last_status, last_line, last_printed = None, 0.0, 0.0, 0.0, ""
         while all(child.poll() is None for _, child in self.children):
             now = time.monotonic()
             if now - last_status >= STATUS_EVERY_S:
@@ -137,10 +137,9 @@ class Command(BaseCommand):
                 if tty:
                     self.stdout.write("\r\033[K" + text[:shutil.get_terminal_size().columns - 1], ending="")
                     self.stdout.flush()
-                elif text != last_text and now - last_line >= STATUS_LINE_EVERY_S:
+                elif text != last_printed and now - last_line >= STATUS_LINE_EVERY_S:
                     self.stdout.write(text)
-                    last_line = now
-                last_text = text
+                    last_line, last_printed = now, text
             time.sleep(0.5)
 
     def _wait_for(self, url, timeout=60.0):
