@@ -141,13 +141,17 @@ function mount(ws) {
       b.dataset.shot = String(i);
       b.title = `Shot ${i + 1}: ${asset.name}`;
       const img = document.createElement("img");
-      img.src = asset.working_url; img.alt = ""; img.loading = "lazy";
+      img.alt = "";
       const cap = document.createElement("span");
       b.append(img, cap);
       b.onclick = () => ws.showView(i);
       strip.appendChild(b);
-      return { b, cap };
+      return { b, cap, img, url: asset.working_url };
     });
+    // The thumbnails load after the shot in the viewer: they must not slow the image the operator waits for.
+    const fill = () => thumbs.forEach((t) => { if (!t.img.src) t.img.src = t.url; });
+    ws.viewer.osd.addOnceHandler("tile-loaded", fill);
+    setTimeout(fill, 800);
     const ood = oodOf(item.prediction);
     $("ood-flag").hidden = !(ood && ood.flag);
     $("ood-flag").title = "The model's out-of-distribution / adversarial check flagged this item" +
