@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import ROOT, prepare_environment, stop  # noqa: E402
+from _loop_env import ROOT, prepare_environment, stop
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -203,8 +203,8 @@ def main() -> int:
                 phases = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
                 if i > 0:  # the first opens a cold browser cache and connection
                     times.append(phases["total"])
-                    for key in breakdown:
-                        breakdown[key].append(phases[key])
+                    for key, values in breakdown.items():
+                        values.append(phases[key])
                 page.keyboard.press("Control+Enter")  # submit the proposal as it stands
                 try:
                     page.wait_for_url("**/?saved=*", timeout=15000)
