@@ -118,18 +118,30 @@ def test_a_reload_mid_edit_brings_the_draft_back(login, asgi_server, catheter_it
     lease_take_next(project_id=item.project_id, user=olga)
     page = login("olga")
     open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    page.keyboard.press("g")  # a polygon (an inclusion): click the corners, then the first one again
+    page.keyboard.press("3")
+    corners = [(200, 200), (320, 210), (300, 320), (190, 300)]
+    for x, y in corners + corners[:1]:
+        page.mouse.click(*to_screen(page, x, y))
+        page.wait_for_timeout(120)
+    page.wait_for_function("window.LOUPE_WS.annotation().shots[0].defects.length === 1")
     page.keyboard.press("o")  # point tool: a bubble
     page.keyboard.press("4")
     page.mouse.click(*to_screen(page, 600, 420))
+    page.wait_for_function("window.LOUPE_WS.annotation().shots[0].defects.length === 2")
     page.wait_for_selector("#draft-status[data-saved='1']", timeout=5000)  # saved within 2 s of the edit
     shot(page, "06-draft-saved")
-    assert Draft.objects.get(item=item, user=olga).annotation["shots"][0]["defects"][0]["type"] == "bubble"
+    saved = Draft.objects.get(item=item, user=olga).annotation["shots"][0]["defects"]
+    assert [d["type"] for d in saved] == ["inclusion", "bubble"]
+    assert len(saved[0]["polygon"]) == 4
+    assert all(abs(a - b) <= 2 for p, q in zip(saved[0]["polygon"], corners) for a, b in zip(p, q)), saved[0]
 
     page.reload()
     open_workspace(page, page.url)
     defects = page.evaluate("window.LOUPE_WS.annotation().shots[0].defects")
-    assert len(defects) == 1 and defects[0]["type"] == "bubble"
-    assert all(abs(a - b) <= 2 for a, b in zip(defects[0]["point"], [600, 420]))
+    assert [d["type"] for d in defects] == ["inclusion", "bubble"]
+    assert len(defects[0]["polygon"]) == 4
+    assert all(abs(a - b) <= 2 for a, b in zip(defects[1]["point"], [600, 420]))
     assert page.locator(".layer-answer circle").count() == 1
     shot(page, "07-draft-restored")
     assert not Revision.objects.filter(item=item).exists()

@@ -110,10 +110,13 @@ export function createTools(view, ws) {
   function setTool(name) {
     tool = name;
     document.querySelectorAll("[data-tool]").forEach((b) => b.classList.toggle("active", b.dataset.tool === name));
-    if (ANNO_TOOL[name]) {
-      // A selected shape would take the first click (to deselect) instead of the new shape's first point.
+    if (name !== "select") {
+      // Drawing starts a new shape: a selected one would take the first click (to deselect) and the
+      // label keys meant for the new shape.
       if (anno.getSelected().length) { expected = null; anno.cancelSelected(); }
       if (ws.selected()) ws.select(null);
+    }
+    if (ANNO_TOOL[name]) {
       anno.setDrawingTool(ANNO_TOOL[name]);
       anno.setDrawingMode(name === "box" ? "drag" : "click");
       anno.setDrawingEnabled(true);
