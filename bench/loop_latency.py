@@ -33,7 +33,7 @@ def main() -> int:
     from PIL import Image
 
     from django.conf import settings
-    from webapp.accounts.services import user_create
+    from webapp.accounts.services import project_member_add, user_create
     from webapp.assets.services import asset_ingest
     from webapp.labeling.services import item_create, project_create, review_submit, revision_submit
     from webapp.mlops.models import ModelVersion
@@ -44,7 +44,7 @@ def main() -> int:
     reviewer = user_create(username="rev", password="bench-pass-123", role="reviewer")
 
     def accept(item, truth):
-        revision_submit(item_id=item.pk, user=operator, annotation=truth, base_revision=None)
+        revision_submit(item_id=item.pk, user=operator, annotation=truth, base_revision=None, require_lease=False)
         review_submit(item_id=item.pk, reviewer=reviewer, decision="accept")
 
     procs = [start_worker(work, "infer,cpu", "bench-infer-cpu"), start_worker(work, "train", "bench-train")]
@@ -54,6 +54,8 @@ def main() -> int:
             scope = {"catheter": "line:A", "articles": "publisher:daily-courier"}[kind]
             project = project_create(name=f"bench {kind}", kind=kind, scope_key=scope, review_required=True,
                                      train_after_corrections=N_CORRECTIONS, train_after_minutes=5, golden_share=0)
+            project_member_add(project_id=project.pk, user=operator)
+            project_member_add(project_id=project.pk, user=reviewer)
             pool = []
             for index, (ext, files, roles, meta) in enumerate(generate_items(kind, a.items, 2018)):
                 assets = [asset_ingest(data=data, name=name)[0] for name, data in files]

@@ -46,7 +46,7 @@ def seed(n_items: int, n_clients: int) -> tuple[int, list[str]]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from webapp.accounts.services import token_for, user_create
+    from webapp.accounts.services import project_member_add, token_for, user_create
     from webapp.assets.models import Asset
     from webapp.labeling.models import WorkItem, WorkItemAsset
     from webapp.labeling.services import project_create
@@ -66,8 +66,10 @@ def seed(n_items: int, n_clients: int) -> tuple[int, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"seeded {n_items} items in {time.perf_counter() - started:.1f} s")
-    tokens = [token_for(user=user_create(username=f"bench{i}", password="bench-pass-1", role="operator"))
-              for i in range(n_clients)]
+    operators = [user_create(username=f"bench{i}", password="bench-pass-1", role="operator") for i in range(n_clients)]
+    for user in operators:
+        project_member_add(project_id=project.pk, user=user)
+    tokens = [token_for(user=user) for user in operators]
     return project.pk, tokens
 
 

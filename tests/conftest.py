@@ -1,5 +1,10 @@
 """Shared fixtures: users per role, API clients with tokens, projects and items with real asset rows.
 
+The users and projects made by these fixtures form one team: every operator or reviewer made with
+``make_user`` is a member (in that role) of every project made with ``make_project``, whichever comes
+first. ``make_user(role, member=False)`` makes an outsider, ``make_user("none")`` a user with no role;
+``make_project(members=False)`` a project nobody is a member of.
+
 Databases and Redis are real: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI), else a
 SQLite file and the embedded Redis that the settings start.
 """
@@ -20,11 +25,23 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def make_user(db):
-    from webapp.accounts.services import user_create
+def _team(db):
+    """The fixture-made members and projects of this test."""
+    return {"users": [], "projects": []}
 
-    def make(role: str = "operator", username: str | None = None):
-        return user_create(username=username or f"{role}{next(_counter)}", password="loupe-pass-123", role=role)
+
+@pytest.fixture
+def make_user(_team):
+    from webapp.accounts.services import project_member_add, user_create
+
+    def make(role: str = "operator", username: str | None = None, member: bool = True):
+        user = user_create(username=username or f"{role}{next(_counter)}", password="loupe-pass-123",
+                           role=None if role == "none" else role)
+        if member and role in ("operator", "reviewer"):
+            _team["users"].append(user)
+            for project in _team["projects"]:
+                project_member_add(project_id=project.pk, user=user, role=role)
+        return user
 
     return make
 
@@ -70,14 +87,20 @@ def make_asset(db):
 
 
 @pytest.fixture
-def make_project(db):
+def make_project(_team):
+    from webapp.accounts.services import project_member_add
     from webapp.labeling.services import project_create
 
-    def make(kind: str = "catheter", **kwargs):
+    def make(kind: str = "catheter", members: bool = True, **kwargs):
         n = next(_counter)
         kwargs.setdefault("audit_share", 0.0)
         kwargs.setdefault("golden_share", 0.0)
-        return project_create(name=kwargs.pop("name", f"{kind} project {n}"), kind=kind, **kwargs)
+        project = project_create(name=kwargs.pop("name", f"{kind} project {n}"), kind=kind, **kwargs)
+        if members:
+            _team["projects"].append(project)
+            for user in _team["users"]:
+                project_member_add(project_id=project.pk, user=user)
+        return project
 
     return make
 

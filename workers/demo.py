@@ -1,4 +1,5 @@
-"""Demo data: users for each role and one project per kind, filled with generated images.
+"""Demo data: users for each role and one project per kind, filled with generated images; the demo
+operators and the reviewer are members of every demo project (the admin sees all of them anyway).
 
 ``python -m workers.demo seed --size small``. Idempotent: a project that has items is left alone.
 Images come from each kind's generator (``workers.demo_sources``), deterministic for the seed.
@@ -33,7 +34,8 @@ GOLDEN_MAX_SHARE = 0.5
 def _accept_reference(item, truth: dict, users: dict) -> None:
     from webapp.labeling.services import review_submit, revision_submit
 
-    revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None)
+    # Seeding reference answers, not an operator's work: no lease, no queue.
+    revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None, require_lease=False)
     item.refresh_from_db()
     if item.state == "submitted":
         review_submit(item_id=item.pk, reviewer=users["reviewer"], decision="accept",
@@ -47,7 +49,7 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     django.setup()
     from tqdm import tqdm
 
-    from webapp.accounts.services import user_create
+    from webapp.accounts.services import project_member_add, user_create
     from webapp.assets.services import asset_ingest
     from webapp.labeling.kinds import get_kind
     from webapp.labeling.models import Project
@@ -60,6 +62,9 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     for spec in PROJECTS:
         project = Project.objects.filter(slug=spec["slug"]).first() or project_create(
             **spec, queue_policy="uncertainty", train_after_corrections=4, train_after_minutes=5)
+        for username, _, role in DEMO_USERS:
+            if role != "admin":
+                project_member_add(project_id=project.pk, user=users[username], role=role)
         if project.items.exists():
             continue
         count = SIZES[size]

@@ -101,7 +101,7 @@ def cmd_finetune(a) -> int:
 def cmd_segment(a) -> int:
     import cv2
 
-    from ml.articles.formats import to_page_xml
+    from formats.articles.pagexml import to_page_xml
     from ml.articles.predict import Predictor
 
     img = cv2.imread(str(a.page), cv2.IMREAD_GRAYSCALE)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
+from formats import articles as formats_articles
+
 PAGE_W, PAGE_H, DPI = 2480, 3508, 300
 
 _DEFAULT_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
@@ -87,7 +89,7 @@ STYLES: dict[str, PublisherStyle] = {s.name: s for s in [
 
 TRAIN_PUBLISHERS = ["daily-courier", "morning-herald", "evening-post", "city-tribune", "weekly-gazette"]
 NEW_PUBLISHERS = ["nordic-tabloid"]
-PAGE_TYPES = ["article", "ads", "tv", "shares", "sports", "other"]
+PAGE_TYPES = list(formats_articles.PAGE_TYPES)   # the one taxonomy, shared with the web app
 NON_ARTICLE_TYPES = ["ads", "tv", "shares", "sports"]
 
 

@@ -2,5 +2,6 @@
 (image verdict + per-type scores + per-pixel defect map), guided-backprop saliency and an entropy-based
 adversarial / out-of-distribution flag. Pure ML: never imports Django, Celery, webapp or workers."""
 
-DEFECT_TYPES = ("axial_scratch", "radial_scratch", "inclusion", "bubble")
+from formats.catheter import DEFECT_TYPES  # noqa: F401  (the one taxonomy, shared with the web app)
+
 SETUPS = ("high_reflections", "low_visibility", "strong_artifacts", "good")

@@ -15,11 +15,11 @@ from typing import Any, Iterable
 import cv2
 import numpy as np
 
+from formats import catheter
+from formats.common import AnnotationError, AssetDims  # noqa: F401  (AnnotationError: raised to callers)
 from ml.catheter import DEFECT_TYPES
 
-
-class AnnotationError(ValueError):
-    """The annotation does not follow the platform's catheter format."""
+_UNBOUNDED = 10**9  # no image size known: check the structure, not the bounds
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)   # id, series, shot, setup ...
 
     def __post_init__(self):
-        validate_annotation(self.annotation, n_shots=1)
+        validate_annotation(self.annotation, sizes=[(self.image.shape[1], self.image.shape[0])])
         if self.image.ndim == 2:
             self.image = np.repeat(self.image[..., None], 3, axis=2)
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
@@ -69,27 +69,22 @@ class Sample:
         return out
 
 
-def validate_annotation(ann: dict[str, Any], n_shots: int | None = None) -> None:
-    if not isinstance(ann, dict) or ann.get("verdict") not in ("ok", "defect") or not isinstance(ann.get("shots"), list):
-        raise AnnotationError('annotation needs "verdict" ("ok"|"defect") and a "shots" list')
-    if n_shots is not None and len(ann["shots"]) != n_shots:
-        raise AnnotationError(f"annotation has {len(ann['shots'])} shots, expected {n_shots}")
-    any_defect = False
-    for k, shot in enumerate(ann["shots"]):
-        for d in shot.get("defects", []):
-            if d.get("type") not in DEFECT_TYPES:
-                raise AnnotationError(f"shot {k}: unknown defect type {d.get('type')!r}; expected one of {DEFECT_TYPES}")
-            box = d.get("box")
-            if not (isinstance(box, (list, tuple)) and len(box) == 4 and box[2] > box[0] and box[3] > box[1]):
-                raise AnnotationError(f"shot {k}: defect box must be [x0, y0, x1, y1] with x1 > x0, y1 > y0, got {box}")
-            any_defect = True
-    if any_defect != (ann["verdict"] == "defect"):
-        raise AnnotationError('verdict must be "defect" exactly when some shot has a defect')
+def validate_annotation(ann: dict[str, Any], n_shots: int | None = None,
+                        sizes: list[tuple[int, int]] | None = None) -> None:
+    """The platform's own catheter validator (``formats.catheter``): raises ``AnnotationError`` naming
+    each problem's path. ``sizes`` ((width, height) per shot) also checks the geometry against the images."""
+    if sizes is not None:
+        dims = [AssetDims(w, h) for w, h in sizes]
+    else:
+        shots = ann.get("shots") if isinstance(ann, dict) else None
+        n = n_shots if n_shots is not None else len(shots) if isinstance(shots, list) else 0
+        dims = [AssetDims(_UNBOUNDED, _UNBOUNDED)] * n
+    catheter.validate(ann, dims)
 
 
 def samples_from_series(images: list[np.ndarray], annotation: dict[str, Any], meta: dict[str, Any] | None = None) -> list[Sample]:
     """One Sample per shot of a work item (a series of photos with one platform annotation)."""
-    validate_annotation(annotation, n_shots=len(images))
+    validate_annotation(annotation, sizes=[(img.shape[1], img.shape[0]) for img in images])
     out = []
     for k, (img, shot) in enumerate(zip(images, annotation["shots"])):
         defects = shot.get("defects", [])

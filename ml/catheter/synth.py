@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from formats.common.geometry import polygon_area
 from ml.catheter import DEFECT_TYPES, SETUPS
 from ml.catheter.config import SynthConfig
 
@@ -329,8 +330,10 @@ def _defect_record(kind: str, mask: np.ndarray) -> dict[str, Any]:
     box = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     biggest = max(contours, key=cv2.contourArea)
-    poly = cv2.approxPolyDP(biggest, 1.0, True).reshape(-1, 2)
-    return {"type": kind, "box": box, "polygon": [[int(x), int(y)] for x, y in poly]}
+    poly = [[int(x), int(y)] for x, y in cv2.approxPolyDP(biggest, 1.0, True).reshape(-1, 2)]
+    if len(poly) < 3 or polygon_area(poly) <= 0:  # a hairline: a polyline, not a polygon without an area
+        return {"type": kind, "box": box, "polyline": poly} if len(poly) >= 2 else {"type": kind, "box": box}
+    return {"type": kind, "box": box, "polygon": poly}
 
 
 # ------------------------------------------------------------------------------------------ public API

@@ -106,7 +106,26 @@ def cmd_transfer(a) -> int:
         h, verdict = al.homography, al.verdict
     symbols, report = transfer(page.symbols, h, photo, original=page.image)
     print(json.dumps({"verdict": verdict, "report": report, "symbols": symbols if a.symbols else len(symbols)}))
+    if a.deepscores or a.coco:
+        _write_photo_exports(a, page, h, photo, transfer)
     return 0
+
+
+def _write_photo_exports(a, page, h, photo, transfer) -> None:
+    """The photo-side boxes in DeepScoresV2 JSON and COCO (DS2 classes and ids): each symbol is named on
+    the original, where the staff lines are straight, then moved into the photo."""
+    from formats.omr import deepscores
+    from ml.omr.render import page_record
+
+    named = [{"class": name, "bbox": box}
+             for name, box in deepscores.ds2_symbols(page_record(page, Path(a.original).name))]
+    moved, _ = transfer(named, h, photo)
+    record = {"id": 1, "file_name": Path(a.photo).name, "width": photo.shape[1], "height": photo.shape[0],
+              "symbols": [{"class": s["class"], "ds2": s["class"], "bbox": s["bbox"]} for s in moved]}
+    for path, write in ((a.deepscores, deepscores.to_deepscores), (a.coco, deepscores.to_coco)):
+        if path:
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(write([record]))
 
 
 def cmd_synth(a) -> int:
@@ -230,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--homography", help="JSON with a 'homography' (e.g. the output of align --json)")
     p.add_argument("--mode", choices=("fast", "precise"), default="fast")
     p.add_argument("--symbols", action="store_true", help="print the symbols, not only their count")
+    p.add_argument("--deepscores", help="write the photo-side boxes here as DeepScoresV2 JSON")
+    p.add_argument("--coco", help="write the photo-side boxes here as COCO (DeepScoresV2 classes and ids)")
     p.set_defaults(fn=cmd_transfer)
 
     p = sub.add_parser("synth", help="write generated pairs with their truth")

@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
+from formats.omr import deepscores
 from ml.omr.config import RenderConfig
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -85,6 +86,7 @@ class Page:
     page: int = 1
     font: str = "Leipzig"
     svg: str = field(default="", repr=False)
+    staff_lines: list[float] = field(default_factory=list)   # y of every staff line, for DS2's notehead split
 
     @property
     def size(self) -> tuple[int, int]:
@@ -97,7 +99,8 @@ class Page:
 
     def annotation(self) -> dict:
         return {"piece": self.piece, "page": self.page, "dpi": self.dpi, "font": self.font,
-                "width": self.size[0], "height": self.size[1], "symbols": [s.to_dict() for s in self.symbols]}
+                "width": self.size[0], "height": self.size[1], "symbols": [s.to_dict() for s in self.symbols],
+                "staff_lines": [round(y, 3) for y in self.staff_lines]}
 
 
 # --------------------------------------------------------------------------------------------- sources
@@ -206,8 +209,10 @@ def render_svg(svg: str, cfg: RenderConfig = RenderConfig(), piece: str = "", pa
     from PIL import Image
 
     image = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.uint8).copy()
-    symbols = svg_symbols(svg, width, height)
-    return Page(image=image, symbols=symbols, dpi=cfg.dpi, piece=piece, page=page, font=cfg.font, svg=svg)
+    lines: list[float] = []
+    symbols = svg_symbols(svg, width, height, staff_lines=lines)
+    return Page(image=image, symbols=symbols, dpi=cfg.dpi, piece=piece, page=page, font=cfg.font, svg=svg,
+                staff_lines=sorted(lines))
 
 
 # --------------------------------------------------------------------------------------------- geometry
@@ -347,8 +352,9 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return h[:, :2] / h[:, 2:3]
 
 
-def svg_symbols(svg: str, width: int, height: int) -> list[Symbol]:
-    """Every symbol's class and pixel box, from the SVG geometry, for a raster of ``width`` x ``height``."""
+def svg_symbols(svg: str, width: int, height: int, staff_lines: list[float] | None = None) -> list[Symbol]:
+    """Every symbol's class and pixel box, from the SVG geometry, for a raster of ``width`` x ``height``;
+    the y of each staff line is appended to ``staff_lines`` when given."""
     root = ET.fromstring(svg)
     glyphs: dict[str, tuple[str, np.ndarray]] = {}
     for g in root.iter(f"{SVG_NS}g"):
@@ -402,7 +408,11 @@ def svg_symbols(svg: str, width: int, height: int) -> list[Symbol]:
                 ctx = ctx + [(klass.split()[0], node.get("id") or f"{klass.split()[0]}@{len(symbols)}")]
         el, el_id = element_class(ctx) if ctx else ("", "")
         if el == "staff" and tag in ("path",):
-            return  # staff lines
+            if staff_lines is not None:  # a staff line: not a symbol, but where noteheads sit on or between
+                pts = _apply(m, path_points(node.get("d", "")))
+                if len(pts) and np.ptp(pts[:, 1]) < 0.5 * max(1.0, np.ptp(pts[:, 0])):
+                    staff_lines.append(float(pts[:, 1].mean()))
+            return
         merge = el in MERGE_ELEMENTS
         if tag == "use":
             ref = node.get(XLINK_HREF) or node.get("href") or ""
@@ -475,41 +485,22 @@ def class_list(pages: Iterable[Page]) -> list[str]:
     return sorted({s.cls for p in pages for s in p.symbols})
 
 
-def to_deepscores(pages: list[Page], filenames: list[str], classes: list[str] | None = None) -> dict:
-    """DeepScores-V2-style JSON: categories, images with ann_ids, annotations with a_bbox / o_bbox / cat_id."""
-    classes = classes or class_list(pages)
-    cat_id = {c: str(i + 1) for i, c in enumerate(classes)}
-    images, anns = [], {}
-    next_id = 1
-    for img_id, (page, fname) in enumerate(zip(pages, filenames), start=1):
-        ids = []
-        for s in page.symbols:
-            x0, y0, x1, y1 = s.bbox
-            anns[str(next_id)] = {"a_bbox": [x0, y0, x1, y1], "o_bbox": [x1, y1, x1, y0, x0, y0, x0, y1],
-                                  "cat_id": [cat_id[s.cls]], "area": (x1 - x0) * (y1 - y0),
-                                  "img_id": str(img_id), "comments": f"element:{s.element}"}
-            ids.append(str(next_id))
-            next_id += 1
-        images.append({"id": img_id, "filename": fname, "width": page.size[0], "height": page.size[1],
-                       "ann_ids": ids, "piece": page.piece, "page": page.page, "dpi": page.dpi})
-    return {"info": {"description": "Loupe OMR renders (music21 corpus, verovio)", "version": "1"},
-            "annotation_sets": ["deepscores"],
-            "categories": {cat_id[c]: {"name": c, "annotation_set": "deepscores", "color": 0} for c in classes},
-            "images": images, "annotations": anns}
+def page_record(page: Page, filename: str, image_id: int | None = None) -> dict:
+    """A page as ``formats.omr.deepscores`` reads it (renderer classes, pixel boxes, staff lines)."""
+    return {"id": image_id or page.page, "file_name": filename, "width": page.size[0], "height": page.size[1],
+            "symbols": [{"class": s.cls, "bbox": list(s.bbox)} for s in page.symbols], "staff_lines": page.staff_lines}
 
 
-def to_coco(pages: list[Page], filenames: list[str], classes: list[str] | None = None) -> dict:
-    classes = classes or class_list(pages)
-    cat_id = {c: i + 1 for i, c in enumerate(classes)}
-    images, anns = [], []
-    for img_id, (page, fname) in enumerate(zip(pages, filenames), start=1):
-        images.append({"id": img_id, "file_name": fname, "width": page.size[0], "height": page.size[1]})
-        for s in page.symbols:
-            x0, y0, x1, y1 = s.bbox
-            anns.append({"id": len(anns) + 1, "image_id": img_id, "category_id": cat_id[s.cls],
-                         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0})
-    return {"images": images, "annotations": anns,
-            "categories": [{"id": cat_id[c], "name": c, "supercategory": "symbol"} for c in classes]}
+def to_deepscores(pages: list[Page], filenames: list[str]) -> dict:
+    """DeepScoresV2 JSON (DS2's class names and ids; classes DS2 lacks are left out)."""
+    records = [page_record(p, f, i) for i, (p, f) in enumerate(zip(pages, filenames), start=1)]
+    return json.loads("".join(deepscores.to_deepscores(records, "Loupe OMR renders (music21 corpus, verovio)")))
+
+
+def to_coco(pages: list[Page], filenames: list[str]) -> dict:
+    """COCO detection with DS2's class names and fixed ids as categories."""
+    records = [page_record(p, f, i) for i, (p, f) in enumerate(zip(pages, filenames), start=1)]
+    return json.loads("".join(deepscores.to_coco(records)))
 
 
 def write_pages(pages: list[Page], out: str | Path, stem: str = "page") -> dict:
@@ -539,5 +530,6 @@ def load_page(png: str | Path) -> Page:
     if meta.exists():
         d = json.loads(meta.read_text())
         syms = [Symbol(s["class"], tuple(s["bbox"]), s.get("element", ""), s.get("id", "")) for s in d["symbols"]]
-        return Page(image, syms, d.get("dpi", 150.0), d.get("piece", ""), d.get("page", 1), d.get("font", ""))
+        return Page(image, syms, d.get("dpi", 150.0), d.get("piece", ""), d.get("page", 1), d.get("font", ""),
+                    staff_lines=d.get("staff_lines", []))
     return Page(image, [], 150.0)

@@ -2,14 +2,25 @@
 window.Loupe = (() => {
   const status = () => document.getElementById("live-status");
 
+  // Close codes the server refuses a socket with (see the README): a refusal for the role or the
+  // project will not change by retrying, so those stop; a lost connection or a spent ticket retries.
+  const GIVE_UP = new Set([4403, 4404]);
+
+  // A live feed. Each (re)connect first asks for a single-use ticket (POST with the session and the
+  // CSRF token) and offers it as a subprotocol: no secret ever appears in a URL.
   function live(path, onMessage) {
     let delay = 500;
-    const connect = () => {
-      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+    const retry = () => { status()?.classList.replace("on", "off"); setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
+    async function connect() {
+      let res;
+      try { res = await api("POST", "/api/v1/ws-ticket/"); } catch (_) { res = { ok: false, status: 0 }; }
+      if (!res.ok) { if (res.status !== 401 && res.status !== 403) retry(); return; }
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path,
+                               ["loupe.v1", "loupe.ticket." + res.data.ticket]);
       ws.onopen = () => { delay = 500; status()?.classList.replace("off", "on"); };
       ws.onmessage = (e) => { const msg = JSON.parse(e.data); document.dispatchEvent(new CustomEvent("loupe:event", { detail: msg })); onMessage(msg); };
-      ws.onclose = () => { status()?.classList.replace("on", "off"); setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
-    };
+      ws.onclose = (e) => { if (GIVE_UP.has(e.code)) { status()?.classList.replace("on", "off"); return; } retry(); };
+    }
     connect();
   }
 

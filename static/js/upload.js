@@ -60,6 +60,14 @@
       cell(tr, u.reason);
       rows.push(tr);
     });
+    (report.annotations || []).forEach((a) => {
+      const tr = document.createElement("tr");
+      tr.className = a.status === "imported" ? "created" : "refused";
+      cell(tr, a.archive ? `${a.archive}: ${a.name}` : a.name);
+      cell(tr, a.status === "imported" ? `annotations for ${a.items} items` : "annotations refused");
+      cell(tr, a.reason);
+      rows.push(tr);
+    });
     document.getElementById("upload-files-report").replaceChildren(...rows);
     document.getElementById("upload-items").replaceChildren(...items.map((i) => {
       const li = document.createElement("li");

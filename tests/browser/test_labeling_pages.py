@@ -4,7 +4,7 @@ import json
 import pytest
 
 from webapp.labeling.models import ItemState, Revision, WorkItem
-from webapp.labeling.services import review_submit, revision_submit
+from webapp.labeling.services import lease_take_next, review_submit, revision_submit
 
 from .workspace_helpers import SHOTS
 
@@ -49,17 +49,27 @@ def test_operator_labels_an_item_and_the_overview_updates_live(login, asgi_serve
     assert WorkItem.objects.get(pk=items[0].pk).state == ItemState.ACCEPTED
 
 
-def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, make_project, make_item, make_user):
+def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, make_project, make_item, make_user,
+                                                            expire_lease):
     project = make_project()
     item = make_item(project)
-    make_user("operator", username="olga")
+    olga = make_user("operator", username="olga")
     other = make_user("operator", username="otto")
+    first = lease_take_next(project_id=project.pk, user=olga)
     page = login("olga")
     page.goto(f"{asgi_server}/items/{item.pk}/")
     page.wait_for_selector("body[data-workspace=ready]")
-    # Meanwhile otto saves first, and a reviewer sends his work back to the queue.
+    page.wait_for_function("document.getElementById('lease-info').textContent.startsWith('Leased to you')")
+    # Meanwhile olga's lease lapses, otto takes the item and saves first, a reviewer sends his work back
+    # to the queue, and olga takes it again: her open page is based on no revision, the item is at 1.
+    expire_lease(first)
+    lease_take_next(project_id=project.pk, user=other)
+    page.wait_for_selector("body[data-lease=lost]")  # told live that otto took it: editing stops
+    assert "otto" in page.inner_text("#lease-banner")
     revision_submit(item_id=item.pk, user=other, annotation=DEFECT, base_revision=None)
     review_submit(item_id=item.pk, reviewer=make_user("reviewer"), decision="send_back", comment="check shot 1")
+    assert lease_take_next(project_id=project.pk, user=olga).item_id == item.pk
+    page.wait_for_selector("body[data-lease=regained]")  # taken again: editing goes on, on the old base
     page.click("#json-toggle")
     page.fill("#editor", json.dumps({"verdict": "ok", "shots": [{"defects": []}]}))
     page.click("#submit")

@@ -94,7 +94,8 @@ def accept(operator, reviewer):
     from webapp.labeling.services import revision_submit, review_submit
 
     def run(item, annotation):
-        revision_submit(item_id=item.pk, user=operator, annotation=annotation, base_revision=None)
+        # Preparing accepted work, not going through the queue: no lease (trusted seeding).
+        revision_submit(item_id=item.pk, user=operator, annotation=annotation, base_revision=None, require_lease=False)
         if WorkItem.objects.get(pk=item.pk).state == ItemState.SUBMITTED:
             review_submit(item_id=item.pk, reviewer=reviewer, decision="accept")
 

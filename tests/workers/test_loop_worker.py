@@ -51,8 +51,9 @@ class Events:
                 return message
 
 
-async def _connect(path):
-    communicator = WebsocketCommunicator(application, path, headers=HEADERS)
+async def _connect(path, token):
+    headers = HEADERS + [(b"authorization", f"Token {token}".encode())]
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["event"] == "hello"
@@ -75,8 +76,8 @@ def test_corrections_to_candidate_to_promotion_over_a_worker(start_worker, make_
         return p.get("kind") == "catheter" and p.get("scope_key", (p.get("to") or {}).get("scope_key")) == scope
 
     async def scenario():
-        mlops = Events(await _connect(f"/ws/mlops/?token={token}"))
-        items = Events(await _connect(f"/ws/projects/{project.pk}/?token={token}"))
+        mlops = Events(await _connect("/ws/mlops/", token))
+        items = Events(await _connect(f"/ws/projects/{project.pk}/", token))
         # Accepting the golden items is the first accepted work of a scope without a model: it bootstraps.
         for item, truth in golden:
             await database_sync_to_async(accept)(item, truth)

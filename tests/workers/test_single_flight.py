@@ -30,7 +30,7 @@ def _accept_one(project, make_item, operator):
 
     item = make_item(project)
     revision_submit(item_id=item.pk, user=operator, annotation={"verdict": "ok", "shots": [{"defects": []}]},
-                    base_revision=None)
+                    base_revision=None, require_lease=False)
 
 
 def test_simultaneous_triggers_start_one_run(scope_with_champion, make_item, operator):
@@ -103,8 +103,9 @@ def test_a_correction_submitted_before_a_run_and_accepted_after_it_still_counts(
     project = make_project("catheter", scope_key=scope, review_required=True)
     early, used = make_item(project), make_item(project)
     ok = {"verdict": "ok", "shots": [{"defects": []}]}
-    revision_submit(item_id=early.pk, user=operator, annotation=ok, base_revision=None)   # waits for review
-    used_rev = revision_submit(item_id=used.pk, user=operator, annotation=ok, base_revision=None)
+    revision_submit(item_id=early.pk, user=operator, annotation=ok, base_revision=None,   # waits for review
+                    require_lease=False)
+    used_rev = revision_submit(item_id=used.pk, user=operator, annotation=ok, base_revision=None, require_lease=False)
     review_submit(item_id=used.pk, reviewer=reviewer, decision="accept")
     TrainingRun.objects.create(kind="catheter", scope_key=scope, state="succeeded",
                                params={"cutoff": timezone.now().isoformat(), "used_revisions": [used_rev.pk]})

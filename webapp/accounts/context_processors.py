@@ -1,6 +1,11 @@
-from webapp.accounts.roles import user_roles
+from webapp.accounts.permissions import can, roles_held
 
 
 def roles(request):
-    found = user_roles(getattr(request, "user", None))
-    return {"user_roles": sorted(found), "is_reviewer": "reviewer" in found, "is_admin": "admin" in found}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"user_roles": [], "is_admin": False, "is_reviewer": False, "can_view_models": False}
+    held = roles_held(user)
+    # ``is_reviewer``: reviewer somewhere. A page about one project overrides it with the role there.
+    return {"user_roles": sorted(held), "is_admin": "admin" in held, "is_reviewer": "reviewer" in held,
+            "can_view_models": can(user, "model.view")}

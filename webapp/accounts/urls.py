@@ -1,7 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from webapp.accounts.permissions import declare
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", declare(auth_views.LoginView.as_view(template_name="accounts/login.html"), "public",
+                           methods=("GET", "POST")),
+         name="login"),
+    path("logout/", declare(auth_views.LogoutView.as_view(), "public", methods=("POST",)), name="logout"),
 ]

@@ -7,7 +7,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsOperator
 from webapp.assets.selectors import asset_get
 from webapp.assets.serializers import AssetSerializer, IngestReportSerializer, UploadSerializer
 from webapp.assets.services import IngestResult, assets_ingest_upload
@@ -45,7 +44,7 @@ _UPLOAD_RESPONSES = {
 
 class AssetUploadAPIView(APIView):
     parser_classes = [MultiPartParser, FormParser]
-    permission_classes = [IsOperator | IsAdmin]  # the same people who may upload into a project
+    permission_action = "asset.upload"  # anyone who may upload into some project
 
     @extend_schema(summary="Upload images (PNG, JPEG, TIFF) or zip archives of them",
                    request={"multipart/form-data": UploadSerializer}, responses=_UPLOAD_RESPONSES)
@@ -57,6 +56,9 @@ class AssetUploadAPIView(APIView):
 
 
 class AssetDetailAPIView(APIView):
+    permission_action = "item.view"  # seen through the items that show it (or one's own upload)
+    permission_target = "asset:pk"
+
     @extend_schema(summary="One asset with the state of its derivatives", responses=AssetSerializer)
     def get(self, request, pk: int):
         return Response(AssetSerializer(asset_get(asset_id=pk)).data)

@@ -1,4 +1,5 @@
-"""Serving asset files to signed-in users: the original, the working copy, the DZI descriptor and tiles.
+"""Serving asset files to those who may see an item that shows them (``item.view`` in one of its projects,
+or the uploader): the original, the working copy, the DZI descriptor and tiles.
 
 Paths come from the database and integer URL parts only, never from a client-supplied path, so a
 request cannot name a file outside the asset's folders. Originals are content-addressed (immutable);
@@ -8,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseNotModified
-from django.views.decorators.http import require_safe
 
+from webapp.accounts.permissions import requires
 from webapp.assets.derivatives import DZI_BASENAME, TILE_SUFFIX
 from webapp.assets.models import Asset
 from webapp.assets.selectors import asset_get
@@ -53,14 +53,12 @@ def _serve_original(request, asset: Asset, *, cache: str = IMMUTABLE):
                   content_type=CONTENT_TYPES.get(asset.format, "application/octet-stream"))
 
 
-@require_safe
-@login_required
+@requires("item.view", target="asset:asset_id")
 def asset_original(request, asset_id: int):
     return _serve_original(request, _asset(asset_id))
 
 
-@require_safe
-@login_required
+@requires("item.view", target="asset:asset_id")
 def asset_working(request, asset_id: int):
     asset = _asset(asset_id)
     path = media_path(asset.working_copy) if asset.working_copy else None
@@ -76,16 +74,14 @@ def _dzi_path(asset: Asset) -> Path:
     return media_path(asset.dzi)
 
 
-@require_safe
-@login_required
+@requires("item.view", target="asset:asset_id")
 def asset_dzi(request, asset_id: int):
     asset = _asset(asset_id)
     path = _dzi_path(asset)
     return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type="application/xml")
 
 
-@require_safe
-@login_required
+@requires("item.view", target="asset:asset_id")
 def asset_tile(request, asset_id: int, level: int, col: int, row: int):
     asset = _asset(asset_id)
     tiles = _dzi_path(asset).parent / f"{DZI_BASENAME}_files"

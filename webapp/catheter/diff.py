@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.catheter.schema import defect_key
+from formats.catheter.annotation import defect_key
 
 MATCH_IOU = 0.3
 

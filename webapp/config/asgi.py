@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (session or token auth)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (ticket or token auth; the
+consumer checks the Origin and the permission table)."""
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
@@ -8,12 +9,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from webapp.realtime.auth import TokenOrSessionAuthMiddleware  # noqa: E402
+from webapp.realtime.auth import TicketOrTokenAuthMiddleware  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    "websocket": TicketOrTokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
 })

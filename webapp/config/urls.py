@@ -1,7 +1,12 @@
-"""URL map: pages, the versioned API under /api/v1/, the schema and its interactive docs."""
+"""URL map: pages, the versioned API under /api/v1/, the schema and its interactive docs.
+
+Every view declares its permission action (``webapp.accounts.permissions``); the Django admin site keeps
+its own staff-and-model-permission checks."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from webapp.accounts.permissions import declare
 
 api_v1 = [
     path("", include("webapp.accounts.api_urls")),
@@ -13,9 +18,9 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", declare(SpectacularAPIView.as_view(), "public"), name="api-schema"),
+    path("api/docs/", declare(SpectacularSwaggerView.as_view(url_name="api-schema"), "public"), name="api-docs"),
+    path("api/redoc/", declare(SpectacularRedocView.as_view(url_name="api-schema"), "public"), name="api-redoc"),
     path("", include("webapp.core.urls")),
     path("", include("webapp.accounts.urls")),
     path("", include("webapp.assets.urls")),

@@ -1,6 +1,6 @@
 """REST API of the labeling core: projects, items, take-next and leases, revisions, reviews, predictions,
 exports. Views are thin: they parse, call a service or selector, and shape the answer."""
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,10 +9,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsOperator, IsReviewer
+from webapp.accounts.permissions import visible_project_ids
 from webapp.core.parsers import AnnotationJSONParser
+from webapp.core.streaming import stream_for
 from webapp.labeling import selectors, services
-from webapp.labeling.exports import export_render
+from webapp.labeling.exports import export_format_names, export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
@@ -24,16 +25,16 @@ from webapp.labeling.serializers import (
 class ProjectListView(generics.ListCreateAPIView):
     serializer_class = ProjectSerializer
     pagination_class = None
-
-    def get_permissions(self):
-        return [IsAdmin()] if self.request.method == "POST" else super().get_permissions()
+    permission_action = {"GET": "project.list", "POST": "project.create"}
 
     def get_queryset(self):
-        return Project.objects.order_by("name")
+        return selectors.project_list(project_ids=visible_project_ids(self.request.user))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["depths"] = {p.pk: depth for p, depth in selectors.project_list_with_depths()}
+        if self.request.method == "GET":
+            context["depths"] = {p.pk: depth for p, depth in selectors.project_list_with_depths(
+                project_ids=visible_project_ids(self.request.user))}
         return context
 
     def perform_create(self, serializer):
@@ -43,9 +44,8 @@ class ProjectListView(generics.ListCreateAPIView):
 class ProjectDetailView(generics.RetrieveUpdateAPIView):
     serializer_class = ProjectSerializer
     queryset = Project.objects.all()
-
-    def get_permissions(self):
-        return [IsAdmin()] if self.request.method in ("PUT", "PATCH") else super().get_permissions()
+    permission_action = {"GET": "project.view", "PUT": "project.manage", "PATCH": "project.manage"}
+    permission_target = "project:pk"
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -56,6 +56,8 @@ class ProjectDetailView(generics.RetrieveUpdateAPIView):
 
 class ItemListView(generics.ListAPIView):
     serializer_class = WorkItemSerializer
+    permission_action = "project.view"
+    permission_target = "project:pk"
 
     @extend_schema(parameters=[ItemFilterSerializer])
     def get(self, request, *args, **kwargs):
@@ -69,7 +71,8 @@ class ItemListView(generics.ListAPIView):
 
 
 class TakeNextView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.label"
+    permission_target = "project:pk"
 
     @extend_schema(request=None, summary="Lease the next item of the project's queue",
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty.")})
@@ -81,7 +84,8 @@ class TakeNextView(APIView):
 
 
 class LeaseHeartbeatView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.label"
+    permission_target = "lease:token"
 
     @extend_schema(request=None, responses=LeaseSerializer, summary="Extend a lease")
     def post(self, request, token):
@@ -89,7 +93,8 @@ class LeaseHeartbeatView(APIView):
 
 
 class LeaseReleaseView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.label"
+    permission_target = "lease:token"
 
     @extend_schema(request=None, responses={204: None}, summary="Give the item back to the queue")
     def post(self, request, token):
@@ -98,6 +103,9 @@ class LeaseReleaseView(APIView):
 
 
 class ItemDetailView(APIView):
+    permission_action = "item.view"
+    permission_target = "item:pk"
+
     @extend_schema(responses=WorkItemDetailSerializer)
     def get(self, request, pk):
         return Response(WorkItemDetailSerializer(selectors.item_detail(item_id=pk), context={"request": request}).data)
@@ -105,6 +113,8 @@ class ItemDetailView(APIView):
 
 class RevisionListView(APIView):
     parser_classes = [AnnotationJSONParser]
+    permission_action = {"GET": "item.view", "POST": "item.label"}
+    permission_target = "item:pk"
 
     @extend_schema(responses=RevisionSerializer(many=True), summary="The item's revisions, oldest first")
     def get(self, request, pk):
@@ -114,8 +124,6 @@ class RevisionListView(APIView):
                    responses={201: RevisionSerializer, 400: OpenApiResponse(description="Invalid annotation"),
                               409: ConflictSerializer}, summary="Submit a revision on top of a base revision")
     def post(self, request, pk):
-        if not IsOperator().has_permission(request, self):
-            return Response({"code": "not_allowed", "detail": IsOperator.message}, status=403)
         body = RevisionSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         revision = services.revision_submit(item_id=pk, user=request.user, annotation=body.validated_data["annotation"],
@@ -125,7 +133,8 @@ class RevisionListView(APIView):
 
 
 class ReviewCreateView(APIView):
-    permission_classes = [IsReviewer]
+    permission_action = "item.review"
+    permission_target = "item:pk"
 
     @extend_schema(request=ReviewSubmitSerializer, responses={201: ReviewSerializer}, summary="Accept or send back")
     def post(self, request, pk):
@@ -136,6 +145,9 @@ class ReviewCreateView(APIView):
 
 
 class PredictionListView(APIView):
+    permission_action = {"GET": "item.view", "POST": "item.predict"}
+    permission_target = "item:pk"
+
     @extend_schema(responses=PredictionSerializer(many=True), summary="The item's predictions, newest first")
     def get(self, request, pk):
         item = selectors.item_detail(item_id=pk)
@@ -144,8 +156,6 @@ class PredictionListView(APIView):
     @extend_schema(request=PredictionCreateSerializer, responses={201: PredictionSerializer, 200: PredictionSerializer},
                    summary="Record a model's prediction (admins and service accounts)")
     def post(self, request, pk):
-        if not IsAdmin().has_permission(request, self):
-            return Response({"code": "not_allowed", "detail": IsAdmin.message}, status=403)
         body = PredictionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -156,7 +166,8 @@ class PredictionListView(APIView):
 
 
 class RepredictView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.repredict"
+    permission_target = "item:pk"
 
     @extend_schema(request=None, summary="Ask for a fresh proposal of the current champion, ahead of backfill",
                    responses={202: OpenApiResponse(description="Queued; the prediction arrives as a "
@@ -169,20 +180,25 @@ class RepredictView(APIView):
 
 
 class ExportView(APIView):
+    permission_action = "project.export"
+    permission_target = "project:pk"
+
     def perform_content_negotiation(self, request, force=False):
         # Here ``?format=`` names an export format (coco, pagexml, ...), not one of DRF's renderers.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, description="jsonl, or one of the kind's formats")],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-                   summary="Export the accepted annotations of a project")
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=export_format_names(), default="jsonl",
+                                                description="jsonl, or one of the project kind's formats")],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              400: OpenApiResponse(description="Not a format of this project's kind")},
+                   summary="Export the accepted annotations of a project (streamed)")
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         fmt = request.query_params.get("format", "jsonl")
         try:
-            body, content_type, filename = export_render(project=project, format_name=fmt)
+            chunks, content_type, filename = export_render(project=project, format_name=fmt)
         except LookupError as exc:
             raise ValidationError({"format": str(exc)}) from None
-        response = HttpResponse(body, content_type=content_type)
+        response = StreamingHttpResponse(stream_for(request, chunks), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

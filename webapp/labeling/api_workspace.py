@@ -5,7 +5,6 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsOperator, IsReviewer
 from webapp.core.parsers import AnnotationJSONParser
 from webapp.labeling import selectors, services
 from webapp.labeling.models import Project, WorkItem
@@ -18,6 +17,8 @@ class DraftView(APIView):
     """The caller's own draft of an item: read, save (needs the lease), delete."""
 
     parser_classes = [AnnotationJSONParser]
+    permission_action = {"GET": "item.view", "PUT": "item.label", "DELETE": "item.label"}
+    permission_target = "item:pk"
 
     @extend_schema(responses={200: DraftSerializer, 404: OpenApiResponse(description="No draft.")},
                    summary="The caller's draft of the item")
@@ -33,8 +34,6 @@ class DraftView(APIView):
                               409: OpenApiResponse(description="The caller does not hold the item's lease.")},
                    summary="Save the caller's draft (validated like a revision; never a revision)")
     def put(self, request, pk):
-        if not IsOperator().has_permission(request, self):
-            return Response({"code": "not_allowed", "detail": IsOperator.message}, status=403)
         body = DraftSaveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -49,7 +48,8 @@ class DraftView(APIView):
 
 
 class SkipView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.label"
+    permission_target = "item:pk"
 
     @extend_schema(request=None, responses={204: None, 409: OpenApiResponse(description="No lease held.")},
                    summary="Give the item back to the queue; it is not offered to the caller again for a while")
@@ -59,7 +59,8 @@ class SkipView(APIView):
 
 
 class FlagCreateView(APIView):
-    permission_classes = [IsOperator]
+    permission_action = "item.label"
+    permission_target = "item:pk"
 
     @extend_schema(request=FlagCreateSerializer, responses={201: FlagSerializer,
                                                             409: OpenApiResponse(description="No lease held.")},
@@ -74,7 +75,8 @@ class FlagCreateView(APIView):
 class ProjectFlagListView(generics.ListAPIView):
     """The project's flags, newest first (``?open=1``: only those waiting for a reviewer)."""
 
-    permission_classes = [IsReviewer]
+    permission_action = "item.review"
+    permission_target = "project:pk"
     serializer_class = FlagSerializer
 
     @extend_schema(parameters=[OpenApiParameter("open", bool, description="only unresolved flags")])
@@ -88,6 +90,9 @@ class ProjectFlagListView(generics.ListAPIView):
 
 
 class ReviewDiffView(APIView):
+    permission_action = "item.view"
+    permission_target = "item:pk"
+
     @extend_schema(parameters=[OpenApiParameter("revision", int, description="revision number (default: current)")],
                    responses={200: OpenApiResponse(description='{"against": "proposal"|"previous"|"empty", "added", '
                                                                '"removed", "changed", "counts", ...}')},
@@ -103,7 +108,8 @@ class ReviewDiffView(APIView):
 
 
 class FlagResolveView(APIView):
-    permission_classes = [IsReviewer]
+    permission_action = "item.review"
+    permission_target = "flag:pk"
 
     @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer},
                    summary="Resolve a flag: the item goes back to the queue")
@@ -115,6 +121,8 @@ class FlagResolveView(APIView):
 
 
 class MyWorkView(APIView):
+    permission_action = "account.self"
+
     @extend_schema(responses={200: OpenApiResponse(description='{"today": {"items", "median_seconds", '
                                                                '"edits_per_item", "sent_back_share", ...}, "week": {...}}')},
                    summary="The caller's own figures for today and this week")

@@ -176,8 +176,17 @@ class Review(models.Model):
 
 
 class Prediction(models.Model):
+    """A proposal for an item: a model version's output, or an annotation imported with the images
+    (COCO, PAGE XML), which has no model version."""
+
+    class Source(models.TextChoices):
+        MODEL = "model"
+        IMPORT = "import"
+
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="predictions")
-    model_version = models.ForeignKey("mlops.ModelVersion", on_delete=models.PROTECT, related_name="predictions")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MODEL)
+    model_version = models.ForeignKey("mlops.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="predictions", help_text="Empty for an imported annotation.")
     payload = models.JSONField(help_text="The proposal, in the kind's annotation format.")
     scores = models.JSONField(default=dict, blank=True)
     uncertainty = models.FloatField()
@@ -189,6 +198,9 @@ class Prediction(models.Model):
         constraints = [
             # A redelivered inference batch never writes a prediction twice.
             models.UniqueConstraint(fields=["item", "model_version"], name="one_prediction_per_item_version"),
+            models.CheckConstraint(condition=models.Q(source="import", model_version__isnull=True)
+                                   | models.Q(source="model", model_version__isnull=False),
+                                   name="prediction_version_iff_model"),
         ]
 
 

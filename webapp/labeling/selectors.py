@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import timedelta
 from statistics import median
 
@@ -30,9 +31,15 @@ def queue_depth(*, project_id: int) -> dict[str, int]:
     return _depth_from_counts(counts)
 
 
-def project_list_with_depths() -> list[tuple[Project, dict[str, int]]]:
-    """Every project with its counts per state, in one query."""
-    projects = Project.objects.annotate(**{f"n_{s}": c for s, c in _STATE_COUNTS.items()}).order_by("name")
+def project_list(*, project_ids: set[int] | None = None) -> QuerySet[Project]:
+    """Projects by name; ``project_ids`` limits them to those (``None``: all)."""
+    qs = Project.objects.order_by("name")
+    return qs if project_ids is None else qs.filter(pk__in=project_ids)
+
+
+def project_list_with_depths(*, project_ids: set[int] | None = None) -> list[tuple[Project, dict[str, int]]]:
+    """The projects (all, or those of ``project_ids``) with their counts per state, in one query."""
+    projects = project_list(project_ids=project_ids).annotate(**{f"n_{s}": c for s, c in _STATE_COUNTS.items()})
     return [(p, _depth_from_counts({s: getattr(p, f"n_{s}") for s in ItemState.values})) for p in projects]
 
 
@@ -86,8 +93,10 @@ def prediction_get(*, prediction_id: int) -> Prediction | None:
 
 
 def item_fresh_prediction(item: WorkItem) -> Prediction | None:
-    """The newest prediction that is not stale (uses the prefetched list when present)."""
-    return next((p for p in item.predictions.all() if not p.stale), None)
+    """The proposal shown to the operator: the newest imported annotation that is not stale, else the newest
+    model prediction that is not stale (uses the prefetched list when present)."""
+    fresh = [p for p in item.predictions.all() if not p.stale]
+    return next((p for p in fresh if p.source == Prediction.Source.IMPORT), fresh[0] if fresh else None)
 
 
 def lease_held(*, item_id: int, user) -> Lease | None:
@@ -210,12 +219,18 @@ def review_queue(*, project_id: int) -> QuerySet[WorkItem]:
     return item_list(project_id=project_id, state=ItemState.SUBMITTED)
 
 
-def export_rows(*, project_id: int) -> list[ExportedItem]:
-    """Accepted items with their final annotation, ready for a kind's export format."""
-    items = _with_assets(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED)
-                         .select_related("head_revision").order_by("id"))
-    return [ExportedItem(item_id=i.pk, external_id=i.external_id, meta=i.meta, annotation=i.head_revision.annotation,
-                         assets=[{"name": link.asset.original_name, "width": link.asset.width,
-                                  "height": link.asset.height, "sha256": link.asset.sha256, "role": link.role}
-                                 for link in i.item_assets.all()])
-            for i in items if i.head_revision is not None]
+def export_rows(*, project_id: int, batch: int = 500) -> Iterator[ExportedItem]:
+    """Accepted items with their final annotation, ready for a kind's export format, read in batches so
+    that an export of a large project streams instead of loading every item at once. An image's
+    ``id`` is its item link's primary key: stable across exports, so COCO image ids do not shift."""
+    ids = list(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED,
+                                       head_revision__isnull=False).order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        items = _with_assets(WorkItem.objects.filter(pk__in=ids[start:start + batch])
+                             .select_related("head_revision").order_by("id"))
+        for i in items:
+            yield ExportedItem(item_id=i.pk, external_id=i.external_id, meta=i.meta,
+                               annotation=i.head_revision.annotation,
+                               assets=[{"id": link.pk, "name": link.asset.original_name, "width": link.asset.width,
+                                        "height": link.asset.height, "sha256": link.asset.sha256, "role": link.role}
+                                       for link in i.item_assets.all()])

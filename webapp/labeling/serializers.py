@@ -1,23 +1,54 @@
 """API shapes of the labeling core (reads are plain; writes validate the envelope, services the content)."""
+import copy
+
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from webapp.labeling.kinds import kind_names
+from webapp.labeling.kinds import all_kinds, kind_names
 from webapp.labeling.models import Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
 from webapp.labeling.selectors import (
     draft_get, flag_open, item_fresh_prediction, lease_held, review_last_send_back,
 )
 
-
 MAP_LAYERS = ("defect", "saliency")
 
 
 class AnnotationField(serializers.JSONField):
-    """An annotation as parsed: the kind's validator checks it (and names the field of a NaN, which
-    DRF's strict JSON check would refuse without saying where)."""
+    """An annotation in its kind's format (validated by the kind's validator in the services). Taken as
+    parsed: the validator names the field of a NaN, which DRF's strict JSON check would refuse without
+    saying where."""
 
     def to_internal_value(self, data):
         return data
+
+
+def _openapi(schema: dict) -> dict:
+    """A JSON Schema (2020-12) as OpenAPI 3.0 writes it: no $schema, ``nullable`` instead of a null type."""
+    schema = copy.deepcopy(schema)
+    schema.pop("$schema", None)
+    for key, value in list(schema.items()):
+        if isinstance(value, dict):
+            schema[key] = _openapi(value)
+        elif isinstance(value, list):
+            schema[key] = [_openapi(v) if isinstance(v, dict) else v for v in value]
+    alternatives = schema.get("oneOf")
+    if alternatives and {"type": "null"} in alternatives and len(alternatives) == 2:
+        (other,) = [a for a in alternatives if a != {"type": "null"}]
+        schema.pop("oneOf")
+        schema.update(other, nullable=True)
+    return schema
+
+
+class AnnotationFieldExtension(OpenApiSerializerFieldExtension):
+    """Publishes each registered kind's annotation JSON Schema in the OpenAPI document."""
+
+    target_class = AnnotationField
+
+    def map_serializer_field(self, auto_schema, direction):
+        kinds = [k for k in all_kinds() if k.json_schema]
+        return {"oneOf": [_openapi(k.json_schema) | {"title": f"{k.name} annotation"} for k in kinds],
+                "description": "The annotation in the item's kind format: " + ", ".join(k.name for k in kinds)}
 
 
 class QueueDepthSerializer(serializers.Serializer):
@@ -82,6 +113,7 @@ class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", default=None)
     base = serializers.IntegerField(source="base.number", default=None)
     from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
+    annotation = AnnotationField()
 
     class Meta:
         model = Revision
@@ -94,17 +126,19 @@ class PredictionSerializer(serializers.ModelSerializer):
     none: only shots the model looked at twice get them); ``ood``: the out-of-distribution / adversarial
     flag and its score ({"flag", "score", "threshold"}), or null for kinds that have none."""
 
-    model_version = serializers.SerializerMethodField()
+    model_version = serializers.SerializerMethodField(help_text="null for an imported annotation (source: import)")
+    payload = AnnotationField()
     maps = serializers.SerializerMethodField()
     ood = serializers.SerializerMethodField()
 
     class Meta:
         model = Prediction
-        fields = ["id", "model_version", "payload", "scores", "uncertainty", "stale", "created_at", "maps", "ood"]
+        fields = ["id", "source", "model_version", "payload", "scores", "uncertainty", "stale", "created_at", "maps",
+                  "ood"]
 
-    def get_model_version(self, obj) -> dict:
+    def get_model_version(self, obj) -> dict | None:
         v = obj.model_version
-        return {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
+        return None if v is None else {"id": v.pk, "kind": v.kind, "scope_key": v.scope_key, "number": v.number}
 
     def get_maps(self, obj) -> list[dict]:
         out = []
@@ -248,7 +282,7 @@ class ReviewSubmitSerializer(serializers.Serializer):
 
 class PredictionCreateSerializer(serializers.Serializer):
     model_version = serializers.IntegerField()
-    payload = serializers.JSONField()
+    payload = AnnotationField()
     scores = serializers.JSONField(required=False, default=dict)
     uncertainty = serializers.FloatField(min_value=0, max_value=1)
 

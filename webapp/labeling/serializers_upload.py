@@ -7,7 +7,8 @@ from webapp.labeling.services.ingest import GROUPINGS
 
 class ProjectUploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), min_length=1,
-                                  help_text="Images (PNG, JPEG, TIFF) or zip archives of them.")
+                                  help_text="Images (PNG, JPEG, TIFF) or zip archives of them, and annotation "
+                                            "files of those images (COCO .json; PAGE XML .xml for articles).")
     grouping = serializers.ChoiceField(choices=GROUPINGS, required=False,
                                        help_text="single: one item per image; series: images sharing a name prefix "
                                                  "before the last _ or -; pairs: <stem>.<role>.<ext>. Default: the "
@@ -26,6 +27,16 @@ class UnmatchedFileSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ImportedAnnotationFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    archive = serializers.CharField(help_text="The zip it came from; empty for a file uploaded as such.")
+    status = serializers.ChoiceField(choices=["imported", "refused"])
+    items = serializers.IntegerField(help_text="Items whose proposal it gave.")
+    reason = serializers.CharField(help_text="Why it was refused (every problem with its path), or a note.")
+
+
 class ProjectUploadReportSerializer(IngestReportSerializer):
     items = UploadedItemSerializer(many=True)
     unmatched = UnmatchedFileSerializer(many=True, help_text="Stored images that did not make an item, and why.")
+    annotations = ImportedAnnotationFileSerializer(many=True, required=False,
+                                                   help_text="Each annotation file: imported, or refused with why.")

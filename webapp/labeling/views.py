@@ -1,31 +1,29 @@
 """Pages of the labeling core: project list (live queue depths), a project's queue, an item."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
 from django.http import FileResponse, Http404
-from django.views.decorators.http import require_POST, require_safe
+from django.shortcuts import get_object_or_404, redirect, render
 
-from webapp.accounts.roles import OPERATOR, REVIEWER, has_role
+from webapp.accounts.permissions import can, requires, visible_project_ids
 from webapp.assets.storage import media_path
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import ItemState, Project
 from webapp.labeling.maps import prediction_map_relpath
+from webapp.labeling.models import ItemState, Project
 from webapp.labeling.serializers import MAP_LAYERS, WorkItemDetailSerializer
 
 QUEUE_PAGE_SIZE = 100
 
 
-@login_required
+@requires("project.list")
 def project_list(request):
-    rows = [{"project": p, "depth": d, "kind": get_kind(p.kind)} for p, d in selectors.project_list_with_depths()]
+    rows = [{"project": p, "depth": d, "kind": get_kind(p.kind)}
+            for p, d in selectors.project_list_with_depths(project_ids=visible_project_ids(request.user))]
     return render(request, "labeling/project_list.html", {"rows": rows})
 
 
-@login_required
+@requires("project.view", target="project_slug:slug")
 def project_queue(request, slug):
     project = get_object_or_404(Project, slug=slug)
     state = request.GET.get("state") or None
@@ -36,16 +34,15 @@ def project_queue(request, slug):
         "project": project, "items": items, "state": state, "states": ItemState.values,
         "depth": selectors.queue_depth(project_id=project.pk), "kind": get_kind(project.kind),
         "export_formats": export_formats(project.kind), "page_size": QUEUE_PAGE_SIZE,
+        "can_label": can(request.user, "item.label", project_id=project.pk),
+        "can_upload": can(request.user, "project.upload", project_id=project.pk),
+        "is_reviewer": can(request.user, "item.review", project_id=project.pk),
     })
 
 
-@login_required
-@require_POST
+@requires("item.label", target="project_slug:slug", methods=("POST",))
 def project_take_next(request, slug):
     project = get_object_or_404(Project, slug=slug)
-    if not has_role(request.user, OPERATOR):
-        messages.error(request, "Taking work needs the operator role.")
-        return redirect("project-queue", slug=slug)
     try:
         lease = services.lease_take_next(project_id=project.pk, user=request.user)
     except ServiceError as exc:
@@ -57,7 +54,7 @@ def project_take_next(request, slug):
     return redirect("item-page", pk=lease.item_id)
 
 
-@login_required
+@requires("item.view", target="item:pk")
 def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
@@ -71,28 +68,26 @@ def item_page(request, pk):
         # page's heartbeat call onto other API endpoints with the viewer's session.
         "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
         "revisions": selectors.revision_history(item_id=pk),
+        "can_label": can(request.user, "item.label", project_id=item.project_id),
+        "can_review": (can_review := can(request.user, "item.review", project_id=item.project_id)),
+        "is_reviewer": can_review,  # the role in this project, not anywhere
     })
 
 
 FLAG_PAGE_SIZE = 200
 
 
-@login_required
+@requires("item.review", target="project_slug:slug")
 def project_flags(request, slug):
     """The reviewer's list of flagged items (open ones by default)."""
-    if not has_role(request.user, REVIEWER):
-        raise PermissionDenied("The flag list needs the reviewer role.")
     project = get_object_or_404(Project, slug=slug)
     open_only = request.GET.get("open", "1" if not request.GET else "") == "1"
     flags = selectors.flag_list(project_id=project.pk, open_only=open_only)[:FLAG_PAGE_SIZE]
     return render(request, "labeling/flags.html", {"project": project, "flags": flags, "open_only": open_only})
 
 
-@login_required
-@require_POST
+@requires("item.review", target="flag:pk", methods=("POST",))
 def flag_resolve(request, pk):
-    if not has_role(request.user, REVIEWER):
-        raise PermissionDenied("Resolving a flag needs the reviewer role.")
     try:
         flag = services.flag_resolve(flag_id=pk, reviewer=request.user, comment=request.POST.get("comment", ""))
     except ServiceError as exc:
@@ -102,15 +97,14 @@ def flag_resolve(request, pk):
     return redirect("project-flags", slug=flag.item.project.slug)
 
 
-@require_safe
-@login_required
+@requires("item.view", target="prediction:pk")
 def prediction_map(request, pk, shot, layer):
     """A raster layer of a prediction (defect map, saliency) as a PNG; 404 where none was made. The
     path is built from the database and integers only."""
     if layer not in MAP_LAYERS:
         raise Http404("no such layer")
     found = selectors.prediction_get(prediction_id=pk)
-    if found is None:
+    if found is None or found.model_version_id is None:   # an imported annotation has no maps
         raise Http404("no such prediction")
     path = media_path(prediction_map_relpath(item_id=found.item_id, model_version_id=found.model_version_id,
                                              shot=shot, layer=layer))
@@ -121,7 +115,7 @@ def prediction_map(request, pk, shot, layer):
     return response
 
 
-@login_required
+@requires("account.self")
 def my_work(request):
     """The signed-in operator's own figures: today and this week."""
     summary = selectors.work_summary(user=request.user)

@@ -1,13 +1,11 @@
 """The upload page of a project: drop files, watch the upload progress, read the per-file report."""
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from webapp.accounts.roles import ADMIN, OPERATOR, has_role
+from webapp.accounts.permissions import requires
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project
 from webapp.labeling.selectors import project_get
@@ -20,10 +18,8 @@ GROUPING_LABELS = {
 }
 
 
-@login_required
+@requires("project.upload", target="project_slug:slug")
 def project_upload_page(request, slug: str):
-    if not (has_role(request.user, OPERATOR) or has_role(request.user, ADMIN)):
-        raise PermissionDenied("Uploading needs the operator or admin role.")
     try:
         project = project_get(slug=slug)
     except Project.DoesNotExist:

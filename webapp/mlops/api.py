@@ -4,7 +4,6 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin
 from webapp.mlops import selectors, services
 from webapp.mlops.models import ModelVersion
 from webapp.mlops.serializers import (
@@ -15,6 +14,7 @@ from webapp.mlops.serializers import (
 
 class ModelVersionListView(generics.ListAPIView):
     serializer_class = ModelVersionSerializer
+    permission_action = "model.view"
 
     @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("scope_key", str)])
     def get(self, request, *args, **kwargs):
@@ -31,13 +31,14 @@ class ModelVersionListView(generics.ListAPIView):
 class ModelVersionDetailView(generics.RetrieveAPIView):
     serializer_class = ModelVersionSerializer
     queryset = ModelVersion.objects.all()
+    permission_action = "model.view"
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "champions": selectors.champion_ids()}
 
 
 class PromoteView(APIView):
-    permission_classes = [IsAdmin]
+    permission_action = "model.promote"
 
     @extend_schema(request=PromoteSerializer, responses={200: PromotionAuditSerializer},
                    summary="Make this version the champion of its scope")
@@ -49,7 +50,7 @@ class PromoteView(APIView):
 
 
 class RollbackView(APIView):
-    permission_classes = [IsAdmin]
+    permission_action = "model.promote"
 
     @extend_schema(request=RollbackSerializer, responses={200: PromotionAuditSerializer},
                    summary="Move a scope's champion back to the previous (or a given) version")
@@ -64,6 +65,7 @@ class RollbackView(APIView):
 
 class PromotionAuditListView(generics.ListAPIView):
     serializer_class = PromotionAuditSerializer
+    permission_action = "model.view"
 
     def get_queryset(self):
         return selectors.audit_list(kind=self.request.query_params.get("kind"))
@@ -71,6 +73,7 @@ class PromotionAuditListView(generics.ListAPIView):
 
 class TrainingRunListView(generics.ListAPIView):
     serializer_class = TrainingRunSerializer
+    permission_action = {"GET": "training.view", "POST": "training.manage"}
 
     def get_queryset(self):
         return selectors.run_list(kind=self.request.query_params.get("kind"),
@@ -79,8 +82,6 @@ class TrainingRunListView(generics.ListAPIView):
     @extend_schema(request=TrainingRunRequestSerializer, responses={201: TrainingRunSerializer},
                    summary="Queue a training run for a scope (one active run per scope)")
     def post(self, request):
-        if not IsAdmin().has_permission(request, self):
-            return Response({"code": "not_allowed", "detail": IsAdmin.message}, status=403)
         body = TrainingRunRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -91,13 +92,14 @@ class TrainingRunListView(generics.ListAPIView):
 
 class TrainingRunDetailView(generics.RetrieveAPIView):
     serializer_class = TrainingRunSerializer
+    permission_action = "training.view"
 
     def get_queryset(self):
         return selectors.run_list()
 
 
 class TrainingRunCancelView(APIView):
-    permission_classes = [IsAdmin]
+    permission_action = "training.manage"
 
     @extend_schema(request=None, responses=TrainingRunSerializer, summary="Cancel a queued or running run")
     def post(self, request, pk):

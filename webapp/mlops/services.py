@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from webapp.accounts.roles import ADMIN, has_role
+from webapp.accounts.permissions import can
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
@@ -77,7 +77,7 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
 
 @transaction.atomic
 def champion_promote(*, version_id: int, actor, reason: str, override: bool = False) -> PromotionAudit:
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
     _require_reason(reason, "promoting a model")
     version = ModelVersion.objects.filter(pk=version_id).first()
@@ -96,7 +96,7 @@ def champion_promote(*, version_id: int, actor, reason: str, override: bool = Fa
 def champion_rollback(*, kind: str, scope_key: str, actor, reason: str,
                       to_version_id: int | None = None) -> PromotionAudit:
     """Move the champion back: to ``to_version_id``, or to the version it replaced last time."""
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("rolling back needs the admin role")
     _require_reason(reason, "rolling back")
     alias = ChampionAlias.objects.filter(kind=kind, scope_key=scope_key).select_related("model_version").first()
@@ -119,7 +119,7 @@ def champion_rollback(*, kind: str, scope_key: str, actor, reason: str,
 def training_run_request(*, kind: str, scope_key: str, project_id: int | None, actor=None, trigger: str = "manual",
                          params: dict | None = None) -> TrainingRun:
     """Queue a training run for the scope; refused while one is queued or running (one run per scope)."""
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "training.manage"):
         raise NotAllowed("starting a training run needs the admin role")
     try:
         with transaction.atomic():
@@ -136,7 +136,7 @@ def training_run_request(*, kind: str, scope_key: str, project_id: int | None, a
 
 @transaction.atomic
 def training_run_cancel(*, run_id: int, actor) -> TrainingRun:
-    if actor is not None and not has_role(actor, ADMIN):
+    if actor is not None and not can(actor, "training.manage"):
         raise NotAllowed("cancelling a training run needs the admin role")
     run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
     if run is None:

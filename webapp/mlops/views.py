@@ -2,11 +2,9 @@
 training runs with live progress."""
 from collections import OrderedDict
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from webapp.accounts.roles import ADMIN, has_role
+from webapp.accounts.permissions import requires
 from webapp.mlops import selectors
 
 RUNS_SHOWN = 30
@@ -41,10 +39,8 @@ def metric_table(versions: list) -> tuple[list[str], dict[int, dict]]:
     return columns, rows
 
 
-@login_required
+@requires("model.view")
 def registry_page(request):
-    if not has_role(request.user, ADMIN):
-        raise PermissionDenied("The model registry is for admins.")
     champions = selectors.champion_ids()
     scopes: "OrderedDict[tuple[str, str], list]" = OrderedDict()
     for version in selectors.version_list():

@@ -327,7 +327,11 @@ export async function startWorkspace(editor, options) {
     await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/`);
     if (res.status === 200) {
-      if (res.data.item === item.id && lease.token()) { $("editor-errors").textContent = "This item is still yours: submit, skip or release it first."; return; }
+      if (res.data.item === item.id) {
+        if (leaseLost) return regainLease();
+        $("editor-errors").textContent = "This item is still yours: submit, skip or release it first.";
+        return;
+      }
       await openItem(res.data.item, Loupe.path`/items/${res.data.item}/`, "push");
     } else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
     else showErrors(res);
@@ -359,13 +363,38 @@ export async function startWorkspace(editor, options) {
   $("send-back").onclick = () => review("send_back");
 
   // ---- lease
+  let leaseLost = false;
   function loseLease(detail) {
     if (readOnly) return;
     readOnly = true;
+    leaseLost = true;
+    document.body.dataset.lease = "lost";
     lease.stop();
     banner($("lease-banner"), `Your lease on this item is gone${detail ? ": " + detail : ""}. Nothing more is saved; take the item again from the queue (n) to go on.`);
     tools.setTool("select");
+    tools.setReadOnly(true);
     info();
+  }
+  // The operator took this item again (here with n, or elsewhere): editing goes on where it was, on the
+  // same base, so a change made meanwhile still shows as a conflict on submit.
+  async function regainLease() {
+    if (!leaseLost) return;
+    const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${item.id}/`);
+    const token = res.ok && res.data.lease && res.data.lease.token;
+    if (!token) return;
+    leaseLost = false;
+    readOnly = false;
+    lease = keepLease({
+      token,
+      onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
+      onLost: (r) => loseLease(r.data && r.data.detail),
+    });
+    $("lease-banner").hidden = true;
+    tools.setReadOnly(false);
+    info();
+    renderLabels();
+    document.body.dataset.lease = "regained";
+    saveDraft();
   }
 
   // ---- layers and keys
@@ -459,8 +488,10 @@ export async function startWorkspace(editor, options) {
     } else if (p.item === item.id && msg.event === "prediction.created") {
       liveBanner("A new model proposal arrived for this item.", "Load it", () => location.reload());
     } else if (p.item === item.id && msg.event === "lease.taken" && p.holder !== cfg.user) {
-      banner($("lease-banner"), `${p.holder} took this item.`);
       if (!readOnly) loseLease(`${p.holder} took the item`);
+      else banner($("lease-banner"), `${p.holder} took this item.`);
+    } else if (p.item === item.id && msg.event === "lease.taken" && p.holder === cfg.user) {
+      regainLease();
     } else if (p.item === item.id && msg.event === "revision.submitted" && p.revision !== base && p.author !== cfg.user) {
       banner($("lease-banner"), `Revision ${p.revision} was just saved by ${p.author}: the item changed underneath you. Your submit will show both versions.`);
     }
@@ -505,6 +536,7 @@ export async function startWorkspace(editor, options) {
 
   async function load(data, revisions, first = false) {
     document.body.dataset.workspace = "loading";
+    leaseLost = false;
     lease.stop();
     item = data;
     views = editor.views(item);
@@ -546,6 +578,7 @@ export async function startWorkspace(editor, options) {
       onLost: (res) => loseLease(res.data && res.data.detail),
     });
     if (!token) $("lease-info").textContent = "";
+    document.body.dataset.lease = token ? "held" : "none";
     if (heldByOther) {
       banner($("lease-banner"), `${item.lease_holder} is working on this item: you can look, not edit.`);
       $("lease-banner").dataset.holder = item.lease_holder;

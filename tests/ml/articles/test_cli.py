@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
+from formats.articles.pagexml import from_page_xml
 from ml.articles import engine
 from ml.articles.config import get_config
 from ml.articles.data import Sample, load_dir
-from ml.articles.formats import from_page_xml
 from ml.articles.predict import Predictor
 from ml.common.trainer import FunctionCallback, TrainingCancelled
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from ml.omr.__main__ import main
 
@@ -29,9 +30,15 @@ def test_render_degrade_align_transfer(tmp_path, capsys):
     (tmp_path / "pts.json").write_text(json.dumps(pairs))
     assert main(["align", str(out / "page001.png"), deg["photo"], "--points", str(tmp_path / "pts.json"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "points"
-    assert main(["transfer", str(out / "page001.png"), deg["photo"]]) == 0
+    ds2, coco = tmp_path / "photo.ds2.json", tmp_path / "photo.coco.json"
+    assert main(["transfer", str(out / "page001.png"), deg["photo"], "--deepscores", str(ds2), "--coco", str(coco)]) == 0
     tr = json.loads(capsys.readouterr().out)
     assert tr["report"]["ink_share"] > 0.95
+    photo_ds2, photo_coco = json.loads(ds2.read_text()), json.loads(coco.read_text())   # the photo-side boxes
+    assert photo_ds2["images"][0]["filename"] == Path(deg["photo"]).name and len(photo_ds2["annotations"]) > 300
+    names = {photo_ds2["categories"][a["cat_id"][0]]["name"] for a in photo_ds2["annotations"].values()}
+    assert {"noteheadBlackOnLine", "noteheadBlackInSpace"} <= names
+    assert len(photo_coco["annotations"]) == len(photo_ds2["annotations"]) and len(photo_coco["categories"]) == 136
 
 
 def test_bad_input_gives_clear_errors(tmp_path, capsys):

@@ -1,5 +1,6 @@
 import numpy as np
 
+from formats.omr.deepscores import UNMAPPED
 from ml.omr.config import RenderConfig
 from ml.omr.render import engrave, path_points, render_svg, svg_symbols, to_coco, to_deepscores
 
@@ -51,16 +52,21 @@ def test_boxes_lie_on_ink_and_are_tight(bach_page):
     assert np.median([s.bbox[2] - s.bbox[0] for s in heads]) < 16      # ~1.3 staff spaces at 150 dpi
 
 
-def test_exports(bach_page):
+def test_exports_use_deepscores_v2_classes_and_ids(bach_page):
+    assert bach_page.staff_lines and len(bach_page.staff_lines) % 5 == 0   # whole staves of 5 lines
     ds = to_deepscores([bach_page], ["p.png"])
-    assert len(ds["images"]) == 1 and len(ds["annotations"]) == len(bach_page.symbols)
+    mapped = [s for s in bach_page.symbols if s.cls not in UNMAPPED]
+    assert len(ds["images"]) == 1 and len(ds["annotations"]) == len(mapped) > 0
     ann = next(iter(ds["annotations"].values()))
     assert set(ann) >= {"a_bbox", "o_bbox", "cat_id", "area", "img_id"}
-    assert {c["name"] for c in ds["categories"].values()} == {s.cls for s in bach_page.symbols}
+    assert len(ds["categories"]) == 136 and ds["categories"]["2"]["name"] == "ledgerLine"   # DS2's fixed ids
+    names = {ds["categories"][a["cat_id"][0]]["name"] for a in ds["annotations"].values()}
+    assert {"noteheadBlackOnLine", "noteheadBlackInSpace", "stem"} <= names and "noteheadBlack" not in names
     coco = to_coco([bach_page], ["p.png"])
     b = coco["annotations"][0]["bbox"]
     assert len(b) == 4 and b[2] > 0 and b[3] > 0
-    assert {c["id"] for c in coco["categories"]} >= {a["category_id"] for a in coco["annotations"]}
+    assert len(coco["categories"]) == 136 and coco["categories"][24]["name"] == "noteheadBlackOnLine"
+    assert coco["categories"][24]["id"] == 25
 
 
 def test_path_points_and_transforms():

@@ -57,20 +57,19 @@ def make_zip(members: dict[str, bytes]) -> bytes:
 
 
 @pytest.fixture
-def project(db):
-    from webapp.labeling.services import project_create
+def make_project(make_project):
+    """The shared ``make_project`` (members: the fixture team), with the default audit share."""
 
-    return project_create(name=f"Catheter line {next(_counter)}", kind="catheter", golden_share=0.0)
+    def make(kind: str, **kwargs):
+        kwargs.setdefault("audit_share", 0.10)
+        return make_project(kind, **kwargs)
+
+    return make
 
 
 @pytest.fixture
-def make_project(db):
-    from webapp.labeling.services import project_create
-
-    def make(kind: str):
-        return project_create(name=f"{kind} project {next(_counter)}", kind=kind, golden_share=0.0)
-
-    return make
+def project(make_project):
+    return make_project("catheter", name=f"Catheter line {next(_counter)}")
 
 
 @pytest.fixture

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def asset(images):
+def asset(images, project):
+    """An image shown by an item of the team's project (whose members may see it)."""
+    from webapp.labeling.services import item_create
+
     asset, _ = asset_ingest(data=images.image("PNG", (300, 200), seed=11), name="page.png")
+    item_create(project=project, asset_ids=[asset.pk])
     return asset
 
 
@@ -68,7 +72,7 @@ def test_dzi_and_tiles(signed_in, asset):
 
 
 @pytest.fixture
-def api(operator):
+def api(operator, project):  # an operator of a project may upload
     client = APIClient()
     client.force_authenticate(operator)
     return client

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,7 +47,7 @@ def test_bad_payloads_get_clear_400s(make_project, make_item, operator, api_for)
 
 def test_roles_on_the_api(make_project, make_item, make_user, api_for, admin_user):
     project = make_project()
-    make_item(project)
+    item = make_item(project)
     reviewer_only = make_user("reviewer")
     operator = make_user("operator")
     assert api_for(operator).post("/api/v1/projects/", {"name": "x", "kind": "omr"}, format="json").status_code == 403
@@ -54,7 +56,8 @@ def test_roles_on_the_api(make_project, make_item, make_user, api_for, admin_use
     unknown = api_for(admin_user).post("/api/v1/projects/", {"name": "y", "kind": "lidar"}, format="json")
     assert unknown.status_code == 400
     assert api_for(reviewer_only).post(f"/api/v1/projects/{project.pk}/take-next/").status_code == 200
-    assert api_for(operator).post("/api/v1/items/1/reviews/", {"decision": "accept"}, format="json").status_code == 403
+    assert api_for(operator).post(f"/api/v1/items/{item.pk}/reviews/", {"decision": "accept"},
+                                  format="json").status_code == 403
     from rest_framework.test import APIClient
     assert APIClient().get("/api/v1/projects/").status_code in (401, 403)
 
@@ -85,16 +88,17 @@ def test_item_list_filters_and_export(make_project, make_item, operator, reviewe
     project = make_project(review_required=False)
     items = [make_item(project) for _ in range(3)]
     api = api_for(operator)
+    assert api.post(f"/api/v1/projects/{project.pk}/take-next/").json()["item"] == items[0].pk
     api.post(f"/api/v1/items/{items[0].pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
     accepted = api.get(f"/api/v1/projects/{project.pk}/items/?state=accepted").json()
     assert [r["id"] for r in accepted["results"]] == [items[0].pk]
     assert api.get(f"/api/v1/projects/{project.pk}/items/?state=bogus").status_code == 400
     coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco")
-    assert coco.status_code == 200
-    data = coco.json()
+    assert coco.status_code == 200 and coco.streaming
+    data = json.loads(b"".join(coco.streaming_content))
     assert len(data["annotations"]) == 1 and data["annotations"][0]["bbox"] == [5, 5, 20, 20]
     jsonl = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl")
-    assert jsonl.content.decode().count("\n") == 1
+    assert b"".join(jsonl.streaming_content).decode().count("\n") == 1
     assert api.get(f"/api/v1/projects/{project.pk}/export/?format=pdf").status_code == 400
 
 
@@ -120,3 +124,15 @@ def test_pages_render(make_project, make_item, make_user, operator, client):
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/login/"])
 def test_public_pages(client, db, path):
     assert client.get(path).status_code == 200
+
+
+def test_openapi_publishes_each_kinds_annotation_schema_and_the_export_formats(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    revision = schema["components"]["schemas"]["RevisionSubmitRequest"]["properties"]["annotation"]
+    assert {s["title"] for s in revision["oneOf"]} == {"catheter annotation", "articles annotation", "omr annotation"}
+    catheter = next(s for s in revision["oneOf"] if s["title"] == "catheter annotation")
+    defect = catheter["properties"]["shots"]["items"]["properties"]["defects"]["items"]
+    assert defect["required"] == ["type", "box"] and set(defect["properties"]) >= {"polygon", "polyline", "point", "id"}
+    (export,) = [p for p in schema["paths"]["/api/v1/projects/{id}/export/"]["get"]["parameters"]
+                 if p["name"] == "format"]
+    assert set(export["schema"]["enum"]) == {"jsonl", "coco", "verdicts", "pagexml", "alignments", "deepscores"}

@@ -1,5 +1,7 @@
 """Drafts: saved per (item, operator) under the lease, validated like a revision, removed by the submit,
 never exported or trained on."""
+import json
+
 from webapp.labeling.models import Draft, Revision
 
 DEFECT = {"verdict": "defect", "shots": [{"defects": [
@@ -114,9 +116,12 @@ def test_drafts_never_reach_exports(make_project, make_item, operator, api_for):
     api.post(f"/api/v1/items/{accepted.pk}/revisions/", {"annotation": OK, "base_revision": None}, format="json")
     assert _take(api, project)["item"] == drafted.pk
     api.put(f"/api/v1/items/{drafted.pk}/draft/", {"annotation": DEFECT, "base_revision": None}, format="json")
-    lines = api.get(f"/api/v1/projects/{project.pk}/export/?format=jsonl").content.decode().strip().splitlines()
+    def export(fmt):
+        return b"".join(api.get(f"/api/v1/projects/{project.pk}/export/?format={fmt}").streaming_content).decode()
+
+    lines = export("jsonl").strip().splitlines()
     assert len(lines) == 1 and str(accepted.pk) in lines[0] and "axial_scratch" not in lines[0]
-    coco = api.get(f"/api/v1/projects/{project.pk}/export/?format=coco").json()
+    coco = json.loads(export("coco"))
     assert coco["annotations"] == [] and len(coco["images"]) == 1
 
 

@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import connection
 
-from webapp.core.errors import Gone, NotAllowed
+from webapp.core.errors import Gone, NotFound
 from webapp.labeling.models import ItemState, Lease, WorkItem
 from webapp.labeling.services import (
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next, prediction_record,
@@ -49,13 +49,17 @@ def test_an_operator_gets_their_live_lease_back(make_project, make_item, operato
     assert WorkItem.objects.filter(state=ItemState.LEASED).count() == 1
 
 
-def test_only_operators_take_work(make_project, make_item, db):
+def test_only_members_take_work(make_project, make_item, make_user):
     from django.contrib.auth import get_user_model
 
     project = make_project()
     make_item(project)
-    with pytest.raises(NotAllowed):
+    # No role, or an operator of other projects only: the project is not there for them.
+    with pytest.raises(NotFound):
         lease_take_next(project_id=project.pk, user=get_user_model().objects.create(username="nobody"))
+    with pytest.raises(NotFound):
+        lease_take_next(project_id=project.pk, user=make_user("operator", member=False))
+    assert lease_take_next(project_id=project.pk, user=make_user("operator")) is not None
 
 
 def test_expired_lease_returns_the_item_to_the_queue(make_project, make_item, make_user, expire_lease):

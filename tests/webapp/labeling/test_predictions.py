@@ -25,3 +25,13 @@ def test_batch_records_once_marks_older_stale_and_isolates_bad_rows(make_project
     again = predictions_record_batch(model_version_id=v2.pk, rows=rows[:3])  # a redelivered batch
     assert again["created"] == [] and len(again["skipped"]) == 3
     assert Prediction.objects.filter(model_version=v2).count() == 3
+
+
+def test_a_made_up_model_version_answers_400_naming_the_field(make_project, make_item, admin_user, api_for, db):
+    item = make_item(make_project())
+    payload = {"verdict": "ok", "shots": [{"defects": []} for _ in item.item_assets.all()]}
+    response = api_for(admin_user).post(f"/api/v1/items/{item.pk}/predictions/",
+                                        {"model_version": 424242, "payload": payload, "uncertainty": 0.5},
+                                        format="json")
+    assert response.status_code == 400 and response.json()["field"] == "model_version"
+    assert "no model version 424242" in response.json()["detail"]

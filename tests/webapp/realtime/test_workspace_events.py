@@ -12,7 +12,7 @@ from webapp.labeling.services import item_flag, lease_take_next
 from webapp.mlops.services import champion_promote, model_version_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+HEADERS = [(b"host", b"localhost")]   # a script's client: its token in the Authorization header
 
 
 def close_connection():
@@ -31,12 +31,12 @@ def test_flag_and_champion_change_reach_the_project(make_project, make_item, ope
     project = make_project(scope_key="line:Z")
     other = make_project(scope_key="line:Y")
     item = make_item(project)
-    token = token_for(user=operator)
+    headers = HEADERS + [(b"authorization", f"Token {token_for(user=operator)}".encode())]
 
     async def scenario():
-        communicator = WebsocketCommunicator(application, f"/ws/projects/{project.pk}/?token={token}", headers=HEADERS)
+        communicator = WebsocketCommunicator(application, f"/ws/projects/{project.pk}/", headers=headers)
         assert (await communicator.connect(timeout=5))[0]
-        elsewhere = WebsocketCommunicator(application, f"/ws/projects/{other.pk}/?token={token}", headers=HEADERS)
+        elsewhere = WebsocketCommunicator(application, f"/ws/projects/{other.pk}/", headers=headers)
         assert (await elsewhere.connect(timeout=5))[0]
         await database_sync_to_async(lease_take_next)(project_id=project.pk, user=operator)
         await database_sync_to_async(item_flag)(item_id=item.pk, user=operator, reason="taxonomy_question",

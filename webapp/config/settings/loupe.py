@@ -2,6 +2,8 @@
 from .env import env_int
 
 LOUPE_MAX_UPLOAD_BYTES = env_int("LOUPE_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+# An annotation file (COCO JSON, PAGE XML) uploaded beside the images is parsed in memory: bound it.
+LOUPE_MAX_ANNOTATION_BYTES = env_int("LOUPE_MAX_ANNOTATION_BYTES", 256 * 1024 * 1024)
 LOUPE_MAX_IMAGE_PIXELS = env_int("LOUPE_MAX_IMAGE_PIXELS", 160_000_000)  # a 600 dpi broadsheet is ~70 Mpx
 # A zip upload: at most this many files, unpacking to at most this many bytes in all (zip bombs).
 LOUPE_MAX_ZIP_MEMBERS = env_int("LOUPE_MAX_ZIP_MEMBERS", 10_000)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from webapp.accounts.roles import OPERATOR, has_role
-from webapp.core.errors import Conflict, NotAllowed, NotFound
+from webapp.accounts.permissions import require
+from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Draft, Prediction, WorkItem
 from webapp.labeling.selectors import item_asset_dims, lease_held
@@ -16,11 +16,10 @@ def draft_save(*, item_id: int, user, annotation, base_revision: int | None,
     """Validate the annotation like a revision and store it as the caller's draft of the item (one per
     item and user, overwritten). Refused (409) unless the caller holds the item's lease; nothing is
     stored when anything is wrong."""
-    if not has_role(user, OPERATOR):
-        raise NotAllowed("saving a draft needs the operator role")
     item = WorkItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise NotFound(f"no work item {item_id}")
+    require(user, "item.label", project_id=item.project_id)
     clean = get_kind(item.project.kind).validate(annotation, item_asset_dims(item_id=item.pk))
     if from_prediction_id is not None and not Prediction.objects.filter(pk=from_prediction_id, item=item).exists():
         raise NotFound(f"no prediction {from_prediction_id} for item {item.pk}")

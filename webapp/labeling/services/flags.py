@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webapp.accounts.roles import OPERATOR, REVIEWER, has_role
-from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
+from webapp.accounts.permissions import require
+from webapp.core.errors import Conflict, NotFound, ServiceError
 from webapp.labeling.models import Flag, ItemState, Lease, WorkItem
 from webapp.labeling.selectors import lease_held
 from webapp.labeling.services.events import depth_event, item_event
@@ -19,10 +19,10 @@ MAX_COMMENT = 4000
 
 
 def _held_lease(item_id: int, user, action: str) -> Lease:
-    if not has_role(user, OPERATOR):
-        raise NotAllowed(f"{action} needs the operator role")
-    if not WorkItem.objects.filter(pk=item_id).exists():
+    project_id = WorkItem.objects.filter(pk=item_id).values_list("project_id", flat=True).first()
+    if project_id is None:
         raise NotFound(f"no work item {item_id}")
+    require(user, "item.label", project_id=project_id)
     lease = lease_held(item_id=item_id, user=user)
     if lease is None:
         raise Conflict(f"{action} needs your lease on this item, and you do not hold it")
@@ -76,13 +76,12 @@ def item_flag(*, item_id: int, user, reason: str, comment: str = "") -> Flag:
 @transaction.atomic
 def flag_resolve(*, flag_id: int, reviewer, comment: str = "") -> Flag:
     """Close the flag and put the item back in the queue, in the state it was taken from."""
-    if not has_role(reviewer, REVIEWER):
-        raise NotAllowed("resolving a flag needs the reviewer role")
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise ServiceError(f"comment must be text of at most {MAX_COMMENT} characters", details={"field": "comment"})
     flag = Flag.objects.select_related("item").select_for_update(of=("self",)).filter(pk=flag_id).first()
     if flag is None:
         raise NotFound(f"no flag {flag_id}")
+    require(reviewer, "item.review", project_id=flag.item.project_id)
     if flag.resolved_at is not None:
         raise Conflict(f"flag {flag_id} was resolved already")
     now = timezone.now()

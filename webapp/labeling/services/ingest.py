@@ -7,6 +7,9 @@ Groupings:
 - ``pairs``: files named ``<stem>.<role>.<ext>`` for each of the kind's roles (omr:
   ``page1.original.png`` + ``page1.photo.jpg``) make one item; incomplete groups are reported.
 Files in different folders never group together. Re-uploading the same images does not duplicate items.
+
+Annotation files (COCO ``.json``, PAGE ``.xml``) beside the images, or inside the zip, are imported as the
+items' proposals (see ``annotation_import``).
 """
 from __future__ import annotations
 
@@ -16,12 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
 
+from webapp.assets import archive
 from webapp.assets.models import Asset
 from webapp.assets.services import IngestResult, assets_ingest_upload
 from webapp.assets.storage import Source
 from webapp.core.errors import ServiceError
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project, WorkItemAsset
+from webapp.labeling.services.annotation_import import (
+    AnnotationFile, annotation_file_read, annotation_files_in_zip, annotations_import, is_annotation_name,
+)
 from webapp.labeling.services.items import item_create
 
 GROUPINGS = ("single", "series", "pairs")
@@ -41,6 +48,7 @@ class ItemsIngestReport:
     results: list[IngestResult] = field(default_factory=list)
     items: list[dict] = field(default_factory=list)  # {"id", "external_id", "files", "created"}
     unmatched: list[dict] = field(default_factory=list)  # {"name", "reason"}
+    annotations: list[dict] = field(default_factory=list)  # {"name", "archive", "status", "items", "reason"}
 
 
 def groupings_for_kind(kind: str) -> list[str]:
@@ -148,8 +156,18 @@ def items_ingest(*, project: Project, files: list[tuple[str, Source]], grouping:
         raise ServiceError(f"grouping {grouping!r} does not fit a {project.kind} project; use "
                            f"{' or '.join(allowed)}")
     report = ItemsIngestReport()
+    annotation_files: list[AnnotationFile] = []
     for name, data in files:
-        report.results += assets_ingest_upload(data=data, name=name, user=user).results
+        if is_annotation_name(name) and not archive.is_zip(data):
+            annotation_files.append(annotation_file_read(name, data))
+        else:
+            results = assets_ingest_upload(data=data, name=name, user=user).results
+            # Annotation files inside a zip were refused as "not an image": read them as annotations.
+            inside = {r.name for r in results if r.archive and r.status == "refused" and is_annotation_name(r.name)}
+            if inside:
+                annotation_files += annotation_files_in_zip(name, data, inside)
+                results = [r for r in results if not (r.archive and r.name in inside)]
+            report.results += results
         if progress:
             progress(name)
     accepted = [(r.name, r.asset) for r in report.results if r.asset is not None]
@@ -160,4 +178,6 @@ def items_ingest(*, project: Project, files: list[tuple[str, Source]], grouping:
     else:
         groups = _group_single(accepted)
     _create_items(project, groups, report)
+    if annotation_files:
+        report.annotations = annotations_import(spec=get_kind(project.kind), files=annotation_files, items=report.items)
     return report

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from webapp.accounts.roles import OPERATOR, has_role
+from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
 from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Project, WorkItem
 from webapp.labeling.services.events import depth_event, item_event
@@ -74,8 +74,7 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
     An operator who already holds a live lease in this project gets that one back (a reload does not
     grab a second item).
     """
-    if not has_role(user, OPERATOR):
-        raise NotAllowed("taking work needs the operator role")
+    require(user, "item.label", project_id=project_id)
     try:
         project = Project.objects.get(pk=project_id)
     except Project.DoesNotExist:

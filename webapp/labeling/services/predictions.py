@@ -1,9 +1,13 @@
-"""Predictions: a model version's proposal for an item. Idempotent per (item, version)."""
+"""Predictions: a model version's proposal for an item, idempotent per (item, version); and imported
+annotations (COCO, PAGE XML uploaded beside the images), which show as the proposal with no model version.
+
+A model's new prediction makes the item's older model predictions stale, never an imported one: an
+import is someone's earlier work and stays the proposal until it is replaced by another import."""
 from __future__ import annotations
 
 from django.db import transaction
 
-from webapp.core.errors import NotFound
+from webapp.core.errors import NotFound, ServiceError
 from webapp.labeling.kinds import AnnotationError, get_kind
 from webapp.labeling.models import ItemState, Prediction, WorkItem
 from webapp.labeling.selectors import item_asset_dims, items_asset_dims
@@ -21,6 +25,14 @@ def prediction_record(*, item_id: int, model_version_id: int, payload: dict, sco
         item = WorkItem.objects.select_related("project").get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
+    version = (Prediction._meta.get_field("model_version").related_model.objects
+               .filter(pk=model_version_id).values("kind").first())
+    if version is None:
+        raise ServiceError(f"no model version {model_version_id}; register the model version first",
+                           details={"field": "model_version"})
+    if version["kind"] != item.project.kind:
+        raise ServiceError(f"model version {model_version_id} is a {version['kind']} model; item {item.pk} is a "
+                           f"{item.project.kind} item", details={"field": "model_version"})
     spec = get_kind(item.project.kind)
     try:
         payload = spec.validate(payload, item_asset_dims(item_id=item.pk))
@@ -32,7 +44,7 @@ def prediction_record(*, item_id: int, model_version_id: int, payload: dict, sco
         defaults={"payload": payload, "scores": scores or {}, "uncertainty": uncertainty})
     if not created:
         return prediction, False
-    Prediction.objects.filter(item=item).exclude(pk=prediction.pk).update(stale=True)
+    Prediction.objects.filter(item=item, source=Prediction.Source.MODEL).exclude(pk=prediction.pk).update(stale=True)
     fields = {"uncertainty": uncertainty, "queue_rank": uncertainty}
     if item.state == ItemState.NEW:
         fields["state"] = ItemState.PREDICTED
@@ -74,7 +86,8 @@ def predictions_record_batch(*, model_version_id: int, rows: list[dict]) -> dict
         new = [p for pk, p in fresh.items() if pk not in done]
         Prediction.objects.bulk_create(new, ignore_conflicts=True)
         new_ids = [p.item_id for p in new]
-        Prediction.objects.filter(item_id__in=new_ids).exclude(model_version_id=model_version_id).update(stale=True)
+        (Prediction.objects.filter(item_id__in=new_ids, source=Prediction.Source.MODEL)
+         .exclude(model_version_id=model_version_id).update(stale=True))
         changed = []
         for p in new:
             item = items[p.item_id]
@@ -94,5 +107,34 @@ def predictions_record_batch(*, model_version_id: int, rows: list[dict]) -> dict
 
 def predictions_mark_stale(*, kind: str, scope_key: str, keep_version_id: int) -> int:
     """After a promotion: predictions of other versions on unaccepted items of the scope become stale."""
-    return (Prediction.objects.filter(item__project__kind=kind, item__project__scope_key=scope_key, stale=False)
+    return (Prediction.objects.filter(item__project__kind=kind, item__project__scope_key=scope_key, stale=False,
+                                      source=Prediction.Source.MODEL)
             .exclude(item__state=ItemState.ACCEPTED).exclude(model_version_id=keep_version_id).update(stale=True))
+
+
+@transaction.atomic
+def predictions_import(*, annotations: dict[int, dict]) -> list[int]:
+    """Store validated, imported annotations as their items' proposals (source: import). Importing the
+    same annotation again writes nothing; a different one replaces the item's earlier import. Returns
+    the ids of the items whose proposal changed."""
+    items = WorkItem.objects.in_bulk(list(annotations))
+    current = {p.item_id: p for p in Prediction.objects.filter(item_id__in=list(items), source=Prediction.Source.IMPORT,
+                                                               stale=False)}
+    changed = []
+    for item_id, payload in annotations.items():
+        item = items[item_id]
+        old = current.get(item_id)
+        if old is not None and old.payload == payload:
+            continue
+        if old is not None:
+            Prediction.objects.filter(pk=old.pk).update(stale=True)
+        prediction = Prediction.objects.create(item=item, source=Prediction.Source.IMPORT, payload=payload,
+                                               uncertainty=item.uncertainty if item.uncertainty is not None else 1.0)
+        if item.state == ItemState.NEW:
+            WorkItem.objects.filter(pk=item.pk).update(state=ItemState.PREDICTED)
+            item.state = ItemState.PREDICTED
+        item_event(item, "prediction.created", prediction=prediction.pk, model_version=None, source="import")
+        changed.append(item_id)
+    for project_id in {items[i].project_id for i in changed}:
+        depth_event(project_id)
+    return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.accounts.roles import REVIEWER, has_role
+from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.labeling.models import ItemState, Review, WorkItem
 from webapp.labeling.services.events import depth_event, item_event
@@ -13,12 +13,11 @@ from webapp.labeling.services.loop import correction_accepted
 
 @transaction.atomic
 def review_submit(*, item_id: int, reviewer, decision: str, comment: str = "", revision: int | None = None) -> Review:
-    if not has_role(reviewer, REVIEWER):
-        raise NotAllowed("reviewing needs the reviewer role")
     try:
         item = WorkItem.objects.select_related("head_revision").select_for_update(of=("self",)).get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
+    require(reviewer, "item.review", project_id=item.project_id)
     head = item.head_revision
     if item.state != ItemState.SUBMITTED or head is None:
         raise Conflict(f"item {item.pk} is {item.state}, not waiting for review")

@@ -4,11 +4,11 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webapp.accounts.roles import OPERATOR, has_role
-from webapp.core.errors import Conflict, NotAllowed, NotFound
+from webapp.accounts.permissions import require
+from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import Draft, ItemState, Prediction, Revision, WorkItem
+from webapp.labeling.models import QUEUEABLE_STATES, Draft, ItemState, Lease, Prediction, Revision, WorkItem
 from webapp.labeling.selectors import item_asset_dims
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.leases import lease_end_for_submit
@@ -22,17 +22,28 @@ def _conflict(message: str, *, yours: dict, head: Revision | None, item: WorkIte
     return Conflict(message, details={"item": item.pk, "yours": yours, "current": current})
 
 
+def _holds_lease(item: WorkItem, user) -> bool:
+    """The user holds the item's lease, or held it last and it lapsed with nobody taking the item since
+    (no work is lost to an expired lease; nobody skips the queue onto an item they never took)."""
+    if item.state == ItemState.LEASED:
+        return item.lease_holder_id == user.pk
+    if item.state not in QUEUEABLE_STATES:
+        return False
+    last = Lease.objects.filter(item=item).order_by("-id").only("holder_id", "end_reason").first()
+    return last is not None and last.holder_id == user.pk and last.end_reason == Lease.End.EXPIRED
+
+
 def revision_submit(*, item_id: int, user, annotation, base_revision: int | None,
-                    from_prediction_id: int | None = None) -> Revision:
+                    from_prediction_id: int | None = None, require_lease: bool = True) -> Revision:
     """Validate and append a revision made by ``user`` on top of ``base_revision`` (a number, or None
-    for the first one). The item must be leased to the user, or free (no work is lost to an expired
-    lease). Refused with HTTP 409 and both versions when ``base_revision`` is not the current one."""
-    if not has_role(user, OPERATOR):
-        raise NotAllowed("submitting needs the operator role")
+    for the first one). The user must hold the item's lease (see ``_holds_lease``); ``require_lease=False``
+    is for trusted seeding only (reference annotations of the demo and the benchmarks), never the API.
+    Refused with HTTP 409 and both versions when ``base_revision`` is not the current one."""
     try:
         item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
+    require(user, "item.label", project_id=item.project_id)
     spec = get_kind(item.project.kind)
     clean = spec.validate(annotation, item_asset_dims(item_id=item.pk))
     head = item.head_revision
@@ -48,6 +59,9 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     now = timezone.now()
     if item.state == ItemState.LEASED and item.lease_holder_id != user.pk and item.lease_expires_at > now:
         raise _conflict("another operator holds this item", yours=clean, head=head, item=item)
+    if require_lease and not _holds_lease(item, user):
+        raise _conflict("you do not hold this item's lease: take it from the queue first", yours=clean, head=head,
+                        item=item)
     proposal, source = None, {}
     if from_prediction_id is not None:
         prediction = Prediction.objects.filter(pk=from_prediction_id, item=item).only("id", "payload").first()
@@ -64,17 +78,21 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
                 source=Revision.Source.HUMAN, from_prediction_id=from_prediction_id, annotation=clean,
                 diff={"against": source, "changes": json_diff(proposal, clean)},
                 edit_count=spec.count_edits(proposal, clean) if spec.count_edits else 0)
-            # Compare-and-set on the head: a concurrent save based on the same head loses cleanly.
-            moved = WorkItem.objects.filter(pk=item.pk, head_revision=head).update(
+            # Compare-and-set on the head, and on the lease as it was checked: a concurrent save based on
+            # the same head, or a take-next between the check and this write, makes this save lose cleanly.
+            moved = WorkItem.objects.filter(pk=item.pk, head_revision=head, state=item.state,
+                                            lease_holder_id=item.lease_holder_id).update(
                 head_revision=revision, state=new_state, lease_holder=None, lease_expires_at=None, updated_at=now)
             if not moved:
-                raise IntegrityError("head moved")
+                raise IntegrityError("head or lease moved")
             lease_end_for_submit(item=item, user=user, now=now)
             # The draft became this revision: it goes in the same transaction (a failed submit keeps it).
             Draft.objects.filter(item=item, user=user).delete()
     except IntegrityError:
         item.refresh_from_db()
-        raise _conflict("another revision was saved at the same time", yours=clean, head=item.head_revision,
+        moved_head = item.head_revision_id != (head.pk if head else None)
+        raise _conflict("another revision was saved at the same time" if moved_head else
+                        "the item was taken from the queue meanwhile", yours=clean, head=item.head_revision,
                         item=item) from None
     item.state = new_state
     item_event(item, "revision.submitted", revision=revision.number, author=user.get_username(),

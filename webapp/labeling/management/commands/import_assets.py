@@ -20,7 +20,8 @@ def _files(folder: Path) -> list[Path]:
 
 
 class Command(BaseCommand):
-    help = "Import the images of FOLDER (PNG, JPEG, TIFF, zips of them) into a project as work items."
+    help = ("Import the images of FOLDER (PNG, JPEG, TIFF, zips of them) into a project as work items; COCO (.json) "
+            "or PAGE XML (.xml) files of those images become the items' proposals.")
 
     def add_arguments(self, parser):
         parser.add_argument("folder", type=Path)
@@ -46,7 +47,8 @@ class Command(BaseCommand):
             except ServiceError as exc:
                 raise CommandError(exc.message) from None
         self._summary(report)
-        if not any(r.asset is not None for r in report.results):
+        if not any(r.asset is not None for r in report.results) and not any(
+                a["status"] == "imported" for a in report.annotations):
             raise CommandError("nothing could be imported")
 
     def _summary(self, report) -> None:
@@ -60,3 +62,10 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"  refused {where}{r.name}: {r.reason}"))
         for u in report.unmatched:
             self.stdout.write(self.style.WARNING(f"  no item for {u['name']}: {u['reason']}"))
+        for a in report.annotations:
+            where = f"{a['archive']}: " if a["archive"] else ""
+            if a["status"] == "imported":
+                note = f" ({a['reason']})" if a["reason"] else ""
+                self.stdout.write(f"  annotations {where}{a['name']}: proposals for {a['items']} items{note}")
+            else:
+                self.stdout.write(self.style.WARNING(f"  refused annotations {where}{a['name']}: {a['reason']}"))

@@ -2,27 +2,28 @@
 
     {"page_type": "article" | "ads" | "tv" | "shares" | "sports" | "other",
      "cuts": [{"x0": .., "y0": .., "x1": .., "y1": ..}],
-     "articles": [{"id": "a1", "polygon": [[x, y], ...]}]}
+     "articles": [{"id": "a1", "polygon": [[x, y], ...]}]}      # in reading order
+
+An article id becomes an XML id in PAGE XML, so it must be a valid ``xs:ID`` (NCName): a letter or ``_``
+first, then letters, digits, ``.``, ``-``, ``_``.
 """
+from __future__ import annotations
+
 import math
 
-from webapp.labeling.kinds import AssetDims, Checker
+from formats.common.checker import LIMITS, NCNAME_PATTERN, AssetDims, Checker
+from formats.common.jsonschema import DIALECT, POINT
 
 PAGE_TYPES = ("article", "ads", "tv", "shares", "sports", "other")
 
 
 def validate(annotation, assets: list[AssetDims]) -> dict:
     c = Checker()
-    root = c.obj(annotation, "$")
-    if root is None:
-        c.raise_if_any()
-    if len(assets) != 1:
-        c.fail("$", f"an articles item is one page; this item has {len(assets)} images")
-        c.raise_if_any()
+    root = c.root(annotation, assets, 1, "an articles item is one page")
     page = assets[0]
     page_type = c.choice(root.get("page_type"), PAGE_TYPES, "$.page_type")
     cuts = []
-    for i, cut in enumerate(c.lst(root.get("cuts", []), "$.cuts") or []):
+    for i, cut in enumerate(c.lst(root.get("cuts", []), "$.cuts", LIMITS["shapes_per_image"]) or []):
         path = f"$.cuts[{i}]"
         cut = c.obj(cut, path)
         if cut is None:
@@ -35,17 +36,17 @@ def validate(annotation, assets: list[AssetDims]) -> dict:
             else:
                 cuts.append({"x0": a[0], "y0": a[1], "x1": b[0], "y1": b[1]})
     articles, seen = [], set()
-    for i, art in enumerate(c.lst(root.get("articles", []), "$.articles") or []):
+    for i, art in enumerate(c.lst(root.get("articles", []), "$.articles", LIMITS["shapes_per_image"]) or []):
         path = f"$.articles[{i}]"
         art = c.obj(art, path)
         if art is None:
             continue
-        art_id = str(art.get("id") or f"a{i + 1}")
-        if art_id in seen:
+        art_id = c.identifier(art.get("id", f"a{i + 1}"), f"{path}.id")
+        if art_id is not None and art_id in seen:
             c.fail(f"{path}.id", f"duplicate article id {art_id!r}")
         seen.add(art_id)
         polygon = c.polygon(art.get("polygon"), page, f"{path}.polygon")
-        if polygon:
+        if polygon and art_id:
             articles.append({"id": art_id, "polygon": polygon})
     if page_type and page_type != "article" and articles:
         c.fail("$.articles", f"a page of type {page_type!r} is not cut into articles; remove them or set page_type")
@@ -64,13 +65,17 @@ def slices(annotation: dict, meta: dict) -> list[str]:
     return out
 
 
+def _shift(a: dict, b: dict) -> float:
+    return max(abs(a["x0"] - b["x0"]), abs(a["y0"] - b["y0"]), abs(a["x1"] - b["x1"]), abs(a["y1"] - b["y1"]))
+
+
 def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> int:
     """Cuts to add + cuts to delete + cuts to move (an end point moved by more than the tolerance), and
     a changed page type. The tolerance is a share of the page's extent, as in the cut metric."""
     if before is None:
         return len(after.get("cuts", [])) + 1
     edits = int(before.get("page_type") != after.get("page_type"))
-    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))  # noqa: E731
+    key = lambda c: (round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"]))
     old = sorted(before.get("cuts", []), key=key)
     new = sorted(after.get("cuts", []), key=key)
     extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])
@@ -81,7 +86,7 @@ def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> in
         if best is None:
             edits += 1  # deleted
             continue
-        shift = max(abs(best["x0"] - cut["x0"]), abs(best["y0"] - cut["y0"]), abs(best["x1"] - cut["x1"]), abs(best["y1"] - cut["y1"]))
+        shift = _shift(best, cut)
         if shift > 10 * tolerance * extent:
             edits += 1  # deleted (and the new one counts as added below)
             continue
@@ -89,3 +94,27 @@ def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> in
         if shift > tolerance * extent:
             edits += 1  # moved
     return edits + len(unmatched_new)
+
+
+JSON_SCHEMA = {
+    "$schema": DIALECT,
+    "title": "Articles annotation",
+    "description": "One newspaper page: its type, the cut lines and the article polygons (in reading order), "
+                   "in original image pixels. Bounds against the image are checked by the server.",
+    "type": "object",
+    "required": ["page_type"],
+    "properties": {
+        "page_type": {"enum": list(PAGE_TYPES)},
+        "cuts": {"type": "array", "maxItems": LIMITS["shapes_per_image"], "items": {
+            "type": "object", "required": ["x0", "y0", "x1", "y1"],
+            "properties": {k: {"type": "number", "minimum": 0} for k in ("x0", "y0", "x1", "y1")}}},
+        "articles": {"type": "array", "maxItems": LIMITS["shapes_per_image"], "items": {
+            "type": "object", "required": ["polygon"],
+            "properties": {
+                "id": {"type": "string", "maxLength": LIMITS["id_length"],
+                       "pattern": NCNAME_PATTERN,
+                       "description": "an XML id (xs:ID); defaults to a1, a2, ... by position"},
+                "polygon": {"type": "array", "items": POINT, "minItems": 3,
+                            "maxItems": LIMITS["points_per_polygon"]}}}},
+    },
+}

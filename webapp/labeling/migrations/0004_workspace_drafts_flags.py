@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0002_initial'),
+        ('labeling', '0003_prediction_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -3,27 +3,25 @@
     {"status": "accepted" | "rejected" | "fixed",
      "homography": [[h00, h01, h02], [h10, h11, h12], [h20, h21, h22]] | null,   # original -> photo pixels
      "point_pairs": [[[xo, yo], [xp, yp]], ...],
-     "reasons": ["wrong page", ...]}
+     "reasons": ["wrong page", ...]}                                            # from REASONS
 """
-from webapp.labeling.kinds import AssetDims, Checker
+from __future__ import annotations
+
+from formats.common.checker import LIMITS, AssetDims, Checker
+from formats.common.jsonschema import DIALECT, POINT
 
 STATUSES = ("accepted", "rejected", "fixed")
 REASONS = ("too few matches", "wrong page", "page curl", "partial page", "degenerate homography", "blur", "other")
 
 
-def _determinant3(m: list[list[float]]) -> float:
+def determinant3(m: list[list[float]]) -> float:
     return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
 
 
 def validate(annotation, assets: list[AssetDims]) -> dict:
     c = Checker()
-    root = c.obj(annotation, "$")
-    if root is None:
-        c.raise_if_any()
-    if len(assets) != 2:
-        c.fail("$", f"an omr item is a pair (original, photo); this item has {len(assets)} images")
-        c.raise_if_any()
+    root = c.root(annotation, assets, 2, "an omr item is a pair (original, photo)")
     original, photo = assets
     status = c.choice(root.get("status"), STATUSES, "$.status")
     homography = None
@@ -35,12 +33,12 @@ def validate(annotation, assets: list[AssetDims]) -> dict:
         elif rows is not None:
             values = [[c.number(v, f"$.homography[{i}][{j}]") for j, v in enumerate(r)] for i, r in enumerate(rows)]
             if all(v is not None for r in values for v in r):
-                if abs(_determinant3(values)) < 1e-12:
+                if abs(determinant3(values)) < 1e-12:
                     c.fail("$.homography", "is singular (degenerate): it cannot map the page")
                 else:
                     homography = values
     pairs = []
-    for i, pair in enumerate(c.lst(root.get("point_pairs", []), "$.point_pairs") or []):
+    for i, pair in enumerate(c.lst(root.get("point_pairs", []), "$.point_pairs", LIMITS["shapes_per_image"]) or []):
         path = f"$.point_pairs[{i}]"
         if not isinstance(pair, list) or len(pair) != 2:
             c.fail(path, "must be [[x_original, y_original], [x_photo, y_photo]]")
@@ -49,7 +47,11 @@ def validate(annotation, assets: list[AssetDims]) -> dict:
         b = c.point(pair[1], photo, f"{path}[1]")
         if a and b:
             pairs.append([list(a), list(b)])
-    reasons = [str(r) for r in (c.lst(root.get("reasons", []), "$.reasons") or [])]
+    reasons = []
+    for i, r in enumerate(c.lst(root.get("reasons", []), "$.reasons", len(REASONS)) or []):
+        reason = c.choice(r, REASONS, f"$.reasons[{i}]")
+        if reason is not None and reason not in reasons:
+            reasons.append(reason)
     if status == "accepted" and homography is None and raw is None:
         c.fail("$.homography", "an accepted alignment needs its homography")
     if status == "fixed" and len(pairs) < 4:
@@ -73,3 +75,22 @@ def count_edits(before: dict | None, after: dict) -> int:
     if before is None:
         return 1
     return int(before.get("status") != after.get("status")) + len(after.get("point_pairs", []))
+
+
+JSON_SCHEMA = {
+    "$schema": DIALECT,
+    "title": "OMR alignment annotation",
+    "description": "The verdict on an (original rendering, photo) alignment: the homography maps original "
+                   "pixels to photo pixels; point pairs fix a bad alignment.",
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": list(STATUSES)},
+        "homography": {"oneOf": [{"type": "null"}, {
+            "type": "array", "minItems": 3, "maxItems": 3,
+            "items": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}}}]},
+        "point_pairs": {"type": "array", "maxItems": LIMITS["shapes_per_image"],
+                        "items": {"type": "array", "items": POINT, "minItems": 2, "maxItems": 2}},
+        "reasons": {"type": "array", "maxItems": len(REASONS), "items": {"enum": list(REASONS)}},
+    },
+}

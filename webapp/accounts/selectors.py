@@ -1,0 +1,77 @@
+"""Reads behind the permission table: a user's role per project, and which project an object is in.
+
+Models of other apps are looked up by label (``apps.get_model``) so that accounts, which every app
+imports for its permission checks, imports none of them back.
+"""
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from webapp.accounts.models import ProjectMembership
+from webapp.accounts.roles import NONE, RANK
+
+
+def membership_role(*, user, project_id: int) -> str:
+    if not getattr(user, "is_authenticated", False):
+        return NONE
+    try:
+        role = ProjectMembership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True).first()
+    except OverflowError:  # an id no database column holds
+        return NONE
+    return role or NONE
+
+
+def membership_roles(*, user) -> dict[int, str]:
+    """Project id -> role for every membership of the user."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return dict(ProjectMembership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def strongest_membership_role(*, user) -> str:
+    roles = set(membership_roles(user=user).values())
+    return max(roles, key=RANK.__getitem__, default=NONE)
+
+
+def membership_list(*, project_id: int) -> QuerySet[ProjectMembership]:
+    return ProjectMembership.objects.filter(project_id=project_id).select_related("user").order_by("user__username")
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+# What a URL may name, as (model label, lookup field, path from the model to its project id). A new
+# kind of object (a flag, a draft) is one line here.
+TARGET_MODELS = {
+    "project": ("labeling.Project", "pk", "pk"),
+    "project_slug": ("labeling.Project", "slug", "pk"),
+    "item": ("labeling.WorkItem", "pk", "project_id"),
+    "lease": ("labeling.Lease", "token", "item__project_id"),
+    "prediction": ("labeling.Prediction", "pk", "item__project_id"),
+    "flag": ("labeling.Flag", "pk", "item__project_id"),
+    "asset": ("labeling.WorkItemAsset", "asset_id", "item__project_id"),  # an asset can be in several projects
+}
+
+
+def projects_of_target(*, target: str, value) -> list[int]:
+    """The project(s) an object named in a URL belongs to; empty when there is no such object."""
+    try:
+        label, field, to_project = TARGET_MODELS[target]
+    except KeyError:
+        raise LookupError(f"unknown permission target {target!r}; one of {', '.join(TARGET_MODELS)}") from None
+    try:
+        return list(_model(label).objects.filter(**{field: value}).values_list(to_project, flat=True).distinct())
+    except (TypeError, ValueError, OverflowError, ValidationError):
+        return []
+
+
+def asset_uploaded_by(*, asset_id: int, user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        return _model("assets.Asset").objects.filter(pk=int(asset_id), uploaded_by=user).exists()
+    except (TypeError, ValueError, OverflowError):
+        return False
