@@ -15,7 +15,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The browser libraries (OpenSeadragon, Annotorious), pinned by package-lock.json, served as static files.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "needs npm (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 # Run everything on the embedded default: SQLite, embedded Redis, demo data, a worker, the web server.
 demo: install
@@ -32,4 +37,4 @@ bench-spine: install
 	$(PY) bench/spine_queue.py
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache node_modules

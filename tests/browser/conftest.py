@@ -50,6 +50,8 @@ def browser(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (.ci/run installs it)")
+    if not (ROOT / "node_modules" / "openseadragon").is_dir():
+        pytest.fail("the pages' libraries are not installed: run `make install` (npm ci)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

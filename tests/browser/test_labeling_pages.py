@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 from webapp.labeling.models import ItemState, Revision, WorkItem
 from webapp.labeling.services import lease_take_next, review_submit, revision_submit
 
+from .workspace_helpers import SHOTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [40, 40, 120, 100]}]}]}
 
@@ -24,12 +26,14 @@ def test_operator_labels_an_item_and_the_overview_updates_live(login, asgi_serve
     page.goto(f"{asgi_server}/projects/{project.slug}/")
     page.keyboard.press("n")  # take next
     page.wait_for_url(f"**/items/{items[0].pk}/")
-    page.wait_for_selector("svg")
+    page.wait_for_selector("body[data-workspace=ready] [data-viewer]")
     # the overview (another user's browser) sees the lease without reloading
     # (a locator, not a JS string: the pages' Content-Security-Policy forbids evaluating strings)
     expect(overview.locator(f"tr[data-project='{project.pk}'] [data-depth='leased']")).to_have_text("1")
+    page.click("#json-toggle")  # the JSON view, behind its toggle, for power users
     page.fill("#editor", json.dumps(DEFECT))
-    assert page.locator("svg rect.box").count() == 1  # drawn over the image while typing
+    # drawn over the image while typing
+    page.wait_for_function("window.LOUPE_WS.tools.anno.getAnnotations().length === 1")
     page.focus("#editor")
     page.keyboard.press("Control+Enter")
     page.wait_for_url(f"**/items/{items[0].pk}/?saved=1")
@@ -54,19 +58,27 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     first = lease_take_next(project_id=project.pk, user=olga)
     page = login("olga")
     page.goto(f"{asgi_server}/items/{item.pk}/")
+    page.wait_for_selector("body[data-workspace=ready]")
     page.wait_for_function("document.getElementById('lease-info').textContent.startsWith('Leased to you')")
-    # Meanwhile (before the page's next heartbeat, a minute later) olga's lease lapses, otto takes the item and saves first, a reviewer sends his work back
+    # Meanwhile olga's lease lapses, otto takes the item and saves first, a reviewer sends his work back
     # to the queue, and olga takes it again: her open page is based on no revision, the item is at 1.
     expire_lease(first)
     lease_take_next(project_id=project.pk, user=other)
+    page.wait_for_selector("body[data-lease=lost]")  # told live that otto took it: editing stops
+    assert "otto" in page.inner_text("#lease-banner")
     revision_submit(item_id=item.pk, user=other, annotation=DEFECT, base_revision=None)
     review_submit(item_id=item.pk, reviewer=make_user("reviewer"), decision="send_back", comment="check shot 1")
     assert lease_take_next(project_id=project.pk, user=olga).item_id == item.pk
+    page.wait_for_selector("body[data-lease=regained]")  # taken again: editing goes on, on the old base
+    page.click("#json-toggle")
     page.fill("#editor", json.dumps({"verdict": "ok", "shots": [{"defects": []}]}))
     page.click("#submit")
     page.wait_for_selector("#conflict:not([hidden])")
-    assert "bubble" in page.inner_text("#conflict-current")
-    assert '"ok"' in page.inner_text("#conflict-yours")
+    page.wait_for_selector("#conflict-view:not([hidden])")  # both versions drawn side by side
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "14-conflict-side-by-side.png"))
+    assert "bubble" in page.text_content("#conflict-current")
+    assert '"ok"' in page.text_content("#conflict-yours")
     assert Revision.objects.filter(item=item).count() == 1
     page.click("#rebase")
     page.click("#submit")

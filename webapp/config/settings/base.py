@@ -81,7 +81,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The browser libraries come from npm (package.json, installed by `npm ci` in `make install`), served
+# from their dist folders under a vendor/ prefix; nothing of them is copied into the repository.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/openseadragon", NODE_MODULES / "openseadragon" / "build" / "openseadragon"),
+    ("vendor/annotorious", NODE_MODULES / "@annotorious" / "openseadragon" / "dist"),
+    ("vendor/annotorious-tools", NODE_MODULES / "@annotorious" / "plugin-tools" / "dist"),
+]
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static files straight from the app folders (no collectstatic step for the embedded run).

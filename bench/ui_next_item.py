@@ -1,0 +1,259 @@
+"""The operator workspace in Chromium (Playwright, loopback, demo data): how long from pressing `n` to
+the next item's image and the model's proposal being drawn, and how much memory Chromium holds on a
+7000×10000 px page after panning across it at full resolution.
+
+    python bench/ui_next_item.py [--items 50]
+
+Seeds a catheter project with the demo generator's balloons (3 shots each, tiles built) and a proposal
+per item, serves it with daphne, then: the operator submits the proposal (Ctrl+Enter) and presses `n`;
+the time runs from the key press to the workspace being ready with the next item's base image fully
+loaded and every proposal shape drawn (the first item, opened from the queue page with a cold cache, is
+not counted). Memory: proportional set size (PSS) summed over Chromium's processes, after the
+big page was panned tile by tile at 1:1. Targets: p95 <= 300 ms, memory <= 500 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _loop_env import ROOT, prepare_environment, stop
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+TARGET_P95_MS = 300
+TARGET_MEMORY_MB = 500
+BIG = (7000, 10000)
+PAN = """async () => {
+              const v = window.LOUPE_WS.viewer.osd, base = v.world.getItemAt(0);
+              v.viewport.zoomTo(base.imageToViewportZoom(1), null, true);
+              const size = base.getContentSize(), view = v.viewport.getBoundsNoRotate();
+              const w = view.width, h = view.height, n = [];
+              const settle = () => new Promise((ok) => {  // tiles of this screen loaded (at most 2 s on a busy machine)
+                const end = Date.now() + 2000;
+                const check = () => (base.getFullyLoaded() || Date.now() > end) ? ok() : setTimeout(check, 20);
+                setTimeout(check, 30);
+              });
+              const cols = Math.ceil(size.x / base.viewportToImageCoordinates(w, 0).x), rows = Math.ceil(size.y / base.viewportToImageCoordinates(0, h).y);
+              for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) {
+                const c = r % 2 ? cols - 1 - k : k;  // serpentine: every screen of the page once
+                const p = base.imageToViewportCoordinates((c + 0.5) * size.x / cols, (r + 0.5) * size.y / rows);
+                v.viewport.panTo(p, true); await settle(); n.push(1);
+              }
+              return n.length;
+            }"""
+DRAWN = """() => {
+  const ws = window.LOUPE_WS;
+  // the next item, ready (the one where `n` was pressed stays "ready" until the next one loads)
+  if (document.body.dataset.workspace !== "ready" || !ws || String(ws.item.id) === sessionStorage.getItem("prev")) return false;
+  const base = ws.viewer.osd.world.getItemAt(0);
+  if (!base || !base.getFullyLoaded()) return false;
+  const want = ws.editor.proposal(ws.item.prediction, ws.view()).length;
+  if (document.querySelectorAll(".layer-proposal .shape").length !== want) return false;
+  const t0 = Number(sessionStorage.getItem("t0")), origin = performance.timeOrigin;
+  const marks = performance.getEntriesByName("workspace-ready"), ready = marks[marks.length - 1];
+  return {total: Date.now() - t0, ready: origin + (ready ? ready.startTime : 0) - t0};
+}"""
+
+
+def seed(n_items: int):
+    from PIL import Image, ImageDraw
+
+    from webapp.accounts.services import user_create
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.labeling.services import item_create, prediction_record, project_create
+    from webapp.mlops.services import model_version_register
+    from workers.demo_sources import generate_items, ground_truth
+
+    user_create(username="bench-op", password="loupe-pass-123", role="operator")
+    project = project_create(name="Catheter QA — bench", kind="catheter", scope_key="line:A", audit_share=0.0,
+                             golden_share=0.0)
+    version = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/tmp/bench")
+    for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
+        assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
+        for a in assets:
+            asset_build_derivatives(asset_id=a.pk)
+        item = item_create(project=project, asset_ids=[a.pk for a in assets], external_id=ext, meta=meta)
+        truth = ground_truth("catheter", i, 7)
+        prediction_record(item_id=item.pk, model_version_id=version.pk, payload=truth,
+                          scores={"defect": 0.7, "types": {"axial_scratch": 0.6, "radial_scratch": 0.4,
+                                                           "inclusion": 0.8, "bubble": 0.9}}, uncertainty=0.5)
+    # the big page: a broadsheet-sized image with structure in every tile
+    big = Image.new("L", BIG, 235)
+    draw = ImageDraw.Draw(big)
+    for y in range(0, BIG[1], 37):
+        draw.line([(0, y), (BIG[0], y + 400)], fill=(y * 7) % 200, width=3)
+    for x in range(0, BIG[0], 53):
+        draw.line([(x, 0), (x - 300, BIG[1])], fill=(x * 3) % 180, width=2)
+    buf = io.BytesIO()
+    big.save(buf, format="PNG", compress_level=1)
+    page_project = project_create(name="Big page", kind="catheter", scope_key="line:big", audit_share=0.0,
+                                  golden_share=0.0)
+    asset = asset_ingest(data=buf.getvalue(), name="broadsheet.png")[0]
+    asset_build_derivatives(asset_id=asset.pk)
+    big_item = item_create(project=page_project, asset_ids=[asset.pk])
+    return project, big_item
+
+
+def serve() -> tuple[subprocess.Popen, str]:
+    from django.conf import settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                             "webapp.config.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/login/", timeout=2)
+            return proc, base
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("daphne did not come up")
+
+
+def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
+    """PSS of every Chromium process under ``root_pid`` (shared pages counted once in all); with
+    ``by_type``, also summed per process type (browser, renderer, gpu-process, utility…)."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+            if "chrom" not in exe:
+                continue
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    kb = int(line.split()[1])
+                    total += kb
+                    if by_type is not None:
+                        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled
+                        kind = next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+                        by_type[kind] = by_type.get(kind, 0) + kb / 1024
+        except OSError:
+            continue
+    return total / 1024
+
+
+def report_times(times: list[float], breakdown: dict[str, list[float]]) -> None:
+    times = sorted(times)
+    p50 = statistics.median(times)
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    print(f"n -> image + proposal drawn over {len(times)} items: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+          f"max {times[-1]:.0f} ms (target p95 <= {TARGET_P95_MS} ms: ratio {p95 / TARGET_P95_MS:.2f})")
+    print("  medians from the key press: " + ", ".join(
+        f"{k} {statistics.median(v):.0f} ms" for k, v in breakdown.items()) + f", drawn {p50:.0f} ms")
+
+
+def login(page, base: str) -> None:
+    page.goto(base + "/login/")
+    page.fill("input[name=username]", "bench-op")
+    page.fill("input[name=password]", "loupe-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/projects/")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--tile-cache", type=int, default=0, help="OpenSeadragon's maxImageCacheCount (0: the workspace's)")
+    ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
+                    help="OpenSeadragon's drawer (the workspace uses canvas)")
+    a = ap.parse_args()
+    work = prepare_environment("bench-ui")
+    t = time.monotonic()
+    project, big_item = seed(a.items)
+    print(f"seeded {a.items + 1} items (3 shots each, tiles) and a {BIG[0]}×{BIG[1]} page in {time.monotonic() - t:.0f} s")
+    server, base = serve()
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
+            page = context.new_page()
+            login(page, base)
+            page.goto(f"{base}/projects/{project.slug}/")
+            times, breakdown = [], {"ready": []}
+            for i in range(a.items + 1):
+                page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
+                              "sessionStorage.setItem('t0', String(Date.now()))")
+                page.keyboard.press("n")
+                phases = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
+                if i > 0:  # the first opens a cold browser cache and connection
+                    times.append(phases["total"])
+                    for key, values in breakdown.items():
+                        values.append(phases[key])
+                page.keyboard.press("Control+Enter")  # submit the proposal as it stands
+                try:
+                    page.wait_for_url("**/?saved=*", timeout=15000)
+                except Exception:
+                    print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
+                    raise
+                page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved')")
+            if times:
+                report_times(times, breakdown)
+            else:
+                print("n -> drawn: no items timed (--items 0)")
+            browser.close()
+
+            # Memory: a browser of its own, measured blank first, then on the big page after panning it, then
+            # once more after a garbage collection (what of it was tiles already let go).
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--js-flags=--expose-gc"])
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
+                                    + (f"window.LOUPE_OSD_CACHE = {a.tile_cache};" if a.tile_cache else ""))
+            page = context.new_page()
+            page.goto("about:blank")
+            page.wait_for_timeout(1500)
+            blank = chromium_pss_mb(os.getpid())
+            login(page, base)
+            page.goto(f"{base}/items/{big_item.pk}/")
+            page.wait_for_function(DRAWN.replace("const t0 =", "return true; const t0 ="), timeout=60000)
+            before = chromium_pss_mb(os.getpid())
+            t = time.monotonic()
+            steps = page.evaluate(PAN)
+            pan_s = time.monotonic() - t
+            page.wait_for_timeout(500)
+            parts: dict[str, float] = {}
+            after = chromium_pss_mb(os.getpid(), parts)
+            print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
+                  f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
+                  f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
+                  f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")
+            print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])))
+            page.evaluate("window.gc && window.gc()")
+            page.wait_for_timeout(1500)
+            collected = chromium_pss_mb(os.getpid())
+            print(f"  after a JS garbage collection: {collected:.0f} MB (page share {collected - blank:.0f} MB; "
+                  f"ratio to target {collected / TARGET_MEMORY_MB:.2f})")
+            browser.close()
+    finally:
+        stop([server])
+    print(f"work folder: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+// The review view: the operator's answer against the model's proposal, drawn on the image in distinct
+// colours (added green, removed red, changed amber: before dashed, after solid) with the counts, and
+// accept / send back with a comment.
+import { drawShapes } from "./viewer.js";
+
+export const DIFF_COLORS = { added: "#16a34a", removed: "#dc2626", before: "#d97706", after: "#f59e0b" };
+
+export async function loadDiff(itemId, revision) {
+  const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${itemId}/diff/?revision=${revision}`);
+  return res.ok ? res.data : null;
+}
+
+// `toShape` turns one of the diff's kind-specific entries into the neutral shape form.
+export function drawDiff(parent, diff, view, toShape) {
+  const here = (e) => (e.shot ?? 0) === view;
+  const pick = (list) => list.filter(here).map(toShape).filter(Boolean);
+  drawShapes(parent, pick(diff.removed), { cls: "diff diff-removed", color: () => DIFF_COLORS.removed, text: (s) => `− ${s.label}` });
+  drawShapes(parent, pick(diff.changed.map((c) => ({ ...c.before, shot: c.before.shot ?? c.after.shot }))),
+    { cls: "diff diff-before", color: () => DIFF_COLORS.before });
+  drawShapes(parent, pick(diff.changed.map((c) => c.after)), { cls: "diff diff-after", color: () => DIFF_COLORS.after, text: (s) => `~ ${s.label}` });
+  drawShapes(parent, pick(diff.added), { cls: "diff diff-added", color: () => DIFF_COLORS.added, text: (s) => `+ ${s.label}` });
+}
+
+export function summarize(element, diff) {
+  element.innerHTML = "";
+  if (!diff) { element.textContent = "No diff available."; return; }
+  const against = { proposal: "the model's proposal", previous: "the previous revision", empty: "an empty answer" }[diff.against] || diff.against;
+  element.append(`Against ${against}: `);
+  for (const [key, word] of [["added", "added"], ["removed", "removed"], ["changed", "changed"]]) {
+    const span = document.createElement("span");
+    span.className = `count count-${key}`;
+    span.dataset.count = key;
+    span.textContent = `${diff.counts[key]} ${word}`;
+    element.append(span, " ");
+  }
+}

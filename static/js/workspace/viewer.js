@@ -1,0 +1,127 @@
+// The deep-zoom viewer: one OpenSeadragon viewer showing one image at a time (its DZI tile pyramid,
+// or its working copy stretched to the original size while tiles are being made, so that image
+// coordinates are always original pixels), raster overlays with opacity, and an SVG layer in image
+// coordinates for what Annotorious does not draw (proposal, points, review diff).
+const NS = "http://www.w3.org/2000/svg";
+
+export function tileSourceOf(asset) {
+  // A working copy at full resolution is one request; the tile pyramid pays off for larger images.
+  const fullWorking = asset.working_width && asset.working_width >= asset.width;
+  if (asset.dzi_url && !fullWorking) return asset.dzi_url;
+  return { type: "legacy-image-pyramid", levels: [{ url: asset.working_url, width: asset.width, height: asset.height }] };
+}
+
+export function createViewer(element, { prefixUrl }) {
+  const viewer = OpenSeadragon({
+    element, prefixUrl, showNavigationControl: false, drawer: window.LOUPE_OSD_DRAWER || "canvas", showNavigator: false,
+    animationTime: 0.25, maxZoomPixelRatio: 8, visibilityRatio: 0.5, crossOriginPolicy: false,
+    gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
+    immediateRender: true, preserveImageSizeOnResize: true,
+    maxImageCacheCount: window.LOUPE_OSD_CACHE || 120,  // decoded tiles kept: bounds the memory of panning a 70 Mpx page
+  });
+  const svg = document.createElementNS(NS, "svg");
+  svg.classList.add("ws-svg");
+  const root = document.createElementNS(NS, "g");
+  svg.appendChild(root);
+  viewer.canvas.appendChild(svg);
+  let asset = null;
+  const overlays = new Map();  // name -> TiledImage
+
+  function place() {
+    const base = viewer.world.getItemAt(0);
+    if (!base) return;
+    const o = base.imageToViewerElementCoordinates(new OpenSeadragon.Point(0, 0));
+    const one = base.imageToViewerElementCoordinates(new OpenSeadragon.Point(1000, 0));
+    const s = (one.x - o.x) / 1000;
+    root.setAttribute("transform", `translate(${o.x} ${o.y}) scale(${s})`);
+    svg.style.setProperty("--px", String(1 / s));  // one screen pixel in image units, for marker sizes
+    svg.dispatchEvent(new CustomEvent("scale", { detail: s }));
+  }
+  viewer.addHandler("update-viewport", place);
+  viewer.addHandler("animation", place);
+  viewer.addHandler("resize", place);
+
+  function open(a) {
+    asset = a;
+    overlays.clear();
+    return new Promise((resolve) => {
+      viewer.addOnceHandler("open", () => { place(); resolve(); });
+      viewer.open(tileSourceOf(a));
+    });
+  }
+
+  // Heat maps: a small PNG stretched over the whole image, drawn above it with its own opacity.
+  function setOverlay(name, url, opacity) {
+    const existing = overlays.get(name);
+    if (!url || opacity <= 0) {
+      if (existing) existing.setOpacity(0);
+      return;
+    }
+    if (existing) { existing.setOpacity(opacity); return; }
+    const base = viewer.world.getItemAt(0);
+    if (!base) return;
+    const bounds = base.getBounds();
+    overlays.set(name, { setOpacity() {} });  // placeholder while it loads
+    viewer.addTiledImage({
+      tileSource: { type: "image", url }, x: bounds.x, y: bounds.y, width: bounds.width, opacity,
+      success: (ev) => { overlays.set(name, ev.item); ev.item.setOpacity(opacity); },
+      error: () => overlays.delete(name),
+    });
+  }
+
+  function toImage(clientX, clientY) {
+    const base = viewer.world.getItemAt(0);
+    const rect = viewer.element.getBoundingClientRect();
+    const p = base.viewerElementToImageCoordinates(new OpenSeadragon.Point(clientX - rect.left, clientY - rect.top));
+    return [p.x, p.y];
+  }
+  function toScreen(x, y) {
+    const base = viewer.world.getItemAt(0);
+    const rect = viewer.element.getBoundingClientRect();
+    const p = base.imageToViewerElementCoordinates(new OpenSeadragon.Point(x, y));
+    return [p.x + rect.left, p.y + rect.top];
+  }
+  function screenScale() {
+    const [x0] = toScreen(0, 0), [x1] = toScreen(1000, 0);
+    return (x1 - x0) / 1000;
+  }
+
+  return {
+    osd: viewer, svg, root, open, setOverlay, toImage, toScreen, screenScale, place,
+    asset: () => asset,
+    fit: () => viewer.viewport.goHome(),
+    zoom: (factor) => { viewer.viewport.zoomBy(factor); viewer.viewport.applyConstraints(); },
+  };
+}
+
+// SVG helpers for the layers drawn in image coordinates.
+export function svgEl(name, attrs, parent) {
+  const node = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+// Draws shapes ({kind: box|polygon|polyline|point, box, points, label}) into a <g>; returns the group.
+export function drawShapes(parent, shapes, { cls, color, text }) {
+  const g = svgEl("g", { class: cls }, parent);
+  for (const s of shapes) {
+    const c = color(s);
+    const attrs = { stroke: c, "data-id": s.id, class: `shape shape-${s.kind}` };
+    if (s.kind === "point") {
+      const [x, y] = s.points[0];
+      svgEl("circle", { ...attrs, cx: x, cy: y, fill: c, "fill-opacity": 0.35 }, g);  // radius: CSS, in screen px
+    } else if (s.kind === "polygon" || s.kind === "polyline") {
+      svgEl(s.kind, { ...attrs, points: s.points.map((p) => p.join(",")).join(" "), fill: s.kind === "polygon" ? c : "none" }, g);
+    } else {
+      const [x0, y0, x1, y1] = s.box;
+      svgEl("rect", { ...attrs, x: x0, y: y0, width: x1 - x0, height: y1 - y0, fill: "none" }, g);
+    }
+    const t = text && text(s);
+    if (t) {
+      const label = svgEl("text", { x: s.box[0], y: s.box[1], class: "shape-label", fill: c }, g);
+      label.textContent = t;
+    }
+  }
+  return g;
+}
