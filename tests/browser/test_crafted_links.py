@@ -20,7 +20,10 @@ def test_a_crafted_lease_in_an_item_link_calls_nothing_but_the_page(login, asgi_
     page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
     for target in (f"../models/{version.pk}/promote/%23", f"../training-runs/{run.pk}/cancel/%23",
                    f"../projects/{project.pk}/take-next/%23", f"../items/{item.pk}/repredict/%23"):
-        page.goto(f"{asgi_server}/items/{item.pk}/?lease={target}")
+        # The page has started when it asks for its live feed's ticket; anything it would send with the
+        # crafted value (a heartbeat) comes before or right after that.
+        with page.expect_request(lambda r: r.url.endswith("/api/v1/ws-ticket/"), timeout=30000):
+            page.goto(f"{asgi_server}/items/{item.pk}/?lease={target}")
         page.wait_for_selector("#item-state")
         page.wait_for_timeout(800)
     # The page's only POST is for its live feed's WebSocket ticket.

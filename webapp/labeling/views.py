@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from webapp.accounts.permissions import can, requires, visible_project_ids
 from webapp.assets.storage import media_path
+from webapp.core.csp import allow_script_source
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
 from webapp.labeling.exports import export_formats
@@ -59,6 +60,9 @@ def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
     data = WorkItemDetailSerializer(item, context={"request": request}).data
+    # The workspace draws with Annotorious, whose bundled PixiJS compiles its uniform uploads with
+    # ``new Function``: without 'unsafe-eval' it refuses to start. Inline scripts stay nonce-only.
+    allow_script_source(request, "'unsafe-eval'")
     return render(request, spec.template, {
         "item": item, "project": item.project, "kind": spec,
         "item_data": data,
