@@ -42,7 +42,8 @@ PAN = """async () => {
                 const check = () => (base.getFullyLoaded() || Date.now() > end) ? ok() : setTimeout(check, 20);
                 setTimeout(check, 30);
               });
-              const cols = Math.ceil(size.x / base.viewportToImageCoordinates(w, 0).x), rows = Math.ceil(size.y / base.viewportToImageCoordinates(0, h).y);
+              const cols = Math.ceil(size.x / base.viewportToImageCoordinates(w, 0).x),
+                rows = Math.ceil(size.y / base.viewportToImageCoordinates(0, h).y);
               for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) {
                 const c = r % 2 ? cols - 1 - k : k;  // serpentine: every screen of the page once
                 const p = base.imageToViewportCoordinates((c + 0.5) * size.x / cols, (r + 0.5) * size.y / rows);
@@ -53,7 +54,8 @@ PAN = """async () => {
 DRAWN = """() => {
   const ws = window.LOUPE_WS;
   // the next item, ready (the one where `n` was pressed stays "ready" until the next one loads)
-  if (document.body.dataset.workspace !== "ready" || !ws || String(ws.item.id) === sessionStorage.getItem("prev")) return false;
+  if (document.body.dataset.workspace !== "ready" || !ws ||
+      String(ws.item.id) === sessionStorage.getItem("prev")) return false;
   const base = ws.viewer.osd.world.getItemAt(0);
   if (!base || !base.getFullyLoaded()) return false;
   const want = ws.editor.proposal(ws.item.prediction, ws.view()).length;
@@ -183,7 +185,8 @@ def main() -> int:
     work = prepare_environment("bench-ui")
     t = time.monotonic()
     project, big_item = seed(a.items)
-    print(f"seeded {a.items + 1} items (3 shots each, tiles) and a {BIG[0]}×{BIG[1]} page in {time.monotonic() - t:.0f} s")
+    print(f"seeded {a.items + 1} items (3 shots each, tiles) and a {BIG[0]}×{BIG[1]} page "
+          f"in {time.monotonic() - t:.0f} s")
     server, base = serve()
     from playwright.sync_api import sync_playwright
 
@@ -211,7 +214,8 @@ def main() -> int:
                 except Exception:
                     print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
                     raise
-                page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved')")
+                page.wait_for_function("document.body.dataset.workspace === 'ready' && "
+                                       "location.search.includes('saved')")
             if times:
                 report_times(times, breakdown)
             else:
@@ -238,11 +242,13 @@ def main() -> int:
             page.wait_for_timeout(500)
             parts: dict[str, float] = {}
             after = chromium_pss_mb(os.getpid(), parts)
-            print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
+            print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page "
+                  f"panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
                   f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
                   f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
                   f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")
-            print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])))
+            by_size = sorted(parts.items(), key=lambda kv: -kv[1])
+            print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in by_size))
             page.evaluate("window.gc && window.gc()")
             page.wait_for_timeout(1500)
             collected = chromium_pss_mb(os.getpid())

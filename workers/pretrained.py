@@ -139,8 +139,10 @@ def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path
     size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
     if size > MAX_BYTES:
         raise SystemExit(f"{kind}: checkpoint is {size} bytes, over the {MAX_BYTES} shipped limit")
-    info = {"kind": kind, "scopes": plan["scopes"], "command": f"python -m workers.pretrained build {kind} "
-            f"--steps {steps} --minutes {minutes:g}" + (f" --difficulty {difficulty}" if difficulty else ""), "minutes": minutes, "seconds": round(time.perf_counter() - t0, 1),
+    info = {"kind": kind, "scopes": plan["scopes"],
+            "command": f"python -m workers.pretrained build {kind} "
+                       f"--steps {steps} --minutes {minutes:g}" + (f" --difficulty {difficulty}" if difficulty else ""),
+            "minutes": minutes, "seconds": round(time.perf_counter() - t0, 1),
             "bytes": size, **figures}
     (tmp / MANIFEST).write_text(json.dumps(info, indent=1, default=float))
     shutil.rmtree(out, ignore_errors=True)

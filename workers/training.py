@@ -220,7 +220,8 @@ def _train(run, tmp: Path, reporter: RunReporter):
         pairs = [(c.item_id, c.revision_id) for c in new]
         replay_pairs = item_revision_pairs(item_ids=replay_ids)
         snapshot = trainset.snapshot_id(pairs + replay_pairs, f"synthetic:{n_synth}" if n_synth else "")
-        params.update(mode="finetune", used_revisions=sorted({c.revision_id for c in new} | {r for _, r in replay_pairs}),
+        params.update(mode="finetune",
+                      used_revisions=sorted({c.revision_id for c in new} | {r for _, r in replay_pairs}),
                       n_new=len(new_ids),
                       n_replay=len(replay_ids), n_synthetic_replay=n_synth, new_items=new_ids[:500])
     reporter.check_cancel()

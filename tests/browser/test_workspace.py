@@ -165,7 +165,8 @@ def test_a_second_browser_on_a_leased_item_is_refused_cleanly(login, asgi_server
     assert "lease" in second.inner_text("#editor-errors")
     # the server refuses the draft too: otto holds no lease
     status = second.evaluate(f"""Loupe.api("PUT", "/api/v1/items/{item.pk}/draft/",
-        {{annotation: {{verdict: "ok", shots: [{{defects: []}}]}}, base_revision: null, from_prediction: null}}).then(r => r.status)""")
+        {{annotation: {{verdict: "ok", shots: [{{defects: []}}]}}, base_revision: null,
+          from_prediction: null}}).then(r => r.status)""")
     assert status == 409
     shot(second, "08-second-browser-refused")
     assert not Revision.objects.filter(item=item).exists() and not Draft.objects.filter(item=item).exists()
@@ -179,14 +180,17 @@ def test_reviewer_sees_the_diff_and_sends_back_with_a_comment_the_operator_sees(
     item = catheter_item(shots=2)
     version = model_version_register(kind="catheter", scope_key=item.project.scope_key, artifact_uri="/tmp/x")
     proposal = {"verdict": "defect", "shots": [
-        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [700, 300, 760, 350]}]},
+        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]},
+                     {"type": "inclusion", "box": [700, 300, 760, 350]}]},
         {"defects": []}]}
     prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, payload=proposal,
-                                      scores={"defect": 0.8, "types": {"bubble": 0.9, "inclusion": 0.35}}, uncertainty=0.4)
+                                      scores={"defect": 0.8, "types": {"bubble": 0.9, "inclusion": 0.35}},
+                                      uncertainty=0.4)
     olga = make_user("operator", username="olga")
     make_user("reviewer", username="rita")
     answer = {"verdict": "defect", "shots": [
-        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]}, {"type": "inclusion", "box": [710, 305, 770, 355]},
+        {"defects": [{"type": "bubble", "box": [100, 100, 160, 150]},
+                     {"type": "inclusion", "box": [710, 305, 770, 355]},
                      {"type": "axial_scratch", "box": [300, 380, 600, 420], "polyline": [[300, 380], [600, 420]]}]},
         {"defects": []}]}
     lease_take_next(project_id=item.project_id, user=olga)
@@ -222,7 +226,8 @@ def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, c
     make_user("operator", username="otto")
     watcher = login("otto")
     lease_take_next(project_id=project.pk, user=User.objects.get(username="otto"))
-    open_workspace(watcher, f"{asgi_server}/items/{WorkItem.objects.filter(project=project).order_by('pk').first().pk}/")
+    first_item = WorkItem.objects.filter(project=project).order_by('pk').first()
+    open_workspace(watcher, f"{asgi_server}/items/{first_item.pk}/")
     watcher.wait_for_selector("#live-status.on")
     page = login("olga")
     page.goto(f"{asgi_server}/projects/{project.slug}/")
@@ -269,8 +274,10 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
 
     item = catheter_item(shots=2)
     version = model_version_register(kind="catheter", scope_key=item.project.scope_key, artifact_uri="/tmp/x")
-    payload = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [560, 380, 640, 440]}]}, {"defects": []}]}
-    scores = {"defect": 0.9, "maps": [{"shot": 0, "defect": True, "saliency": True}], "ood": {"flag": True, "score": 0.93}}
+    payload = {"verdict": "defect",
+               "shots": [{"defects": [{"type": "bubble", "box": [560, 380, 640, 440]}]}, {"defects": []}]}
+    scores = {"defect": 0.9, "maps": [{"shot": 0, "defect": True, "saliency": True}],
+              "ood": {"flag": True, "score": 0.93}}
     prediction_record(item_id=item.pk, model_version_id=version.pk, payload=payload, scores=scores, uncertainty=0.6)
     yy, xx = np.mgrid[0:80, 0:120]
     heat = (255 * np.exp(-((xx - 60) ** 2 + (yy - 41) ** 2) / 60)).astype(np.uint8)

@@ -36,4 +36,5 @@ def to_screen(page, x: float, y: float) -> tuple[float, float]:
 def open_workspace(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("body[data-workspace=ready]")
-    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemAt(0) && window.LOUPE_WS.viewer.osd.world.getItemAt(0).getFullyLoaded()")
+    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemAt(0) && "
+                           "window.LOUPE_WS.viewer.osd.world.getItemAt(0).getFullyLoaded()")

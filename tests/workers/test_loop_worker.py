@@ -127,6 +127,7 @@ def test_corrections_to_candidate_to_promotion_over_a_worker(start_worker, make_
     run = TrainingRun.objects.get(pk=run_id)
     assert run.state == "succeeded" and run.candidate_id == v2 and run.step > 0 and run.loss is not None
     for item, _ in pool[2:]:
-        assert list(Prediction.objects.filter(item=item, stale=False).values_list("model_version_id", flat=True)) == [v2]
+        fresh = Prediction.objects.filter(item=item, stale=False)
+        assert list(fresh.values_list("model_version_id", flat=True)) == [v2]
         assert Prediction.objects.get(item=item, model_version_id=v1).stale
     assert worker.poll() is None

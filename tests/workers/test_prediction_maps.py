@@ -60,7 +60,8 @@ def test_maps_are_stored_served_and_named(make_project, catheter_series_items, c
             assert abs(png.size[0] / png.size[1] - asset["width"] / asset["height"]) < 0.02   # the shot's aspect
 
     none = api.get(f"/api/v1/items/{clean.pk}/").json()["prediction"]
-    assert none["maps"] == [{"shot": 0, "defect": None, "saliency": None}, {"shot": 1, "defect": None, "saliency": None}]
+    assert none["maps"] == [{"shot": 0, "defect": None, "saliency": None},
+                            {"shot": 1, "defect": None, "saliency": None}]
     pk = Prediction.objects.get(item=clean).pk
     assert client.get(f"/predictions/{pk}/maps/0/defect.png").status_code == 404
     assert client.get(f"/predictions/{pk}/maps/0/secrets.png").status_code == 404

@@ -19,8 +19,8 @@ from webapp.labeling.exports import export_format_names, export_render
 from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
-    ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer, RevisionSubmitSerializer,
-    WorkItemDetailSerializer, WorkItemSerializer,
+    ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer,
+    RevisionSubmitSerializer, WorkItemDetailSerializer, WorkItemSerializer,
 )
 
 

@@ -128,7 +128,8 @@ class Lease(models.Model):
         ordering = ["-id"]
         constraints = [
             # At most one open lease per item, guaranteed by the database.
-            models.UniqueConstraint(fields=["item"], condition=Q(ended_at__isnull=True), name="one_open_lease_per_item"),
+            models.UniqueConstraint(fields=["item"], condition=Q(ended_at__isnull=True),
+                                    name="one_open_lease_per_item"),
         ]
 
 

@@ -282,8 +282,8 @@ class LeaseSerializer(serializers.ModelSerializer):
 
 class RevisionSubmitSerializer(serializers.Serializer):
     annotation = AnnotationField()
-    base_revision = serializers.IntegerField(allow_null=True, min_value=1,
-                                             help_text="The revision number this edit started from; null for the first.")
+    base_revision = serializers.IntegerField(
+        allow_null=True, min_value=1, help_text="The revision number this edit started from; null for the first.")
     from_prediction = serializers.IntegerField(required=False, allow_null=True)
 
 

@@ -89,7 +89,8 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
     publish(MLOPS_GROUP, {"promote": "model.promoted", "rollback": "model.rolled_back"}[action], payload)
     # The scope's projects hear it too: an open item page offers the new champion's proposal once the
     # re-scoring below delivers it (as a prediction.created event).
-    for project_id in Project.objects.filter(kind=version.kind, scope_key=version.scope_key).values_list("pk", flat=True):
+    project_ids = Project.objects.filter(kind=version.kind, scope_key=version.scope_key).values_list("pk", flat=True)
+    for project_id in project_ids:
         publish(project_group(project_id), "champion.changed", {**payload, "action": action, "project": project_id})
     # Workers reload the champion and re-score the scope's unaccepted items.
     enqueue(tasknames.CHAMPION_CHANGED, version.kind, version.scope_key, version.pk)

@@ -20,9 +20,11 @@ def errors_of(annotation):
 
 
 def test_each_shape_is_kept_with_its_box_and_id():
-    ann = series({"type": "axial_scratch", "box": [10, 10, 50, 90], "polyline": [[10, 10], [30.5, 50], [50, 90]], "id": "d1"},
+    ann = series({"type": "axial_scratch", "box": [10, 10, 50, 90], "polyline": [[10, 10], [30.5, 50], [50, 90]],
+                  "id": "d1"},
                  {"type": "bubble", "box": [100, 100, 110, 110], "point": [105, 105]},
-                 second=[{"type": "inclusion", "box": [0, 0, 40, 40], "polygon": [[0, 0], [40, 0], [20, 40]], "id": "d1"},
+                 second=[{"type": "inclusion", "box": [0, 0, 40, 40], "polygon": [[0, 0], [40, 0], [20, 40]],
+                          "id": "d1"},
                          {"type": "radial_scratch", "box": [200, 200, 260, 210]}])
     clean = schema.validate(ann, SHOTS)
     first, second = clean["shots"]
@@ -34,15 +36,19 @@ def test_each_shape_is_kept_with_its_box_and_id():
 
 
 @pytest.mark.parametrize("defect, path", [
-    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [500, 5]}, "$.shots[0].defects[0].point"),          # outside the image
+    # outside the image
+    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [500, 5]}, "$.shots[0].defects[0].point"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "point": [math.nan, 5]}, "$.shots[0].defects[0].point[0]"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "point": [5, math.inf]}, "$.shots[0].defects[0].point[1]"),
-    ({"type": "scratch", "box": [1, 1, 9, 9]}, "$.shots[0].defects[0].type"),                              # unknown label
+    # unknown label
+    ({"type": "scratch", "box": [1, 1, 9, 9]}, "$.shots[0].defects[0].type"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "polyline": [[1, 1]]}, "$.shots[0].defects[0].polyline"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "polyline": [[2, 2], [2, 301]]}, "$.shots[0].defects[0].polyline[1]"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "polygon": [[1, 1], [9, 9]]}, "$.shots[0].defects[0].polygon"),
-    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [5, 5], "polygon": [[1, 1], [9, 1], [5, 9]]}, "$.shots[0].defects[0]"),
-    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [50, 50]}, "$.shots[0].defects[0].point"),           # outside its box
+    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [5, 5], "polygon": [[1, 1], [9, 1], [5, 9]]},
+     "$.shots[0].defects[0]"),
+    # outside its box
+    ({"type": "bubble", "box": [1, 1, 9, 9], "point": [50, 50]}, "$.shots[0].defects[0].point"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "id": "x" * 65}, "$.shots[0].defects[0].id"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "id": 7}, "$.shots[0].defects[0].id"),
     ({"type": "bubble", "box": [1, 1, 9, 401]}, "$.shots[0].defects[0].box"),

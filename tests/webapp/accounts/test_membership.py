@@ -52,8 +52,8 @@ def test_operators_and_reviewers_do_not_read_the_registry(make_project, make_ite
     project = make_project()
     item = make_item(project)
     version = model_version_register(kind="catheter", scope_key="", artifact_uri="/srv/models/catheter/v7")
-    prediction_record(item_id=item.pk, model_version_id=version.pk, payload={"verdict": "ok", "shots": [{"defects": []}]},
-                      scores={}, uncertainty=0.2)
+    prediction_record(item_id=item.pk, model_version_id=version.pk,
+                      payload={"verdict": "ok", "shots": [{"defects": []}]}, scores={}, uncertainty=0.2)
     for role in ("operator", "reviewer"):
         user = make_user(role)
         api = api_for(user)

@@ -197,7 +197,8 @@ def world(make_project, make_user, make_item, settings):
                     base_revision=None)  # submitted, by someone who is not the reviewer
     for _ in range(5):
         make_item(project)
-    leases = {role: lease_take_next(project_id=project.pk, user=users[role]) for role in ("operator", "reviewer", "admin")}
+    leases = {role: lease_take_next(project_id=project.pk, user=users[role])
+              for role in ("operator", "reviewer", "admin")}
     version = model_version_register(kind="catheter", scope_key="", artifact_uri="/srv/models/catheter/v1")
     prediction, _ = prediction_record(item_id=subject.pk, model_version_id=version.pk, scores={}, uncertainty=0.5,
                                       payload={"verdict": "ok", "shots": [{"defects": []}]})

@@ -21,8 +21,10 @@ def test_added_removed_changed_per_shot():
 def test_against_nothing_everything_is_added_and_a_verdict_change_is_said():
     answer = {"verdict": "defect", "shots": [{"defects": [SCRATCH]}]}
     assert review_diff(None, answer) == {"added": [{"shot": 0, **SCRATCH}], "removed": [], "changed": []}
-    d = review_diff({"verdict": "defect", "shots": [{"defects": [SCRATCH]}]}, {"verdict": "ok", "shots": [{"defects": []}]})
+    d = review_diff({"verdict": "defect", "shots": [{"defects": [SCRATCH]}]},
+                    {"verdict": "ok", "shots": [{"defects": []}]})
     assert d["removed"] == [{"shot": 0, **SCRATCH}] and d["verdict"] == {"before": "defect", "after": "ok"}
     far = {**SCRATCH, "box": [200, 10, 240, 200], "polyline": [[200, 10], [240, 200]]}
-    d = review_diff({"verdict": "defect", "shots": [{"defects": [SCRATCH]}]}, {"verdict": "defect", "shots": [{"defects": [far]}]})
+    d = review_diff({"verdict": "defect", "shots": [{"defects": [SCRATCH]}]},
+                    {"verdict": "defect", "shots": [{"defects": [far]}]})
     assert len(d["added"]) == 1 and len(d["removed"]) == 1 and d["changed"] == []   # no overlap: not "changed"

@@ -61,7 +61,8 @@ def test_flag_takes_the_item_out_of_the_queue_until_resolved(make_project, make_
     assert api.post(f"/api/v1/flags/{body['id']}/resolve/", {}, format="json").status_code == 403
     resolved = api_for(reviewer).post(f"/api/v1/flags/{body['id']}/resolve/", {"comment": "it is fine, label it"},
                                       format="json")
-    assert resolved.status_code == 200 and resolved.json()["resolved_at"] and resolved.json()["resolved_by"] == reviewer.username
+    assert (resolved.status_code == 200 and resolved.json()["resolved_at"]
+            and resolved.json()["resolved_by"] == reviewer.username)
     item.refresh_from_db()
     assert item.state == ItemState.NEW
     assert api_for(reviewer).get(f"/api/v1/projects/{project.pk}/flags/?open=1").json()["count"] == 0
@@ -91,11 +92,12 @@ def test_sent_back_comment_reaches_the_operator(make_project, make_item, operato
     api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": {"verdict": "ok", "shots": [{"defects": []}]},
                                                      "base_revision": None}, format="json")
     assert api.get(f"/api/v1/items/{item.pk}/").json()["sent_back"] is None
-    api_for(reviewer).post(f"/api/v1/items/{item.pk}/reviews/", {"decision": "send_back", "comment": "the bubble at the tip"},
-                           format="json")
+    api_for(reviewer).post(f"/api/v1/items/{item.pk}/reviews/",
+                           {"decision": "send_back", "comment": "the bubble at the tip"}, format="json")
     assert _take(api, project).json()["item"] == item.pk
     detail = api.get(f"/api/v1/items/{item.pk}/").json()
-    assert detail["sent_back"]["comment"] == "the bubble at the tip" and detail["sent_back"]["reviewer"] == reviewer.username
+    assert (detail["sent_back"]["comment"] == "the bubble at the tip"
+            and detail["sent_back"]["reviewer"] == reviewer.username)
     assert detail["reviews"][0]["comment"] == "the bubble at the tip"
 
 

@@ -46,8 +46,9 @@ def test_diff_against_empty_and_a_kind_without_a_hook(make_project, make_item, o
     item = make_item(project)
     api = api_for(operator)
     api.post(f"/api/v1/projects/{project.pk}/take-next/")
-    api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": {"verdict": "defect", "shots": [{"defects": [SCRATCH]}]},
-                                                     "base_revision": None}, format="json")
+    api.post(f"/api/v1/items/{item.pk}/revisions/",
+             {"annotation": {"verdict": "defect", "shots": [{"defects": [SCRATCH]}]}, "base_revision": None},
+             format="json")
     d = api.get(f"/api/v1/items/{item.pk}/diff/").json()
     assert d["against"] == "empty" and d["counts"] == {"added": 1, "removed": 0, "changed": 0}
 

@@ -17,7 +17,8 @@ from webapp.labeling.services.loop import correction_accepted
 
 def _conflict(message: str, *, yours: dict, head: Revision | None, item: WorkItem) -> Conflict:
     current = None if head is None else {
-        "number": head.number, "annotation": head.annotation, "author": head.author.get_username() if head.author else None,
+        "number": head.number, "annotation": head.annotation,
+        "author": head.author.get_username() if head.author else None,
         "created_at": head.created_at.isoformat()}
     return Conflict(message, details={"item": item.pk, "yours": yours, "current": current})
 

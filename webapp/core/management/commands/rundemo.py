@@ -84,7 +84,8 @@ class Command(BaseCommand):
         self.log_dir = settings.BASE_DIR / "var" / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.stdout.write(f"Redis: {settings.REDIS_URL}{' (embedded)' if os.environ.get('LOUPE_EMBEDDED_REDIS') else ''}")
+            embedded = " (embedded)" if os.environ.get("LOUPE_EMBEDDED_REDIS") else ""
+            self.stdout.write(f"Redis: {settings.REDIS_URL}{embedded}")
             self.stdout.write(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
             call_command("migrate", interactive=False, verbosity=0)
             if not opts["no_seed"]:
