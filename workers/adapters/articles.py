@@ -30,6 +30,7 @@ def _flat(summary: dict) -> dict:
 
 class ArticlesAdapter(Adapter):
     kind = "articles"
+    ml_package = "ml.articles"
     image_mode = "L"
 
     def batch_size(self, device: str) -> int:

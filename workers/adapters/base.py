@@ -7,6 +7,7 @@ return annotations in original pixels.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -64,6 +65,13 @@ class Adapter:
     """Base class of a kind's adapter. ``predictor`` objects are whatever the kind's ml package loads."""
 
     kind: str = ""
+    # The kind's ml package (``ml.<kind>``): every one keeps the same contract (``ml/__init__.py``), so the
+    # training defaults below call it by name; a kind whose recipes need more arguments overrides them.
+    ml_package: str = ""
+
+    def _ml(self, module: str) -> Any:
+        # Imported on first use: a worker process loads only the kinds it serves.
+        return importlib.import_module(f"{self.ml_package}.{module}")
 
     # ---- inference ----------------------------------------------------------------------------------
     def batch_size(self, device: str) -> int:
@@ -86,16 +94,16 @@ class Adapter:
 
     def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
         """``n`` samples from the kind's generator (bootstrap, and replay while real data is scarce)."""
-        raise NotImplementedError
+        return self._ml("recipes").generated_samples(n, seed=seed, size=size)
 
     def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
                   log: Log) -> dict[str, Any]:
         """Train a first model from the generator into ``out_dir`` (a complete checkpoint folder)."""
-        raise NotImplementedError
+        return self._ml("recipes").bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log)
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log: Log) -> dict[str, Any]:
-        raise NotImplementedError
+        return self._ml("engine").finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         raise NotImplementedError

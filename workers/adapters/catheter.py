@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal, clamp_box, scale_box, scale_point
+from workers.adapters.base import Adapter, Evaluation, ItemImages, Proposal, clamp_box, scale_box, scale_point
 
 # Maps are made for a shot whose defect score reaches this share of the verdict threshold, or that is
 # flagged: the page needs them where the operator looks twice, and backfills of clean shots stay fast.
@@ -20,6 +20,7 @@ MAP_FLOOR_SHARE = 0.5
 
 class CatheterAdapter(Adapter):
     kind = "catheter"
+    ml_package = "ml.catheter"
     image_mode = "RGB"
 
     def batch_size(self, device: str) -> int:
@@ -100,23 +101,6 @@ class CatheterAdapter(Adapter):
                 meta["setup"] = item.meta["setup"]
             out.extend(samples_from_series([np.asarray(im) for im in item.images], ann, meta))
         return out
-
-    def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
-        from ml.catheter.recipes import generated_samples
-
-        return generated_samples(n, seed=seed, size=size)
-
-    def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
-                  log: Log) -> dict[str, Any]:
-        from ml.catheter.recipes import bootstrap
-
-        return bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log)
-
-    def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
-                 callbacks: list, log: Log) -> dict[str, Any]:
-        from ml.catheter.engine import finetune
-
-        return finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         from ml.catheter.engine import evaluate

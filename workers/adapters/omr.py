@@ -16,7 +16,7 @@ import numpy as np
 
 from formats.omr import REASONS
 from formats.omr.deepscores import transfer_box
-from workers.adapters.base import Adapter, Evaluation, ItemImages, Log, Proposal
+from workers.adapters.base import Adapter, Evaluation, ItemImages, Proposal
 
 MATCH_SAMPLE = 120       # inlier matches kept for drawing (the full set is thousands)
 METRICS_KEPT = ("good_matches", "inliers", "inlier_ratio", "reproj_median", "reproj_p95", "coverage",
@@ -63,6 +63,7 @@ def _round(value: Any) -> Any:
 
 class OmrAdapter(Adapter):
     kind = "omr"
+    ml_package = "ml.omr"
     image_mode = "L"
     detect_on_cpu = False   # the detector costs seconds per page on a CPU: there, proposals are alignments only
 
@@ -135,23 +136,6 @@ class OmrAdapter(Adapter):
             meta = {"id": f"item{item.item_id}", "font": item.meta.get("font", ""), "piece": item.meta.get("piece", "")}
             out.append(sample_from_alignment(item.meta["symbols"], photo, {**ann, "homography": h.tolist()}, meta))
         return out
-
-    def synthetic_samples(self, n: int, seed: int, scope_key: str, size: str = "cpu") -> list[Any]:
-        from ml.omr.recipes import generated_samples
-
-        return generated_samples(n, seed=seed, size=size)
-
-    def bootstrap(self, *, out_dir: Path, scope_key: str, size: str, budget_s: float, callbacks: list,
-                  log: Log) -> dict[str, Any]:
-        from ml.omr.recipes import bootstrap
-
-        return bootstrap(out_dir, size=size, budget_s=budget_s, callbacks=callbacks, log=log)
-
-    def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
-                 callbacks: list, log: Log) -> dict[str, Any]:
-        from ml.omr.engine import finetune
-
-        return finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         """``score``: mAP@0.5 over the frequent classes overall, AP per frequent class, recall of the rare
