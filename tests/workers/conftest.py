@@ -28,7 +28,13 @@ def loop_settings(settings, tmp_path):
     settings.LOUPE_BOOTSTRAP_SECONDS = 0   # tiny preset: one epoch (a test that needs a long run sets a budget)
     settings.LOUPE_FINETUNE_STEPS = 6
     settings.LOUPE_TRAIN_LOCK_TTL = 4
-    return settings
+    # The in-process predictor cache is keyed by version id, and a fresh SQLite test database hands out
+    # the same ids again: a predictor cached by an earlier test must not answer for this one's version.
+    from workers.models import forget
+
+    forget()
+    yield settings
+    forget()
 
 
 def _png(array: np.ndarray) -> bytes:
