@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -243,7 +244,7 @@ def training_run_mark_lost(*, run_id: int) -> bool:
 @transaction.atomic
 def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: str = "") -> OperatingThreshold:
     """Choose a version's operating threshold (audited with actor and reason). Inference uses it from its
-    next batch; proposals already made keep the threshold they were made with."""
+    next batch, and the version's proposals on open items are re-scored with it (``threshold_changed``)."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("choosing an operating threshold needs the admin role")
     _require_reason(reason, "changing the operating threshold")
@@ -258,4 +259,8 @@ def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: s
     publish(MLOPS_GROUP, "model.threshold_changed",
             {**_version_json(version), "value": row.value, "previous": previous.value if previous else None,
              "basis": row.basis, "actor": actor.get_username() if actor else None, "reason": reason})
+    # The open items this version already proposed for are re-scored under the new threshold (from the
+    # stored scores where they suffice, else by running the model again): the queue and the proposals
+    # operators see next follow the admin's choice, not only the items predicted from now on.
+    enqueue(tasknames.THRESHOLD_CHANGED, version.pk, row.pk, priority=settings.LOUPE_PRIORITY_BACKFILL)
     return row

@@ -41,6 +41,28 @@ class ArticlesAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        # The version serves one publisher (its scope): the admin's threshold is that publisher's cut
+        # threshold tau, chosen on the precision-recall curve over tau; None: the checkpoint's own per publisher.
+        predictor.__dict__["operating_tau"] = None if value is None else float(value)
+
+    @staticmethod
+    def tau_in_force(predictor: Any, publisher: str | None) -> float:
+        chosen = predictor.__dict__.get("operating_tau")
+        return predictor.tau_for(publisher) if chosen is None else chosen
+
+    def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
+                uncertainty: float) -> Proposal | None:
+        """Unchanged where the page was cut at the tau now in force (or is not an article page); else the
+        page is predicted again: article polygons follow from the cuts and the region map, which is not
+        stored, so the stored cuts alone cannot give the proposal at another tau."""
+        if scores.get("page_type") not in (None, "article"):
+            return Proposal(payload, scores, uncertainty)
+        tau, now = scores.get("tau"), self.tau_in_force(predictor, scores.get("publisher"))
+        if isinstance(tau, (int, float)) and abs(float(tau) - now) < 1e-9:
+            return Proposal(payload, scores, uncertainty)
+        return None
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         by_pub: dict[str | None, list[int]] = defaultdict(list)
         for k, item in enumerate(items):
@@ -48,10 +70,11 @@ class ArticlesAdapter(Adapter):
         out: list[Proposal | None] = [None] * len(items)
         for pub, idx in by_pub.items():
             pages = predictor.predict([items[k].images[0] for k in idx], batch_size=batch_size, publisher=pub,
-                                      original_sizes=[items[k].original_sizes[0] for k in idx])
+                                      original_sizes=[items[k].original_sizes[0] for k in idx],
+                                      tau=predictor.__dict__.get("operating_tau"))
             for k, page in zip(idx, pages):
                 scores = {"page_type": page.page_type, "page_type_scores": page.page_type_scores, "tau": page.tau,
-                          "cuts": len(page.cuts), "articles": len(page.articles)}
+                          "publisher": pub, "cuts": len(page.cuts), "articles": len(page.articles)}
                 out[k] = Proposal(page.to_annotation(), scores, page.uncertainty)
         return out
 

@@ -87,6 +87,13 @@ class Adapter:
         """Use an admin's operating threshold (``None``: the checkpoint's own). Kinds without a single
         operating threshold ignore it."""
 
+    def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
+                uncertainty: float) -> Proposal | None:
+        """The proposal a stored prediction of this predictor becomes under the operating threshold now
+        applied to it (``apply_threshold``), computed from the stored payload and scores alone; ``None``
+        where they do not hold enough, and the item is predicted again. Default: always predict again."""
+        return None
+
     # ---- training -----------------------------------------------------------------------------------
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:
         """Training / evaluation samples from items with accepted annotations."""
