@@ -86,6 +86,8 @@ class CompareSerializer(serializers.Serializer):
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
     gate = serializers.DictField()
     golden = serializers.DictField()
+    curve = serializers.DictField(help_text="Whether a golden-set curve to choose the operating threshold on "
+                                            "is stored, and over what (the score, or e.g. the cut threshold tau).")
     warnings = serializers.ListField(child=serializers.CharField())
 
 

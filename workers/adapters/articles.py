@@ -118,4 +118,28 @@ class ArticlesAdapter(Adapter):
         if "page_filter" in res:
             overall["page_filter_article_recall"] = res["page_filter"].get("article_recall")
         slices = {f"publisher:{p}": _flat(s) for p, s in res.get("per_publisher", {}).items()}
-        return Evaluation(overall, slices, "cut_f1")
+        return Evaluation(overall, slices, "cut_f1", items=_per_item(res.get("per_page") or []),
+                          threshold_curve=_tau_curve(res.get("pr_curves") or {}, {s.publisher for s in samples}))
+
+
+def _per_item(pages: list[dict]) -> list[dict]:
+    """Per golden page: its cut F1 and the cut counts behind it (the slice figure is the micro-averaged F1 of
+    its pages, which the compare page's paired bootstrap recomputes from the resampled counts)."""
+    out = []
+    for page in pages:
+        ident = str(page.get("id") or "")
+        if ident.startswith("item") and ident[4:].isdigit():   # generated pages have no item
+            out.append({"item": int(ident[4:]), "slices": [f"publisher:{page['publisher']}"],
+                        "value": round(float(page["cut_f1"]), 5), "tp": page["tp"], "fp": page["fp"],
+                        "fn": page["fn"]})
+    return sorted(out, key=lambda r: r["item"])
+
+
+def _tau_curve(curves: dict[str, dict], publishers: set[str]) -> dict | None:
+    """Cut precision and recall over tau for the scope's publisher (all pages where the set mixes several)."""
+    curve = curves.get(next(iter(publishers))) if len(publishers) == 1 else None
+    curve = curve or curves.get("_all")
+    if not curve or not curve.get("tau"):
+        return None
+    return {"name": "cut threshold tau", "thresholds": [float(t) for t in curve["tau"]],
+            "precision": [float(p) for p in curve["precision"]], "recall": [float(r) for r in curve["recall"]]}

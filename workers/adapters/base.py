@@ -55,10 +55,17 @@ class Evaluation:
     # Per golden item, where the kind provides them: {"item", "slices", "value", "label", "score"}, a
     # slice's figure being the mean ``value`` of its items (webapp.mlops.comparison reads them).
     items: list[dict[str, Any]] | None = None
+    # The curve the operating threshold is chosen on where it is not the per-item score (articles: cut
+    # precision and recall over the cut threshold tau): {"thresholds", "precision", "recall", "name"}.
+    threshold_curve: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"overall": self.overall, "slices": self.slices, "primary": self.primary}
-        return {**out, "items": self.items} if self.items else out
+        if self.items:
+            out["items"] = self.items
+        if self.threshold_curve:
+            out["threshold_curve"] = self.threshold_curve
+        return out
 
 
 class Adapter:
