@@ -1,12 +1,14 @@
 """An admin in a real browser: opens the compare page, reads a slice, sets the operating threshold on the
 curve, promotes with a reason (an override with its second reason: the gate blocked the candidate), finds
-it in the audit, and opens monitoring. Screenshots under artifacts/."""
+it in the audit, and opens monitoring; an operator's open item page shows the new champion live.
+Screenshots under artifacts/."""
 from pathlib import Path
 
 import pytest
 
+from tests.browser.workspace_helpers import open_workspace, write_shot
 from tests.webapp.mlops.golden import pair
-from webapp.labeling.services import prediction_record, revision_submit
+from webapp.labeling.services import lease_take_next, prediction_record, revision_submit
 from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
 from webapp.mlops.services import champion_promote, model_version_register
 
@@ -29,6 +31,15 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
         blocked_reasons=["slice defect:bubble: recall 0.000 < champion 0.475 - margin 0.05"],
         metrics={**cand_eval, "champion": {"version": champion.pk, **champ_eval}, "golden": {"items": 120},
                  "training": {"loss_curve": [[s, 1 / (1 + s / 20)] for s in range(0, 200, 5)]}})
+
+    # an operator is on an item of the scope when the admin promotes: the page hears it over the WebSocket
+    for item in items:
+        for link in item.item_assets.select_related("asset"):
+            write_shot(link.asset)
+    lease = lease_take_next(project_id=project.pk, user=olga)
+    operator_page = login("olga")
+    open_workspace(operator_page, f"{asgi_server}/items/{lease.item_id}/")
+    assert operator_page.locator("#live-banner").is_hidden()
 
     page = login("ada")
     page.goto(f"{asgi_server}/models/")
@@ -67,6 +78,9 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     page.click("#promote-form button[type=submit]")
     page.wait_for_url("**/compare/?promoted=1")
     assert "is now the champion" in page.locator("main").inner_text()
+    operator_page.wait_for_selector(f"#live-banner[data-champion='{candidate.number}']", timeout=5000)
+    assert f"A new model (v{candidate.number}) is champion" in operator_page.locator("#live-banner").inner_text()
+    operator_page.screenshot(path=str(ARTIFACTS / "operator-new-champion.png"))
     audit = PromotionAudit.objects.first()
     assert (audit.to_version_id, audit.actor.username, audit.override) == (candidate.pk, "ada", True)
     page.goto(f"{asgi_server}/models/audit/?override=yes")

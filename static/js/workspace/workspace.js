@@ -484,7 +484,10 @@ export async function startWorkspace(editor, options) {
       b.textContent = String(p.queued);
       $("queue-depth").append(b, ` waiting · ${p.leased} being labeled`);
     } else if (msg.event === "champion.changed" || msg.event === "model.promoted") {
-      liveBanner("A new model is champion for this project.", "Load its proposal", () => location.reload());
+      const to = p.to || {};
+      const named = to.number ? ` (v${to.number}${p.action === "rollback" ? ", rolled back" : ""})` : "";
+      liveBanner(`A new model${named} is champion for this project.`, "Load its proposal", () => location.reload());
+      $("live-banner").dataset.champion = String(to.number || "");
     } else if (p.item === item.id && msg.event === "prediction.created") {
       liveBanner("A new model proposal arrived for this item.", "Load it", () => location.reload());
     } else if (p.item === item.id && msg.event === "lease.taken" && p.holder !== cfg.user) {
