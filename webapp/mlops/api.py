@@ -165,7 +165,7 @@ class MonitoringView(APIView):
     permission_action = "model.view"
 
     @extend_schema(parameters=[OpenApiParameter("days", int, enum=[1, 7, 30, 90])], responses=MonitoringSerializer,
-                   summary="Queues, operator throughput, edits per revision with promotions, OOD share")
+                   summary="Queues, operator throughput, edits per revision with promotions, OOD share, workers")
     def get(self, request):
         from datetime import timedelta
 
@@ -184,7 +184,7 @@ class MonitoringView(APIView):
                           "promotions": [{"at": a.created_at, "action": a.action, "to_version": a.to_version_id}
                                          for a in e["promotions"]]})
         data = {"days": int(days), "throughput": monitoring.operator_throughput(since=since), "edits": edits,
-                "ood": monitoring.ood_share(since=since),
+                "ood": monitoring.ood_share(since=since), "workers": monitoring.workers_now(),
                 "queues": [{"project": r["project"].pk, "name": r["project"].name, "kind": r["project"].kind,
                             "scope_key": r["project"].scope_key, "depth": r["depth"],
                             "oldest_age_s": r["oldest_age_s"]} for r in queues]}

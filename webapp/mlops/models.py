@@ -121,3 +121,19 @@ class OperatingThreshold(models.Model):
         ordering = ["-id"]
         constraints = [models.CheckConstraint(condition=models.Q(value__gte=0.0, value__lte=1.0),
                                               name="operating_threshold_in_unit_interval")]
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's last sign of life, written by the worker itself every few seconds
+    (``workers/heartbeat.py``): which queues it consumes, on what device, since when."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="The worker's node name, e.g. infer@gpu-1.")
+    queues = models.JSONField(default=list, blank=True)
+    device = models.CharField(max_length=100, help_text="cpu, or the GPU it runs on (e.g. cuda: NVIDIA H200).")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set when the worker shut down cleanly.")
+
+    class Meta:
+        ordering = ["name"]

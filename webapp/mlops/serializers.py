@@ -105,6 +105,18 @@ class LineageSerializer(serializers.Serializer):
     n_replay = serializers.IntegerField(allow_null=True)
 
 
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    device = serializers.CharField(help_text="cpu, or the GPU (e.g. 'cuda: NVIDIA H200').")
+    pid = serializers.IntegerField(allow_null=True)
+    started_at = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField(help_text="The last heartbeat.")
+    age_s = serializers.FloatField(help_text="Seconds since the last heartbeat.")
+    stopped_at = serializers.DateTimeField(allow_null=True, help_text="Set when it shut down cleanly.")
+    alive = serializers.BooleanField(help_text="Beating (fewer than three heartbeats missed) and not stopped.")
+
+
 class MonitoringSerializer(serializers.Serializer):
     days = serializers.IntegerField()
     queues = serializers.ListField(child=serializers.DictField(),
@@ -114,6 +126,7 @@ class MonitoringSerializer(serializers.Serializer):
                                   help_text="Per project: series of {day, revisions, edits_per_revision} and the "
                                             "scope's promotions {at, action, to_version}.")
     ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
+    workers = WorkerSerializer(many=True, help_text="Every worker by its last heartbeat.")
 
 
 class ThresholdSerializer(serializers.ModelSerializer):

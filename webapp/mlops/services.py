@@ -14,7 +14,9 @@ from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project
-from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.mlops.models import (
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, WorkerHeartbeat,
+)
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish
 
 log = logging.getLogger(__name__)
@@ -264,3 +266,26 @@ def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: s
     # operators see next follow the admin's choice, not only the items predicted from now on.
     enqueue(tasknames.THRESHOLD_CHANGED, version.pk, row.pk, priority=settings.LOUPE_PRIORITY_BACKFILL)
     return row
+
+
+# ---- workers' heartbeats ------------------------------------------------------------------------------------
+def worker_heartbeat(*, name: str, queues: list[str], device: str, pid: int | None = None,
+                     started_at=None) -> None:
+    """A worker is alive (sent by the worker every ``LOUPE_WORKER_HEARTBEAT_SECONDS``). A restarted worker
+    of the same name starts a new life: its start time is replaced and a previous clean stop forgotten."""
+    now = timezone.now()
+    defaults = {"queues": sorted(map(str, queues)), "device": str(device)[:100], "pid": pid, "last_seen": now,
+                "stopped_at": None}
+    if started_at is not None:
+        defaults["started_at"] = started_at
+    row, created = WorkerHeartbeat.objects.update_or_create(name=name[:200], defaults=defaults,
+                                                             create_defaults={**defaults,
+                                                                              "started_at": started_at or now})
+    if created:
+        publish(MLOPS_GROUP, "worker.started", {"name": row.name, "queues": row.queues, "device": row.device})
+
+
+def worker_stopped(*, name: str) -> None:
+    """A worker shut down cleanly (a killed one just stops beating)."""
+    WorkerHeartbeat.objects.filter(name=name).update(stopped_at=timezone.now())
+    publish(MLOPS_GROUP, "worker.stopped", {"name": name})

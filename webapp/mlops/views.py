@@ -4,6 +4,7 @@ import csv
 from collections import OrderedDict
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -231,5 +232,5 @@ def monitoring_page(request):
         "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
         "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
         "ood": monitoring.ood_share(since=since),
-        "workers": monitoring.workers_now() if request.GET.get("workers", "1") != "0" else None,
+        "workers": monitoring.workers_now(now=now), "heartbeat_s": settings.LOUPE_WORKER_HEARTBEAT_SECONDS,
     })
