@@ -5,7 +5,10 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.labeling.models import Project
+from webapp.mlops.models import (
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange,
+)
 
 
 def champion_get(*, kind: str, scope_key: str, fallback_to_global: bool = True) -> ModelVersion | None:
@@ -233,3 +236,16 @@ def training_run_list_running() -> list[TrainingRun]:
 def training_run_list_queued(*, created_before: datetime) -> list[TrainingRun]:
     return list(TrainingRun.objects.filter(state=TrainingRun.State.QUEUED, created_at__lte=created_before)
                 .order_by("id"))
+
+
+# ---- training triggers per project ------------------------------------------------------------------------------
+def training_triggers_list() -> list[Project]:
+    """Every project with the settings that start its scope's training runs."""
+    return list(Project.objects.order_by("name").only("id", "name", "slug", "kind", "scope_key",
+                                                       "train_after_corrections", "train_after_minutes",
+                                                       "auto_promote"))
+
+
+def trigger_change_list(*, project_id: int | None = None) -> QuerySet[TriggerChange]:
+    qs = TriggerChange.objects.select_related("actor")
+    return (qs.filter(project_id=project_id) if project_id is not None else qs).order_by("-id")

@@ -15,7 +15,7 @@ from webapp.core.tasks import enqueue
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project
 from webapp.mlops.models import (
-    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, WorkerHeartbeat,
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange, WorkerHeartbeat,
 )
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish
 
@@ -289,3 +289,49 @@ def worker_stopped(*, name: str) -> None:
     """A worker shut down cleanly (a killed one just stops beating)."""
     WorkerHeartbeat.objects.filter(name=name).update(stopped_at=timezone.now())
     publish(MLOPS_GROUP, "worker.stopped", {"name": name})
+
+
+# ---- a project's training triggers ---------------------------------------------------------------------------
+# Field -> (smallest, largest) for the counts; auto-promote is a plain yes / no.
+TRIGGER_LIMITS = {"train_after_corrections": (1, 100_000), "train_after_minutes": (1, 7 * 24 * 60)}
+TRIGGER_FIELDS = (*TRIGGER_LIMITS, "auto_promote")
+
+
+def _trigger_value(field: str, value):
+    if field == "auto_promote":
+        if not isinstance(value, bool):
+            raise ServiceError(f"{field}: true or false", details={"field": field})
+        return value
+    low, high = TRIGGER_LIMITS[field]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError(f"{field}: a whole number from {low} to {high}", details={"field": field})
+    return value
+
+
+@transaction.atomic
+def training_triggers_update(*, project_id: int, actor, reason: str = "", **changes) -> TriggerChange | None:
+    """Change when a project's scope retrains (after N new accepted corrections, or T minutes with at least
+    one) and whether a candidate that passes the gate is promoted without an admin. Audited with the
+    actor, the old and new values and the reason; nothing is saved when one value is wrong. Returns the
+    audit row, or None when nothing changed."""
+    if actor is not None and not can(actor, "training.manage"):
+        raise NotAllowed("changing the training triggers needs the admin role")
+    unknown = sorted(set(changes) - set(TRIGGER_FIELDS))
+    if unknown:
+        raise ServiceError(f"{unknown[0]}: not a training trigger (one of {', '.join(TRIGGER_FIELDS)})",
+                           details={"field": unknown[0]})
+    values = {field: _trigger_value(field, value) for field, value in changes.items()}
+    project = Project.objects.select_for_update().filter(pk=project_id).first()
+    if project is None:
+        raise NotFound(f"no project {project_id}", details={"field": "project"})
+    diff = {f: [getattr(project, f), v] for f, v in values.items() if getattr(project, f) != v}
+    if not diff:
+        return None
+    for field, (_, new) in diff.items():
+        setattr(project, field, new)
+    project.save(update_fields=list(diff))
+    change = TriggerChange.objects.create(project=project, project_name=project.name, changes=diff, actor=actor,
+                                          reason=(reason or "").strip())
+    publish(MLOPS_GROUP, "training.triggers_changed",
+            {"project": project.pk, "changes": diff, "actor": actor.get_username() if actor else None})
+    return change
