@@ -19,7 +19,7 @@
   function draw() {
     svg.replaceChildren();
     if (points.length < 1) return;
-    svg.hidden = false;
+    document.getElementById("loss-wrap").hidden = false;
     const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
     const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
     const y0 = Math.min(...ys, 0), y1 = Math.max(...ys, y0 + 1e-6);

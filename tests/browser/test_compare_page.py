@@ -10,7 +10,7 @@ from tests.browser.workspace_helpers import open_workspace, write_shot
 from tests.webapp.mlops.golden import pair
 from webapp.labeling.services import lease_take_next, prediction_record, revision_submit
 from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
-from webapp.mlops.services import champion_promote, model_version_register
+from webapp.mlops.services import champion_promote, model_version_register, worker_heartbeat
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OK = {"verdict": "ok", "shots": [{"defects": []}]}
@@ -91,7 +91,9 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
                                           scores={"flagged": verdict == "ok"}, uncertainty=0.3)
         revision_submit(item_id=item.pk, user=olga, annotation=DEFECT if verdict == "defect" else OK,
                         base_revision=None, from_prediction_id=prediction.pk, require_lease=False)
-    page.goto(f"{asgi_server}/models/monitoring/?workers=0")
+    worker_heartbeat(name="infer@gpu-1", queues=["infer"], device="cuda: NVIDIA H200", pid=4242)
+    page.goto(f"{asgi_server}/models/monitoring/")
+    assert "cuda: NVIDIA H200" in page.locator("#workers tr[data-worker='infer@gpu-1']").inner_text()
     assert page.locator(f"#queues tr[data-project='{project.pk}'] td").nth(2).inner_text() == "1"
     assert page.locator("figure svg[aria-label='edits per revision, Line A']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)
