@@ -175,6 +175,16 @@ def threshold_history(*, version_id: int) -> QuerySet[OperatingThreshold]:
     return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").order_by("-id")
 
 
+def threshold_change_list(*, kind: str | None = None, scope_key: str | None = None) -> QuerySet[OperatingThreshold]:
+    """Every operating-threshold change, newest first (the audit page's second trail)."""
+    qs = OperatingThreshold.objects.select_related("actor", "model_version")
+    if kind:
+        qs = qs.filter(model_version__kind=kind)
+    if scope_key is not None:
+        qs = qs.filter(model_version__scope_key=scope_key)
+    return qs.order_by("-id")
+
+
 def operating_point(*, version_id: int, recall: float | None = None, precision: float | None = None) -> dict | None:
     """The threshold on the version's golden-set precision-recall curve that meets a required recall (the
     highest such threshold) or a required precision (the lowest), with the precision and recall there.

@@ -203,6 +203,8 @@ def audit_page(request):
         return response
     return render(request, "mlops/audit.html", {
         "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": q.urlencode(),
+        "thresholds": selectors.threshold_change_list(kind=filters["kind"], scope_key=filters["scope_key"])[:50],
+        "triggers": selectors.trigger_change_list()[:50],
         "kinds": sorted({k for k, _ in selectors.scope_list()}), "actions": PromotionAudit.Action.values,
     })
 

@@ -233,6 +233,9 @@ def test_threshold_is_chosen_on_the_curve_set_with_a_reason_and_audited(client, 
     listed = api.get(f"/api/v1/models/{candidate.pk}/threshold/?recall=0.6").json()
     assert listed["current"]["value"] == 0.25 and len(listed["history"]) == 2
     assert listed["operating_point"]["threshold"] == point["threshold"]
+    trail = client.get("/models/audit/?kind=catheter").content.decode().split('id="threshold-audit"')[1]
+    assert "line A must not miss defects" in trail and "recall &gt;= 0.6 on the golden set" in trail
+    assert "No threshold changes match" in client.get("/models/audit/?kind=articles").content.decode()
 
 
 def _articles_eval(pages: dict[int, tuple[str, int, int, int]]) -> dict:

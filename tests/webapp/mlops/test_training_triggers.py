@@ -81,6 +81,8 @@ def test_training_page_edits_the_triggers_and_shows_the_changes(client, admin_us
     assert off.status_code == 302 and not Project.objects.get(pk=project.pk).auto_promote
     changes = client.get("/models/training/").content.decode().split('id="trigger-changes"')[1]
     assert "auto_promote True → False" in changes and "a faster loop on line P" in changes
+    trail = client.get("/models/audit/").content.decode().split('id="trigger-audit"')[1]
+    assert "Line P" in trail and "train_after_corrections 8 → 4" in trail and "a faster loop on line P" in trail
 
 
 def test_run_page_shows_progress_loss_curve_log_and_cancels(client, admin_user, make_project):
