@@ -10,7 +10,7 @@ from tests.browser.workspace_helpers import open_workspace, write_shot
 from tests.webapp.mlops.golden import pair
 from webapp.labeling.services import lease_take_next, prediction_record, revision_submit
 from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
-from webapp.mlops.services import champion_promote, model_version_register, worker_heartbeat
+from webapp.mlops.services import champion_promote, champion_rollback, model_version_register, worker_heartbeat
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OK = {"verdict": "ok", "shots": [{"defects": []}]}
@@ -78,7 +78,7 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     page.click("#promote-form button[type=submit]")
     page.wait_for_url("**/compare/?promoted=1")
     assert "is now the champion" in page.locator("main").inner_text()
-    operator_page.wait_for_selector(f"#live-banner[data-champion='{candidate.number}']", timeout=5000)
+    operator_page.wait_for_selector(f"#live-banner[data-champion='{candidate.number}']", timeout=15000)
     assert f"A new model (v{candidate.number}) is champion" in operator_page.locator("#live-banner").inner_text()
     operator_page.screenshot(path=str(ARTIFACTS / "operator-new-champion.png"))
     audit = PromotionAudit.objects.first()
@@ -97,3 +97,12 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     assert page.locator(f"#queues tr[data-project='{project.pk}'] td").nth(2).inner_text() == "1"
     assert page.locator("figure svg[aria-label='edits per revision, Line A']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)
+
+    # a rollback while the operator's feed is down: the reconnect's hello names the champion, so the page
+    # still learns of it
+    operator_page.context.set_offline(True)
+    operator_page.wait_for_selector("#live-status.off", timeout=15000)
+    champion_rollback(kind="catheter", scope_key="line:A", actor=admin, reason="back to v1 while olga is away")
+    operator_page.context.set_offline(False)
+    operator_page.wait_for_selector(f"#live-banner[data-champion='{champion.number}']", timeout=20000)
+    assert f"A new model (v{champion.number}) is champion" in operator_page.locator("#live-banner").inner_text()
