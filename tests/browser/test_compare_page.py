@@ -38,6 +38,15 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
             write_shot(link.asset)
     lease = lease_take_next(project_id=project.pk, user=olga)
     operator_page = login("olga")
+    feed = {"down": False, "routes": []}   # the operator's project feed passes through the test, to cut it later
+
+    def project_feed(route):
+        if feed["down"]:
+            route.close(code=4000)   # a lost connection: the page retries
+            return
+        feed["routes"].append((route, route.connect_to_server()))
+
+    operator_page.route_web_socket("**/ws/projects/**", project_feed)
     open_workspace(operator_page, f"{asgi_server}/items/{lease.item_id}/")
     assert operator_page.locator("#live-banner").is_hidden()
 
@@ -100,9 +109,12 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
 
     # a rollback while the operator's feed is down: the reconnect's hello names the champion, so the page
     # still learns of it
-    operator_page.context.set_offline(True)
+    feed["down"] = True
+    for route, server in feed["routes"]:
+        server.close()
+        route.close(code=4000)
     operator_page.wait_for_selector("#live-status.off", timeout=15000)
     champion_rollback(kind="catheter", scope_key="line:A", actor=admin, reason="back to v1 while olga is away")
-    operator_page.context.set_offline(False)
+    feed["down"] = False
     operator_page.wait_for_selector(f"#live-banner[data-champion='{champion.number}']", timeout=20000)
     assert f"A new model (v{champion.number}) is champion" in operator_page.locator("#live-banner").inner_text()
