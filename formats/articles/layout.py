@@ -196,8 +196,11 @@ class _Grid:
         tol = JUNCTION * width
         self.tol = tol
         axes = [_axis(c) for c in cuts]
-        self.xs = _cluster([fx0, fx1] + [p for v, p, _, _ in axes if v and fx0 < p < fx1], tol, (fx0, fx1))
-        self.ys = _cluster([fy0, fy1] + [p for v, p, _, _ in axes if not v and fy0 < p < fy1], tol, (fy0, fy1))
+        # grid lines: the frame, the cuts, and where cuts end (a cut ending in the open stops its wall there)
+        self.xs = _cluster([p for v, p, _, _ in axes if v and fx0 < p < fx1],
+                           [e for v, _, s, t in axes if not v for e in (s, t) if fx0 < e < fx1], tol, (fx0, fx1))
+        self.ys = _cluster([p for v, p, _, _ in axes if not v and fy0 < p < fy1],
+                           [e for v, _, s, t in axes if v for e in (s, t) if fy0 < e < fy1], tol, (fy0, fy1))
         # walls[(vertical, line index)] = set of cell intervals along that line blocked by a cut
         self.walls: dict[tuple[bool, int], set[int]] = {}
         self.owner: dict[tuple[bool, int, int], list[int]] = {}  # which cuts make a wall piece
@@ -252,19 +255,22 @@ class _Grid:
         return out
 
 
-def _cluster(values: list[float], tol: float, keep: tuple[float, float]) -> list[float]:
-    """Sorted positions with those closer than ``tol`` made one (the frame's sides win)."""
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= tol:
-            out[-1].append(v)
+def _cluster(lines: list[float], ends: list[float], tol: float, frame: tuple[float, float]) -> list[float]:
+    """Sorted grid positions, those closer than ``tol`` made one: the frame's side where it is in the group,
+    else the cuts' mean position, else the ends' mean."""
+    tagged = sorted([(v, 0) for v in frame] + [(v, 1) for v in lines] + [(v, 2) for v in ends])
+    groups: list[list[tuple[float, int]]] = []
+    for v, tag in tagged:
+        if groups and v - groups[-1][-1][0] <= tol:
+            groups[-1].append((v, tag))
         else:
-            out.append([v])
-    lines = []
-    for group in out:
-        fixed = [k for k in keep if k in group]
-        lines.append(fixed[0] if fixed else sum(group) / len(group))
-    return lines
+            groups.append([(v, tag)])
+    out = []
+    for group in groups:
+        best = min(tag for _, tag in group)
+        values = [v for v, tag in group if tag == best]
+        out.append(values[0] if best == 0 else sum(values) / len(values))
+    return out
 
 
 def _index(lines: list[float], p: float, tol: float) -> int | None:

@@ -237,7 +237,7 @@ def test_a_cut_drag_redraws_at_30_fps_on_a_broadsheet(login, asgi_server, articl
                "x1": gutters[k % 7], "y1": 1000 + 260 * k, "confidence": 0.6} for k in range(33)]
     item = articles_item(width=w, height=h, geometry=geometry, candidates=cands, columns=gutters)
     t0 = time.perf_counter()
-    asset_build_derivatives(asset_id=item.assets.first().pk)
+    asset_build_derivatives(asset_id=item.item_assets.first().asset_id)
     tiling = time.perf_counter() - t0
     make_user("operator", username="olga")
     page = login("olga")

@@ -305,7 +305,7 @@ function mount(ws) {
     for (const c of a.cuts) {
       const cand = cands.find((d) => XY.every((key) => Math.abs(d[key] - c[key]) <= 2));
       const color = cand ? confidenceColor(cand.confidence) : DRAWN;
-      svgEl("line", { class: "cut" + (c.id === selected ? " selected" : ""), "data-cut": c.id, x1: c.x0, y1: c.y0, x2: c.x1, y2: c.y1, stroke: color, "vector-effect": "non-scaling-stroke" }, g);
+      svgEl("line", { class: "cut-line" + (c.id === selected ? " selected" : ""), "data-cut": c.id, x1: c.x0, y1: c.y0, x2: c.x1, y2: c.y1, stroke: color, "vector-effect": "non-scaling-stroke" }, g);
       for (const end of [0, 1]) svgEl("circle", { class: "cut-end", cx: c[`x${end}`], cy: c[`y${end}`], fill: color }, g);
     }
   }
