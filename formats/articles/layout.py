@@ -360,7 +360,8 @@ def articles_from_cuts(cuts: list[Cut], geometry: dict[str, Any], width: int, he
 
     Ids and order follow ``previous`` (the articles before the edit): each new piece keeps the id of the old
     article it overlaps most (one piece per id), and takes that article's place in the reading order; a
-    piece split off an article comes right after it, merged pieces take the earliest place; new ids are ``a<n>`` past the highest one in use."""
+    piece split off an article comes right after it, merged pieces take the earliest place; new ids are
+    ``a<n>`` past the highest one in use."""
     grid = _Grid(cuts, geometry["frame"], width)
     rects = [[grid.rect(c) for c in cells] for cells in grid.pieces]
     previous = [a for a in (previous or []) if a.get("polygon") and len(a["polygon"]) >= 3]

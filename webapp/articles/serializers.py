@@ -8,7 +8,7 @@ class RecomputeSerializer(serializers.Serializer):
     articles = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=5000,
                                      help_text="The articles before the edit (ids and reading order to keep)")
     snap = serializers.ListField(child=serializers.IntegerField(min_value=0), required=False, default=list,
-                                 max_length=5000, help_text="Indices of the cuts to snap (the ones just drawn or moved)")
+                                 max_length=5000, help_text="Indices of the cuts to snap (those just drawn or moved)")
     merge = serializers.ListField(child=serializers.CharField(max_length=64), required=False, min_length=2,
                                   max_length=2, help_text="Two article ids to merge: the cuts between them go")
 

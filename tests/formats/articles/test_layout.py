@@ -106,7 +106,8 @@ def test_an_operator_answer_round_trips_through_page_xml_with_its_ids():
     cuts = [V1, V2, H1, {"x0": 50, "y0": 1000, "x1": 350, "y1": 1000}]
     previous = articles_from_cuts(cuts[:3], GEO, W, H)
     out = recompute(cuts=cuts, geometry=GEO, width=W, height=H, previous=[previous[2], *previous[:2], previous[3]])
-    answer = validate({"page_type": "article", "cuts": out["cuts"], "articles": out["articles"]}, [AssetDims(W, H, "page")])
+    answer = validate({"page_type": "article", "cuts": out["cuts"], "articles": out["articles"]},
+                      [AssetDims(W, H, "page")])
     back, width, height = from_page_xml(to_page_xml(answer, W, H, "page.png"))
     assert (width, height) == (W, H)
     assert back == answer
