@@ -25,8 +25,13 @@ SNAP_LINE = 0.012       # a cut moves onto a gutter or rule this close (share of
 SNAP_END = 0.02         # a cut's end moves onto a perpendicular cut, gutter or frame side this close
 JUNCTION = 0.006        # cut positions this close are one grid line (ends meeting a cut close the gap)
 MIN_ARTICLE = 0.002     # pieces smaller than this share of the frame are slivers, not articles
+MAX_CELLS = 40_000      # grid cells of one page (a broadsheet with 40 cuts has a few thousand)
 
 Cut = dict[str, Any]
+
+
+class TooComplex(ValueError):
+    """More distinct cut positions than a page has: the partition would take too long."""
 
 
 # ---- geometry -------------------------------------------------------------------------------------------
@@ -201,6 +206,9 @@ class _Grid:
                            [e for v, _, s, t in axes if not v for e in (s, t) if fx0 < e < fx1], tol, (fx0, fx1))
         self.ys = _cluster([p for v, p, _, _ in axes if not v and fy0 < p < fy1],
                            [e for v, _, s, t in axes if v for e in (s, t) if fy0 < e < fy1], tol, (fy0, fy1))
+        if (len(self.xs) - 1) * (len(self.ys) - 1) > MAX_CELLS:
+            raise TooComplex(f"the cuts make a grid of {len(self.xs) - 1} x {len(self.ys) - 1} cells; at most "
+                             f"{MAX_CELLS} are computed")
         # walls[(vertical, line index)] = set of cell intervals along that line blocked by a cut
         self.walls: dict[tuple[bool, int], set[int]] = {}
         self.owner: dict[tuple[bool, int, int], list[int]] = {}  # which cuts make a wall piece
@@ -348,6 +356,10 @@ def point_in_polygon(x: float, y: float, polygon: list[list[float]]) -> bool:
     return inside
 
 
+def _bucket(v: float, extent: float, n: int) -> int:
+    return min(n - 1, max(0, int(v / max(extent, 1.0) * n)))
+
+
 def _geometric_order(piece_rects: list[list[tuple]], band: float) -> list[int]:
     """Top to bottom by bands, left to right within a band (where no earlier order says otherwise)."""
     return sorted(range(len(piece_rects)), key=lambda k: (min(r[1] for r in piece_rects[k]) // band,
@@ -365,9 +377,21 @@ def articles_from_cuts(cuts: list[Cut], geometry: dict[str, Any], width: int, he
     grid = _Grid(cuts, geometry["frame"], width)
     rects = [[grid.rect(c) for c in cells] for cells in grid.pieces]
     previous = [a for a in (previous or []) if a.get("polygon") and len(a["polygon"]) >= 3]
-    overlap = [[sum((r[2] - r[0]) * (r[3] - r[1]) for r in rs
-                    if point_in_polygon((r[0] + r[2]) / 2, (r[1] + r[3]) / 2, a["polygon"])) for a in previous]
-               for rs in rects]
+    # which old articles hold each cell's centre: old articles bucketed by their bounding boxes on a coarse grid
+    n_b = 32
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for m, a in enumerate(previous):
+        xs, ys = [p[0] for p in a["polygon"]], [p[1] for p in a["polygon"]]
+        for bx in range(_bucket(min(xs), width, n_b), _bucket(max(xs), width, n_b) + 1):
+            for by in range(_bucket(min(ys), height, n_b), _bucket(max(ys), height, n_b) + 1):
+                buckets.setdefault((bx, by), []).append(m)
+    overlap = [[0.0] * len(previous) for _ in rects]
+    for k, rs in enumerate(rects):
+        for r in rs:
+            x, y = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
+            for m in buckets.get((_bucket(x, width, n_b), _bucket(y, height, n_b)), ()):
+                if point_in_polygon(x, y, previous[m]["polygon"]):
+                    overlap[k][m] += (r[2] - r[0]) * (r[3] - r[1])
     ids: list[str | None] = [None] * len(rects)
     used: set[int] = set()
     # the largest overlaps first; on a tie the article earlier in reading order keeps its id (a merge)

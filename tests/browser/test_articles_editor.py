@@ -202,6 +202,38 @@ def test_operator_corrects_the_cuts_with_the_mouse_and_keys(login, asgi_server, 
     shot(page, "articles-08-submitted")
 
 
+def test_from_scratch_without_a_proposal(login, asgi_server, make_project, make_asset, make_user, settings, tmp_path):
+    from webapp.labeling.services import item_create
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    asset = make_asset(width=W, height=H)
+    write_page(asset, {"frame": [0, 0, W, H], "rules": []}, W, H, [1000])
+    item = item_create(project=make_project(kind="articles"), asset_ids=[asset.pk])
+    make_user("operator", username="olga")
+    page = login("olga")
+    page.goto(f"{asgi_server}/projects/{item.project.slug}/")
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/items/{item.pk}/")
+    open_workspace(page, page.url)
+    a = synced(page)
+    assert a["cuts"] == [] and [x["polygon"] for x in a["articles"]] == [[[0, 0], [W, 0], [W, H], [0, H]]]
+    assert page.locator("#threshold").is_disabled()  # no candidates without a prediction
+    page.keyboard.press("x")
+    drag(page, (1003, 30), (998, 2790))
+    a = synced(page)
+    assert a["cuts"] == [{"x0": 1000.5, "y0": 0.0, "x1": 1000.5, "y1": 2800.0, "id": "c1"}]  # straight, frame to frame
+    assert len(a["articles"]) == 2
+    page.keyboard.press("Control+z")
+    page.wait_for_function("window.LOUPE_WS.annotation().cuts.length === 0")
+    assert len(synced(page)["articles"]) == 1  # one undo step: the cut and the articles it made
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function("window.LOUPE_WS.annotation().articles.length === 2")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/items/{item.pk}/?saved=1")
+    rev = page.request.get(f"{asgi_server}/api/v1/items/{item.pk}/revisions/").json()[-1]["annotation"]
+    assert len(rev["cuts"]) == 1 and len(rev["articles"]) == 2
+
+
 def test_a_reviewer_sees_cuts_added_removed_and_moved(login, asgi_server, articles_item, make_user):
     from webapp.labeling.services import lease_take_next, revision_submit
 
@@ -219,6 +251,7 @@ def test_a_reviewer_sees_cuts_added_removed_and_moved(login, asgi_server, articl
     page.wait_for_selector("#review-box:not([hidden])")
     summary = page.inner_text("#diff-summary")
     assert "1 added" in summary and "2 removed" in summary and "1 changed" in summary, summary
+    assert "4 edits" in summary  # the revision's edit count: 2 deleted + 1 moved + 1 added
     assert page.locator(".diff-added .shape").count() == 1
     assert page.locator(".diff-removed .shape").count() == 2
     assert page.locator(".diff-after .shape").count() == 1
@@ -255,8 +288,7 @@ def test_a_cut_drag_redraws_at_30_fps_on_a_broadsheet(login, asgi_server, articl
     (sx, sy), (ex, ey) = to_screen(page, 400, 3000), to_screen(page, 6400, 3400)
     page.mouse.move(sx, sy)
     page.mouse.down()
-    for k in range(1, 121):  # as fast as the browser takes mouse events
-        page.mouse.move(sx + (ex - sx) * k / 120, sy + (ey - sy) * k / 120)
+    page.mouse.move(ex, ey, steps=240)  # one call: the moves go to the browser as fast as it takes them
     page.mouse.up()
     frames = page.evaluate(f"window.__frames.slice({start})")
     # frames of the drag: from the first redraw to the last one

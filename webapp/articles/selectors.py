@@ -46,6 +46,8 @@ def article_layout_recompute(*, item_id: int, cuts: list, articles: list | None 
     try:
         out = layout.recompute(cuts=clean["cuts"], geometry=geometry, width=width, height=height,
                                previous=clean["articles"], snap=snap, merge=pair)
-    except ValueError as exc:
+    except layout.TooComplex as exc:
+        raise ServiceError(str(exc), details={"field": "cuts"}) from None
+    except ValueError as exc:  # two articles that do not meet along a cut
         raise ServiceError(str(exc), details={"field": "merge"}) from None
     return {**out, "geometry": geometry}

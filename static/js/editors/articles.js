@@ -27,7 +27,8 @@ function normalize(annotation) {
   a.cuts = withIds(Array.isArray(a.cuts) ? a.cuts.filter((c) => c && XY.every((k) => Number.isFinite(c[k]))) : []);
   a.articles = (Array.isArray(a.articles) ? a.articles : []).filter((x) => x && Array.isArray(x.polygon))
     .map((x, i) => ({ id: String(x.id || `a${i + 1}`), polygon: x.polygon }));
-  if (a._layout === undefined) a._layout = sig(a.cuts);  // as given: the articles belong to these cuts
+  // as given, the articles belong to these cuts; an article page without articles gets them computed
+  if (a._layout === undefined) a._layout = a.page_type === "article" && !a.articles.length ? null : sig(a.cuts);
   return a;
 }
 

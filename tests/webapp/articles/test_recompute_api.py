@@ -57,6 +57,7 @@ def test_a_drawn_cut_is_snapped_and_the_articles_follow(page_item, operator, api
     ({"cuts": [V1], "articles": [], "merge": ["a1"]}, "merge"),
     ({"cuts": [V1], "articles": [], "merge": ["a1", "a2"]}, "merge[0]"),
     ({}, "cuts"),
+    ({"cuts": [{"x0": 60 + k, "y0": 70, "x1": 60 + k, "y1": 80 + k} for k in range(501)]}, "cuts"),  # a comb
 ])
 def test_bad_input_is_refused_naming_the_field(page_item, operator, api_for, body, field):
     res = api_for(operator).post(url(page_item), body, format="json")
