@@ -10,10 +10,11 @@ Page geometry is what the refinement measured on the page image (``ml.articles.r
 
 Without geometry (no prediction yet) the frame is the whole page and nothing but other cuts attracts a cut.
 
-Cuts are straight segments; newspapers cut along the rectilinear layout grid, so the partition treats a
-cut as horizontal or vertical by its longer extent. The frame is divided on the grid of all cut positions:
-two neighbouring cells belong to one article unless a cut runs between them. A cut that ends in the open
-separates nothing beyond its end. Tolerances are shares of the page width, so they fit every resolution.
+The answers are in whole page pixels (as PAGE XML stores them). Cuts are straight segments; newspapers cut
+along the rectilinear layout grid, so the partition treats a cut as horizontal or vertical by its longer
+extent. The frame is divided on the grid of all cut positions and cut ends: two neighbouring cells belong
+to one article unless a cut runs between them, so a cut that ends in the open separates nothing beyond its
+end. Tolerances are shares of the page width, so they fit every resolution.
 """
 from __future__ import annotations
 
@@ -56,7 +57,13 @@ def page_geometry(raw: Any, width: int, height: int) -> dict[str, Any]:
     rules = [[float(v) for v in r] for r in raw.get("rules", [])
              if isinstance(r, list) and len(r) == 4 and all(num(v) for v in r)] \
         if isinstance(raw.get("rules"), list) else []
-    return {"frame": frame or [0.0, 0.0, float(width), float(height)], "gutters": sorted(gutters), "rules": rules}
+    return {"frame": [px(v) for v in frame] if frame else [0, 0, width, height],
+            "gutters": sorted(px(g) for g in gutters), "rules": [[px(v) for v in r] for r in rules]}
+
+
+def px(v: float) -> int:
+    """Whole page pixels, as PAGE XML stores them (halves up): an answer in them round-trips exactly."""
+    return math.floor(float(v) + 0.5)
 
 
 def is_vertical(c: Cut) -> bool:
@@ -72,7 +79,7 @@ def _axis(c: Cut) -> tuple[bool, float, float, float]:
 
 def _cut(vertical: bool, pos: float, a: float, b: float, extra: Cut | None = None) -> Cut:
     out = {k: v for k, v in (extra or {}).items() if k not in ("x0", "y0", "x1", "y1")}
-    r = lambda v: round(float(v), 1)  # noqa: E731
+    r = px
     if vertical:
         return {"x0": r(pos), "y0": r(a), "x1": r(pos), "y1": r(b), **out}
     return {"x0": r(a), "y0": r(pos), "x1": r(b), "y1": r(pos), **out}
@@ -90,10 +97,10 @@ def straighten(cut: Cut, max_deg: float = SNAP_ANGLE_DEG) -> tuple[Cut, bool]:
     dx, dy = cut["x1"] - cut["x0"], cut["y1"] - cut["y0"]
     angle = math.degrees(math.atan2(abs(dy), abs(dx)))
     if angle <= max_deg:
-        y = (cut["y0"] + cut["y1"]) / 2
+        y = px((cut["y0"] + cut["y1"]) / 2)
         return {**cut, "y0": y, "y1": y}, True
     if angle >= 90 - max_deg:
-        x = (cut["x0"] + cut["x1"]) / 2
+        x = px((cut["x0"] + cut["x1"]) / 2)
         return {**cut, "x0": x, "x1": x}, True
     return dict(cut), False
 
@@ -143,11 +150,12 @@ def snap_cut(cut: Cut, geometry: dict[str, Any], others: list[Cut], width: int, 
 
 
 def _clamp(c: Cut, width: int, height: int) -> Cut:
+    """The cut in whole pixels inside the page."""
     out = dict(c)
     for k in ("x0", "x1"):
-        out[k] = min(max(float(out[k]), 0.0), float(width))
+        out[k] = min(max(px(out[k]), 0), width)
     for k in ("y0", "y1"):
-        out[k] = min(max(float(out[k]), 0.0), float(height))
+        out[k] = min(max(px(out[k]), 0), height)
     return out
 
 
@@ -277,7 +285,7 @@ def _cluster(lines: list[float], ends: list[float], tol: float, frame: tuple[flo
     for group in groups:
         best = min(tag for _, tag in group)
         values = [v for v, tag in group if tag == best]
-        out.append(values[0] if best == 0 else sum(values) / len(values))
+        out.append(values[0] if best == 0 else px(sum(values) / len(values)))
     return out
 
 
@@ -477,7 +485,7 @@ def recompute(*, cuts: list[Cut], geometry: dict[str, Any], width: int, height: 
               merge: tuple[str, str] | None = None) -> dict[str, Any]:
     """What the editor asks after an edit: the cuts with those at the ``snap`` indices snapped (against the
     others), optionally two articles merged, and the articles the cuts make (ids and order kept)."""
-    cuts = [dict(c) for c in cuts]
+    cuts = [_clamp(c, width, height) for c in cuts]  # whole pixels, in the page
     snapped = []
     for i in snap or []:
         others = [c for k, c in enumerate(cuts) if k != i]

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from formats.articles.layout import articles_from_cuts, page_geometry, point_in_polygon
+from formats.articles.pagexml import from_page_xml, to_page_xml
 from webapp.assets.storage import media_path
 
 from .workspace_helpers import open_workspace, shot, to_screen
@@ -199,6 +200,8 @@ def test_operator_corrects_the_cuts_with_the_mouse_and_keys(login, asgi_server, 
                    {"x0": 550, "y0": drawn["y0"], "x1": 550, "y1": 2700}, V2, H1], key=lambda c: (c["x0"], c["y0"]))
     assert len(cuts) == 4 and all(near(c, w, 0.5) for c, w in zip(cuts, want)), cuts
     assert [x["id"] for x in rev["articles"]][0] == first_id and len(rev["articles"]) == 4
+    # the answer in PAGE XML and back: the same cuts, articles (ids kept), reading order and page type
+    assert from_page_xml(to_page_xml(rev, W, H, "page.png"))[0] == rev
     shot(page, "articles-08-submitted")
 
 
@@ -221,7 +224,7 @@ def test_from_scratch_without_a_proposal(login, asgi_server, make_project, make_
     page.keyboard.press("x")
     drag(page, (1003, 30), (998, 2790))
     a = synced(page)
-    assert a["cuts"] == [{"x0": 1000.5, "y0": 0.0, "x1": 1000.5, "y1": 2800.0, "id": "c1"}]  # straight, frame to frame
+    assert a["cuts"] == [{"x0": 1001, "y0": 0, "x1": 1001, "y1": 2800, "id": "c1"}]  # straight, frame to frame
     assert len(a["articles"]) == 2
     page.keyboard.press("Control+z")
     page.wait_for_function("window.LOUPE_WS.annotation().cuts.length === 0")

@@ -17,7 +17,8 @@ const PICK_PX = 8;             // how close a click must be to a cut to select i
 
 const clone = (a) => JSON.parse(JSON.stringify(a));
 const XY = ["x0", "y0", "x1", "y1"];
-const plainCut = (c) => Object.fromEntries(XY.map((k) => [k, Math.round(c[k] * 10) / 10]));
+// whole page pixels, as PAGE XML stores them: an answer round-trips exactly
+const plainCut = (c) => Object.fromEntries(XY.map((k) => [k, Math.round(c[k])]));
 const sig = (cuts) => JSON.stringify((cuts || []).map(plainCut));
 const withIds = (cuts) => cuts.map((c, i) => ({ ...plainCut(c), id: `c${i + 1}` }));
 
@@ -26,7 +27,7 @@ function normalize(annotation) {
   a.page_type = PAGE_TYPES.includes(a.page_type) ? a.page_type : "article";
   a.cuts = withIds(Array.isArray(a.cuts) ? a.cuts.filter((c) => c && XY.every((k) => Number.isFinite(c[k]))) : []);
   a.articles = (Array.isArray(a.articles) ? a.articles : []).filter((x) => x && Array.isArray(x.polygon))
-    .map((x, i) => ({ id: String(x.id || `a${i + 1}`), polygon: x.polygon }));
+    .map((x, i) => ({ id: String(x.id || `a${i + 1}`), polygon: x.polygon.map(([px, py]) => [Math.round(px), Math.round(py)]) }));
   // as given, the articles belong to these cuts; an article page without articles gets them computed
   if (a._layout === undefined) a._layout = a.page_type === "article" && !a.articles.length ? null : sig(a.cuts);
   return a;
