@@ -97,6 +97,9 @@ def test_operator_corrects_the_cuts_with_the_mouse_and_keys(login, asgi_server, 
     item = articles_item()
     make_user("operator", username="olga")
     page = login("olga")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.goto(f"{asgi_server}/projects/{item.project.slug}/")
     page.keyboard.press("n")
     page.wait_for_url(f"**/items/{item.pk}/")
@@ -202,6 +205,7 @@ def test_operator_corrects_the_cuts_with_the_mouse_and_keys(login, asgi_server, 
     assert [x["id"] for x in rev["articles"]][0] == first_id and len(rev["articles"]) == 4
     # the answer in PAGE XML and back: the same cuts, articles (ids kept), reading order and page type
     assert from_page_xml(to_page_xml(rev, W, H, "page.png"))[0] == rev
+    assert errors == []
     shot(page, "articles-08-submitted")
 
 
