@@ -285,7 +285,7 @@ function mount(ws) {
     });
     $("article-info").textContent = a.page_type === "article"
       ? `${a.articles.length} articles · ${a.cuts.length} cuts${picked.length ? ` · picked ${picked.join(" + ")} (m merges)` : ""}`
-      : `A ${a.page_type} page: no cuts needed.`;
+      : `Page type ${a.page_type}: no cuts needed.`;
     $("ordering-hint").hidden = !ordering;
     document.body.dataset.ordering = ordering ? "on" : "off";
     renderThreshold();
