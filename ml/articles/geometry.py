@@ -6,12 +6,12 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from formats.articles.layout import rects_outline
+from formats.articles.partition import rects_outline
 
 
 def rects_union_polygon(rects: Sequence[Sequence[float]]) -> list[list[int]]:
     """Outer outline (clockwise in image coordinates, no collinear points) of a union of rectangles
-    ``(x0, y0, x1, y1)`` on whole pixels; the one implementation is ``formats.articles.layout``'s."""
+    ``(x0, y0, x1, y1)`` on whole pixels; the one implementation is ``formats.articles.partition``'s."""
     whole = [tuple(int(v) for v in r[:4]) for r in rects]
     return [[int(x), int(y)] for x, y in rects_outline(whole)]
 
