@@ -50,8 +50,10 @@ class ArticlesAdapter(Adapter):
             pages = predictor.predict([items[k].images[0] for k in idx], batch_size=batch_size, publisher=pub,
                                       original_sizes=[items[k].original_sizes[0] for k in idx])
             for k, page in zip(idx, pages):
+                # the editor's threshold preview and snapping: every cut candidate with its confidence, and
+                # the page geometry the refinement measured (page pixels)
                 scores = {"page_type": page.page_type, "page_type_scores": page.page_type_scores, "tau": page.tau,
-                          "cuts": len(page.cuts), "articles": len(page.articles)}
+                          "cuts": len(page.cuts), "articles": len(page.articles), **page.extra}
                 out[k] = Proposal(page.to_annotation(), scores, page.uncertainty)
         return out
 
