@@ -3,6 +3,8 @@ batched proposals that pass the kind's validator in original pixels, training sa
 items, a fine-tune, and golden-set figures in the gate's format."""
 import pytest
 
+from formats.articles.layout import cuts_at_threshold
+
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.selectors import item_asset_dims
 from workers.adapters import ADAPTERS, get_adapter
@@ -30,6 +32,11 @@ def test_adapter_contract(kind, make_project, generated_items, tmp_path):
     for item, proposal in zip(items, proposals):
         spec.validate(proposal.annotation, item_asset_dims(item_id=item.item_id))
         assert 0.0 <= proposal.uncertainty <= 1.0
+        if kind == "articles":  # the editor's threshold preview and snapping need no new inference, no image
+            scores = proposal.scores
+            assert set(scores["geometry"]) == {"frame", "gutters", "rules"}
+            at_tau = cuts_at_threshold(scores["candidates"], scores["tau"])
+            assert [{k: c[k] for k in ("x0", "y0", "x1", "y1")} for c in at_tau] == proposal.annotation["cuts"]
 
     for (item, truth), loaded in zip(made, items):
         loaded.annotation = truth

@@ -73,8 +73,10 @@ class ArticlesAdapter(Adapter):
                                       original_sizes=[items[k].original_sizes[0] for k in idx],
                                       tau=predictor.__dict__.get("operating_tau"))
             for k, page in zip(idx, pages):
+                # the editor's threshold preview and snapping: every cut candidate with its confidence, and
+                # the page geometry the refinement measured (page pixels)
                 scores = {"page_type": page.page_type, "page_type_scores": page.page_type_scores, "tau": page.tau,
-                          "publisher": pub, "cuts": len(page.cuts), "articles": len(page.articles)}
+                          "publisher": pub, "cuts": len(page.cuts), "articles": len(page.articles), **page.extra}
                 out[k] = Proposal(page.to_annotation(), scores, page.uncertainty)
         return out
 
