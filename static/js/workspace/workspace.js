@@ -482,6 +482,7 @@ export async function startWorkspace(editor, options) {
   keys.add("?", "This help", () => { $("help").hidden = !$("help").hidden; renderHelp($("help-list"), keys.help()); }, { group: "General" });
 
   // ---- live events: queue depth, a new champion, the item taken or changed by someone else
+  let championSeen;   // the project's champion id as this page knows it (undefined until the first hello)
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, (msg) => {
     const p = msg.payload || {};
     if (msg.event === "queue.depth") {
@@ -491,8 +492,14 @@ export async function startWorkspace(editor, options) {
       b.dataset.depth = "queued";
       b.textContent = String(p.queued);
       $("queue-depth").append(b, ` waiting · ${p.leased} being labeled`);
+    } else if (msg.event === "hello" && "champion" in p) {
+      // The first hello tells the champion as the page started; a later one (the socket reconnected) that
+      // names another means a promotion or rollback happened while the feed was down.
+      const id = p.champion ? p.champion.id : null;
+      if (championSeen === undefined) championSeen = id;
+      else if (id !== championSeen) newChampion(p.champion || {}, "");
     } else if (msg.event === "champion.changed" || msg.event === "model.promoted") {
-      liveBanner("A new model is champion for this project.", "Load its proposal", () => location.reload());
+      newChampion(p.to || {}, p.action);
     } else if (p.item === item.id && msg.event === "prediction.created") {
       liveBanner("A new model proposal arrived for this item.", "Load it", () => location.reload());
     } else if (p.item === item.id && msg.event === "lease.taken" && p.holder !== cfg.user) {
@@ -504,6 +511,12 @@ export async function startWorkspace(editor, options) {
       banner($("lease-banner"), `Revision ${p.revision} was just saved by ${p.author}: the item changed underneath you. Your submit will show both versions.`);
     }
   });
+  function newChampion(to, action) {
+    championSeen = to.id === undefined ? null : to.id;
+    const named = to.number ? ` (v${to.number}${action === "rollback" ? ", rolled back" : ""})` : "";
+    liveBanner(`A new model${named} is champion for this project.`, "Load its proposal", () => location.reload());
+    $("live-banner").dataset.champion = String(to.number || "");
+  }
   function liveBanner(text, action, run) {
     const el = $("live-banner");
     banner(el, text);
