@@ -16,7 +16,8 @@ PAPER = 244
 
 def _scan_like_page(seed=0):
     """A faint horizontal rule and a faint vertical one, broken into dashes by noise (as a 1-px line of the page
-    spread over two pixel rows by the scanner's blur and the deskew), next to 'text lines': dark runs of letters with word gaps."""
+    spread over two pixel rows by the scanner's blur and the deskew), next to 'text lines': dark runs of letters
+    with word gaps."""
     rng = np.random.default_rng(seed)
     img = np.full((300, 400), PAPER, np.uint8)
     img[100:102, 20:380] = np.where(rng.random((2, 360)) < 0.25, PAPER, 185)   # a quarter of each row lost
