@@ -6,8 +6,9 @@ On a scan the same rule is a faint, blurred line one or two pixels thick (the 30
 the scanner blurred it, the deskew resampled it), broken by noise into dashes; the opening then loses it and
 the refinement mistakes a box's sides for text in the gutter. Here a rule is found on a lower contrast, across a
 band of three pixels (a line between two rows, or a residue of skew), and along its length it may have gaps:
-at least ``line_cover`` of every window ``0.05 x width`` long must be dark. Text is binarised at a higher
-contrast than before (``text_contrast``), which keeps blur halos and bleed-through residue out of the gutters,
+at least ``line_cover`` of every window ``0.05 x width`` long must be dark, and ``line_flank`` pixels to either
+side the paper must show (a text line, dense across its height, would pass the first test). Text is binarised at
+a higher contrast than before (``text_contrast``), which keeps blur halos and bleed-through residue out of the gutters,
 and isolated specks of noise no bigger than ``despeckle`` pixels with no text next to them are dropped.
 """
 from __future__ import annotations
@@ -38,7 +39,8 @@ def _rect(w: int, h: int) -> np.ndarray:
 
 def line_mask(line_ink: np.ndarray, length: int, horizontal: bool, cover: float, flank: int = 0) -> np.ndarray:
     """Pixels of ``line_ink`` (uint8 0/1) on straight lines at least ``length`` long along the axis, gaps
-    allowed: a window of ``length`` along the line, across a band of 3 pixels, is at least ``cover`` dark."""
+    allowed: a window of ``length`` along the line, across a band of 3 pixels, is at least ``cover`` dark; with
+    ``flank``, the same window ``flank`` pixels to either side is less than half dark."""
     band = cv2.dilate(line_ink, _rect(1, 3) if horizontal else _rect(3, 1))
     window = (length, 1) if horizontal else (1, length)
     dense = cv2.blur(band.astype(np.float32), window, borderType=cv2.BORDER_CONSTANT) >= cover
