@@ -188,6 +188,54 @@ def pct(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] if values else float("nan")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
+def _database_backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent by the server processes and by their PostgreSQL backends during a run: a figure
+    per item that the other loads of a shared machine do not move much (wall-clock latencies they do)."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        return {"server": {p: _cpu_seconds(p) for p in _descendants(self.server_pid)},
+                "database": {p: _cpu_seconds(p) for p in _database_backends()}}
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        return {part: sum(cpu - before[part].get(pid, 0.0) for pid, cpu in after[part].items())
+                for part in after}
+
+
 def run_clients(port: int, tokens: list[str], project_id: int, mode: str, seconds: float, pace: float) -> dict:
     record = {"take": [], "submit": [], "taken": [], "errors": []}
     operators = [Operator(port, t, project_id, record) for t in tokens]
@@ -217,7 +265,10 @@ def report(mode: str, record: dict, n_clients: int) -> dict:
     open_twice = (Lease.objects.filter(ended_at__isnull=True).values("item").annotate(n=Count("id"))
                   .filter(n__gt=1).count())
     take, submit, elapsed = record["take"], record["submit"], record["elapsed"]
-    summary = {"mode": mode, "clients": n_clients, "seconds": round(elapsed, 1), "take_n": len(take),
+    cpu = record.get("cpu", {})
+    per_item = {part: round(seconds * 1000 / max(1, len(submit)), 2) for part, seconds in cpu.items()}
+    summary = {"server_cpu_ms_per_item": per_item.get("server"), "database_cpu_ms_per_item": per_item.get("database"),
+               "mode": mode, "clients": n_clients, "seconds": round(elapsed, 1), "take_n": len(take),
                "submit_n": len(submit), "items_per_s": round(len(submit) / elapsed, 1),
                "errors": len(record["errors"]), "double_leases": doubles, "items_with_two_open_leases": open_twice}
     for name, values in (("take", take), ("submit", submit)):
@@ -229,6 +280,9 @@ def report(mode: str, record: dict, n_clients: int) -> dict:
     print(f"  submit:    n={len(submit)}  p50={pct(submit, 50):.1f} ms  p95={pct(submit, 95):.1f} ms  "
           f"p99={pct(submit, 99):.1f} ms")
     print(f"  throughput: {len(submit) / elapsed:.1f} items/s")
+    if per_item:
+        print(f"  CPU per item (take-next + submit): server {per_item['server']} ms, "
+              f"PostgreSQL {per_item['database']} ms")
     print(f"  double leases: {doubles} (seen by clients), {open_twice} items with more than one open lease")
     print(f"  errors: {len(record['errors'])}" + (f"  first: {record['errors'][0]}" if record["errors"] else ""),
           flush=True)
@@ -256,8 +310,11 @@ def run_here(args) -> list[dict]:
         wait_up(port)
         for mode in modes:
             n = args.clients if mode == "closed" else args.operators
+            meter = CpuMeter(server.pid)
+            before = meter.snapshot()
             record = run_clients(port, tokens[:n], project_id, mode,
                                  args.seconds if mode == "closed" else args.open_seconds, args.pace)
+            record["cpu"] = meter.spent(before, meter.snapshot())
             summaries.append(report(mode, record, n))
     finally:
         server.terminate()
@@ -333,13 +390,17 @@ def main() -> int:
     after = run_here(args)
     if before:
         print("=== side by side (before -> after)")
+        keys = ["items_per_s", "server_cpu_ms_per_item", "database_cpu_ms_per_item", "take_p50_ms", "take_p95_ms",
+                "take_p99_ms", "submit_p50_ms", "submit_p95_ms", "submit_p99_ms", "errors", "double_leases"]
         for b, a in zip(before, after):
-            keys = ["items_per_s", "take_p50_ms", "take_p95_ms", "take_p99_ms", "submit_p50_ms", "submit_p95_ms",
-                    "submit_p99_ms", "errors", "double_leases"]
-            cells = "  ".join(f"{k}: {b[k]} -> {a[k]}" for k in keys)
-            print(f"[{a['mode']}] {cells}")
+            print(f"[{a['mode']} loop]")
+            for k in keys:
+                print(f"  {k}: {b[k]} -> {a[k]}")
             if b["items_per_s"]:
-                print(f"[{a['mode']}] throughput ratio after/before: {a['items_per_s'] / b['items_per_s']:.2f}")
+                print(f"  throughput after/before: {a['items_per_s'] / b['items_per_s']:.2f}")
+            if b["server_cpu_ms_per_item"] and a["server_cpu_ms_per_item"]:
+                print(f"  server CPU per item before/after: "
+                      f"{b['server_cpu_ms_per_item'] / a['server_cpu_ms_per_item']:.2f}")
     print(f"load average at end: {open('/proc/loadavg').read().split()[:3]}", flush=True)
     if args.json_last:
         print(json.dumps(after))

@@ -120,9 +120,10 @@ def role_in_project(user, project_id: int) -> str:
     if is_admin(user):
         return ADMIN
     known = user.__dict__.setdefault(ROLES_ATTR, {})
+    if user.__dict__.get(ROLES_COMPLETE_ATTR):
+        return known.get(project_id, NONE)
     if project_id not in known:
-        known[project_id] = NONE if user.__dict__.get(ROLES_COMPLETE_ATTR) else membership_role(
-            user=user, project_id=project_id)
+        known[project_id] = membership_role(user=user, project_id=project_id)
     return known[project_id]
 
 

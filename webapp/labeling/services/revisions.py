@@ -9,7 +9,7 @@ from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Prediction, Revision, WorkItem
-from webapp.labeling.selectors import item_asset_dims
+from webapp.labeling.selectors import item_for_submit
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.loop import correction_accepted
 from webapp.labeling.services.revision_write import revision_append
@@ -41,12 +41,12 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     is for trusted seeding only (reference annotations of the demo and the benchmarks), never the API.
     Refused with HTTP 409 and both versions when ``base_revision`` is not the current one."""
     try:
-        item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
+        item, dims = item_for_submit(item_id=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
     require(user, "item.label", project_id=item.project_id)
     spec = get_kind(item.project.kind)
-    clean = spec.validate(annotation, item_asset_dims(item_id=item.pk))
+    clean = spec.validate(annotation, dims)
     head = item.head_revision
     if (head.number if head else None) != base_revision:
         raise _conflict(f"this item changed since revision {base_revision}: the current revision is "
