@@ -73,18 +73,36 @@ def _item_project_memo(value) -> int | None:
         return None
 
 
+def _item_project(value) -> list[int]:
+    """The project of an item id, in plain SQL: this runs before every item URL (building the ORM query
+    cost more than running it)."""
+    try:
+        item_id = int(value)
+    except (TypeError, ValueError):
+        return []
+    if not -(2 ** 63) <= item_id < 2 ** 63:
+        return []
+    table = _model("labeling.WorkItem")._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT project_id FROM {table} WHERE id = %s", [item_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def projects_of_target(*, target: str, value) -> list[int]:
     """The project(s) an object named in a URL belongs to; empty when there is no such object."""
     try:
         label, field, to_project = TARGET_MODELS[target]
     except KeyError:
         raise LookupError(f"unknown permission target {target!r}; one of {', '.join(TARGET_MODELS)}") from None
-    if target == "item" and (known := _item_project_memo(value)) is not None:
-        return [known]
-    try:
-        found = list(_model(label).objects.filter(**{field: value}).values_list(to_project, flat=True).distinct())
-    except (TypeError, ValueError, OverflowError, ValidationError):
-        return []
+    if target == "item":
+        if (known := _item_project_memo(value)) is not None:
+            return [known]
+        found = _item_project(value)
+    else:
+        try:
+            found = list(_model(label).objects.filter(**{field: value}).values_list(to_project, flat=True).distinct())
+        except (TypeError, ValueError, OverflowError, ValidationError):
+            return []
     if target == "item" and len(found) == 1 and connection.vendor == "postgresql":
         if len(_ITEM_PROJECT) >= _ITEM_PROJECT_MAX:
             _ITEM_PROJECT.clear()

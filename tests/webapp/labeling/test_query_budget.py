@@ -104,3 +104,23 @@ def test_a_change_reaches_the_other_processes_caches_over_redis(make_project, op
     while other.get("digest-of-a-token") is not None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert other.get("digest-of-a-token") is None
+
+
+def test_the_written_out_answers_equal_the_serializers_fields(make_project, make_item, operator, api_for):
+    """Take-next and submit answer without building ModelSerializer fields: the same JSON as those give."""
+    from rest_framework import serializers
+
+    from webapp.labeling.models import Lease, Revision
+    from webapp.labeling.serializers import LeaseSerializer, RevisionSerializer
+
+    project = make_project(review_required=False)
+    make_item(project)
+    api = api_for(operator)
+    taken = api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
+    lease = Lease.objects.get(token=taken["token"])
+    assert taken == serializers.ModelSerializer.to_representation(LeaseSerializer(lease), lease)
+    saved = api.post(f"/api/v1/items/{taken['item']}/revisions/", {"annotation": ANNOTATION, "base_revision": None},
+                     format="json").json()
+    revision = Revision.objects.get(item_id=taken["item"], number=saved["number"])
+    generic = serializers.ModelSerializer.to_representation(RevisionSerializer(revision), revision)
+    assert saved == generic
