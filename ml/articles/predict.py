@@ -21,7 +21,7 @@ from ml.articles.refine import GeometryPrior, PageGeometry, refine_cuts, text_fr
 from ml.articles.scan import map_annotation
 from ml.articles.scanfix import fix_scan
 from ml.common.checkpoint import load_config, load_weights
-from ml.common.device import autocast, pick_device
+from ml.common.device import autocast, pick_device, to_device
 
 
 @dataclass
@@ -71,7 +71,7 @@ def forward_probs(model: CutNet, works: Sequence[np.ndarray], device: torch.devi
         x = np.zeros((len(chunk), 3, H, W), np.float32)
         for k, w in enumerate(chunk):
             x[k, :, :w.shape[0], :w.shape[1]] = model_input(w)
-        xt = torch.from_numpy(x).to(device)
+        xt = to_device(torch.from_numpy(x), device)
         with torch.no_grad(), autocast(device):
             y = model(xt).float()
         cut = torch.sigmoid(y[:, 0]).cpu().numpy()

@@ -21,7 +21,7 @@ from ml.catheter.data import resize_image
 from ml.catheter.model import build_model, guided
 from ml.catheter.saliency import _objective, local_entropy
 from ml.common.checkpoint import load_config, load_weights
-from ml.common.device import autocast, pick_device
+from ml.common.device import autocast, pick_device, to_device
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Predictor:
     # ------------------------------------------------------------------------------------------------
     def preprocess(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         arr = np.stack([resize_image(_rgb(im), self.size) for im in images])
-        return torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+        return to_device(torch.from_numpy(arr), self.device).permute(0, 3, 1, 2).float().div_(255.0)
 
     def forward_with_saliency(self, x: torch.Tensor, objective: str | None = None):
         """(image probs B x 4, map probs B x 4 x h x w, saliency B x S x S, entropy B) for a batch tensor."""

@@ -3,6 +3,7 @@ import copy
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -146,6 +147,17 @@ class RevisionSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
+class SubmittedRevisionSerializer(RevisionSerializer):
+    """The answer to a submit, written out (the same as ``RevisionSerializer``'s fields give: a test compares
+    them) without building a ModelSerializer's fields on every submit."""
+
+    def to_representation(self, instance):
+        return {"number": instance.number, "base": instance.base.number if instance.base_id else None,
+                "author": instance.author.username if instance.author_id else None, "source": instance.source,
+                "from_prediction": instance.from_prediction_id, "annotation": instance.annotation,
+                "diff": instance.diff, "edit_count": instance.edit_count, "created_at": _iso(instance.created_at)}
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     """A proposal. ``maps``: per image, the URLs of the raster layers the worker made (null where it made
     none: only shots the model looked at twice get them); ``ood``: the out-of-distribution / adversarial
@@ -283,6 +295,14 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         return HeldLeaseSerializer(lease).data if lease else None
 
 
+def _iso(value):
+    """A datetime as DRF's DateTimeField writes it (ISO 8601, UTC as Z)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class LeaseSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
     holder = serializers.CharField(source="holder.username")
@@ -290,6 +310,12 @@ class LeaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lease
         fields = ["token", "item", "holder", "created_at", "expires_at"]
+
+    def to_representation(self, instance):
+        # Every take-next answers with one: written out, the same as the fields above give (a test compares
+        # them), without building a ModelSerializer's fields per request.
+        return {"token": str(instance.token), "item": instance.item_id, "holder": instance.holder.username,
+                "created_at": _iso(instance.created_at), "expires_at": _iso(instance.expires_at)}
 
 
 class RevisionSubmitSerializer(serializers.Serializer):

@@ -87,6 +87,11 @@ class Adapter:
     def load(self, artifact_dir: Path, device: str) -> Any:
         raise NotImplementedError
 
+    def input_side(self, predictor: Any) -> int | None:
+        """The smallest image side the predictor needs: working copies are decoded down to about it (a
+        model that resizes its input to 256 px need not get 1600). ``None``: the full working copy."""
+        return None
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         raise NotImplementedError
 

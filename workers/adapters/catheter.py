@@ -31,6 +31,9 @@ class CatheterAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def input_side(self, predictor: Any) -> int | None:
+        return int(predictor.size)   # shots are resized to this square before the network
+
     def apply_threshold(self, predictor: Any, value: float | None) -> None:
         # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
         own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
