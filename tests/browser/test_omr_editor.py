@@ -101,7 +101,7 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     assert "page curl" in page.inner_text("#omr-metrics td[data-source=proposal][data-metric=reasons]")
     assert int(page.get_attribute("#match-lines", "data-drawn")) > 10
     assert int(page.get_attribute("#photo-view .omr-symbols", "data-count")) > 400
-    zoom = page.evaluate("[window.LOUPE_WS.viewer.osd.viewport.getZoom(true), window.LOUPE_WS.viewer.osd.viewport.getHomeZoom()]")
+    zoom = page.evaluate("(v => [v.getZoom(true), v.getHomeZoom()])(window.LOUPE_WS.viewer.osd.viewport)")
     assert abs(zoom[0] - zoom[1]) < 0.01 * zoom[1], zoom   # the page fills the original's half, not the old width
     shot(page, "omr-01-blend")
     for key, mode in (("2", "checker"), ("3", "difference"), ("1", "blend")):
@@ -146,7 +146,7 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     assert result["metrics"] != proposal.scores["metrics"]
     shot(page, "omr-04-recomputed")
     page.keyboard.press("Control+Enter")
-    page.wait_for_function(f"document.body.dataset.workspace === 'ready' && location.search.includes('saved=1')")
+    page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved=1')")
     rev = Revision.objects.get(item=item, number=1)
     assert rev.annotation["status"] == "fixed" and len(rev.annotation["point_pairs"]) == 4
     assert WorkItem.objects.get(pk=item.pk).state == ItemState.SUBMITTED
@@ -158,6 +158,7 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     assert reviewer.inner_text("#omr-status").startswith("Fixed")
     shot(reviewer, "omr-05-review")
     reviewer.keyboard.press("a")
-    reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && document.querySelector('#item-state').textContent === 'accepted'")
+    reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "
+                               "document.querySelector('#item-state').textContent === 'accepted'")
     assert WorkItem.objects.get(pk=item.pk).state == ItemState.ACCEPTED
     assert infer_worker.poll() is None

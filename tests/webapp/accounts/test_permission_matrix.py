@@ -225,8 +225,9 @@ def world(make_project, make_user, make_item, settings):
 
     recompute = "5d0c3a8e-1111-4222-8333-944455556666"
     cache.set(recompute_key(recompute), {"state": "pending", "item": subject.pk, "request": recompute}, 600)
-    return {"users": users, "recompute": recompute, "project": project, "item": subject, "asset": asset, "leases": leases,
-            "version": version, "run": run, "prediction": prediction, "imports": imports, "flag": flag}
+    return {"users": users, "recompute": recompute, "project": project, "item": subject, "asset": asset,
+            "leases": leases, "version": version, "run": run, "prediction": prediction, "imports": imports,
+            "flag": flag}
 
 
 def _fill(route: str, role: str, world) -> str:
