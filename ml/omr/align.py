@@ -55,7 +55,7 @@ def ink_map(img: np.ndarray, paper_kernel: int = 15) -> np.ndarray:
 
 def _detector(kind: str, cfg: AlignConfig):
     if kind == "orb":
-        return cv2.ORB_create(nfeatures=cfg.orb_features, scaleFactor=1.2, nlevels=4, edgeThreshold=15,
+        return cv2.ORB_create(nfeatures=cfg.orb_features, scaleFactor=1.2, nlevels=cfg.orb_levels, edgeThreshold=15,
                               patchSize=31, fastThreshold=12)
     return cv2.SIFT_create(nfeatures=cfg.sift_features, contrastThreshold=0.02)
 
@@ -89,7 +89,7 @@ class Template:
     features: dict = field(default_factory=dict)
 
     def get(self, kind: str, cfg: AlignConfig) -> Features:
-        key = (kind, cfg.orb_features if kind == "orb" else cfg.sift_features, cfg.max_side)
+        key = (kind, (cfg.orb_features, cfg.orb_levels) if kind == "orb" else cfg.sift_features, cfg.max_side)
         if key not in self.features:
             self.features[key] = compute_features(self.image, kind, cfg)
         return self.features[key]

@@ -54,6 +54,7 @@ DEGRADE_PRESETS = {
 class AlignConfig:
     mode: str = "fast"               # fast (ORB) | precise (SIFT [+ ECC])
     orb_features: int = 3000
+    orb_levels: int = 4              # ORB pyramid levels (scale factor 1.2 each)
     sift_features: int = 6000
     ratio: float = 0.8
     ransac_threshold: float = 3.0

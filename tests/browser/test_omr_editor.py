@@ -137,6 +137,7 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     # recompute on the server: the worker's metrics arrive over the socket, beside the proposal's
     page.keyboard.press("u")
     page.wait_for_selector("body[data-recompute=done]", timeout=60000)
+    assert page.evaluate("document.body.dataset.recomputeVia") == "socket", infer_worker.log_path.read_text()[-3000:]
     fixed = page.evaluate("window.LOUPE_WS.annotation()")
     result = page.evaluate("window.LOUPE_OMR.fix().result")
     assert fixed["status"] == "fixed" and fixed["homography"] == result["homography"]
@@ -156,6 +157,8 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     reviewer.wait_for_selector("#review-box:not([hidden])")
     reviewer.wait_for_selector("body[data-composite=ready]")
     assert reviewer.inner_text("#omr-status").startswith("Fixed")
+    assert "moves the page corners by up to" in reviewer.inner_text("#omr-moved")
+    assert reviewer.get_attribute("[data-count=added]", "data-count") and "4 added" in reviewer.inner_text("#diff-summary")
     shot(reviewer, "omr-05-review")
     reviewer.keyboard.press("a")
     reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "

@@ -206,6 +206,14 @@ function mount(ws) {
     el.className = `omr-status s-${a.status}`;
     el.textContent = { accepted: "Accepted", rejected: "Rejected", fixed: "Fixed" }[a.status] + (a.reasons.length ? ` · ${a.reasons.join(", ")}` : "");
     for (const id of ["omr-accept", "omr-reject"]) $(id).disabled = ws.readOnly();
+    // how far the answer's homography moves the page's corners against the proposal's
+    const hp = proposalH(), ha = a.homography, { width: W, height: H } = assets.original;
+    let moved = "";
+    if (hp && ha && JSON.stringify(hp) !== JSON.stringify(ha)) {
+      const d = [[0, 0], [W, 0], [W, H], [0, H]].map(([x, y]) => { const [u, v] = applyH(hp, x, y), [s, t] = applyH(ha, x, y); return Math.hypot(u - s, v - t); });
+      moved = `This answer moves the page corners by up to ${Math.max(...d).toFixed(1)} px against the proposal.`;
+    }
+    $("omr-moved").textContent = moved;
   }
 
   // ---- edits (each one undoable through the workspace)
@@ -257,17 +265,19 @@ function mount(ws) {
     fix = { request: res.data.request, pairs, result: null };
     document.body.dataset.recompute = "pending";
     setAnnotation({ status: "fixed", homography: res.data.homography });
+    if (arrived.has(fix.request)) applyResult(arrived.get(fix.request), "socket");   // a worker faster than our POST's answer
     // The answer comes over the project's socket; a socket that was down meanwhile is covered by reading
     // the result once later.
     setTimeout(() => fix && fix.request === res.data.request && !fix.result && fetchResult(res.data.request), 15000);
   }
   async function fetchResult(request) {
     const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${item.id}/omr/recompute/${request}/`);
-    if (res.ok && res.data.state !== "pending") applyResult(res.data);
+    if (res.ok && res.data.state !== "pending") applyResult(res.data, "fetch");
   }
-  function applyResult(body) {
+  function applyResult(body, via) {
     if (!fix || body.request !== fix.request || fix.result) return;
     fix.result = body;
+    document.body.dataset.recomputeVia = via;
     document.body.dataset.recompute = body.state;
     const same = JSON.stringify(fix.pairs) === JSON.stringify(ws.annotation().point_pairs);
     if (body.state === "done" && same) setAnnotation({ status: "fixed", homography: body.homography, reasons: body.annotation_reasons || [] });
@@ -275,7 +285,12 @@ function mount(ws) {
     else ws.message(`Recompute failed: ${body.detail}`);
     ws.render();
   }
-  document.addEventListener("loupe:event", (e) => { if (e.detail && e.detail.event === "omr.recomputed") applyResult(e.detail.payload); });
+  const arrived = new Map();   // results by request id, kept in case one comes before the POST's own answer
+  document.addEventListener("loupe:event", (e) => {
+    if (!e.detail || e.detail.event !== "omr.recomputed" || e.detail.payload.item !== item.id) return;
+    arrived.set(e.detail.payload.request, e.detail.payload);
+    applyResult(e.detail.payload, "socket");
+  });
 
   // ---- controls and keys
   document.querySelectorAll("[data-omr-mode]").forEach((b) => { b.onclick = () => setMode(b.dataset.omrMode); });
