@@ -55,6 +55,8 @@ class AlignConfig:
     mode: str = "fast"               # fast (ORB) | precise (SIFT [+ ECC])
     orb_features: int = 3000
     orb_levels: int = 4              # ORB pyramid levels (scale factor 1.2 each)
+    retry_below_inliers: int = 250   # fast mode: a result not accepted or with fewer inliers is tried again
+                                     # with twice the features and levels (0: never)
     sift_features: int = 6000
     ratio: float = 0.8
     ransac_threshold: float = 3.0
