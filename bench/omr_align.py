@@ -48,7 +48,7 @@ def cached_pair(seed: int, kind: str, cache: str):
 
 
 def run(args) -> dict:
-    aligner = Aligner(AlignConfig(retry_below_inliers=args.retry_below))
+    aligner = Aligner(AlignConfig(second_look=not args.no_second_look))
     t0 = time.perf_counter()
     pairs = {k: [cached_pair(args.seed + i, k, args.cache) for i in range(args.n if k == "moderate" else args.n_other)]
              for k in ("moderate", "curl", "partial", "wrong")}
@@ -125,8 +125,8 @@ def main(argv=None) -> int:
     ap.add_argument("--precise-n", type=int, default=12, help="moderate pairs for precise mode (slow)")
     ap.add_argument("--modes", default="fast,precise")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--retry-below", type=int, default=AlignConfig().retry_below_inliers,
-                    help="fast mode: try again with twice the features below this many inliers (0: never, as before)")
+    ap.add_argument("--no-second-look", action="store_true",
+                    help="fast mode without the second look at doubtful or half-page results (as before 2026-12-01)")
     ap.add_argument("--wide", type=int, default=0, help="pairs from bench/omr_wide.py (pieces and warps the main "
                                                          "set does not use; seeds 0..N-1)")
     ap.add_argument("--json", default="")

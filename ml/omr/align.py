@@ -187,13 +187,15 @@ class Aligner:
         tpl = original if isinstance(original, Template) else self.template(original)
         photo = _gray(photo)
         first = self._align_once(tpl, photo, mode, ecc, cfg)
-        if mode != "fast" or not cfg.retry_below_inliers or (
-                first.verdict == "accept" and first.metrics["inliers"] >= cfg.retry_below_inliers):
+        extent = first.metrics.get("content_extent") or 0.0
+        if mode != "fast" or not cfg.second_look or (first.verdict == "accept" and extent >= cfg.second_look_extent):
             return first
-        # A second look with twice the features over twice the scales: sparse pages (a few bars of piano on
-        # white paper) give ORB's strongest corners in a few clusters, and a homography fitted there is
-        # right on the music but several pixels off at the page's corners; photos taken from farther away
-        # than the pyramid covers match only a handful of features. The one with more inliers is kept.
+        # A second look with twice the features over twice the scales: a short piece filling half the page
+        # gives a homography fitted on half the height, right on the music but several pixels off at the far
+        # corners (6.6 px on bench/omr_wide.py's seed 30, accepted); a photo taken from farther away than the
+        # pyramid covers matches a handful of features (seed 4: 15 inliers, rejected as the wrong page). The
+        # one with more inliers is kept. Not on every page: on full pages it doubled the time and once turned
+        # an accepted photo into a false "system shifted".
         retry = self._align_once(tpl, photo, mode, ecc, replace(cfg, orb_features=2 * cfg.orb_features,
                                                                 orb_levels=2 * cfg.orb_levels))
         best = retry if retry.metrics["inliers"] > first.metrics["inliers"] else first
