@@ -158,7 +158,7 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     reviewer.wait_for_selector("body[data-composite=ready]")
     assert reviewer.inner_text("#omr-status").startswith("Fixed")
     assert "moves the page corners by up to" in reviewer.inner_text("#omr-moved")
-    assert reviewer.get_attribute("[data-count=added]", "data-count") and "4 added" in reviewer.inner_text("#diff-summary")
+    assert "4 added" in reviewer.inner_text("#diff-summary")
     shot(reviewer, "omr-05-review")
     reviewer.keyboard.press("a")
     reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "
