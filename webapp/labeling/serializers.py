@@ -102,6 +102,18 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     validate_golden_share = validate_audit_share
 
+    TRIGGERS = ("train_after_corrections", "train_after_minutes", "auto_promote")
+
+    def validate(self, attrs):
+        # A project's training triggers are set at creation; changing them later is an admin's audited
+        # decision, made at /api/v1/training-triggers/ (or on the training page), not a silent edit here.
+        if self.instance is not None:
+            for field in self.TRIGGERS:
+                if field in attrs and attrs[field] != getattr(self.instance, field):
+                    raise serializers.ValidationError(
+                        {field: "change the training triggers at /api/v1/training-triggers/ (audited)"})
+        return attrs
+
 
 class ItemAssetSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="asset.id")
