@@ -361,7 +361,7 @@ function mount(ws) {
 }
 
 export default {
-  kind: "omr", labels: [], colors: {},
+  kind: "omr", labels: [], colors: {}, tools: ["select", "pair"],
   views: (item) => [{ asset: roleAssets(item).original, title: "Original" }],
   normalize, shapes: () => [], put: (a) => a, remove: (a) => a, relabel: (a) => a,
   proposal: () => [], rasters: () => [], check, output: (a) => normalize(a), mount,
