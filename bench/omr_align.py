@@ -1,7 +1,7 @@
 """Alignment benchmark: accuracy, verdicts, box transfer and ms/page per mode on generated pairs.
 
     python bench/omr_align.py [--n 50] [--n-other 20] [--precise-n 12] [--json bench/out/omr_align.json]
-                              [--cache bench/out/omr_pairs]
+                              [--cache bench/out/omr_pairs] [--wide 90]
 
 Pairs are made by ml.omr.synth (music21 corpus -> verovio -> simulated photo) with the exact truth.
 Timings: per photo, template features cached (computed before the clock starts), modes run side by side
@@ -20,39 +20,46 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ml.omr.align import Aligner, alignment_errors  # noqa: E402
 from ml.omr.config import AlignConfig  # noqa: E402
 from ml.omr.synth import make_pair  # noqa: E402
 from ml.omr.transfer import ink_share, map_boxes, original_fractions, transfer_iou  # noqa: E402
+from omr_wide import wide_pair  # noqa: E402
 
 NOTEHEADS = {"noteheadBlack", "noteheadHalf", "noteheadWhole", "noteheadDoubleWhole"}
 
 
 def cached_pair(seed: int, kind: str, cache: str):
-    """make_pair, kept in ``cache`` (pickles) when given: generation takes most of a run on a small CPU, and
-    the pairs are a pure function of (seed, kind), so a rerun after a change to the aligner can reuse them."""
+    """make_pair (or, for kind "wide", ``bench/omr_wide.wide_pair``), kept in ``cache`` (pickles) when given:
+    generation takes most of a run on a small CPU, and the pairs are a pure function of (seed, kind), so a
+    rerun after a change to the aligner can reuse them."""
+    make = (lambda s, _k: wide_pair(s)[0]) if kind == "wide" else make_pair
     if not cache:
-        return make_pair(seed, kind)
+        return make(seed, kind)
     path = Path(cache) / f"{kind}-{seed}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
-    pair = make_pair(seed, kind)
+    pair = make(seed, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(pair))
     return pair
 
 
 def run(args) -> dict:
-    aligner = Aligner(AlignConfig())
+    aligner = Aligner(AlignConfig(second_look=not args.no_second_look))
     t0 = time.perf_counter()
     pairs = {k: [cached_pair(args.seed + i, k, args.cache) for i in range(args.n if k == "moderate" else args.n_other)]
              for k in ("moderate", "curl", "partial", "wrong")}
+    if args.wide:   # other composers, piano, small and dense staves, other warps: ordinary photos all
+        pairs["wide"] = [cached_pair(i, "wide", args.cache) for i in range(args.wide)]
     gen_s = time.perf_counter() - t0
     print(f"generated {sum(map(len, pairs.values()))} pairs in {gen_s:.1f}s", flush=True)
     report: dict = {"generation_s": gen_s, "modes": {}}
     for mode in args.modes.split(","):
-        r: dict = {"ms": [], "corner_max": [], "grid_median": [], "verdicts": {}, "iou_notehead": [], "ink_share": []}
+        r: dict = {"ms": [], "corner_max": [], "grid_median": [], "verdicts": {}, "iou_notehead": [], "ink_share": [],
+                   "wide_corner_max": [], "wide_ms": []}
         for kind, items in pairs.items():
             if mode == "precise":
                 items = items[: args.precise_n if kind == "moderate" else max(1, args.precise_n // 2)]
@@ -64,6 +71,10 @@ def run(args) -> dict:
                 a = aligner.align(tpl, s.photo, mode=mode)
                 ms = (time.perf_counter() - t) * 1e3
                 counts[a.verdict] += 1
+                if kind == "wide":
+                    r["wide_ms"].append(ms)
+                    r["wide_corner_max"].append(float("inf") if a.homography is None else alignment_errors(
+                        a.homography, s.mapping.page_to_photo, s.original.size)["corner_max"])
                 if kind == "moderate":
                     r["ms"].append(ms)
                     if a.homography is None:
@@ -92,6 +103,12 @@ def run(args) -> dict:
         summary["reject_rate_wrong"] = v["wrong"]["reject"] / max(1, sum(v["wrong"].values()))
         summary["accepted_curl"] = v["curl"]["accept"]
         summary["accepted_partial"] = v["partial"]["accept"]
+        if r["wide_corner_max"]:
+            wm = np.asarray(r["wide_corner_max"])
+            summary["wide"] = {"pairs": len(wm), "share_corner_max_below_3px": float((wm < 3).mean()),
+                               "corner_max_median_px": float(np.median(wm)), "corner_max_worst_px": float(wm.max()),
+                               "above_3px": [(i, round(float(e), 2)) for i, e in enumerate(wm) if e >= 3],
+                               "ms_per_page_median": statistics.median(r["wide_ms"]), "verdicts": v["wide"]}
         report["modes"][mode] = summary
         print(mode, json.dumps(summary, indent=1), flush=True)
     if "fast" in report["modes"] and "precise" in report["modes"]:
@@ -108,6 +125,10 @@ def main(argv=None) -> int:
     ap.add_argument("--precise-n", type=int, default=12, help="moderate pairs for precise mode (slow)")
     ap.add_argument("--modes", default="fast,precise")
     ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--no-second-look", action="store_true",
+                    help="fast mode without the second look at doubtful or half-page results (as before 2026-12-01)")
+    ap.add_argument("--wide", type=int, default=0, help="pairs from bench/omr_wide.py (pieces and warps the main "
+                                                         "set does not use; seeds 0..N-1)")
     ap.add_argument("--json", default="")
     ap.add_argument("--cache", default="", help="folder keeping the generated pairs between runs (trusted pickles)")
     args = ap.parse_args(argv)

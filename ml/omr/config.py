@@ -54,6 +54,11 @@ DEGRADE_PRESETS = {
 class AlignConfig:
     mode: str = "fast"               # fast (ORB) | precise (SIFT [+ ECC])
     orb_features: int = 3000
+    orb_levels: int = 4              # ORB pyramid levels (scale factor 1.2 each)
+    # fast mode: a second look with twice the features and levels at a result that is not accepted, or whose
+    # music covers less of the page's height than this share (the homography extrapolates to the page's corners)
+    second_look: bool = True
+    second_look_extent: float = 0.6
     sift_features: int = 6000
     ratio: float = 0.8
     ransac_threshold: float = 3.0

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("webapp.labeling.api_urls")),
     path("", include("webapp.mlops.api_urls")),
     path("", include("webapp.articles.api_urls")),
+    path("", include("webapp.omr.api_urls")),
 ]
 
 urlpatterns = [

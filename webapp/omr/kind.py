@@ -6,6 +6,7 @@ from formats import omr
 from formats.omr import deepscores
 from formats.omr.alignments import to_alignments_json
 from webapp.labeling.kinds import ExportFormat, KindSpec
+from webapp.omr import diff
 
 
 def _photo_coco(items):
@@ -36,4 +37,5 @@ SPEC = KindSpec(
     slices=omr.slices,
     count_edits=omr.count_edits,
     json_schema=omr.JSON_SCHEMA,
+    review_diff=diff.review_diff,
 )

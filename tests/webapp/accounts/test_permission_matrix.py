@@ -126,6 +126,8 @@ REVIEWED = {
     ("GET", "api/v1/items/<int:pk>/predictions/"): "item.view",
     ("POST", "api/v1/items/<int:pk>/predictions/"): "item.predict",
     ("POST", "api/v1/items/<int:pk>/repredict/"): "item.repredict",
+    ("POST", "api/v1/items/<int:pk>/omr/recompute/"): "item.label",
+    ("GET", "api/v1/items/<int:pk>/omr/recompute/<uuid:request_id>/"): "item.view",
     ("GET", "api/v1/models/"): "model.view",
     ("GET", "api/v1/models/<int:pk>/"): "model.view",
     ("POST", "api/v1/models/<int:pk>/promote/"): "model.promote",
@@ -216,8 +218,16 @@ def world(make_project, make_user, make_item, settings):
     png = media_path(prediction_map_relpath(item_id=subject.pk, model_version_id=version.pk, shot=0, layer="defect"))
     png.parent.mkdir(parents=True, exist_ok=True)
     png.write_bytes(_png(2))
-    return {"users": users, "project": project, "item": subject, "asset": asset, "leases": leases,
-            "version": version, "run": run, "prediction": prediction, "imports": imports, "flag": flag}
+    # A recompute request of the subject, as the omr recompute endpoint leaves it for its result URL.
+    from django.core.cache import cache
+
+    from webapp.omr.selectors import recompute_key
+
+    recompute = "5d0c3a8e-1111-4222-8333-944455556666"
+    cache.set(recompute_key(recompute), {"state": "pending", "item": subject.pk, "request": recompute}, 600)
+    return {"users": users, "recompute": recompute, "project": project, "item": subject, "asset": asset,
+            "leases": leases, "version": version, "run": run, "prediction": prediction, "imports": imports,
+            "flag": flag}
 
 
 def _fill(route: str, role: str, world) -> str:
@@ -232,6 +242,7 @@ def _fill(route: str, role: str, world) -> str:
         ("maps", "shot"): 0, ("maps", "layer"): "defect",
         ("members", "user_id"): world["users"]["operator"].pk,
         ("imports", "pk"): world["imports"].get(role, world["imports"]["operator"]).pk,
+        ("recompute", "request_id"): world["recompute"],
         ("tiles_files", "level"): 0, ("tiles_files", "col"): 0, ("tiles_files", "row"): 0,
     }
     out, last_segment = "", ""

@@ -29,6 +29,7 @@ LOUPE_LOGIN_WINDOW_SECONDS = env_int("LOUPE_LOGIN_WINDOW_SECONDS", 300)
 LOUPE_THROTTLE_RATES = {
     "uploads": env_str("LOUPE_UPLOAD_RATE", "120/minute"),
     "repredict": env_str("LOUPE_REPREDICT_RATE", "30/minute"),
+    "omr_recompute": env_str("LOUPE_OMR_RECOMPUTE_RATE", "60/minute"),
 }
 # Work budget of uploads: decoded pixels of new images per user and hour (tiling costs grow with pixels,
 # not with file size: a 151 KB PNG can declare 156 Mpx).
