@@ -69,15 +69,16 @@ DRAWN = """() => {
 def seed(n_items: int):
     from PIL import Image, ImageDraw
 
-    from webapp.accounts.services import user_create
+    from webapp.accounts.services import project_member_add, user_create
     from webapp.assets.services import asset_build_derivatives, asset_ingest
     from webapp.labeling.services import item_create, prediction_record, project_create
     from webapp.mlops.services import model_version_register
     from workers.demo_sources import generate_items, ground_truth
 
-    user_create(username="bench-op", password="loupe-pass-123", role="operator")
+    operator = user_create(username="bench-op", password="loupe-pass-123", role="operator")
     project = project_create(name="Catheter QA — bench", kind="catheter", scope_key="line:A", audit_share=0.0,
                              golden_share=0.0)
+    project_member_add(project_id=project.pk, user=operator)  # roles hold per project
     version = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/tmp/bench")
     for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
         assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
@@ -99,6 +100,7 @@ def seed(n_items: int):
     big.save(buf, format="PNG", compress_level=1)
     page_project = project_create(name="Big page", kind="catheter", scope_key="line:big", audit_share=0.0,
                                   golden_share=0.0)
+    project_member_add(project_id=page_project.pk, user=operator)
     asset = asset_ingest(data=buf.getvalue(), name="broadsheet.png")[0]
     asset_build_derivatives(asset_id=asset.pk)
     big_item = item_create(project=page_project, asset_ids=[asset.pk])
@@ -196,6 +198,10 @@ def main() -> int:
             context = browser.new_context(viewport={"width": 1600, "height": 1000})
             context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
             page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.on("response", lambda r: r.status >= 400 and console.append(f"HTTP {r.status}: {r.url}"))
             login(page, base)
             page.goto(f"{base}/projects/{project.slug}/")
             times, breakdown = [], {"ready": []}
@@ -203,7 +209,12 @@ def main() -> int:
                 page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
                               "sessionStorage.setItem('t0', String(Date.now()))")
                 page.keyboard.press("n")
-                phases = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
+                try:  # the first opens the page itself (scripts, a cold cache): more time on a busy machine
+                    phases = page.wait_for_function(DRAWN, polling="raf", timeout=90000 if i == 0 else 30000).json_value()
+                except Exception:
+                    print("not drawn:", page.url, page.evaluate("document.body.dataset.workspace"),
+                          *console[-20:], sep="\n  ", file=sys.stderr)
+                    raise
                 if i > 0:  # the first opens a cold browser cache and connection
                     times.append(phases["total"])
                     for key, values in breakdown.items():
