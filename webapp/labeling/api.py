@@ -20,7 +20,7 @@ from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
     ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer,
-    RevisionSubmitSerializer, WorkItemDetailSerializer, WorkItemSerializer,
+    RevisionSubmitSerializer, UpNextSerializer, WorkItemDetailSerializer, WorkItemSerializer,
 )
 
 
@@ -83,13 +83,28 @@ class TakeNextView(APIView):
     permission_target = "project:pk"
 
     @extend_schema(request=None, summary="Lease the next item of the project's queue",
+                   parameters=[OpenApiParameter(
+                       "expand", str, enum=["item"],
+                       description="item: the answer also carries the taken item as GET /items/{id}/ gives it "
+                                   "(`detail`) and the item likely next with its images (`up_next`, or null), "
+                                   "so the workspace shows the item without a second request and fetches the "
+                                   "next one's images ahead")],
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
                               409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
+        expand = request.query_params.get("expand", "")
+        if expand not in ("", "item"):
+            raise ValidationError({"expand": [f"must be 'item' or absent (got {expand!r})"]})
         lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(LeaseSerializer(lease).data)
+        data = LeaseSerializer(lease).data
+        if expand == "item":
+            item = selectors.item_detail(item_id=lease.item_id)
+            data["detail"] = WorkItemDetailSerializer(item, context={"request": request}).data
+            up_next = selectors.item_up_next(project=item.project, user=request.user)
+            data["up_next"] = UpNextSerializer(up_next).data if up_next else None
+        return Response(data)
 
 
 class LeaseHeartbeatView(APIView):

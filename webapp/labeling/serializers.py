@@ -122,6 +122,13 @@ class ItemAssetSerializer(serializers.Serializer):
         return reverse("asset-dzi", args=[link.asset_id]) if link.asset.dzi else None
 
 
+class UpNextSerializer(serializers.Serializer):
+    """The item take-next would likely give next, and its images: the workspace fetches them ahead."""
+
+    item = serializers.IntegerField(source="pk")
+    assets = ItemAssetSerializer(source="item_assets", many=True)
+
+
 class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", default=None, allow_null=True)
     base = serializers.IntegerField(source="base.number", default=None, allow_null=True)

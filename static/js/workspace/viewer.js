@@ -50,6 +50,18 @@ export function createViewer(element, { prefixUrl }) {
     });
   }
 
+  // Resolves once the image shown is drawn in full at the current zoom (or after `ms`, whatever comes first).
+  function loaded(ms = 3000) {
+    return new Promise((resolve) => {
+      const base = viewer.world.getItemAt(0);
+      if (!base || base.getFullyLoaded()) { resolve(); return; }
+      const done = () => { clearTimeout(timer); base.removeHandler("fully-loaded-change", onChange); resolve(); };
+      const onChange = (e) => { if (e.fullyLoaded) done(); };
+      const timer = setTimeout(done, ms);
+      base.addHandler("fully-loaded-change", onChange);
+    });
+  }
+
   // Heat maps: a small PNG stretched over the whole image, drawn above it with its own opacity.
   function setOverlay(name, url, opacity) {
     const existing = overlays.get(name);
@@ -87,7 +99,7 @@ export function createViewer(element, { prefixUrl }) {
   }
 
   return {
-    osd: viewer, svg, root, open, setOverlay, toImage, toScreen, screenScale, place,
+    osd: viewer, svg, root, open, loaded, setOverlay, toImage, toScreen, screenScale, place,
     asset: () => asset,
     fit: () => viewer.viewport.goHome(),
     zoom: (factor) => { viewer.viewport.zoomBy(factor); viewer.viewport.applyConstraints(); },

@@ -19,9 +19,11 @@ import { createHistory } from "./history.js";
 import { createDrafts } from "./drafts.js";
 import { keepLease } from "./lease.js";
 import { loadDiff, drawDiff, summarize } from "./review.js";
+import { createPrefetcher } from "./prefetch.js";
 
 const $ = (id) => document.getElementById(id);
 const read = (id) => JSON.parse($(id).textContent);
+const readIf = (id) => ($(id) ? read(id) : null);
 
 export function confidenceColor(c) {  // low confidence red → high green, so doubtful proposals stand out
   const hue = Math.round(120 * Math.max(0, Math.min(1, c ?? 0.5)));
@@ -44,6 +46,9 @@ export async function startWorkspace(editor, options) {
   let view = 0, selected = null, label = editor.labels[0];
   let base = null, fromPrediction = null, readOnly = true, reviewing = false, diff = null;
   let kindUi = null, conflictViewer = null;
+  // the item the queue likely gives next ({item, assets}): its images are fetched while this one is worked on
+  let upNext = readIf("up-next-data");
+  const prefetcher = createPrefetcher($("viewer"));
 
   const drafts = createDrafts({
     onSaved: (d) => { $("draft-status").textContent = `Draft saved ${new Date(d.updated_at || Date.now()).toLocaleTimeString()}`; $("draft-status").dataset.saved = "1"; },
@@ -175,12 +180,21 @@ export async function startWorkspace(editor, options) {
     box.querySelectorAll("button").forEach((b) => { b.classList.toggle("active", b.dataset.label === current); b.disabled = readOnly; });
   }
 
+  // An image the viewer began to open ahead of showView (load starts the first view's at once, so that
+  // its request goes out before the rest of the item is set up).
+  let opening = null;
+  function openAhead(asset) {
+    if (!opening || opening.asset !== asset) opening = { asset, promise: viewer.open(asset) };
+    return opening.promise;
+  }
   async function showView(i) {
     if (i < 0 || i >= views.length) return;
     absorb();
     view = i;
     selected = null;
-    await viewer.open(views[i].asset);
+    await openAhead(views[i].asset);
+    opening = null;
+    performance.mark("ws-opened");
     for (const r of editor.rasters(item.prediction, view)) viewer.setOverlay(r.name, r.url, layers.rasters[r.name] || 0);
     render();
     renderLayerButtons();
@@ -311,6 +325,7 @@ export async function startWorkspace(editor, options) {
   }
   async function skip() {
     if (readOnly || !lease.token()) return;
+    absorb();
     await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/skip/`);
     if (res.ok) { lease.stop(); return takeNext(); }
@@ -324,24 +339,30 @@ export async function startWorkspace(editor, options) {
     if (res.status === 201) { lease.stop(); location.href = Loupe.path`/projects/${cfg.slug}/`; } else showErrors(res);
   };
   async function takeNext() {
+    absorb();  // a move still being reported belongs to this item's draft
     await drafts.flush();
-    const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/`);
+    // expand=item: the answer carries the item and the one likely after it: no second round trip
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/` + "?expand=item");
+    performance.mark("ws-taken");
     if (res.status === 200) {
       if (res.data.item === item.id) {
         if (leaseLost) return regainLease();
         $("editor-errors").textContent = "This item is still yours: submit, skip or release it first.";
         return;
       }
-      await openItem(res.data.item, Loupe.path`/items/${res.data.item}/`, "push");
+      if (res.data.up_next !== undefined) upNext = res.data.up_next;
+      const url = Loupe.path`/items/${res.data.item}/`;
+      if (!res.data.detail) { await openItem(res.data.item, url, "push"); return; }
+      window.history.pushState({ item: res.data.item }, "", url);
+      await load(res.data.detail, null, false, { fresh: res.data.expires_at });
     } else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
     else showErrors(res);
   }
   async function openItem(id, url, how) {
-    const [detail, revisions] = await Promise.all([
-      Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`), Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`)]);
+    const detail = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`);
     if (!detail.ok) { location.href = url; return; }  // let the server page say what is wrong
     if (how === "push") window.history.pushState({ item: id }, "", url); else window.history.replaceState({ item: id }, "", url);
-    await load(detail.data, revisions.ok ? revisions.data : null);
+    await load(detail.data, null);
   }
   window.addEventListener("popstate", () => location.reload());
   $("submit").onclick = submit;
@@ -506,7 +527,7 @@ export async function startWorkspace(editor, options) {
   }
 
   // ---- one item: everything that belongs to it is (re)set here
-  function renderChrome(revisions) {
+  function renderChrome(first) {
     $("item-title").textContent = `item ${item.id}`;
     $("item-external").textContent = item.external_id || "";
     document.title = `Item ${item.id} · Loupe`;
@@ -515,31 +536,48 @@ export async function startWorkspace(editor, options) {
     $("editor-errors").textContent = "";
     $("draft-status").textContent = "";
     $("review-comment").value = "";
-    if (revisions) {
-      const list = $("history");
-      list.innerHTML = "";
-      for (const r of revisions) {
-        const li = document.createElement("li");
-        li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
-        list.appendChild(li);
-      }
-      const notes = $("review-notes");
-      notes.innerHTML = "";
-      for (const rv of item.reviews || []) {
-        const p = document.createElement("p");
-        p.className = `review-note ${rv.decision}`;
-        p.textContent = `${rv.decision === "accept" ? "Accepted" : "Sent back"} by ${rv.reviewer}: ${rv.comment}`;
-        notes.appendChild(p);
-      }
+    if (first) return;  // the server rendered the history and the review notes with the page
+    $("history").innerHTML = "";
+    const notes = $("review-notes");
+    notes.innerHTML = "";
+    for (const rv of item.reviews || []) {
+      const p = document.createElement("p");
+      p.className = `review-note ${rv.decision}`;
+      p.textContent = `${rv.decision === "accept" ? "Accepted" : "Sent back"} by ${rv.reviewer}: ${rv.comment}`;
+      notes.appendChild(p);
+    }
+  }
+  // The history is not needed to start working: it is fetched once the image is drawn.
+  async function loadHistory(id) {
+    const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`);
+    if (!res.ok || !item || item.id !== id) return;
+    const list = $("history");
+    list.innerHTML = "";
+    for (const r of res.data) {
+      const li = document.createElement("li");
+      li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
+      list.appendChild(li);
+    }
+    if (!res.data.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.style.listStyle = "none";
+      li.textContent = "No revision yet.";
+      list.appendChild(li);
     }
   }
 
-  async function load(data, revisions, first = false) {
+  // `revisions` is unused (the history is fetched after the image); `fresh`: the lease was just taken.
+  async function load(data, revisions, first = false, { fresh = null } = {}) {
+    performance.mark("ws-item");
     document.body.dataset.workspace = "loading";
     leaseLost = false;
     lease.stop();
+    // Annotorious still shows the previous item: nothing of it may be read into this one
+    if (item) { selected = null; tools.show([], null); }
     item = data;
     views = editor.views(item);
+    openAhead(views[0].asset);
     empty = editor.normalize(editor.emptyFor ? editor.emptyFor(item) : read("empty-data"), item);
     // the page's own lease only for the item the page was rendered with, and only then (it ends on submit)
     const token = (item.lease && item.lease.token) || (first ? cfg.lease : "");
@@ -552,7 +590,7 @@ export async function startWorkspace(editor, options) {
     fromPrediction = null;
     selected = null;
     diff = null;
-    renderChrome(revisions);
+    renderChrome(first);
 
     let draft = item.draft !== undefined ? item.draft : null;
     if (item.draft === undefined && token) draft = await drafts.load(item.id);
@@ -573,7 +611,7 @@ export async function startWorkspace(editor, options) {
     }
 
     lease = keepLease({
-      token,
+      token, fresh,
       onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
       onLost: (res) => loseLease(res.data && res.data.detail),
     });
@@ -600,6 +638,15 @@ export async function startWorkspace(editor, options) {
     document.body.dataset.workspace = "ready";
     document.body.dataset.item = String(item.id);
     performance.mark("workspace-ready");
+    // Once the image is drawn: the history, and the next item's images into the cache (those of this
+    // one, fetched ahead, are let go: the viewer has them now).
+    const shown = item;
+    viewer.loaded().then(() => {
+      if (item !== shown) return;
+      if (!first) loadHistory(item.id);
+      prefetcher.release();
+      if (token && !readOnly) prefetcher.fetch(upNext);
+    });
   }
 
   kindUi = editor.mount(ws);

@@ -139,3 +139,32 @@ def test_openapi_publishes_each_kinds_annotation_schema_and_the_export_formats(c
     (export,) = [p for p in schema["paths"]["/api/v1/projects/{id}/export/"]["get"]["parameters"]
                  if p["name"] == "format"]
     assert set(export["schema"]["enum"]) == {"jsonl", "coco", "verdicts", "pagexml", "alignments", "deepscores"}
+
+
+def test_take_next_with_the_item_and_the_one_likely_next(make_project, make_item, operator, make_user, api_for):
+    project = make_project(queue_policy="fifo")
+    first, second, third = make_item(project), make_item(project), make_item(project)
+    api = api_for(operator)
+    queries = []  # counted where they run (the request may reconnect: CaptureQueriesContext would miss them)
+    with connection.execute_wrapper(lambda run, sql, *args: queries.append(sql) or run(sql, *args)):
+        taken = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=item")
+    body = taken.json()
+    assert taken.status_code == 200 and body["item"] == first.pk
+    # the item as GET /items/{id}/ gives it, with the caller's lease in it
+    plain = api.get(f"/api/v1/items/{first.pk}/").json()
+    assert body["detail"] == plain and body["detail"]["lease"]["token"] == body["token"]
+    # the item take-next would give next, with what the viewer opens first
+    assert body["up_next"]["item"] == second.pk
+    assert [a["working_url"] for a in body["up_next"]["assets"]] == [a["working_url"]
+                                                                       for a in api.get(f"/api/v1/items/{second.pk}/")
+                                                                       .json()["assets"]]
+    assert len(queries) <= 22, queries  # the take, the item and the guess; none grows with the queue
+    # someone else takes the second: the guess moves on to the third, and never names a leased item
+    api_for(make_user()).post(f"/api/v1/projects/{project.pk}/take-next/")
+    api.post(f"/api/v1/items/{first.pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
+    again = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=item").json()
+    assert again["item"] == third.pk and again["up_next"] is None
+    # without expand the answer is the lease alone, as before; a wrong expand is named
+    assert "detail" not in api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
+    wrong = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=everything")
+    assert wrong.status_code == 400 and "expand" in wrong.json()
