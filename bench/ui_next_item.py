@@ -168,8 +168,7 @@ def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
                     kb = int(line.split()[1])
                     total += kb
                     if by_type is not None:
-                        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled
-                        kind = next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+                        kind = process_type(pid)
                         by_type[kind] = by_type.get(kind, 0) + kb / 1024
         except OSError:
             continue
@@ -252,29 +251,41 @@ def time_next_item(p, base: str, project, a) -> None:
     browser.close()
 
 
-def memory_dump(browser) -> dict[str, float]:
-    """Chromium's own accounting (memory-infra, as chrome://tracing shows it): MB per allocator, all processes."""
+def process_type(pid: int) -> str:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled: split again
+    except OSError:
+        return "gone"
+    return next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+
+
+def memory_dump(browser, page) -> dict[str, float]:
+    """Chromium's own accounting (memory-infra, as chrome://tracing shows it): MB per process type and
+    top-level allocator (malloc, partition_alloc, v8, blink_gc, cc, gpu, skia, discardable, ...)."""
     cdp = browser.new_browser_cdp_session()
     chunks: list = []
-    done = []
+    done: list = []
     cdp.on("Tracing.dataCollected", lambda e: chunks.extend(e["value"]))
     cdp.on("Tracing.tracingComplete", lambda e: done.append(1))
     cdp.send("Tracing.start", {"traceConfig": {"includedCategories": ["disabled-by-default-memory-infra"],
                                                "memoryDumpConfig": {"triggers": []}}, "transferMode": "ReportEvents"})
     cdp.send("Tracing.requestMemoryDump", {"levelOfDetail": "detailed"})
     cdp.send("Tracing.end")
-    for _ in range(200):
+    for _ in range(400):  # the events arrive while Playwright's loop runs
         if done:
             break
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
     totals: dict[str, float] = {}
     for event in chunks:
-        dumps = (event.get("args") or {}).get("dumps") or {}
-        for name, dump in (dumps.get("allocators") or {}).items():
-            if "/" in name:  # top-level allocators only: their children are inside them
+        if event.get("ph") != "v":
+            continue
+        kind = process_type(event["pid"])
+        for name, dump in ((event.get("args") or {}).get("dumps") or {}).get("allocators", {}).items():
+            if "/" in name or name == "global":  # top-level allocators only; shared memory is under global
                 continue
             size = int((dump.get("attrs", {}).get("size") or {}).get("value", "0"), 16)
-            totals[name] = totals.get(name, 0) + size / 2**20
+            key = f"{kind}/{name}"
+            totals[key] = totals.get(key, 0) + size / 2**20
     return totals
 
 
@@ -307,7 +318,7 @@ def measure_memory(p, base: str, big_item, a) -> None:
     by_size = sorted(parts.items(), key=lambda kv: -kv[1])
     print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in by_size))
     if a.memory_dump:
-        dump = sorted(memory_dump(browser).items(), key=lambda kv: -kv[1])
+        dump = sorted(memory_dump(browser, page).items(), key=lambda kv: -kv[1])
         print("  Chromium's accounting: " + ", ".join(f"{k} {v:.0f} MB" for k, v in dump if v >= 1))
     page.evaluate("window.gc && window.gc()")
     page.wait_for_timeout(1500)
@@ -329,8 +340,8 @@ def main() -> int:
     work = prepare_environment("bench-ui")
     t = time.monotonic()
     project, big_item = seed(a.items if a.part != "memory" else 0, big_page=a.part != "time")
-    print(f"seeded {a.items + 1} items (3 shots each, tiles) and a {BIG[0]}×{BIG[1]} page "
-          f"in {time.monotonic() - t:.0f} s")
+    print(f"seeded {a.items + 1 if a.part != 'memory' else 1} items (3 shots each, tiles)"
+          + (f" and a {BIG[0]}×{BIG[1]} page" if a.part != "time" else "") + f" in {time.monotonic() - t:.0f} s")
     server, base = serve()
     from playwright.sync_api import sync_playwright
 

@@ -2,7 +2,7 @@
 // the queue will most likely give next (the server names it: `up_next`) are loaded into the browser's
 // cache, so that `n` draws them without waiting for the server. Only what the viewer asks for first: a
 // working copy shown whole, or the .dzi and the tiles of the level that fits the viewer. Nothing is decoded
-// or drawn; the images are let go once the next item opens (the cache keeps the bytes).
+// or drawn: the bytes wait in the HTTP cache, where the viewer's own fetches find them.
 import { tileSourceOf } from "./viewer.js";
 
 const TILE_SIZE = 254;   // webapp/assets/derivatives.py: TILE_SIZE, overlap 1, .jpeg
@@ -28,7 +28,7 @@ export function firstRequests(asset, width, height) {
 }
 
 export function createPrefetcher(viewerElement) {
-  let held = [], done = new Set();
+  const done = new Set();
   return {
     // upNext: {item, assets: [...]} from the server, or null
     fetch(upNext) {
@@ -38,16 +38,8 @@ export function createPrefetcher(viewerElement) {
       // the first image as the viewer opens it; the others (film strip, other views) by their first request
       const urls = upNext.assets.flatMap((asset, i) => firstRequests(asset, w, h).slice(0, i === 0 ? undefined : 1));
       for (const url of urls) {
-        if (url.endsWith(".dzi")) {
-          fetch(url, { credentials: "same-origin", priority: "low" }).then((r) => r.text()).catch(() => {});
-          continue;
-        }
-        const img = new Image();
-        img.fetchPriority = "low";
-        img.src = url;
-        held.push(img);
+        fetch(url, { credentials: "same-origin", priority: "low" }).then((r) => r.blob()).catch(() => {});
       }
     },
-    release() { held = []; },
   };
 }

@@ -58,6 +58,12 @@ export function createTools(view, ws) {
     },
   });
   AnnotoriousTools.mountPlugin(anno);
+  // Annotorious draws the shapes that are not being edited with PixiJS on a WebGL canvas at twice the
+  // screen's resolution, re-rendered on every frame the viewer moves. Where the GPU is emulated (headless,
+  // virtual desktops) that costs a canvas readback per frame and ~150 MB (bench/ui_next_item.py). The
+  // workspace draws those shapes on its SVG layer instead; hidden, the canvas shrinks to nothing (its size
+  // follows its box). Picking, the editor of the selected shape and the drawing tools are SVG and stay.
+  anno.setVisible(false);
   let tool = "select";
   let syncing = false;
 

@@ -11,6 +11,34 @@ export function tileSourceOf(asset) {
   return { type: "legacy-image-pyramid", levels: [{ url: asset.working_url, width: asset.width, height: asset.height }] };
 }
 
+// Tiles (and a working copy shown whole) are fetched and decoded into an ImageBitmap, copied into the small
+// canvas the canvas drawer draws from, and the bitmap is closed at once. OpenSeadragon's own loader keeps
+// an <img> per tile, whose decoded pixels stay in Chromium's image cache (up to 256 MB, shared memory)
+// long after the tile cache let the tile go; this way a tile is its canvas alone, freed on eviction.
+function downloadTileStart(job) {
+  const control = new AbortController();
+  job.userData.control = control;
+  fetch(job.src, { credentials: "same-origin", signal: control.signal })
+    .then((res) => { if (!res.ok) throw new Error(`HTTP ${res.status}`); return res.blob(); })
+    .then((blob) => createImageBitmap(blob))
+    .then((bitmap) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      const context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      job.finish(context, null, "context2d");
+    })
+    .catch((e) => { if (!control.signal.aborted) job.fail(`tile ${job.src}: ${e.message || e}`, null); });
+}
+function downloadTileAbort(job) {
+  if (job.userData.control) job.userData.control.abort();
+}
+for (const source of [OpenSeadragon.DziTileSource, OpenSeadragon.LegacyTileSource]) {
+  Object.assign(source.prototype, { downloadTileStart, downloadTileAbort });
+}
+
 export function createViewer(element, { prefixUrl }) {
   const viewer = OpenSeadragon({
     element, prefixUrl, showNavigationControl: false, drawer: window.LOUPE_OSD_DRAWER || "canvas", showNavigator: false,

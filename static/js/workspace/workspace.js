@@ -147,8 +147,11 @@ export async function startWorkspace(editor, options) {
       });
     }
     if (layers.answer) {
-      const points = shapes.filter((s) => s.kind === "point");
-      const g = drawShapes(viewer.root, points, { cls: "layer-answer", color: (s) => ws.colorOf(s.label) });
+      // The answer is drawn here, all of it but the shape Annotorious is editing (its SVG editor shows that
+      // one); Annotorious keeps every shape for picking and editing, with its own WebGL layer off (tools.js).
+      const edited = !readOnly && selected && shapes.find((s) => s.id === selected && s.kind !== "point");
+      const own = edited ? shapes.filter((s) => s !== edited) : shapes;
+      const g = drawShapes(viewer.root, own, { cls: "layer-answer", color: (s) => ws.colorOf(s.label) });
       g.querySelectorAll("[data-id]").forEach((n) => n.classList.toggle("selected", n.dataset.id === selected));
     }
   }
@@ -421,7 +424,6 @@ export async function startWorkspace(editor, options) {
   // ---- layers and keys
   function toggleLayer(name) {
     layers[name] = !layers[name];
-    if (name === "answer") tools.anno.setVisible(layers.answer);
     renderLayerButtons();
     render();
   }
@@ -629,7 +631,6 @@ export async function startWorkspace(editor, options) {
       diff = await loadDiff(item.id, item.current.number);
       summarize($("diff-summary"), diff);
     }
-    tools.anno.setVisible(layers.answer && !diff);
     kindUi.load(item);
     info();
     await showView(0);
@@ -638,13 +639,11 @@ export async function startWorkspace(editor, options) {
     document.body.dataset.workspace = "ready";
     document.body.dataset.item = String(item.id);
     performance.mark("workspace-ready");
-    // Once the image is drawn: the history, and the next item's images into the cache (those of this
-    // one, fetched ahead, are let go: the viewer has them now).
+    // Once the image is drawn: the history, and the next item's images into the cache.
     const shown = item;
     viewer.loaded().then(() => {
       if (item !== shown) return;
       if (!first) loadHistory(item.id);
-      prefetcher.release();
       if (token && !readOnly) prefetcher.fetch(upNext);
     });
   }
