@@ -86,9 +86,7 @@ class TakeNextView(APIView):
                    parameters=[OpenApiParameter(
                        "expand", str, enum=["item"],
                        description="item: the answer also carries the taken item as GET /items/{id}/ gives it "
-                                   "(`detail`) and the item likely next with its images (`up_next`, or null), "
-                                   "so the workspace shows the item without a second request and fetches the "
-                                   "next one's images ahead")],
+                                   "(`detail`), so the workspace shows it without a second request")],
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
                               409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
@@ -101,10 +99,23 @@ class TakeNextView(APIView):
         data = LeaseSerializer(lease).data
         if expand == "item":
             item = selectors.item_detail(item_id=lease.item_id)
-            data["detail"] = WorkItemDetailSerializer(item, context={"request": request}).data
-            up_next = selectors.item_up_next(project=item.project, user=request.user)
-            data["up_next"] = UpNextSerializer(up_next).data if up_next else None
+            data["detail"] = WorkItemDetailSerializer(item, context={"request": request, "lease": lease}).data
         return Response(data)
+
+
+class UpNextView(APIView):
+    permission_action = "item.label"
+    permission_target = "project:pk"
+
+    @extend_schema(responses={200: UpNextSerializer, 204: OpenApiResponse(description="Nothing else is queued.")},
+                   summary="The item take-next would most likely give the caller now, with its images; a guess "
+                           "(nothing is taken): the workspace fetches the images while the operator works")
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        up_next = selectors.item_up_next(project=project, user=request.user)
+        if up_next is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(UpNextSerializer(up_next).data)
 
 
 class LeaseHeartbeatView(APIView):

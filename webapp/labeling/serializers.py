@@ -274,7 +274,10 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         return DraftSerializer(draft).data if draft else None
 
     def get_lease(self, item) -> HeldLeaseSerializer(allow_null=True):
-        lease = lease_held(item_id=item.pk, user=self._user())
+        # a lease just taken comes with the context; else the caller's live one, if any
+        lease = self.context.get("lease")
+        if lease is None or lease.item_id != item.pk:
+            lease = lease_held(item_id=item.pk, user=self._user())
         return HeldLeaseSerializer(lease).data if lease else None
 
 

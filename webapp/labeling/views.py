@@ -12,7 +12,7 @@ from webapp.labeling.exports import export_formats
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.maps import prediction_map_relpath
 from webapp.labeling.models import ItemState, Project
-from webapp.labeling.serializers import MAP_LAYERS, UpNextSerializer, WorkItemDetailSerializer
+from webapp.labeling.serializers import MAP_LAYERS, WorkItemDetailSerializer
 
 QUEUE_PAGE_SIZE = 100
 
@@ -71,9 +71,6 @@ def item_page(request, pk):
         # The lease comes from the database, never from the URL: a crafted ``?lease=`` once steered the
         # page's heartbeat call onto other API endpoints with the viewer's session.
         "lease_token": str(lease.token) if (lease := selectors.lease_held(item_id=pk, user=request.user)) else "",
-        # the item likely next in the queue, for the holder of this one: its images are fetched ahead
-        "up_next": UpNextSerializer(up_next).data if lease and (
-            up_next := selectors.item_up_next(project=item.project, user=request.user)) else None,
         "revisions": selectors.revision_history(item_id=pk),
         "can_label": can(request.user, "item.label", project_id=item.project_id),
         "can_review": (can_review := can(request.user, "item.review", project_id=item.project_id)),

@@ -12,7 +12,7 @@
 //                                         render after every change
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
 // events. Taking the next item (n) and submitting swap the item in place: no page load between items.
-import { createViewer, drawShapes } from "./viewer.js";
+import { createViewer, drawShapes, tileSourceOf } from "./viewer.js";
 import { createTools, shapeFromSelector } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
 import { createHistory } from "./history.js";
@@ -23,7 +23,6 @@ import { createPrefetcher } from "./prefetch.js";
 
 const $ = (id) => document.getElementById(id);
 const read = (id) => JSON.parse($(id).textContent);
-const readIf = (id) => ($(id) ? read(id) : null);
 
 export function confidenceColor(c) {  // low confidence red → high green, so doubtful proposals stand out
   const hue = Math.round(120 * Math.max(0, Math.min(1, c ?? 0.5)));
@@ -46,8 +45,9 @@ export async function startWorkspace(editor, options) {
   let view = 0, selected = null, label = editor.labels[0];
   let base = null, fromPrediction = null, readOnly = true, reviewing = false, diff = null;
   let kindUi = null, conflictViewer = null;
-  // the item the queue likely gives next ({item, assets}): its images are fetched while this one is worked on
-  let upNext = readIf("up-next-data");
+  // the item the queue likely gives next ({item, assets}): its images are fetched while this one is worked
+  // on, and `n` opens its image while the server takes the item
+  let upNext = null;
   const prefetcher = createPrefetcher($("viewer"));
 
   const drafts = createDrafts({
@@ -187,7 +187,8 @@ export async function startWorkspace(editor, options) {
   // its request goes out before the rest of the item is set up).
   let opening = null;
   function openAhead(asset) {
-    if (!opening || opening.asset !== asset) opening = { asset, promise: viewer.open(asset) };
+    const key = JSON.stringify(tileSourceOf(asset));
+    if (!opening || opening.key !== key) opening = { key, promise: viewer.open(asset) };
     return opening.promise;
   }
   async function showView(i) {
@@ -343,23 +344,36 @@ export async function startWorkspace(editor, options) {
   };
   async function takeNext() {
     absorb();  // a move still being reported belongs to this item's draft
+    // Done with this item (submitted or skipped): the image of the item the queue most likely gives next
+    // (fetched ahead) opens while the server takes it; if another comes, or none, the viewer follows.
+    const guess = !lease.token() && upNext && upNext.item !== item.id && upNext.assets.length ? upNext : null;
+    if (guess) {
+      selected = null;
+      tools.show([], null);
+      viewer.root.innerHTML = "";
+      openAhead(guess.assets[0]);
+    }
+    const restore = () => guess && showView(view);  // the guess was wrong and this item stays
     await drafts.flush();
     // expand=item: the answer carries the item and the one likely after it: no second round trip
     const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/` + "?expand=item");
     performance.mark("ws-taken");
     if (res.status === 200) {
       if (res.data.item === item.id) {
+        restore();
         if (leaseLost) return regainLease();
         $("editor-errors").textContent = "This item is still yours: submit, skip or release it first.";
         return;
       }
-      if (res.data.up_next !== undefined) upNext = res.data.up_next;
       const url = Loupe.path`/items/${res.data.item}/`;
       if (!res.data.detail) { await openItem(res.data.item, url, "push"); return; }
       window.history.pushState({ item: res.data.item }, "", url);
       await load(res.data.detail, null, false, { fresh: res.data.expires_at });
-    } else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
-    else showErrors(res);
+    } else {
+      restore();
+      if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
+      else showErrors(res);
+    }
   }
   async function openItem(id, url, how) {
     const detail = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`);
@@ -639,12 +653,16 @@ export async function startWorkspace(editor, options) {
     document.body.dataset.workspace = "ready";
     document.body.dataset.item = String(item.id);
     performance.mark("workspace-ready");
-    // Once the image is drawn: the history, and the next item's images into the cache.
+    // Once the image is drawn: the history, and the item likely next with its images into the cache.
     const shown = item;
-    viewer.loaded().then(() => {
+    viewer.loaded().then(async () => {
       if (item !== shown) return;
       if (!first) loadHistory(item.id);
-      if (token && !readOnly) prefetcher.fetch(upNext);
+      if (!token || readOnly) return;
+      const res = await Loupe.api("GET", Loupe.path`/api/v1/projects/${cfg.project}/up-next/`);
+      if (item !== shown || !res.ok) return;
+      upNext = res.status === 200 ? res.data : null;
+      prefetcher.fetch(upNext);
     });
   }
 
