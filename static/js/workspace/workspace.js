@@ -11,7 +11,9 @@
 //   mount(ws) -> {load(item), render()}   the kind's own controls and keys: load on every item shown,
 //                                         render after every change
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
-// events. Taking the next item (n) and submitting swap the item in place: no page load between items.
+// events. Taking the next item (n) and submitting swap the item in place: no page load between items;
+// the item likely next is asked for once an item is drawn, its images wait in the cache (prefetch.js),
+// and n opens its image while the server takes the item, which comes back with its details (one request).
 import { createViewer, drawShapes, tileSourceOf } from "./viewer.js";
 import { createTools, shapeFromSelector } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
