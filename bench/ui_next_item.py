@@ -2,14 +2,18 @@
 the next item's image and the model's proposal being drawn, and how much memory Chromium holds on a
 7000×10000 px page after panning across it at full resolution.
 
-    python bench/ui_next_item.py [--items 50]
+    python bench/ui_next_item.py [--items 50] [--part all|time|memory] [--memory-dump]
 
 Seeds a catheter project with the demo generator's balloons (3 shots each, tiles built) and a proposal
 per item, serves it with daphne, then: the operator submits the proposal (Ctrl+Enter) and presses `n`;
 the time runs from the key press to the workspace being ready with the next item's base image fully
 loaded and every proposal shape drawn (the first item, opened from the queue page with a cold cache, is
-not counted). Memory: proportional set size (PSS) summed over Chromium's processes, after the
-big page was panned tile by tile at 1:1. Targets: p95 <= 300 ms, memory <= 500 MB.
+not counted); where the time went is printed too: the workspace's performance marks and each request's
+wait for the server and whether the browser's cache answered (Resource Timing). Memory: proportional set
+size (PSS) summed over every Chromium process (browser, renderer, GPU, utility, zygote), after the big
+page was panned tile by tile at 1:1, with the page's own share (minus the same browser on about:blank);
+``--memory-dump`` adds Chromium's own accounting per process type and allocator. Targets: p95 <= 300 ms,
+memory <= 500 MB.
 """
 from __future__ import annotations
 
