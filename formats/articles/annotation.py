@@ -69,35 +69,54 @@ def _shift(a: dict, b: dict) -> float:
     return max(abs(a["x0"] - b["x0"]), abs(a["y0"] - b["y0"]), abs(a["x1"] - b["x1"]), abs(a["y1"] - b["y1"]))
 
 
+def match_cuts(before: list[dict], after: list[dict], tolerance: float = 0.01) -> dict[str, list]:
+    """The cuts of an answer against those it started from: {"same": [(old, new)], "moved": [(old, new)],
+    "removed": [old], "added": [new]}. A cut is moved when an end point moved by more than ``tolerance`` of
+    the page's extent, and counts as removed and added when it moved by more than ten times that."""
+    def key(c):
+        return round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"])
+
+    old = sorted(before, key=key)
+    new = sorted(after, key=key)
+    extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])
+    out: dict[str, list] = {"same": [], "moved": [], "removed": [], "added": []}
+    unmatched_new = list(new)
+    for cut in old:
+        best = min(unmatched_new, default=None,
+                   key=lambda n: abs(n["x0"] - cut["x0"]) + abs(n["y0"] - cut["y0"])
+                   + abs(n["x1"] - cut["x1"]) + abs(n["y1"] - cut["y1"]))
+        if best is None or _shift(best, cut) > 10 * tolerance * extent:
+            out["removed"].append(cut)  # (a far one: the new cut counts as added below)
+            continue
+        unmatched_new.remove(best)
+        out["moved" if _shift(best, cut) > tolerance * extent else "same"].append((cut, best))
+    out["added"] = unmatched_new
+    return out
+
+
 def count_edits(before: dict | None, after: dict, tolerance: float = 0.01) -> int:
     """Cuts to add + cuts to delete + cuts to move (an end point moved by more than the tolerance), and
     a changed page type. The tolerance is a share of the page's extent, as in the cut metric."""
     if before is None:
         return len(after.get("cuts", [])) + 1
     edits = int(before.get("page_type") != after.get("page_type"))
+    m = match_cuts(before.get("cuts", []), after.get("cuts", []), tolerance)
+    return edits + len(m["removed"]) + len(m["moved"]) + len(m["added"])
 
-    def key(c):
-        return round(c["x0"]), round(c["y0"]), round(c["x1"]), round(c["y1"])
 
-    old = sorted(before.get("cuts", []), key=key)
-    new = sorted(after.get("cuts", []), key=key)
-    extent = max([1.0] + [max(c["x0"], c["x1"], c["y0"], c["y1"]) for c in old + new])
-    unmatched_new = list(new)
-    for cut in old:
-        best = min(unmatched_new, default=None,
-                   key=lambda n: abs(n["x0"] - cut["x0"]) + abs(n["y0"] - cut["y0"])
-                   + abs(n["x1"] - cut["x1"]) + abs(n["y1"] - cut["y1"]))
-        if best is None:
-            edits += 1  # deleted
-            continue
-        shift = _shift(best, cut)
-        if shift > 10 * tolerance * extent:
-            edits += 1  # deleted (and the new one counts as added below)
-            continue
-        unmatched_new.remove(best)
-        if shift > tolerance * extent:
-            edits += 1  # moved
-    return edits + len(unmatched_new)
+def review_diff(before: dict | None, after: dict) -> dict:
+    """The reviewer's view: cuts added, removed and moved (before and after) against the proposal, each as
+    ``{"shot": 0, "label": "cut", x0, y0, x1, y1}``, the page type when it changed, and the edit count."""
+    def entry(c):
+        return {"shot": 0, "label": "cut", **{k: c[k] for k in ("x0", "y0", "x1", "y1")}}
+
+    m = match_cuts((before or {}).get("cuts", []), after.get("cuts", []))
+    out = {"added": [entry(c) for c in m["added"]], "removed": [entry(c) for c in m["removed"]],
+           "changed": [{"before": entry(a), "after": entry(b)} for a, b in m["moved"]],
+           "edits": count_edits(before, after)}
+    if before is not None and before.get("page_type") != after.get("page_type"):
+        out["page_type"] = {"before": before.get("page_type"), "after": after.get("page_type")}
+    return out
 
 
 JSON_SCHEMA = {

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from ml.articles.calibration import calibrate, page_geometries, page_probs, pr_over_tau, tau_at_precision
 from ml.articles.config import ArticlesConfig, preset
 from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
-from ml.articles.metrics import page_metrics, summarize
+from ml.articles.metrics import page_metrics, prf, summarize
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
 from ml.articles.predict import Predictor, model_input, segment_from_probs
@@ -376,11 +376,17 @@ def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: st
         probs = page_probs(pred.model, arts, cfg, pred.device)
         geos = page_geometries(arts)
         per: dict[str, list] = {}
+        pages = []
         for s, g, (cp, rp) in zip(arts, geos, probs):
             cuts, polys, _ = segment_from_probs(cp, rp, pred.tau_for(s.publisher), cfg, s.size, page=g,
                                                 prior=pred.prior_for(s.publisher))
             pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": polys}, s.annotation, s.size)
             per.setdefault(s.publisher, []).append(pm)
+            c = pm["cuts"]
+            # Per page: what a paired bootstrap over pages needs (the counts behind the micro-averaged F1).
+            pages.append({"id": s.page_id, "publisher": s.publisher, "tp": c["tp"], "fp": c["fp"], "fn": c["fn"],
+                          "cut_f1": prf(c["tp"], c["fp"], c["fn"])["f1"], "edits": pm["edits"]})
+        res["per_page"] = pages
         res["overall"] = summarize([p for v in per.values() for p in v])
         res["per_publisher"] = {k: summarize(v) for k, v in sorted(per.items())}
         for k in res["per_publisher"]:

@@ -6,53 +6,14 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from formats.articles.partition import rects_outline
+
 
 def rects_union_polygon(rects: Sequence[Sequence[float]]) -> list[list[int]]:
     """Outer outline (clockwise in image coordinates, no collinear points) of a union of rectangles
-    ``(x0, y0, x1, y1)``. Exact: works on the compressed coordinate grid. The largest ring is returned."""
-    xs = sorted({int(v) for r in rects for v in (r[0], r[2])})
-    ys = sorted({int(v) for r in rects for v in (r[1], r[3])})
-    xi = {v: i for i, v in enumerate(xs)}
-    yi = {v: i for i, v in enumerate(ys)}
-    grid = np.zeros((len(ys) + 1, len(xs) + 1), bool)  # padded by one on the far side
-    for r in rects:
-        grid[yi[int(r[1])]:yi[int(r[3])], xi[int(r[0])]:xi[int(r[2])]] = True
-    H, W = len(ys) - 1, len(xs) - 1
-    nxt: dict[tuple[int, int], list[tuple[int, int]]] = {}
-
-    def cell(j, i):
-        return 0 <= j < H and 0 <= i < W and grid[j, i]
-
-    for j in range(H):
-        for i in range(W):
-            if not grid[j, i]:
-                continue
-            if not cell(j - 1, i):
-                nxt.setdefault((i, j), []).append((i + 1, j))
-            if not cell(j, i + 1):
-                nxt.setdefault((i + 1, j), []).append((i + 1, j + 1))
-            if not cell(j + 1, i):
-                nxt.setdefault((i + 1, j + 1), []).append((i, j + 1))
-            if not cell(j, i - 1):
-                nxt.setdefault((i, j + 1), []).append((i, j))
-    rings = []
-    while nxt:
-        start = next(iter(nxt))
-        ring, p = [start], start
-        while True:
-            q = nxt[p].pop()
-            if not nxt[p]:
-                del nxt[p]
-            if q == start:
-                break
-            ring.append(q)
-            p = q
-            if p not in nxt:
-                break
-        rings.append(ring)
-    ring = max(rings, key=lambda r: abs(polygon_area([(xs[i], ys[j]) for i, j in r])))
-    pts = [(xs[i], ys[j]) for i, j in ring]
-    return [list(map(int, p)) for p in simplify_collinear(pts)]
+    ``(x0, y0, x1, y1)`` on whole pixels; the one implementation is ``formats.articles.partition``'s."""
+    whole = [tuple(int(v) for v in r[:4]) for r in rects]
+    return [[int(x), int(y)] for x, y in rects_outline(whole)]
 
 
 def simplify_collinear(pts: Sequence[Sequence[float]]) -> list[tuple[float, float]]:

@@ -6,19 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
 import torch
+
+from formats.articles.layout import candidates_from_levels
 
 from ml.articles.config import ArticlesConfig
 from ml.articles.data import to_gray, to_work
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import Forest, image_features, text_features
 from ml.articles.postprocess import Segment, article_polygons, extract_cuts
-from ml.articles.refine import GeometryPrior, PageGeometry, refine_cuts
+from ml.articles.refine import GeometryPrior, PageGeometry, refine_cuts, text_frame
 from ml.articles.scan import map_annotation
 from ml.articles.scanfix import fix_scan
 from ml.common.checkpoint import load_config, load_weights
-from ml.common.device import autocast, pick_device
+from ml.common.device import autocast, pick_device, to_device
 
 
 @dataclass
@@ -68,7 +71,7 @@ def forward_probs(model: CutNet, works: Sequence[np.ndarray], device: torch.devi
         x = np.zeros((len(chunk), 3, H, W), np.float32)
         for k, w in enumerate(chunk):
             x[k, :, :w.shape[0], :w.shape[1]] = model_input(w)
-        xt = torch.from_numpy(x).to(device)
+        xt = to_device(torch.from_numpy(x), device)
         with torch.no_grad(), autocast(device):
             y = model(xt).float()
         cut = torch.sigmoid(y[:, 0]).cpu().numpy()
@@ -79,6 +82,19 @@ def forward_probs(model: CutNet, works: Sequence[np.ndarray], device: torch.devi
     return out
 
 
+def _cuts_at(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float, cfg: ArticlesConfig,
+             geo: PageGeometry | None, prior: GeometryPrior | None) -> list[Segment]:
+    """Cut segments (working pixels) at threshold ``tau``, snapped onto the page's geometry when given."""
+    h, w = cut_prob.shape
+    segs = extract_cuts(cut_prob, tau, cfg.post, region_prob)
+    if geo is not None and segs:
+        kx, ky = geo.width / w, geo.height / h
+        fine = refine_cuts([Segment(s.x0 * kx, s.y0 * ky, s.x1 * kx, s.y1 * ky, s.score) for s in segs], geo, prior,
+                           prob=cut_prob, scale=(kx, ky), tau=tau)
+        segs = [Segment(s.x0 / kx, s.y0 / ky, s.x1 / kx, s.y1 / ky, s.score) for s in fine]
+    return segs
+
+
 def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float, cfg: ArticlesConfig,
                        out_size: tuple[int, int], page: np.ndarray | PageGeometry | None = None,
                        prior: GeometryPrior | None = None) -> tuple[list[dict], list[dict], float]:
@@ -87,13 +103,10 @@ def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float
     frame (``prior``: the publisher's calibrated offsets)."""
     h, w = cut_prob.shape
     sx, sy = out_size[0] / w, out_size[1] / h
-    segs = extract_cuts(cut_prob, tau, cfg.post, region_prob)
-    if page is not None and segs:
+    geo = None
+    if page is not None:
         geo = page if isinstance(page, PageGeometry) else PageGeometry.measure(to_gray(page))
-        kx, ky = geo.width / w, geo.height / h
-        fine = refine_cuts([Segment(s.x0 * kx, s.y0 * ky, s.x1 * kx, s.y1 * ky, s.score) for s in segs], geo, prior,
-                           prob=cut_prob, scale=(kx, ky), tau=tau)
-        segs = [Segment(s.x0 / kx, s.y0 / ky, s.x1 / kx, s.y1 / ky, s.score) for s in fine]
+    segs = _cuts_at(cut_prob, region_prob, tau, cfg, geo, prior)
     polys = article_polygons(region_prob, segs, cfg.post)
     cuts = [s.to_json(sx, sy) for s in segs]
     arts = [{"id": f"a{i + 1}", "polygon": [[round(x * sx, 1), round(y * sy, 1)] for x, y in poly],
@@ -105,11 +118,52 @@ def segment_from_probs(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float
     return cuts, arts, float(np.clip(u, 0.0, 1.0))
 
 
+CANDIDATE_LEVELS = tuple(round(0.1 * k, 1) for k in range(1, 10))   # 0.1 .. 0.9
+
+
+def cut_candidates(cut_prob: np.ndarray, region_prob: np.ndarray, tau: float, proposal: list[dict],
+                   cfg: ArticlesConfig, out_size: tuple[int, int], geo: PageGeometry | None,
+                   prior: GeometryPrior | None) -> list[dict]:
+    """Every cut the model proposes at some threshold, with the highest threshold that keeps it
+    (``confidence``): the editor previews another threshold from these without a new inference. The cuts
+    at ``tau`` are exactly ``proposal``."""
+    h, w = cut_prob.shape
+    sx, sy = out_size[0] / w, out_size[1] / h
+    levels = {t: [s.to_json(sx, sy) for s in _cuts_at(cut_prob, region_prob, t, cfg, geo, prior)]
+              for t in CANDIDATE_LEVELS if t != tau}
+    levels[tau] = proposal
+    return candidates_from_levels(levels, tau, out_size[0])
+
+
+def layout_geometry(geo: PageGeometry, prior: GeometryPrior | None, out_size: tuple[int, int]) -> dict:
+    """What the refinement measured, in ``out_size`` pixels: the text-area frame, the column grid's
+    gutters and the printed rules (the editor snaps drawn cuts onto them; no image needed there)."""
+    k = out_size[0] / geo.width
+    ky = out_size[1] / geo.height
+    f = text_frame(geo.extent, geo.width, prior or GeometryPrior())
+    frame = [max(0.0, f.left * k), max(0.0, f.top * ky), min(float(out_size[0]), f.right * k),
+             min(float(out_size[1]), f.bottom * ky)]
+    rules = []
+    n, _, stats, _ = cv2.connectedComponentsWithStats(geo.rules.astype(np.uint8), connectivity=8)
+    long_ = 0.05 * geo.width
+    for i in range(1, n):
+        x, y, bw, bh, _ = stats[i]
+        if bw >= long_ and bh <= 0.2 * bw:
+            yc = (y + bh / 2) * ky
+            rules.append([round(x * k, 1), round(yc, 1), round((x + bw) * k, 1), round(yc, 1)])
+        elif bh >= long_ and bw <= 0.2 * bh:
+            xc = (x + bw / 2) * k
+            rules.append([round(xc, 1), round(y * ky, 1), round(xc, 1), round((y + bh) * ky, 1)])
+    return {"frame": [round(v, 1) for v in frame], "gutters": [round(g * k, 1) for g in geo.gutters],
+            "rules": rules[:400]}
+
+
 class Predictor:
     def __init__(self, model: CutNet, cfg: ArticlesConfig, thresholds: dict[str, float], device: torch.device,
                  forest: Forest | None = None, forest_text: Forest | None = None, meta: dict | None = None):
         self.model, self.cfg, self.thresholds, self.device = model, cfg, thresholds, device
         self.forest, self.forest_text, self.meta = forest, forest_text, meta or {}
+        self.with_layout = True   # cut candidates and page geometry for the editor (evaluation needs neither)
 
     @classmethod
     def load(cls, checkpoint_dir: str | Path, device: str | torch.device | None = None) -> "Predictor":
@@ -178,16 +232,38 @@ class Predictor:
             else:
                 page_type = max((k for k in sc if k != "article"), key=lambda k: sc[k], default="other")
             u_type = 1.0 - abs(p_art - thr) / max(thr, 1.0 - thr)
+            # measured on every page: a page the filter holds for ads may still be cut by the operator
+            geo, prior = PageGeometry.measure(im), self.prior_for(publisher)
             if page_type == "article":
-                cuts, arts, u_seg = segment_from_probs(cp, rp, t, self.cfg, size, page=im,
-                                                       prior=self.prior_for(publisher))
+                cuts, arts, u_seg = segment_from_probs(cp, rp, t, self.cfg, size, page=geo, prior=prior)
             else:
                 cuts, arts, u_seg = [], [], 0.0
-            if fixed[i][1] is not None and (cuts or arts):   # from the straightened page back onto the scan
+            extra = {"candidates": cut_candidates(cp, rp, t, cuts, self.cfg, size, geo, prior),
+                     "geometry": layout_geometry(geo, prior, size)} if self.with_layout else {}
+            if fixed[i][1] is not None:   # from the straightened page back onto the scan
                 back = map_annotation({"cuts": cuts, "articles": arts}, fixed[i][1], size[0], size[1])
                 cuts = [{**c, **m} for c, m in zip(cuts, back["cuts"])]
                 arts = back["articles"]
+                if extra:
+                    extra = _layout_onto_scan(extra, fixed[i][1], size)
             out.append(PagePrediction(page_type, {k: round(v, 4) for k, v in sc.items()}, cuts, arts,
                                       float(np.clip(max(u_type, u_seg), 0, 1)), int(size[0]), int(size[1]), t,
-                                      publisher))
+                                      publisher, extra))
         return out
+
+
+def _layout_onto_scan(extra: dict, mapping, size: tuple[int, int]) -> dict:
+    """Candidates and geometry measured on the straightened page, mapped back onto the scan."""
+    w, h = size
+    cands = extra["candidates"]
+    back = map_annotation({"cuts": cands}, mapping, w, h)["cuts"]
+    geo = extra["geometry"]
+    f = geo["frame"]
+    rules = map_annotation({"cuts": [dict(zip(("x0", "y0", "x1", "y1"), r)) for r in geo["rules"]]}, mapping, w, h)
+    frame = map_annotation({"cuts": [{"x0": f[0], "y0": f[1], "x1": f[2], "y1": f[3]}]}, mapping, w, h)["cuts"][0]
+    gutters = map_annotation({"cuts": [{"x0": g, "y0": f[1], "x1": g, "y1": f[3]} for g in geo["gutters"]]},
+                             mapping, w, h)["cuts"]
+    return {"candidates": [{**m, "confidence": c["confidence"]} for c, m in zip(cands, back)],
+            "geometry": {"frame": [frame[k] for k in ("x0", "y0", "x1", "y1")],
+                         "gutters": [round((g["x0"] + g["x1"]) / 2, 1) for g in gutters],
+                         "rules": [[r[k] for k in ("x0", "y0", "x1", "y1")] for r in rules["cuts"]]}}

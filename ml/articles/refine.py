@@ -7,7 +7,8 @@ vertical cut lies on the mid-line of a column gutter, a horizontal one in the wh
 between two stacked articles, and every cut ends on another cut or on the frame of the text area. This
 module re-measures those facts on the page image at a higher resolution and moves each segment onto them:
 
-1. vertical cuts onto the centre of the white gutter beside them (rules and frames are not ink here);
+1. vertical cuts onto the centre of the white gutter beside them (rules and frames are not ink here; the
+   ink is split into rules and text by ``ml.articles.inkmask``, robust to scans);
 2. horizontal cuts onto a rule drawn along them when there is one;
 3. the frame of the text area (leftmost / rightmost text, the masthead rule, the lowest text);
 4. endpoints onto the nearest perpendicular cut, gutter or frame edge within a snapping distance;
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ml.articles.inkmask import DEFAULT as DEFAULT_INK
+from ml.articles.inkmask import InkOptions, split_ink  # noqa: F401  (split_ink: part of this module's interface)
 from ml.articles.postprocess import Segment
 
 GEOMETRY_WIDTH = 1024      # the page is measured at this width (or its own, when smaller)
@@ -69,22 +72,6 @@ def geometry_image(page: np.ndarray) -> np.ndarray:
     if w > GEOMETRY_WIDTH:
         g = cv2.resize(g, (GEOMETRY_WIDTH, max(8, round(h * GEOMETRY_WIDTH / w))), interpolation=cv2.INTER_AREA)
     return g
-
-
-def split_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ink (bool) split into thin straight rules and frame lines, and the rest ("text": glyphs and photos)."""
-    paper = float(np.percentile(gray, 90))
-    ink = (gray < paper - 50).astype(np.uint8)
-    w = gray.shape[1]
-    long_ = max(9, int(0.05 * w))
-    thick = max(3, int(round(0.005 * w)))
-    hl = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long_, 1)))
-    vl = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long_)))
-    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (thick, thick)))
-    solid = cv2.dilate(solid, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    rules = ((hl | vl) & (1 - solid)).astype(bool)
-    rules = cv2.dilate(rules.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))).astype(bool)
-    return rules, ink.astype(bool) & ~rules
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -313,10 +300,10 @@ class PageGeometry:
     gutters: list[float]
 
     @classmethod
-    def measure(cls, page: np.ndarray) -> "PageGeometry":
+    def measure(cls, page: np.ndarray, ink: InkOptions = DEFAULT_INK) -> "PageGeometry":
         gray = geometry_image(page)
         h, w = gray.shape
-        rules, text = split_ink(gray)
+        rules, text = split_ink(gray, ink)
         extent = text_extent(text, rules)
         return cls(w, h, rules, text, extent, column_grid(text, extent, 0.004 * w, 0.035 * w))
 
@@ -380,8 +367,9 @@ def measure_geometry(geo: PageGeometry, cuts: list[dict], scale: float) -> dict[
     w, rules, text = geo.width, geo.rules, geo.text
     left, right, top, bottom = geo.extent
     near = 0.05 * w
-    vs = [c for c in cuts if c["x0"] == c["x1"]]
-    hs = [c for c in cuts if c["y0"] == c["y1"]]
+    # cuts carried into a deskewed page's frame are axis-parallel only up to rounding
+    vs = [c for c in cuts if abs(c["x1"] - c["x0"]) < abs(c["y1"] - c["y0"])]
+    hs = [c for c in cuts if abs(c["x1"] - c["x0"]) >= abs(c["y1"] - c["y0"])]
     out: dict[str, list[float]] = {"top_pad": [], "bottom_pad": [], "side_pad": [], "cut_above_text": []}
     ends_y = [min(c["y0"], c["y1"]) * scale for c in vs]
     if ends_y and abs(top - min(ends_y)) < near:
@@ -390,7 +378,7 @@ def measure_geometry(geo: PageGeometry, cuts: list[dict], scale: float) -> dict[
     if low and abs(max(low) - bottom) < near:
         out["bottom_pad"].append((max(low) - bottom) / w)
     for c in hs:
-        x0, x1, y = min(c["x0"], c["x1"]) * scale, max(c["x0"], c["x1"]) * scale, c["y0"] * scale
+        x0, x1, y = min(c["x0"], c["x1"]) * scale, max(c["x0"], c["x1"]) * scale, (c["y0"] + c["y1"]) / 2 * scale
         if abs(left - x0) < near:
             out["side_pad"].append((left - x0) / w)
         if abs(x1 - right) < near:

@@ -21,7 +21,7 @@ from ml.catheter.data import resize_image
 from ml.catheter.model import build_model, guided
 from ml.catheter.saliency import _objective, local_entropy
 from ml.common.checkpoint import load_config, load_weights
-from ml.common.device import autocast, pick_device
+from ml.common.device import autocast, pick_device, to_device
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Predictor:
     # ------------------------------------------------------------------------------------------------
     def preprocess(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         arr = np.stack([resize_image(_rgb(im), self.size) for im in images])
-        return torch.from_numpy(arr).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+        return to_device(torch.from_numpy(arr), self.device).permute(0, 3, 1, 2).float().div_(255.0)
 
     def forward_with_saliency(self, x: torch.Tensor, objective: str | None = None):
         """(image probs B x 4, map probs B x 4 x h x w, saliency B x S x S, entropy B) for a batch tensor."""
@@ -154,10 +154,7 @@ class Predictor:
             types = [max(scores, key=scores.get)]
         boxes = self.boxes_from_map(maps, (w, h), types) if verdict == "defect" else []
         flagged = bool(ent > self.flag_threshold)
-        z = _logit(score) - _logit(self.verdict_threshold)
-        unc = float(1.0 - abs(2.0 / (1.0 + math.exp(-z)) - 1.0))
-        if flagged:
-            unc = max(unc, 0.9)
+        unc = verdict_uncertainty(score, self.verdict_threshold, flagged)
         return Prediction(verdict=verdict, score=score, scores=scores, types=types, boxes=boxes, uncertainty=unc,
                           entropy=ent, flagged=flagged, image_size=(w, h), defect_map=maps, saliency=sal)
 
@@ -193,6 +190,14 @@ def _rgb(im: np.ndarray) -> np.ndarray:
     if im.dtype != np.uint8:
         im = np.clip(im * (255.0 if im.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
     return im
+
+
+def verdict_uncertainty(score: float, threshold: float, flagged: bool = False) -> float:
+    """How unsure a shot's verdict is: 1 at the threshold, towards 0 far from it (in logit distance); a
+    flagged shot is at least 0.9 (an out-of-distribution input is unsure whatever its score)."""
+    z = _logit(score) - _logit(threshold)
+    unc = float(1.0 - abs(2.0 / (1.0 + math.exp(-z)) - 1.0))
+    return max(unc, 0.9) if flagged else unc
 
 
 def _logit(p: float) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ml.common.device import autocast, pick_device
+from ml.common.device import autocast, pick_device, to_device
 from ml.omr.align import Aligner, Alignment, ink_map
 from ml.omr.config import AlignConfig
 from ml.omr.dwd import Detection, boxes_from_core
@@ -95,7 +95,7 @@ class Predictor:
             x = np.zeros((len(chunk), 1, Hp, Wp), np.float32)
             for j, im in enumerate(chunk):
                 x[j, 0, :im.shape[0], :im.shape[1]] = ink_map(im)
-            xt = torch.from_numpy(x).to(self.device)
+            xt = to_device(torch.from_numpy(x), self.device)
             with autocast(self.device):
                 out = self.model(xt)
             st = self.model.output_stride

@@ -1,14 +1,16 @@
 """An admin in a real browser: opens the compare page, reads a slice, sets the operating threshold on the
 curve, promotes with a reason (an override with its second reason: the gate blocked the candidate), finds
-it in the audit, and opens monitoring. Screenshots under artifacts/."""
+it in the audit, and opens monitoring; an operator's open item page shows the new champion live.
+Screenshots under artifacts/."""
 from pathlib import Path
 
 import pytest
 
+from tests.browser.workspace_helpers import open_workspace, write_shot
 from tests.webapp.mlops.golden import pair
-from webapp.labeling.services import prediction_record, revision_submit
+from webapp.labeling.services import lease_take_next, prediction_record, revision_submit
 from webapp.mlops.models import ChampionAlias, OperatingThreshold, PromotionAudit
-from webapp.mlops.services import champion_promote, model_version_register
+from webapp.mlops.services import champion_promote, champion_rollback, model_version_register, worker_heartbeat
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OK = {"verdict": "ok", "shots": [{"defects": []}]}
@@ -29,6 +31,24 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
         blocked_reasons=["slice defect:bubble: recall 0.000 < champion 0.475 - margin 0.05"],
         metrics={**cand_eval, "champion": {"version": champion.pk, **champ_eval}, "golden": {"items": 120},
                  "training": {"loss_curve": [[s, 1 / (1 + s / 20)] for s in range(0, 200, 5)]}})
+
+    # an operator is on an item of the scope when the admin promotes: the page hears it over the WebSocket
+    for item in items:
+        for link in item.item_assets.select_related("asset"):
+            write_shot(link.asset)
+    lease = lease_take_next(project_id=project.pk, user=olga)
+    operator_page = login("olga")
+    feed = {"down": False, "routes": []}   # the operator's project feed passes through the test, to cut it later
+
+    def project_feed(route):
+        if feed["down"]:
+            route.close(code=4000)   # a lost connection: the page retries
+            return
+        feed["routes"].append((route, route.connect_to_server()))
+
+    operator_page.route_web_socket("**/ws/projects/**", project_feed)
+    open_workspace(operator_page, f"{asgi_server}/items/{lease.item_id}/")
+    assert operator_page.locator("#live-banner").is_hidden()
 
     page = login("ada")
     page.goto(f"{asgi_server}/models/")
@@ -67,6 +87,9 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     page.click("#promote-form button[type=submit]")
     page.wait_for_url("**/compare/?promoted=1")
     assert "is now the champion" in page.locator("main").inner_text()
+    operator_page.wait_for_selector(f"#live-banner[data-champion='{candidate.number}']", timeout=15000)
+    assert f"A new model (v{candidate.number}) is champion" in operator_page.locator("#live-banner").inner_text()
+    operator_page.screenshot(path=str(ARTIFACTS / "operator-new-champion.png"))
     audit = PromotionAudit.objects.first()
     assert (audit.to_version_id, audit.actor.username, audit.override) == (candidate.pk, "ada", True)
     page.goto(f"{asgi_server}/models/audit/?override=yes")
@@ -77,7 +100,21 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
                                           scores={"flagged": verdict == "ok"}, uncertainty=0.3)
         revision_submit(item_id=item.pk, user=olga, annotation=DEFECT if verdict == "defect" else OK,
                         base_revision=None, from_prediction_id=prediction.pk, require_lease=False)
-    page.goto(f"{asgi_server}/models/monitoring/?workers=0")
+    worker_heartbeat(name="infer@gpu-1", queues=["infer"], device="cuda: NVIDIA H200", pid=4242)
+    page.goto(f"{asgi_server}/models/monitoring/")
+    assert "cuda: NVIDIA H200" in page.locator("#workers tr[data-worker='infer@gpu-1']").inner_text()
     assert page.locator(f"#queues tr[data-project='{project.pk}'] td").nth(2).inner_text() == "1"
     assert page.locator("figure svg[aria-label='edits per revision, Line A']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)
+
+    # a rollback while the operator's feed is down: the reconnect's hello names the champion, so the page
+    # still learns of it
+    feed["down"] = True
+    for route, server in feed["routes"]:
+        server.close()
+        route.close(code=4000)
+    operator_page.wait_for_selector("#live-status.off", timeout=15000)
+    champion_rollback(kind="catheter", scope_key="line:A", actor=admin, reason="back to v1 while olga is away")
+    feed["down"] = False
+    operator_page.wait_for_selector(f"#live-banner[data-champion='{champion.number}']", timeout=20000)
+    assert f"A new model (v{champion.number}) is champion" in operator_page.locator("#live-banner").inner_text()

@@ -52,3 +52,21 @@ def test_worker_runs_the_lease_sweep(celery_worker_process, make_project, make_i
 def test_health_sees_the_worker(celery_worker_process, client):
     body = client.get("/health/").json()
     assert body["workers"]["ok"] and body["workers"]["count"] >= 1
+
+
+def test_the_worker_sends_heartbeats_with_its_queues_and_device(celery_worker_process):
+    """The worker's own heartbeat (workers/heartbeat.py): written when it is ready, marked stopped when it
+    shuts down cleanly."""
+    from webapp.mlops.models import WorkerHeartbeat
+
+    name = f"test-{os.getpid()}@"
+    deadline = time.monotonic() + 30
+    while not (row := WorkerHeartbeat.objects.filter(name__startswith=name).first()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert row is not None, "no heartbeat within 30 s of the worker answering pings"
+    assert row.queues == ["cpu", "infer", "train"] and row.device.split(":")[0] in ("cpu", "cuda", "mps")
+    assert row.pid == celery_worker_process.pid and row.stopped_at is None
+    celery_worker_process.terminate()
+    celery_worker_process.wait(timeout=30)
+    row.refresh_from_db()
+    assert row.stopped_at is not None and row.last_seen <= row.stopped_at

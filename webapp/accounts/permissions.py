@@ -31,9 +31,12 @@ from rest_framework.permissions import BasePermission
 from webapp.accounts.roles import ADMIN, NONE, OPERATOR, RANK, REVIEWER, is_admin
 from webapp.accounts.selectors import (
     TARGET_MODELS, asset_uploaded_by, membership_role, membership_roles, projects_of_target,
-    strongest_membership_role,
 )
 from webapp.core.errors import NotAllowed, NotFound
+
+# Memos on a user object (filled by webapp.accounts.access_cache, or one project at a time).
+ROLES_ATTR = "_loupe_project_roles"
+ROLES_COMPLETE_ATTR = "_loupe_project_roles_complete"
 
 PUBLIC = "public"      # anyone, signed in or not (login, health, the API schema)
 ACCOUNT = "account"    # any signed-in user, whatever their role (about themselves only)
@@ -93,20 +96,32 @@ def allowed(role: str, action: str) -> bool:
     return role in rule_for(action).roles
 
 
+def _all_memberships(user) -> dict[int, str]:
+    """Every membership role of the user: the memo filled by the access cache, else a query."""
+    if user.__dict__.get(ROLES_COMPLETE_ATTR):
+        return user.__dict__[ROLES_ATTR]
+    return membership_roles(user=user)
+
+
 def role_global(user) -> str:
-    if not getattr(user, "is_authenticated", False):
-        return NONE
-    return ADMIN if is_admin(user) else strongest_membership_role(user=user)
-
-
-def role_in_project(user, project_id: int) -> str:
-    """Remembered on the user object for the rest of the request (the API's gate and the service it
-    calls ask the same question); ``project_member_add`` / ``_remove`` forget it."""
     if not getattr(user, "is_authenticated", False):
         return NONE
     if is_admin(user):
         return ADMIN
-    known = user.__dict__.setdefault("_loupe_project_roles", {})
+    return max(set(_all_memberships(user).values()), key=RANK.__getitem__, default=NONE)
+
+
+def role_in_project(user, project_id: int) -> str:
+    """Remembered on the user object for the rest of the request (the API's gate and the service it
+    calls ask the same question); ``project_member_add`` / ``_remove`` forget it. A user from the access
+    cache (``webapp.accounts.access_cache``) arrives with every membership known: no query at all."""
+    if not getattr(user, "is_authenticated", False):
+        return NONE
+    if is_admin(user):
+        return ADMIN
+    known = user.__dict__.setdefault(ROLES_ATTR, {})
+    if user.__dict__.get(ROLES_COMPLETE_ATTR):
+        return known.get(project_id, NONE)
     if project_id not in known:
         known[project_id] = membership_role(user=user, project_id=project_id)
     return known[project_id]
@@ -116,7 +131,7 @@ def visible_project_ids(user) -> set[int] | None:
     """Projects the user may see; ``None`` means all (admins)."""
     if is_admin(user):
         return None
-    return {pid for pid, role in membership_roles(user=user).items() if allowed(role, "project.view")}
+    return {pid for pid, role in _all_memberships(user).items() if allowed(role, "project.view")}
 
 
 def roles_held(user) -> set[str]:

@@ -62,6 +62,7 @@ def project_member_add(*, project_id: int, user, role: str | None = None) -> Pro
     membership, _ = ProjectMembership.objects.update_or_create(project_id=project_id, user=user,
                                                                defaults={"role": role})
     user.__dict__.pop("_loupe_project_roles", None)
+    user.__dict__.pop("_loupe_project_roles_complete", None)
     return membership
 
 

@@ -23,4 +23,5 @@ SPEC = KindSpec(
     json_schema=articles.JSON_SCHEMA,
     import_readers=imports.READERS,
     import_assemble=imports.assemble,
+    review_diff=articles.review_diff,
 )

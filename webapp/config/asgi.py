@@ -4,9 +4,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from webapp.core.asgi_handler import SyncChainASGIHandler  # noqa: E402
+
+# HTTP: the middleware chain and the view in one thread hop (see webapp.core.asgi_handler).
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("webapp.assets.api_urls")),
     path("", include("webapp.labeling.api_urls")),
     path("", include("webapp.mlops.api_urls")),
+    path("", include("webapp.articles.api_urls")),
 ]
 
 urlpatterns = [

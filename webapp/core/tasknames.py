@@ -14,11 +14,12 @@ LEASE_EXPIRE_STALE = "loupe.cpu.lease_expire_stale"
 PREDICT_ITEMS = "loupe.infer.predict_items"
 REPREDICT_ITEM = "loupe.infer.repredict_item"
 CHAMPION_CHANGED = "loupe.infer.champion_changed"
+THRESHOLD_CHANGED = "loupe.infer.threshold_changed"
 RUN_TRAINING = "loupe.train.run_training"
 
 ALL = (ASSET_DERIVATIVES, ZIP_IMPORT, TRAINING_TRIGGER_CHECK, LOOP_SWEEP, LEASE_EXPIRE_STALE, PREDICT_ITEMS,
        REPREDICT_ITEM,
-       CHAMPION_CHANGED, RUN_TRAINING)
+       CHAMPION_CHANGED, THRESHOLD_CHANGED, RUN_TRAINING)
 
 
 def queue_of(name: str) -> str:

@@ -20,7 +20,8 @@ from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
     ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer,
-    RevisionSubmitSerializer, UpNextSerializer, WorkItemDetailSerializer, WorkItemSerializer,
+    RevisionSubmitSerializer, SubmittedRevisionSerializer, UpNextSerializer, WorkItemDetailSerializer,
+    WorkItemSerializer,
 )
 
 
@@ -166,7 +167,7 @@ class RevisionListView(APIView):
         revision = services.revision_submit(item_id=pk, user=request.user, annotation=body.validated_data["annotation"],
                                             base_revision=body.validated_data["base_revision"],
                                             from_prediction_id=body.validated_data.get("from_prediction"))
-        return Response(RevisionSerializer(revision).data, status=status.HTTP_201_CREATED)
+        return Response(SubmittedRevisionSerializer(revision).data, status=status.HTTP_201_CREATED)
 
 
 class ReviewCreateView(APIView):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from statistics import median
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -52,6 +53,53 @@ def item_asset_dims(*, item_id: int) -> list[AssetDims]:
     links = WorkItemAsset.objects.filter(item_id=item_id).select_related("asset").only(
         "role", "position", "asset__width", "asset__height").order_by("position")
     return [AssetDims(width=link.asset.width, height=link.asset.height, role=link.role) for link in links]
+
+
+_ITEM_DIMS_SQL = (
+    "(SELECT coalesce(json_agg(json_build_array(a.width, a.height, l.role) ORDER BY l.position), '[]'::json) "
+    "FROM labeling_workitemasset l JOIN assets_asset a ON a.id = l.asset_id WHERE l.item_id = labeling_workitem.id)")
+
+
+def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims]]:
+    """The item with its project and head revision (and its author), and its images' sizes: what a submit
+    reads before it writes. One query on PostgreSQL (the sizes as a JSON array of the same row), two
+    elsewhere. Raises ``WorkItem.DoesNotExist``."""
+    if connection.vendor != "postgresql":
+        item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
+        return item, item_asset_dims(item_id=item.pk)
+    # Plain SQL: building this ORM query cost more CPU than PostgreSQL spends answering it. The instances
+    # are made as the ORM makes them (``from_db``): a field not read here loads on first use.
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBMIT_READ_SQL, [item_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise WorkItem.DoesNotExist(f"no work item {item_id}")
+    item = _from_db(WorkItem, dict(zip(_SUBMIT_ITEM_FIELDS, row[:6])))
+    item.project = _from_db(Project, dict(zip(("id", "kind", "review_required"), row[6:9])))
+    item.head_revision = None
+    if row[9] is not None:
+        head = dict(zip(("id", "number", "annotation", "author_id", "created_at"), row[9:14]))
+        head["annotation"] = Revision._meta.get_field("annotation").from_db_value(head["annotation"], None, connection)
+        item.head_revision = _from_db(Revision, head)
+    dims = row[14]
+    return item, [AssetDims(width=w, height=h, role=role) for w, h, role in dims]
+
+
+def _from_db(model, values: dict):
+    """An instance as the ORM loads one with only these fields (``from_db`` wants them in field order)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+_SUBMIT_ITEM_FIELDS = ("id", "project_id", "state", "lease_holder_id", "lease_expires_at", "head_revision_id")
+_SUBMIT_READ_SQL = f"""
+SELECT i.id, i.project_id, i.state, i.lease_holder_id, i.lease_expires_at, i.head_revision_id,
+       p.id, p.kind, p.review_required, r.id, r.number, r.annotation, r.author_id, r.created_at,
+       {_ITEM_DIMS_SQL.replace("labeling_workitem.id", "i.id")}
+FROM labeling_workitem i JOIN labeling_project p ON p.id = i.project_id
+LEFT JOIN labeling_revision r ON r.id = i.head_revision_id
+WHERE i.id = %s
+"""
 
 
 def items_asset_dims(*, item_ids: list[int]) -> dict[int, list[AssetDims]]:

@@ -77,6 +77,14 @@ def _without_prediction(qs: QuerySet[WorkItem], version_id: int) -> QuerySet[Wor
     return qs.exclude(Exists(Prediction.objects.filter(item=OuterRef("pk"), model_version_id=version_id)))
 
 
+def prediction_open_list(*, version_id: int) -> list[dict[str, Any]]:
+    """The version's fresh predictions on unaccepted items (what an operating-threshold change re-scores):
+    [{"item_id", "payload", "scores", "uncertainty"}], by item id."""
+    qs = (Prediction.objects.filter(model_version_id=version_id, source=Prediction.Source.MODEL, stale=False)
+          .exclude(item__state=ItemState.ACCEPTED).order_by("item_id"))
+    return list(qs.values("item_id", "payload", "scores", "uncertainty"))
+
+
 def item_exists_in_scope(*, kind: str, scope_key: str) -> bool:
     return WorkItem.objects.filter(project__kind=kind, project__scope_key=scope_key).exists()
 

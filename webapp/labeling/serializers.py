@@ -3,6 +3,7 @@ import copy
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -102,6 +103,18 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     validate_golden_share = validate_audit_share
 
+    TRIGGERS = ("train_after_corrections", "train_after_minutes", "auto_promote")
+
+    def validate(self, attrs):
+        # A project's training triggers are set at creation; changing them later is an admin's audited
+        # decision, made at /api/v1/training-triggers/ (or on the training page), not a silent edit here.
+        if self.instance is not None:
+            for field in self.TRIGGERS:
+                if field in attrs and attrs[field] != getattr(self.instance, field):
+                    raise serializers.ValidationError(
+                        {field: "change the training triggers at /api/v1/training-triggers/ (audited)"})
+        return attrs
+
 
 class ItemAssetSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="asset.id")
@@ -139,6 +152,17 @@ class RevisionSerializer(serializers.ModelSerializer):
         model = Revision
         fields = ["number", "base", "author", "source", "from_prediction", "annotation", "diff", "edit_count",
                   "created_at"]
+
+
+class SubmittedRevisionSerializer(RevisionSerializer):
+    """The answer to a submit, written out (the same as ``RevisionSerializer``'s fields give: a test compares
+    them) without building a ModelSerializer's fields on every submit."""
+
+    def to_representation(self, instance):
+        return {"number": instance.number, "base": instance.base.number if instance.base_id else None,
+                "author": instance.author.username if instance.author_id else None, "source": instance.source,
+                "from_prediction": instance.from_prediction_id, "annotation": instance.annotation,
+                "diff": instance.diff, "edit_count": instance.edit_count, "created_at": _iso(instance.created_at)}
 
 
 class PredictionSerializer(serializers.ModelSerializer):
@@ -281,6 +305,14 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         return HeldLeaseSerializer(lease).data if lease else None
 
 
+def _iso(value):
+    """A datetime as DRF's DateTimeField writes it (ISO 8601, UTC as Z)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class LeaseSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
     holder = serializers.CharField(source="holder.username")
@@ -288,6 +320,12 @@ class LeaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lease
         fields = ["token", "item", "holder", "created_at", "expires_at"]
+
+    def to_representation(self, instance):
+        # Every take-next answers with one: written out, the same as the fields above give (a test compares
+        # them), without building a ModelSerializer's fields per request.
+        return {"token": str(instance.token), "item": instance.item_id, "holder": instance.holder.username,
+                "created_at": _iso(instance.created_at), "expires_at": _iso(instance.expires_at)}
 
 
 class RevisionSubmitSerializer(serializers.Serializer):

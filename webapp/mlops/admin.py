@@ -5,7 +5,9 @@ trail is never rewritten: these admin pages are read-only; promotion happens on 
 from django.contrib import admin
 
 from webapp.accounts.permissions import can
-from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.mlops.models import (
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, WorkerHeartbeat,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +56,8 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 @admin.register(OperatingThreshold)
 class OperatingThresholdAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "model_version", "value", "basis", "actor", "reason")
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ("name", "queues", "device", "last_seen", "started_at", "stopped_at")

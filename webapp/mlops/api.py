@@ -10,7 +10,8 @@ from webapp.core.errors import NotFound, ServiceError
 from webapp.mlops.serializers import (
     CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, ThresholdSerializer,
     ThresholdSetSerializer, ThresholdStateSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
-    TrainingRunRequestSerializer, TrainingRunSerializer,
+    TrainingRunRequestSerializer, TrainingRunSerializer, TrainingTriggersStateSerializer,
+    TrainingTriggersResultSerializer, TrainingTriggersUpdateSerializer,
 )
 
 
@@ -165,7 +166,7 @@ class MonitoringView(APIView):
     permission_action = "model.view"
 
     @extend_schema(parameters=[OpenApiParameter("days", int, enum=[1, 7, 30, 90])], responses=MonitoringSerializer,
-                   summary="Queues, operator throughput, edits per revision with promotions, OOD share")
+                   summary="Queues, operator throughput, edits per revision with promotions, OOD share, workers")
     def get(self, request):
         from datetime import timedelta
 
@@ -184,7 +185,7 @@ class MonitoringView(APIView):
                           "promotions": [{"at": a.created_at, "action": a.action, "to_version": a.to_version_id}
                                          for a in e["promotions"]]})
         data = {"days": int(days), "throughput": monitoring.operator_throughput(since=since), "edits": edits,
-                "ood": monitoring.ood_share(since=since),
+                "ood": monitoring.ood_share(since=since), "workers": monitoring.workers_now(),
                 "queues": [{"project": r["project"].pk, "name": r["project"].name, "kind": r["project"].kind,
                             "scope_key": r["project"].scope_key, "depth": r["depth"],
                             "oldest_age_s": r["oldest_age_s"]} for r in queues]}
@@ -223,3 +224,34 @@ class ThresholdView(APIView):
         body.is_valid(raise_exception=True)
         row = services.threshold_set(version_id=pk, actor=request.user, **body.validated_data)
         return Response(ThresholdSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class TrainingTriggersView(APIView):
+    permission_action = {"GET": "training.view", "POST": "training.manage"}
+
+    @extend_schema(parameters=[OpenApiParameter("project", int, description="One project only")],
+                   responses=TrainingTriggersStateSerializer,
+                   summary="Every project's training triggers (N corrections / T minutes, auto-promote) and changes")
+    def get(self, request):
+        raw = request.query_params.get("project")
+        if raw is not None and not raw.isdigit():
+            raise ServiceError("project: a project id", details={"field": "project"})
+        projects = selectors.training_triggers_list()
+        if raw is not None:
+            projects = [p for p in projects if p.pk == int(raw)]
+        changes = selectors.trigger_change_list(project_id=int(raw) if raw is not None else None)[:50]
+        return Response(TrainingTriggersStateSerializer({"projects": projects, "changes": list(changes)}).data)
+
+    @extend_schema(request=TrainingTriggersUpdateSerializer,
+                   responses={200: TrainingTriggersResultSerializer,
+                              404: OpenApiResponse(description="No such project.")},
+                   summary="Change a project's training triggers (admins; audited with actor, values and reason)")
+    def post(self, request):
+        body = TrainingTriggersUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        project_id, reason = data.pop("project"), data.pop("reason")
+        change = services.training_triggers_update(project_id=project_id, actor=request.user, reason=reason, **data)
+        project = next(p for p in selectors.training_triggers_list() if p.pk == project_id)
+        project.change = change
+        return Response(TrainingTriggersResultSerializer(project).data)

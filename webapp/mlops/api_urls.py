@@ -15,4 +15,5 @@ urlpatterns = [
     path("training-runs/", api.TrainingRunListView.as_view(), name="api-training-runs"),
     path("training-runs/<int:pk>/", api.TrainingRunDetailView.as_view(), name="api-training-run"),
     path("training-runs/<int:pk>/cancel/", api.TrainingRunCancelView.as_view(), name="api-training-run-cancel"),
+    path("training-triggers/", api.TrainingTriggersView.as_view(), name="api-training-triggers"),
 ]

@@ -5,7 +5,10 @@ What a version stores (``workers/training.py``): ``metrics = {overall, slices, p
 champion: {version, overall, slices, primary}, training}``: aggregates per slice, evaluated on the
 golden set at training time. Optionally ``metrics["items"]``: one record per golden item,
 ``{"item": id, "slices": [names], "value": float, "label": 0|1, "score": float}``, where a slice's
-primary figure is the mean ``value`` of its items (a share judged right, a per-page F1).
+primary figure is the mean ``value`` of its items (a share judged right); or, with the counts
+``tp``, ``fp``, ``fn`` (an articles page's cuts), the micro-averaged F1 of its items' summed counts.
+Optionally ``metrics["threshold_curve"]``: precision and recall over the kind's operating threshold
+where it is not a per-item score (articles: the cut threshold tau).
 
 - With per-item records on both sides the interval is a *paired* bootstrap over the golden items
   (the same resampled items for both models), and the items where the two disagree are listed.
@@ -45,15 +48,39 @@ def _items_by_slice(items: list[dict]) -> dict[str, dict[int, float]]:
     return out
 
 
+COUNTS = ("tp", "fp", "fn")
+
+
+def _counts(items: list[dict]) -> dict[int, tuple[int, int, int]]:
+    return {r["item"]: tuple(int(r[k]) for k in COUNTS) for r in items
+            if r.get("item") is not None and all(isinstance(r.get(k), int) for k in COUNTS)}
+
+
+def _micro_f1(counts: np.ndarray) -> np.ndarray:
+    """F1 of summed (tp, fp, fn) along the last axis; 1 where there was nothing to find and nothing found."""
+    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 1.0)
+
+
 def _paired_intervals(cand_items: list[dict], champ_items: list[dict], rng: np.random.Generator) -> dict[str, list]:
+    """Per slice, the interval of the difference over the same resampled golden items: of the mean item
+    value, or, where every item carries its counts (``tp``, ``fp``, ``fn``: an articles page's cuts), of the
+    micro-averaged F1 the slice's figure is."""
     cand, champ = _items_by_slice(cand_items), _items_by_slice(champ_items)
+    cand_counts, champ_counts = _counts(cand_items), _counts(champ_items)
     out = {}
     for name, values in cand.items():
         shared = sorted(set(values) & set(champ.get(name, {})))
         if len(shared) < 2:
             continue
+        picks = rng.integers(0, len(shared), size=(BOOTSTRAP_DRAWS, len(shared)))
+        if all(i in cand_counts and i in champ_counts for i in shared):
+            a = np.array([cand_counts[i] for i in shared], dtype=float)
+            b = np.array([champ_counts[i] for i in shared], dtype=float)
+            out[name] = _interval(_micro_f1(a[picks].sum(axis=1)) - _micro_f1(b[picks].sum(axis=1)))
+            continue
         diff = np.array([values[i] - champ[name][i] for i in shared])
-        picks = rng.integers(0, len(diff), size=(BOOTSTRAP_DRAWS, len(diff)))
         out[name] = _interval(diff[picks].mean(axis=1))
     return out
 
@@ -138,6 +165,18 @@ def pr_curve(items: list[dict]) -> tuple[list[float], list[float], list[float]] 
     precision = tp / (tp + fp)
     recall = tp / positives
     return precision.tolist(), recall.tolist(), scores.tolist()
+
+
+def threshold_curve(figures: dict[str, Any] | None) -> tuple[list[float], list[float], list[float]] | None:
+    """(precision, recall, thresholds) to choose the operating threshold on: the stored curve over the
+    kind's threshold (``threshold_curve``, e.g. articles' cut tau), else the per-item score curve."""
+    stored = (figures or {}).get("threshold_curve") or {}
+    keys = ("precision", "recall", "thresholds")
+    if all(isinstance(stored.get(k), list) for k in keys) and stored["thresholds"]:
+        if len({len(stored[k]) for k in keys}) == 1:
+            return [float(x) for x in stored["precision"]], [float(x) for x in stored["recall"]], \
+                [float(x) for x in stored["thresholds"]]
+    return pr_curve((figures or {}).get("items"))
 
 
 def confusion(items: list[dict], threshold: float = 0.5) -> list[list[int]] | None:

@@ -86,6 +86,7 @@ class TrainingRun(models.Model):
     loss = models.FloatField(null=True, blank=True)
     eta_seconds = models.FloatField(null=True, blank=True)
     log = models.TextField(blank=True)
+    loss_curve = models.JSONField(default=list, blank=True, help_text="[step, loss] as reported while it runs.")
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -121,3 +122,35 @@ class OperatingThreshold(models.Model):
         ordering = ["-id"]
         constraints = [models.CheckConstraint(condition=models.Q(value__gte=0.0, value__lte=1.0),
                                               name="operating_threshold_in_unit_interval")]
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's last sign of life, written by the worker itself every few seconds
+    (``workers/heartbeat.py``): which queues it consumes, on what device, since when."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="The worker's node name, e.g. infer@gpu-1.")
+    queues = models.JSONField(default=list, blank=True)
+    device = models.CharField(max_length=100, help_text="cpu, or the GPU it runs on (e.g. cuda: NVIDIA H200).")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set when the worker shut down cleanly.")
+
+    class Meta:
+        ordering = ["name"]
+
+
+class TriggerChange(models.Model):
+    """An admin's change of a project's training triggers (N corrections, T minutes, auto-promote).
+    Append-only: the project holds the settings in force, these rows say who changed what, when, why."""
+
+    project = models.ForeignKey("labeling.Project", null=True, on_delete=models.SET_NULL, related_name="+")
+    project_name = models.CharField(max_length=200, help_text="Kept when the project is deleted.")
+    changes = models.JSONField(help_text="{field: [old, new]} of the fields that changed.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]

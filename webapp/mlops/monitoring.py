@@ -5,7 +5,7 @@
 - edits per human revision per day (changes against the proposal it started from), with the promotions
   of the project's scope on the same time axis;
 - the share of fresh model predictions flagged out-of-distribution (``scores.flagged``) per project;
-- the Celery workers that answer a ping now, with the queues they consume.
+- the Celery workers by their heartbeats: queues, device (CPU / GPU), last heartbeat.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from webapp.labeling.models import ItemState, Prediction, Project, Revision, WorkItem
 from webapp.labeling.selectors import project_list_with_depths
-from webapp.mlops.models import PromotionAudit
+from webapp.mlops.models import PromotionAudit, WorkerHeartbeat
 
 WAITING = (ItemState.NEW, ItemState.PREDICTED, ItemState.SENT_BACK)
 
@@ -71,12 +71,17 @@ def ood_share(*, since) -> list[dict]:
             for p, (n, f) in sorted(rows.items())]
 
 
-def workers_now(timeout: float = 0.5) -> list[dict]:
-    """Workers answering a ping now, with their queues (Celery's remote control, over the broker)."""
-    from webapp.config.celery import app
+def workers_now(*, now=None) -> list[dict]:
+    """Every worker that has sent a heartbeat: its queues, device and last heartbeat; ``alive`` while it
+    has missed fewer than three beats and did not shut down."""
+    from django.conf import settings
 
-    try:
-        queues = app.control.inspect(timeout=timeout).active_queues() or {}
-    except Exception as exc:  # noqa: BLE001 - the broker being down is what this page must show
-        return [{"name": None, "error": str(exc)}]
-    return [{"name": name, "queues": sorted(q["name"] for q in qs)} for name, qs in sorted(queues.items())]
+    now = now or timezone.now()
+    silent_after = 3 * settings.LOUPE_WORKER_HEARTBEAT_SECONDS
+    out = []
+    for w in WorkerHeartbeat.objects.order_by("name"):
+        age = (now - w.last_seen).total_seconds()
+        out.append({"name": w.name, "queues": w.queues, "device": w.device, "pid": w.pid, "started_at": w.started_at,
+                    "last_seen": w.last_seen, "age_s": round(age, 1), "stopped_at": w.stopped_at,
+                    "alive": w.stopped_at is None and age < silent_after})
+    return out

@@ -5,7 +5,10 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.labeling.models import Project
+from webapp.mlops.models import (
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange,
+)
 
 
 def champion_get(*, kind: str, scope_key: str, fallback_to_global: bool = True) -> ModelVersion | None:
@@ -126,7 +129,7 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
     against = version_get(version_id=against_id) if against_id else None
     # A version never changes, but an id can come back (a database restored or reset): the creation time
     # makes the key name one version for good.
-    key = "mlops:compare:v1:" + ":".join(f"{v.pk}@{v.created_at.timestamp():.6f}" if v else "-"
+    key = "mlops:compare:v2:" + ":".join(f"{v.pk}@{v.created_at.timestamp():.6f}" if v else "-"
                                          for v in (candidate, against))
     cached = cache.get(key)
     if cached is not None:
@@ -143,13 +146,15 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
                         "sizes, and disagreeing items and precision-recall curves cannot be shown")
     result = comparison.version_comparison(cand_figures, against_figures, margin)
     primary = result["primary"] or "metric"
-    curves = {"candidate": comparison.pr_curve(cand_figures.get("items")),
-              "champion": comparison.pr_curve((against_figures or {}).get("items"))}
+    curves = {"candidate": comparison.threshold_curve(cand_figures),
+              "champion": comparison.threshold_curve(against_figures)}
     content = {
         "comparison": result, "warnings": warnings,
         "gate": {"promotable": candidate.promotable, "reasons": list(candidate.blocked_reasons or []),
                  "stored": cand_figures.get("gate") or {}},
         "golden": cand_figures.get("golden") or {},
+        "curve": {"available": curves["candidate"] is not None,
+                  "name": (cand_figures.get("threshold_curve") or {}).get("name") or "score"},
         "plots": {
             "slices": plots.slice_bars(result["rows"], primary),
             "pr": plots.pr_curves(curves),
@@ -170,6 +175,16 @@ def threshold_history(*, version_id: int) -> QuerySet[OperatingThreshold]:
     return OperatingThreshold.objects.filter(model_version_id=version_id).select_related("actor").order_by("-id")
 
 
+def threshold_change_list(*, kind: str | None = None, scope_key: str | None = None) -> QuerySet[OperatingThreshold]:
+    """Every operating-threshold change, newest first (the audit page's second trail)."""
+    qs = OperatingThreshold.objects.select_related("actor", "model_version")
+    if kind:
+        qs = qs.filter(model_version__kind=kind)
+    if scope_key is not None:
+        qs = qs.filter(model_version__scope_key=scope_key)
+    return qs.order_by("-id")
+
+
 def operating_point(*, version_id: int, recall: float | None = None, precision: float | None = None) -> dict | None:
     """The threshold on the version's golden-set precision-recall curve that meets a required recall (the
     highest such threshold) or a required precision (the lowest), with the precision and recall there.
@@ -177,15 +192,17 @@ def operating_point(*, version_id: int, recall: float | None = None, precision: 
     from webapp.mlops import comparison
 
     version = ModelVersion.objects.filter(pk=version_id).only("metrics").first()
-    curve = comparison.pr_curve(((version.metrics or {}).get("items")) if version else None)
+    curve = comparison.threshold_curve(version.metrics if version else None)
     if curve is None:
         return None
     precisions, recalls, thresholds = curve
-    points = list(zip(thresholds, precisions, recalls))   # thresholds descending, recall ascending
-    if recall is not None:
-        hit = next((p for p in points if p[2] >= recall), None)
-    else:
-        hit = next((p for p in reversed(points) if p[1] >= precision), None)
+    points = list(zip(thresholds, precisions, recalls))
+    if recall is not None:   # the highest threshold that still finds enough
+        meets = [p for p in points if p[2] >= recall]
+        hit = max(meets, key=lambda p: (p[0], p[1])) if meets else None
+    else:                    # the most found among the thresholds precise enough (the lowest such threshold)
+        meets = [p for p in points if p[1] >= precision]
+        hit = max(meets, key=lambda p: (p[2], -p[0])) if meets else None
     if hit is None:
         return None
     return {"threshold": round(hit[0], 5), "precision": round(hit[1], 4), "recall": round(hit[2], 4),
@@ -229,3 +246,16 @@ def training_run_list_running() -> list[TrainingRun]:
 def training_run_list_queued(*, created_before: datetime) -> list[TrainingRun]:
     return list(TrainingRun.objects.filter(state=TrainingRun.State.QUEUED, created_at__lte=created_before)
                 .order_by("id"))
+
+
+# ---- training triggers per project ------------------------------------------------------------------------------
+def training_triggers_list() -> list[Project]:
+    """Every project with the settings that start its scope's training runs."""
+    return list(Project.objects.order_by("name").only("id", "name", "slug", "kind", "scope_key",
+                                                       "train_after_corrections", "train_after_minutes",
+                                                       "auto_promote"))
+
+
+def trigger_change_list(*, project_id: int | None = None) -> QuerySet[TriggerChange]:
+    qs = TriggerChange.objects.select_related("actor")
+    return (qs.filter(project_id=project_id) if project_id is not None else qs).order_by("-id")

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from webapp.mlops.models import ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.core.serializers import StrictBooleanField, StrictIntegerField
+from webapp.mlops.models import ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -47,8 +48,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "kind", "scope_key", "project", "state", "trigger", "base_version", "candidate", "params",
-                  "step", "total_steps", "progress", "loss", "eta_seconds", "log", "error", "cancel_requested",
-                  "created_at", "started_at", "finished_at"]
+                  "step", "total_steps", "progress", "loss", "eta_seconds", "loss_curve", "log", "error",
+                  "cancel_requested", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
 
@@ -86,6 +87,8 @@ class CompareSerializer(serializers.Serializer):
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
     gate = serializers.DictField()
     golden = serializers.DictField()
+    curve = serializers.DictField(help_text="Whether a golden-set curve to choose the operating threshold on "
+                                            "is stored, and over what (the score, or e.g. the cut threshold tau).")
     warnings = serializers.ListField(child=serializers.CharField())
 
 
@@ -103,6 +106,18 @@ class LineageSerializer(serializers.Serializer):
     n_replay = serializers.IntegerField(allow_null=True)
 
 
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    device = serializers.CharField(help_text="cpu, or the GPU (e.g. 'cuda: NVIDIA H200').")
+    pid = serializers.IntegerField(allow_null=True)
+    started_at = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField(help_text="The last heartbeat.")
+    age_s = serializers.FloatField(help_text="Seconds since the last heartbeat.")
+    stopped_at = serializers.DateTimeField(allow_null=True, help_text="Set when it shut down cleanly.")
+    alive = serializers.BooleanField(help_text="Beating (fewer than three heartbeats missed) and not stopped.")
+
+
 class MonitoringSerializer(serializers.Serializer):
     days = serializers.IntegerField()
     queues = serializers.ListField(child=serializers.DictField(),
@@ -112,6 +127,7 @@ class MonitoringSerializer(serializers.Serializer):
                                   help_text="Per project: series of {day, revisions, edits_per_revision} and the "
                                             "scope's promotions {at, action, to_version}.")
     ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
+    workers = WorkerSerializer(many=True, help_text="Every worker by its last heartbeat.")
 
 
 class ThresholdSerializer(serializers.ModelSerializer):
@@ -143,3 +159,43 @@ class ThresholdStateSerializer(serializers.Serializer):
     operating_point = OperatingPointSerializer(allow_null=True,
                                                help_text="For ?recall= or ?precision=: the point on the golden "
                                                          "set's precision-recall curve (null: none meets it).")
+
+
+class TriggerChangeSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    changes = serializers.DictField(help_text="{field: [old, new]} of the fields that changed.")
+
+    class Meta:
+        model = TriggerChange
+        fields = ["id", "project", "project_name", "changes", "actor", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class TrainingTriggersSerializer(serializers.Serializer):
+    project = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    scope_key = serializers.CharField()
+    train_after_corrections = serializers.IntegerField(help_text="A run starts after this many new accepted "
+                                                                 "corrections in the scope...")
+    train_after_minutes = serializers.IntegerField(help_text="...or after this many minutes with at least one.")
+    auto_promote = serializers.BooleanField(help_text="A candidate that passes the gate becomes champion without "
+                                                      "an admin.")
+
+
+class TrainingTriggersUpdateSerializer(serializers.Serializer):
+    project = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    train_after_corrections = StrictIntegerField(required=False, min_value=1, max_value=100_000)
+    train_after_minutes = StrictIntegerField(required=False, min_value=1, max_value=7 * 24 * 60)
+    auto_promote = StrictBooleanField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                   help_text="Why (written to the audit trail).")
+
+
+class TrainingTriggersStateSerializer(serializers.Serializer):
+    projects = TrainingTriggersSerializer(many=True)
+    changes = TriggerChangeSerializer(many=True, help_text="The latest changes, newest first.")
+
+
+class TrainingTriggersResultSerializer(TrainingTriggersSerializer):
+    change = TriggerChangeSerializer(allow_null=True, help_text="The audit entry; null when nothing changed.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -13,7 +14,9 @@ from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project
-from webapp.mlops.models import ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun
+from webapp.mlops.models import (
+    ChampionAlias, ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange, WorkerHeartbeat,
+)
 from webapp.realtime.events import MLOPS_GROUP, project_group, publish
 
 log = logging.getLogger(__name__)
@@ -243,7 +246,7 @@ def training_run_mark_lost(*, run_id: int) -> bool:
 @transaction.atomic
 def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: str = "") -> OperatingThreshold:
     """Choose a version's operating threshold (audited with actor and reason). Inference uses it from its
-    next batch; proposals already made keep the threshold they were made with."""
+    next batch, and the version's proposals on open items are re-scored with it (``threshold_changed``)."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("choosing an operating threshold needs the admin role")
     _require_reason(reason, "changing the operating threshold")
@@ -258,4 +261,77 @@ def threshold_set(*, version_id: int, value: float, actor, reason: str, basis: s
     publish(MLOPS_GROUP, "model.threshold_changed",
             {**_version_json(version), "value": row.value, "previous": previous.value if previous else None,
              "basis": row.basis, "actor": actor.get_username() if actor else None, "reason": reason})
+    # The open items this version already proposed for are re-scored under the new threshold (from the
+    # stored scores where they suffice, else by running the model again): the queue and the proposals
+    # operators see next follow the admin's choice, not only the items predicted from now on.
+    enqueue(tasknames.THRESHOLD_CHANGED, version.pk, row.pk, priority=settings.LOUPE_PRIORITY_BACKFILL)
     return row
+
+
+# ---- workers' heartbeats ------------------------------------------------------------------------------------
+def worker_heartbeat(*, name: str, queues: list[str], device: str, pid: int | None = None,
+                     started_at=None) -> None:
+    """A worker is alive (sent by the worker every ``LOUPE_WORKER_HEARTBEAT_SECONDS``). A restarted worker
+    of the same name starts a new life: its start time is replaced and a previous clean stop forgotten."""
+    now = timezone.now()
+    defaults = {"queues": sorted(map(str, queues)), "device": str(device)[:100], "pid": pid, "last_seen": now,
+                "stopped_at": None}
+    if started_at is not None:
+        defaults["started_at"] = started_at
+    row, created = WorkerHeartbeat.objects.update_or_create(name=name[:200], defaults=defaults,
+                                                             create_defaults={**defaults,
+                                                                              "started_at": started_at or now})
+    if created:
+        publish(MLOPS_GROUP, "worker.started", {"name": row.name, "queues": row.queues, "device": row.device})
+
+
+def worker_stopped(*, name: str) -> None:
+    """A worker shut down cleanly (a killed one just stops beating)."""
+    WorkerHeartbeat.objects.filter(name=name).update(stopped_at=timezone.now())
+    publish(MLOPS_GROUP, "worker.stopped", {"name": name})
+
+
+# ---- a project's training triggers ---------------------------------------------------------------------------
+# Field -> (smallest, largest) for the counts; auto-promote is a plain yes / no.
+TRIGGER_LIMITS = {"train_after_corrections": (1, 100_000), "train_after_minutes": (1, 7 * 24 * 60)}
+TRIGGER_FIELDS = (*TRIGGER_LIMITS, "auto_promote")
+
+
+def _trigger_value(field: str, value):
+    if field == "auto_promote":
+        if not isinstance(value, bool):
+            raise ServiceError(f"{field}: true or false", details={"field": field})
+        return value
+    low, high = TRIGGER_LIMITS[field]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError(f"{field}: a whole number from {low} to {high}", details={"field": field})
+    return value
+
+
+@transaction.atomic
+def training_triggers_update(*, project_id: int, actor, reason: str = "", **changes) -> TriggerChange | None:
+    """Change when a project's scope retrains (after N new accepted corrections, or T minutes with at least
+    one) and whether a candidate that passes the gate is promoted without an admin. Audited with the
+    actor, the old and new values and the reason; nothing is saved when one value is wrong. Returns the
+    audit row, or None when nothing changed."""
+    if actor is not None and not can(actor, "training.manage"):
+        raise NotAllowed("changing the training triggers needs the admin role")
+    unknown = sorted(set(changes) - set(TRIGGER_FIELDS))
+    if unknown:
+        raise ServiceError(f"{unknown[0]}: not a training trigger (one of {', '.join(TRIGGER_FIELDS)})",
+                           details={"field": unknown[0]})
+    values = {field: _trigger_value(field, value) for field, value in changes.items()}
+    project = Project.objects.select_for_update().filter(pk=project_id).first()
+    if project is None:
+        raise NotFound(f"no project {project_id}", details={"field": "project"})
+    diff = {f: [getattr(project, f), v] for f, v in values.items() if getattr(project, f) != v}
+    if not diff:
+        return None
+    for field, (_, new) in diff.items():
+        setattr(project, field, new)
+    project.save(update_fields=list(diff))
+    change = TriggerChange.objects.create(project=project, project_name=project.name, changes=diff, actor=actor,
+                                          reason=(reason or "").strip())
+    publish(MLOPS_GROUP, "training.triggers_changed",
+            {"project": project.pk, "changes": diff, "actor": actor.get_username() if actor else None})
+    return change

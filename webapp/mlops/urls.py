@@ -10,4 +10,8 @@ urlpatterns = [
     path("models/<int:pk>/compare/", views.compare_page, name="model-compare"),
     path("models/<int:pk>/threshold/", views.threshold_page, name="model-threshold"),
     path("models/<int:pk>/promote/", views.promote_page, name="model-promote"),
+    path("models/training/", views.training_page, name="training"),
+    path("models/training/triggers/", views.training_triggers_page, name="training-triggers"),
+    path("models/training-runs/<int:pk>/", views.training_run_page, name="training-run"),
+    path("models/training-runs/<int:pk>/cancel/", views.training_run_cancel_page, name="training-run-cancel"),
 ]

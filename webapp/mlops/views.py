@@ -4,6 +4,7 @@ import csv
 from collections import OrderedDict
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -202,6 +203,8 @@ def audit_page(request):
         return response
     return render(request, "mlops/audit.html", {
         "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": q.urlencode(),
+        "thresholds": selectors.threshold_change_list(kind=filters["kind"], scope_key=filters["scope_key"])[:50],
+        "triggers": selectors.trigger_change_list()[:50],
         "kinds": sorted({k for k, _ in selectors.scope_list()}), "actions": PromotionAudit.Action.values,
     })
 
@@ -231,5 +234,62 @@ def monitoring_page(request):
         "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
         "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
         "ood": monitoring.ood_share(since=since),
-        "workers": monitoring.workers_now() if request.GET.get("workers", "1") != "0" else None,
+        "workers": monitoring.workers_now(now=now), "heartbeat_s": settings.LOUPE_WORKER_HEARTBEAT_SECONDS,
     })
+
+
+# ---- training: the projects' triggers, one run's live page ------------------------------------------------
+def _training_context(**extra) -> dict:
+    return {"projects": selectors.training_triggers_list(), "changes": selectors.trigger_change_list()[:50],
+            "runs": selectors.run_list()[:RUNS_SHOWN], **extra}
+
+
+@requires("training.view")
+def training_page(request):
+    return render(request, "mlops/training.html", _training_context())
+
+
+def _whole(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ServiceError(f"{field}: a whole number", details={"field": field}) from None
+
+
+@requires("training.manage", methods=("POST",))
+def training_triggers_page(request):
+    """The training page's form for one project: N, T and auto-promote, audited with the reason."""
+    post = request.POST
+    try:
+        project_id = _whole(post.get("project", ""), "project")
+        services.training_triggers_update(
+            project_id=project_id, actor=request.user, reason=post.get("reason", ""),
+            train_after_corrections=_whole(post.get("train_after_corrections", ""), "train_after_corrections"),
+            train_after_minutes=_whole(post.get("train_after_minutes", ""), "train_after_minutes"),
+            auto_promote=post.get("auto_promote") == "on")
+    except ServiceError as refused:
+        return render(request, "mlops/training.html",
+                      _training_context(error=refused.message, error_project=post.get("project")),
+                      status=refused.status_code)
+    return redirect(f"/models/training/?saved={project_id}#project-{project_id}")
+
+
+@requires("training.view")
+def training_run_page(request, pk: int):
+    """One run: state, progress, ETA, the loss curve (live over the WebSocket while it runs), its log."""
+    run = selectors.run_list().filter(pk=pk).first()
+    if run is None:
+        return HttpResponse("no such training run", status=404)
+    return render(request, "mlops/training_run.html", {
+        "run": run, "active": run.state in services.ACTIVE_RUN_STATES,
+        "loss_plot": plots.loss_curve(run.loss_curve) if run.loss_curve else None,
+    })
+
+
+@requires("training.manage", methods=("POST",))
+def training_run_cancel_page(request, pk: int):
+    try:
+        services.training_run_cancel(run_id=pk, actor=request.user)
+    except ServiceError as refused:
+        return HttpResponse(refused.message, status=refused.status_code)
+    return redirect(f"/models/training-runs/{pk}/?cancel=1")

@@ -45,6 +45,19 @@ def _authorize(user, kwargs) -> tuple[str, set[int] | None]:
     return OVERVIEW_GROUP, visible_project_ids(user)
 
 
+def _project_champion(group: str) -> dict | None:
+    """The champion serving a project's scope, told in the project feed's hello: a page whose socket
+    dropped and reconnected learns of a promotion it missed while away."""
+    from webapp.labeling.selectors_loop import project_find
+    from webapp.mlops.selectors import champion_get
+
+    if not group.startswith("project-"):
+        return None
+    project = project_find(project_id=int(group.split("-", 1)[1]))
+    version = champion_get(kind=project.kind, scope_key=project.scope_key) if project else None
+    return None if version is None else {"id": version.pk, "number": version.number, "scope_key": version.scope_key}
+
+
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     """Pushes ``loupe.event`` messages of one group to the client as JSON: {event, payload, at}."""
 
@@ -69,7 +82,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group, self.visible = group, visible
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json({"event": "hello", "payload": {"group": self.group, "user": user.get_username()}})
+        hello = {"group": self.group, "user": user.get_username()}
+        if "project_id" in self.scope["url_route"]["kwargs"]:
+            hello["champion"] = await database_sync_to_async(_project_champion)(self.group)
+        await self.send_json({"event": "hello", "payload": hello})
 
     async def disconnect(self, code):
         if self.group:

@@ -41,6 +41,28 @@ class ArticlesAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def apply_threshold(self, predictor: Any, value: float | None) -> None:
+        # The version serves one publisher (its scope): the admin's threshold is that publisher's cut
+        # threshold tau, chosen on the precision-recall curve over tau; None: the checkpoint's own per publisher.
+        predictor.__dict__["operating_tau"] = None if value is None else float(value)
+
+    @staticmethod
+    def tau_in_force(predictor: Any, publisher: str | None) -> float:
+        chosen = predictor.__dict__.get("operating_tau")
+        return predictor.tau_for(publisher) if chosen is None else chosen
+
+    def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
+                uncertainty: float) -> Proposal | None:
+        """Unchanged where the page was cut at the tau now in force (or is not an article page); else the
+        page is predicted again: article polygons follow from the cuts and the region map, which is not
+        stored, so the stored cuts alone cannot give the proposal at another tau."""
+        if scores.get("page_type") not in (None, "article"):
+            return Proposal(payload, scores, uncertainty)
+        tau, now = scores.get("tau"), self.tau_in_force(predictor, scores.get("publisher"))
+        if isinstance(tau, (int, float)) and abs(float(tau) - now) < 1e-9:
+            return Proposal(payload, scores, uncertainty)
+        return None
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         by_pub: dict[str | None, list[int]] = defaultdict(list)
         for k, item in enumerate(items):
@@ -48,10 +70,13 @@ class ArticlesAdapter(Adapter):
         out: list[Proposal | None] = [None] * len(items)
         for pub, idx in by_pub.items():
             pages = predictor.predict([items[k].images[0] for k in idx], batch_size=batch_size, publisher=pub,
-                                      original_sizes=[items[k].original_sizes[0] for k in idx])
+                                      original_sizes=[items[k].original_sizes[0] for k in idx],
+                                      tau=predictor.__dict__.get("operating_tau"))
             for k, page in zip(idx, pages):
+                # the editor's threshold preview and snapping: every cut candidate with its confidence, and
+                # the page geometry the refinement measured (page pixels)
                 scores = {"page_type": page.page_type, "page_type_scores": page.page_type_scores, "tau": page.tau,
-                          "cuts": len(page.cuts), "articles": len(page.articles)}
+                          "publisher": pub, "cuts": len(page.cuts), "articles": len(page.articles), **page.extra}
                 out[k] = Proposal(page.to_annotation(), scores, page.uncertainty)
         return out
 
@@ -95,4 +120,28 @@ class ArticlesAdapter(Adapter):
         if "page_filter" in res:
             overall["page_filter_article_recall"] = res["page_filter"].get("article_recall")
         slices = {f"publisher:{p}": _flat(s) for p, s in res.get("per_publisher", {}).items()}
-        return Evaluation(overall, slices, "cut_f1")
+        return Evaluation(overall, slices, "cut_f1", items=_per_item(res.get("per_page") or []),
+                          threshold_curve=_tau_curve(res.get("pr_curves") or {}, {s.publisher for s in samples}))
+
+
+def _per_item(pages: list[dict]) -> list[dict]:
+    """Per golden page: its cut F1 and the cut counts behind it (the slice figure is the micro-averaged F1 of
+    its pages, which the compare page's paired bootstrap recomputes from the resampled counts)."""
+    out = []
+    for page in pages:
+        ident = str(page.get("id") or "")
+        if ident.startswith("item") and ident[4:].isdigit():   # generated pages have no item
+            out.append({"item": int(ident[4:]), "slices": [f"publisher:{page['publisher']}"],
+                        "value": round(float(page["cut_f1"]), 5), "tp": page["tp"], "fp": page["fp"],
+                        "fn": page["fn"]})
+    return sorted(out, key=lambda r: r["item"])
+
+
+def _tau_curve(curves: dict[str, dict], publishers: set[str]) -> dict | None:
+    """Cut precision and recall over tau for the scope's publisher (all pages where the set mixes several)."""
+    curve = curves.get(next(iter(publishers))) if len(publishers) == 1 else None
+    curve = curve or curves.get("_all")
+    if not curve or not curve.get("tau"):
+        return None
+    return {"name": "cut threshold tau", "thresholds": [float(t) for t in curve["tau"]],
+            "precision": [float(p) for p in curve["precision"]], "recall": [float(r) for r in curve["recall"]]}

@@ -55,10 +55,17 @@ class Evaluation:
     # Per golden item, where the kind provides them: {"item", "slices", "value", "label", "score"}, a
     # slice's figure being the mean ``value`` of its items (webapp.mlops.comparison reads them).
     items: list[dict[str, Any]] | None = None
+    # The curve the operating threshold is chosen on where it is not the per-item score (articles: cut
+    # precision and recall over the cut threshold tau): {"thresholds", "precision", "recall", "name"}.
+    threshold_curve: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"overall": self.overall, "slices": self.slices, "primary": self.primary}
-        return {**out, "items": self.items} if self.items else out
+        if self.items:
+            out["items"] = self.items
+        if self.threshold_curve:
+            out["threshold_curve"] = self.threshold_curve
+        return out
 
 
 class Adapter:
@@ -80,12 +87,24 @@ class Adapter:
     def load(self, artifact_dir: Path, device: str) -> Any:
         raise NotImplementedError
 
+    def input_side(self, predictor: Any) -> int | None:
+        """The smallest image side the predictor needs: working copies are decoded down to about it (a
+        model that resizes its input to 256 px need not get 1600). ``None``: the full working copy."""
+        return None
+
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         raise NotImplementedError
 
     def apply_threshold(self, predictor: Any, value: float | None) -> None:
         """Use an admin's operating threshold (``None``: the checkpoint's own). Kinds without a single
         operating threshold ignore it."""
+
+    def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
+                uncertainty: float) -> Proposal | None:
+        """The proposal a stored prediction of this predictor becomes under the operating threshold now
+        applied to it (``apply_threshold``), computed from the stored payload and scores alone; ``None``
+        where they do not hold enough, and the item is predicted again. Default: always predict again."""
+        return None
 
     # ---- training -----------------------------------------------------------------------------------
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:

@@ -31,10 +31,35 @@ class CatheterAdapter(Adapter):
 
         return Predictor.load(artifact_dir, device=device)
 
+    def input_side(self, predictor: Any) -> int | None:
+        return int(predictor.size)   # shots are resized to this square before the network
+
     def apply_threshold(self, predictor: Any, value: float | None) -> None:
         # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
         own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
         predictor.verdict_threshold = own if value is None else float(value)
+
+    def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
+                uncertainty: float) -> Proposal | None:
+        """Per shot, the stored score against the verdict threshold now in force: a shot that falls below
+        it loses its defects (exactly what the model would propose); a shot that rises above it needs its
+        boxes from the defect map, which is not stored: ``None``, the item is predicted again."""
+        from ml.catheter.predict import verdict_uncertainty
+
+        stored, shots = scores.get("shots") or [], payload.get("shots") or []
+        if not stored or len(stored) != len(shots):
+            return None
+        threshold = predictor.verdict_threshold
+        new_shots, new_stored = [], []
+        for s, shot in zip(stored, shots):
+            defect = float(s["score"]) >= threshold
+            if defect and s.get("verdict") != "defect":
+                return None
+            new_shots.append(shot if defect else {**shot, "defects": []})
+            new_stored.append({**s, "verdict": "defect" if defect else "ok"})
+        verdict = "defect" if any(shot.get("defects") for shot in new_shots) else "ok"
+        unc = max(verdict_uncertainty(float(s["score"]), threshold, bool(s.get("flagged"))) for s in new_stored)
+        return Proposal({**payload, "verdict": verdict, "shots": new_shots}, {**scores, "shots": new_stored}, unc)
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]

@@ -16,6 +16,12 @@ export function createHistory(initial) {
       future.length = 0;
       return true;
     },
+    amend(next) {  // the present step completed (no new step; redo stays as it is)
+      const s = JSON.stringify(next);
+      if (s === present) return false;
+      present = s;
+      return true;
+    },
     undo() {
       if (!past.length) return null;
       future.push(present);

@@ -33,4 +33,11 @@ export function summarize(element, diff) {
     span.textContent = `${diff.counts[key]} ${word}`;
     element.append(span, " ");
   }
+  if (diff.edits != null) {  // the kind's edit count (the operator metric), where its diff gives one
+    const span = document.createElement("span");
+    span.className = "count count-edits";
+    span.dataset.count = "edits";
+    span.textContent = `· ${diff.edits} edits`;
+    element.append(span);
+  }
 }

@@ -10,11 +10,14 @@
 //   output(annotation) -> annotation  what is stored (drops what only the page needs)
 //   mount(ws) -> {load(item), render()}   the kind's own controls and keys: load on every item shown,
 //                                         render after every change
+//   tools: [name...]  (optional) the drawing tools the kind uses (default all); the others are hidden
+//   draw(g, {selected}) (optional) the editor draws and edits its answer itself in the SVG layer `g`
+//                                  (its own pointer tools); Annotorious then shows nothing
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
 // events. Taking the next item (n) and submitting swap the item in place: no page load between items;
 // the item likely next is asked for once an item is drawn, its images wait in the cache (prefetch.js),
 // and n opens its image while the server takes the item, which comes back with its details (one request).
-import { createViewer, drawShapes, tileSourceOf } from "./viewer.js";
+import { createViewer, drawShapes, svgEl, tileSourceOf } from "./viewer.js";
 import { createTools, shapeFromSelector } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
 import { createHistory } from "./history.js";
@@ -93,8 +96,9 @@ export async function startWorkspace(editor, options) {
     message: (text) => { $("editor-errors").textContent = text; },
   };
 
-  function commit(next, { quiet = false, save = true } = {}) {
-    if (!history.push(next)) return;
+  // `amend`: the change completes the current step (e.g. what the server computed from it): no new undo step
+  function commit(next, { quiet = false, save = true, amend = false } = {}) {
+    if (!(amend ? history.amend(next) : history.push(next))) return;
     annotation = history.current();
     render({ quiet });
     if (save) saveDraft();
@@ -127,7 +131,7 @@ export async function startWorkspace(editor, options) {
   function render({ quiet = false } = {}) {
     const shapes = editor.shapes(annotation, view);
     if (selected && !shapes.some((s) => s.id === selected)) selected = null;
-    if (!quiet) tools.show(layers.answer && !diff ? shapes : [], selected);
+    if (!quiet) tools.show(layers.answer && !diff && !editor.draw ? shapes : [], selected);
     drawLayers(shapes);
     $("undo").disabled = !history.canUndo();
     $("redo").disabled = !history.canRedo();
@@ -148,7 +152,9 @@ export async function startWorkspace(editor, options) {
         text: (s) => `${s.label}${s.confidence != null ? " " + s.confidence.toFixed(2) : ""}`,
       });
     }
-    if (layers.answer) {
+    if (layers.answer && editor.draw) {
+      editor.draw(svgEl("g", { class: "layer-answer" }, viewer.root), { selected });
+    } else if (layers.answer) {
       // The answer is drawn here, all of it but the shape Annotorious is editing (its SVG editor shows that
       // one); Annotorious keeps every shape for picking and editing, with its own WebGL layer off (tools.js).
       const edited = !readOnly && selected && shapes.find((s) => s.id === selected && s.kind !== "point");
@@ -160,7 +166,7 @@ export async function startWorkspace(editor, options) {
   function select(id) {
     selected = id;
     const shape = id ? ws.shapeById(id) : null;
-    if (shape && shape.kind !== "point" && tools.anno.getSelected()[0]?.id !== id) tools.show(layers.answer ? ws.shapes() : [], id);
+    if (shape && shape.kind !== "point" && !editor.draw && tools.anno.getSelected()[0]?.id !== id) tools.show(layers.answer ? ws.shapes() : [], id);
     drawLayers(editor.shapes(annotation, view));
     kindUi && kindUi.render();
   }
@@ -494,11 +500,13 @@ export async function startWorkspace(editor, options) {
   keys.add("ctrl+z", "Undo", undo, edit);
   keys.add(["ctrl+shift+z", "ctrl+y"], "Redo", redo, edit);
   keys.add(["delete", "backspace"], "Delete the selected shape", () => selected && ws.removeShape(selected), edit);
+  const uses = (name) => !editor.tools || editor.tools.includes(name);
+  document.querySelectorAll("#toolbar [data-tool]").forEach((b) => { if (!uses(b.dataset.tool)) b.style.display = "none"; });
   keys.add("v", "Select / move / resize", () => tools.setTool("select"), drawing);
-  keys.add("r", "Box", () => tools.setTool("box"), drawing);
-  keys.add("g", "Polygon (click the corners, click the first to close)", () => tools.setTool("polygon"), drawing);
-  keys.add("l", "Polyline (click the points, double-click the last)", () => tools.setTool("polyline"), drawing);
-  keys.add("o", "Point", () => tools.setTool("point"), drawing);
+  if (uses("box")) keys.add("r", "Box", () => tools.setTool("box"), drawing);
+  if (uses("polygon")) keys.add("g", "Polygon (click the corners, click the first to close)", () => tools.setTool("polygon"), drawing);
+  if (uses("polyline")) keys.add("l", "Polyline (click the points, double-click the last)", () => tools.setTool("polyline"), drawing);
+  if (uses("point")) keys.add("o", "Point", () => tools.setTool("point"), drawing);
   editor.labels.forEach((name, i) => keys.add(String(i + 1), `Label: ${name.replace(/_/g, " ")} (the selected shape, or the next one drawn)`, () => setLabel(name), { group: "Labels" }));
   keys.add(["+", "="], "Zoom in", () => viewer.zoom(1.4), { group: "View" });
   keys.add("-", "Zoom out", () => viewer.zoom(1 / 1.4), { group: "View" });
@@ -513,6 +521,7 @@ export async function startWorkspace(editor, options) {
   keys.add("?", "This help", () => { $("help").hidden = !$("help").hidden; renderHelp($("help-list"), keys.help()); }, { group: "General" });
 
   // ---- live events: queue depth, a new champion, the item taken or changed by someone else
+  let championSeen;   // the project's champion id as this page knows it (undefined until the first hello)
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, (msg) => {
     const p = msg.payload || {};
     if (msg.event === "queue.depth") {
@@ -522,8 +531,14 @@ export async function startWorkspace(editor, options) {
       b.dataset.depth = "queued";
       b.textContent = String(p.queued);
       $("queue-depth").append(b, ` waiting · ${p.leased} being labeled`);
+    } else if (msg.event === "hello" && "champion" in p) {
+      // The first hello tells the champion as the page started; a later one (the socket reconnected) that
+      // names another means a promotion or rollback happened while the feed was down.
+      const id = p.champion ? p.champion.id : null;
+      if (championSeen === undefined) championSeen = id;
+      else if (id !== championSeen) newChampion(p.champion || {}, "");
     } else if (msg.event === "champion.changed" || msg.event === "model.promoted") {
-      liveBanner("A new model is champion for this project.", "Load its proposal", () => location.reload());
+      newChampion(p.to || {}, p.action);
     } else if (p.item === item.id && msg.event === "prediction.created") {
       liveBanner("A new model proposal arrived for this item.", "Load it", () => location.reload());
     } else if (p.item === item.id && msg.event === "lease.taken" && p.holder !== cfg.user) {
@@ -535,6 +550,12 @@ export async function startWorkspace(editor, options) {
       banner($("lease-banner"), `Revision ${p.revision} was just saved by ${p.author}: the item changed underneath you. Your submit will show both versions.`);
     }
   });
+  function newChampion(to, action) {
+    championSeen = to.id === undefined ? null : to.id;
+    const named = to.number ? ` (v${to.number}${action === "rollback" ? ", rolled back" : ""})` : "";
+    liveBanner(`A new model${named} is champion for this project.`, "Load its proposal", () => location.reload());
+    $("live-banner").dataset.champion = String(to.number || "");
+  }
   function liveBanner(text, action, run) {
     const el = $("live-banner");
     banner(el, text);

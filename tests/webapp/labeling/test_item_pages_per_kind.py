@@ -1,5 +1,5 @@
-"""Each kind's item page renders: catheter as the workspace (viewer, editor module, vendor libraries), articles
-and OMR with the JSON editor until their editors land."""
+"""Each kind's item page renders: catheter and articles as the workspace (viewer, editor module, vendor
+libraries), OMR with the JSON editor until its editor lands."""
 import pytest
 
 
@@ -11,7 +11,9 @@ def test_item_page_renders_per_kind(client, make_project, make_item, make_user, 
     r = client.get(f"/items/{item.pk}/")
     assert r.status_code == 200
     body = r.content.decode()
-    if kind == "catheter":
-        assert "data-viewer" in body and "js/editors/catheter.js" in body and "vendor/annotorious" in body
+    if kind in ("catheter", "articles"):
+        assert "data-viewer" in body and f"js/editors/{kind}.js" in body and "vendor/annotorious" in body
     else:
         assert 'id="editor"' in body and "js/item.js" in body
+    if kind == "articles":
+        assert 'data-tool="cut"' in body and 'id="threshold"' in body and "css/articles.css" in body

@@ -233,3 +233,60 @@ def test_threshold_is_chosen_on_the_curve_set_with_a_reason_and_audited(client, 
     listed = api.get(f"/api/v1/models/{candidate.pk}/threshold/?recall=0.6").json()
     assert listed["current"]["value"] == 0.25 and len(listed["history"]) == 2
     assert listed["operating_point"]["threshold"] == point["threshold"]
+    trail = client.get("/models/audit/?kind=catheter").content.decode().split('id="threshold-audit"')[1]
+    assert "line A must not miss defects" in trail and "recall &gt;= 0.6 on the golden set" in trail
+    assert "No threshold changes match" in client.get("/models/audit/?kind=articles").content.decode()
+
+
+def _articles_eval(pages: dict[int, tuple[str, int, int, int]]) -> dict:
+    """Articles figures as the worker stores them: per page (item id -> publisher, tp, fp, fn), the
+    publisher's cut F1 micro-averaged over its pages."""
+    items, per = [], {}
+    for item, (pub, tp, fp, fn) in sorted(pages.items()):
+        items.append({"item": item, "slices": [f"publisher:{pub}"], "value": 2 * tp / (2 * tp + fp + fn),
+                      "tp": tp, "fp": fp, "fn": fn})
+        per.setdefault(f"publisher:{pub}", []).append((tp, fp, fn))
+    per["overall"] = [c for k, v in per.items() for c in v]
+
+    def f1(counts):
+        tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
+        return {"pages": len(counts), "cut_f1": 2 * tp / (2 * tp + fp + fn)}
+
+    return {"primary": "cut_f1", "overall": f1(per.pop("overall")), "slices": {k: f1(v) for k, v in per.items()},
+            "items": items}
+
+
+def test_articles_pages_give_paired_intervals_of_the_publishers_micro_f1():
+    # the candidate finds every cut of daily-courier's pages (the champion half of them); on
+    # weekly-gazette both are the same
+    cand = _articles_eval({i: ("daily-courier", 8, 0, 0) if i < 30 else ("weekly-gazette", 5, 1, 1)
+                           for i in range(60)})
+    champ = _articles_eval({i: ("daily-courier", 4, 0, 4) if i < 30 else ("weekly-gazette", 5, 1, 1)
+                            for i in range(60)})
+    rows = {r["slice"]: r for r in comparison.version_comparison(cand, champ, margin=0.05)["rows"]}
+    courier, gazette = rows["publisher:daily-courier"], rows["publisher:weekly-gazette"]
+    assert courier["interval_method"].startswith("paired") and courier["significant"]
+    assert courier["delta"] == pytest.approx(1 - 8 / 12, abs=1e-4)
+    assert courier["interval"][0] <= courier["delta"] <= courier["interval"][1]
+    assert gazette["interval"] == [0.0, 0.0] and not gazette["significant"]
+    # mixed pages: the micro F1 (summed counts), not the mean of per-page F1s, is what the interval is of
+    mixed_c = _articles_eval({1: ("p", 10, 0, 0), 2: ("p", 0, 0, 1), 3: ("p", 10, 0, 0)})
+    mixed_b = _articles_eval({1: ("p", 10, 0, 0), 2: ("p", 0, 0, 1), 3: ("p", 10, 0, 0)})
+    assert comparison.version_comparison(mixed_c, mixed_b, margin=0.05)["rows"][0]["interval"] == [0.0, 0.0]
+
+
+def test_articles_threshold_is_the_cut_tau_at_a_required_precision(client, admin_user):
+    from webapp.mlops.selectors import operating_point
+
+    curve = {"name": "cut threshold tau", "thresholds": [0.3, 0.4, 0.5, 0.6, 0.7],
+             "precision": [0.70, 0.82, 0.90, 0.93, 0.97], "recall": [0.98, 0.95, 0.90, 0.80, 0.60]}
+    cand = _articles_eval({i: ("daily-courier", 8, 1, 0) for i in range(10)})
+    version = model_version_register(kind="articles", scope_key="publisher:daily-courier", artifact_uri="/m/a1",
+                                     metrics={**cand, "threshold_curve": curve})
+    point = operating_point(version_id=version.pk, precision=0.9)
+    assert (point["threshold"], point["precision"], point["recall"]) == (0.5, 0.9, 0.9)
+    assert operating_point(version_id=version.pk, recall=0.95)["threshold"] == 0.4
+    assert operating_point(version_id=version.pk, precision=0.99) is None
+    client.force_login(admin_user)
+    html = client.get(f"/models/{version.pk}/compare/?precision=0.9").content.decode()
+    assert "curve over the cut threshold tau" in html and "threshold <strong>0.5</strong>" in html

@@ -46,3 +46,34 @@ def test_monitoring_page_shows_queues_operators_edits_with_promotions_and_ood(cl
     assert {"project": "Line M", "predictions": 3, "flagged": 1, "share": 1 / 3} in body["ood"]
     assert api_for(admin_user).get("/api/v1/monitoring/?days=2").status_code == 400
     assert api_for(operator).get("/api/v1/monitoring/").status_code == 403
+
+
+def test_workers_show_their_queues_device_and_last_heartbeat(client, admin_user, api_for, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.mlops.models import WorkerHeartbeat
+    from webapp.mlops.services import worker_heartbeat, worker_stopped
+
+    settings.LOUPE_WORKER_HEARTBEAT_SECONDS = 10
+    worker_heartbeat(name="infer@gpu-1", queues=["infer"], device="cuda: NVIDIA H200", pid=41)
+    worker_heartbeat(name="cpu@web-1", queues=["train", "cpu"], device="cpu", pid=42)
+    worker_heartbeat(name="old@gone", queues=["cpu"], device="cpu")
+    WorkerHeartbeat.objects.filter(name="old@gone").update(last_seen=timezone.now() - timedelta(seconds=31))
+    worker_heartbeat(name="cpu@web-1", queues=["cpu", "train"], device="cpu", pid=42)   # beats again: one row
+    worker_stopped(name="cpu@web-1")
+    assert WorkerHeartbeat.objects.count() == 3
+    client.force_login(admin_user)
+    html = client.get("/models/monitoring/").content.decode()
+    rows = {name: html.split(f'<tr data-worker="{name}"')[1].split("</tr>")[0]
+            for name in ("infer@gpu-1", "cpu@web-1", "old@gone")}
+    assert "<td>infer</td><td>cuda: NVIDIA H200</td>" in rows["infer@gpu-1"] and "s ago)" in rows["infer@gpu-1"]
+    assert "silent" not in rows["infer@gpu-1"] and "stopped" not in rows["infer@gpu-1"]
+    assert "<td>cpu, train</td><td>cpu</td>" in rows["cpu@web-1"] and "stopped" in rows["cpu@web-1"]
+    assert "silent" in rows["old@gone"]
+    body = api_for(admin_user).get("/api/v1/monitoring/?days=1").json()
+    alive = {w["name"]: w["alive"] for w in body["workers"]}
+    assert alive == {"infer@gpu-1": True, "cpu@web-1": False, "old@gone": False}
+    gpu = next(w for w in body["workers"] if w["name"] == "infer@gpu-1")
+    assert gpu["queues"] == ["infer"] and gpu["device"].startswith("cuda") and gpu["age_s"] < 10

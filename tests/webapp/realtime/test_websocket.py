@@ -79,7 +79,8 @@ def test_a_ticket_opens_one_socket_once(make_project, operator):
 
     async def scenario():
         communicator, hello, _ = await open_socket(f"/ws/projects/{project.pk}/", ticket=ticket)
-        assert hello == {"event": "hello", "payload": {"group": f"project-{project.pk}", "user": operator.username}}
+        assert hello == {"event": "hello", "payload": {"group": f"project-{project.pk}", "user": operator.username,
+                                                       "champion": None}}
         await communicator.disconnect()
         assert await close_code(f"/ws/projects/{project.pk}/", ticket=ticket) == 4401  # spent
         await database_sync_to_async(close_connection)()
@@ -201,6 +202,24 @@ def test_project_group_receives_lease_and_revision_events(make_project, make_ite
             base_revision=None)
         submitted = await next_event(communicator, "revision.submitted")
         assert submitted["payload"]["revision"] == 1
+        await communicator.disconnect()
+        await database_sync_to_async(close_connection)()
+
+    asyncio.run(scenario())
+
+
+def test_a_project_feed_says_its_champion_on_connect(make_project, operator, admin_user):
+    """A page whose socket reconnects learns of a promotion it missed while away (the workspace compares)."""
+    from webapp.mlops.services import champion_promote, model_version_register
+
+    project = make_project("catheter", scope_key="line:H")
+    version = model_version_register(kind="catheter", scope_key="line:H", artifact_uri="/m/h1")
+    champion_promote(version_id=version.pk, actor=admin_user, reason="first model")
+    ticket = ticket_for(operator)
+
+    async def scenario():
+        communicator, hello, _ = await open_socket(f"/ws/projects/{project.pk}/", ticket=ticket)
+        assert hello["payload"]["champion"] == {"id": version.pk, "number": 1, "scope_key": "line:H"}
         await communicator.disconnect()
         await database_sync_to_async(close_connection)()
 

@@ -1,7 +1,8 @@
 """Django REST framework and the OpenAPI schema."""
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication, with the user and their roles cached briefly (one Redis read).
+        "webapp.accounts.access_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every view declares its action; the table in webapp/accounts/permissions.py decides.

@@ -1,4 +1,7 @@
 """Celery: broker and result backend on Redis (or CELERY_BROKER_URL, e.g. RabbitMQ); three queues."""
+import os
+from pathlib import Path
+
 from webapp.core import tasknames
 
 from .env import env_bool, env_int, env_str
@@ -11,6 +14,20 @@ CELERY_TASK_QUEUES_NAMES = ("infer", "train", "cpu")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+
+def worker_concurrency_for_device() -> int:
+    """Worker processes when none are named (``--concurrency`` or CELERY_WORKER_CONCURRENCY): one on a GPU
+    machine (one process per GPU, each pinned with LOUPE_DEVICE=cuda:K: the model holds the device, and
+    host-side decoding runs on threads inside the process), one per two cores on a CPU (each process's
+    torch then takes two threads; see workers.base). Read without importing torch (the web process)."""
+    device = os.environ.get("LOUPE_DEVICE", "")
+    on_gpu = device.startswith("cuda") or (not device and (
+        os.environ.get("CUDA_VISIBLE_DEVICES", "") not in ("", "-1") or Path("/dev/nvidia0").exists()))
+    return 1 if on_gpu else max(1, (os.cpu_count() or 1) // 2)
+
+
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 0) or worker_concurrency_for_device()
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

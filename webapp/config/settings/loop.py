@@ -38,3 +38,6 @@ LOUPE_LOOP_SWEEP_SECONDS = env_int("LOUPE_LOOP_SWEEP_SECONDS", 20)
 LOUPE_PRIORITY_INTERACTIVE = 0
 LOUPE_PRIORITY_NEW = 3
 LOUPE_PRIORITY_BACKFILL = 6
+# Workers write a heartbeat (queues, device) this often; the monitoring page calls a worker silent after
+# three missed beats.
+LOUPE_WORKER_HEARTBEAT_SECONDS = env_int("LOUPE_WORKER_HEARTBEAT_SECONDS", 15)

@@ -9,7 +9,7 @@ from webapp.labeling.services.loop import (  # noqa: F401
     correction_accepted, item_repredict, item_repredict_started,
 )
 from webapp.labeling.services.predictions import (  # noqa: F401
-    prediction_record, predictions_import, predictions_mark_stale, predictions_record_batch,
+    prediction_record, predictions_import, predictions_mark_stale, predictions_record_batch, predictions_rescore,
 )
 from webapp.labeling.services.reviews import review_submit  # noqa: F401
 from webapp.labeling.services.revisions import revision_submit  # noqa: F401

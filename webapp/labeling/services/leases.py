@@ -1,7 +1,9 @@
 """Leases: an operator takes the next item of a queue for a while (TTL, heartbeat) — never two holders.
 
 Taking uses ``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL), so racing
-clients pass over each other's rows instead of queueing; the claim itself is a compare-and-set UPDATE,
+clients pass over each other's rows instead of queueing. On PostgreSQL the whole take-next (live lease
+check, pick, claim, lease row) is one statement (``lease_claim``); the general path, used on other
+databases and to reclaim expired leases, claims with a compare-and-set UPDATE in a short transaction,
 which keeps the single-holder guarantee on every database (SQLite serialises writers).
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
 from webapp.labeling.models import ItemState, Lease, Project, WorkItem
 from webapp.labeling.selectors import queue_candidates, queue_ordered
 from webapp.labeling.services.events import depth_event, item_event
+from webapp.labeling.services.lease_claim import lease_claim_one_statement
 
 CLAIM_ATTEMPTS = 8
 
@@ -62,16 +65,42 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
     grab a second item).
     """
     require(user, "item.label", project_id=project_id)
+    rng = rng or random.Random()
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        outcome = lease_claim_one_statement(
+            project_id=project_id, user=user, now=now, expires=now + _ttl(),
+            skip_since=now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS),
+            audit_roll=rng.random(), audit_pivot=rng.random())
+        if outcome.status == "missing":
+            raise NotFound(f"no project {project_id}")
+        if outcome.status == "empty":
+            return None
+        if outcome.status in ("taken", "held"):
+            lease = outcome.lease
+            lease.item = WorkItem(pk=lease.item_id, project_id=project_id, state=ItemState.LEASED)
+            if outcome.status == "taken":
+                _announce(lease, user)
+            return lease
+        # "expired": an item of the project waits to be reclaimed; the general path below does that.
+    return _take_next_general(project_id=project_id, user=user, now=now, rng=rng)
+
+
+def _announce(lease: Lease, user) -> None:
+    item_event(lease.item, "lease.taken", holder=user.get_username(), expires_at=lease.expires_at.isoformat())
+    depth_event(lease.item.project_id)
+
+
+def _take_next_general(*, project_id: int, user, now, rng: random.Random) -> Lease | None:
+    """Any database: the live lease check, then pick and compare-and-set claim in a short transaction."""
     try:
         project = Project.objects.get(pk=project_id)
     except Project.DoesNotExist:
         raise NotFound(f"no project {project_id}") from None
-    now = timezone.now()
     held = (Lease.objects.filter(item__project=project, holder=user, ended_at__isnull=True, expires_at__gt=now)
             .select_related("item").first())
     if held is not None:
         return held
-    rng = rng or random.Random()
     for _ in range(CLAIM_ATTEMPTS):
         with transaction.atomic():
             _relaxed_commit()
@@ -93,8 +122,7 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
                     ended_at=now, end_reason=Lease.End.EXPIRED)
             lease = Lease.objects.create(item_id=item_id, holder=user, previous_state=previous, expires_at=expires)
             lease.item = WorkItem(pk=item_id, project_id=project.pk, state=ItemState.LEASED)
-            item_event(lease.item, "lease.taken", holder=user.get_username(), expires_at=expires.isoformat())
-            depth_event(project.pk)
+            _announce(lease, user)
             return lease
     raise Conflict("the queue is under heavy contention; try again")
 

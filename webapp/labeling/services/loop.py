@@ -3,17 +3,31 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotFound
 from webapp.core.tasks import enqueue
 from webapp.labeling.models import ItemState, WorkItem
+from webapp.realtime.coalesce import coalescer
 
 
 def correction_accepted(*, project_id: int) -> None:
     """An accepted correction (review accept, or a submit where no review is required): the workers check,
-    on commit, whether the scope has gathered enough corrections to train."""
-    enqueue(tasknames.TRAINING_TRIGGER_CHECK, project_id)
+    after commit, whether the scope has gathered enough corrections to train.
+
+    The check counts every new correction of the scope, so a burst needs one check, not one per submit:
+    the message is sent from a background thread at most once per project and coalescing interval, on the
+    trailing edge (the last correction of a burst is always followed by a check). Sending it is not the
+    request's work (a broker publish costs more than the rest of a submit on a busy machine). The beat's
+    sweep checks every scope anyway, should this process end before it sends."""
+
+    def _send() -> None:
+        from webapp.config.celery import app
+
+        app.send_task(tasknames.TRAINING_TRIGGER_CHECK, args=[project_id])
+
+    transaction.on_commit(lambda: coalescer.mark(f"trigger-check:{project_id}", _send))
 
 
 def item_predict_request(*, item_id: int) -> None:

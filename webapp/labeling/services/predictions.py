@@ -105,6 +105,46 @@ def predictions_record_batch(*, model_version_id: int, rows: list[dict]) -> dict
     return outcome
 
 
+def predictions_rescore(*, model_version_id: int, rows: list[dict], reason: str = "threshold") -> dict[str, list[int]]:
+    """Replace the version's prediction of each item in place (one prediction per item and version): the same
+    model under a new operating threshold proposes something else. ``rows``: [{"item_id", "payload", "scores",
+    "uncertainty"}]. Only fresh predictions of unaccepted items change; the item is re-ranked and its open
+    page hears of it (``prediction.created`` with ``rescored``). Returns item ids: ``updated``, ``skipped``
+    (accepted, stale, gone), ``failed`` (output the kind's schema refuses)."""
+    outcome: dict[str, list[int]] = {"updated": [], "skipped": [], "failed": []}
+    by_item = {r["item_id"]: r for r in rows}
+    with transaction.atomic():
+        current = {p.item_id: p for p in Prediction.objects.select_for_update().select_related("item__project")
+                   .filter(model_version_id=model_version_id, item_id__in=list(by_item), stale=False)
+                   .exclude(item__state=ItemState.ACCEPTED)}
+        dims = items_asset_dims(item_ids=list(current))
+        changed_items = []
+        for item_id, row in by_item.items():
+            prediction = current.get(item_id)
+            if prediction is None:
+                outcome["skipped"].append(item_id)
+                continue
+            try:
+                payload = get_kind(prediction.item.project.kind).validate(row["payload"], dims[item_id])
+            except AnnotationError:
+                outcome["failed"].append(item_id)
+                continue
+            prediction.payload, prediction.scores = payload, row.get("scores") or {}
+            prediction.uncertainty = min(1.0, max(0.0, float(row["uncertainty"])))
+            prediction.save(update_fields=["payload", "scores", "uncertainty"])
+            item = prediction.item
+            item.uncertainty = item.queue_rank = prediction.uncertainty
+            changed_items.append(item)
+            outcome["updated"].append(item_id)
+        WorkItem.objects.bulk_update(changed_items, ["uncertainty", "queue_rank"], batch_size=500)
+        for item in changed_items:
+            item_event(item, "prediction.created", model_version=model_version_id, uncertainty=item.uncertainty,
+                       rescored=reason)
+        for project_id in {item.project_id for item in changed_items}:
+            depth_event(project_id)
+    return outcome
+
+
 def predictions_mark_stale(*, kind: str, scope_key: str, keep_version_id: int) -> int:
     """After a promotion: predictions of other versions on unaccepted items of the scope become stale."""
     return (Prediction.objects.filter(item__project__kind=kind, item__project__scope_key=scope_key, stale=False,

@@ -1,18 +1,18 @@
 """Revisions: append-only annotation states. A save based on a stale revision is refused with both."""
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import QUEUEABLE_STATES, Draft, ItemState, Lease, Prediction, Revision, WorkItem
-from webapp.labeling.selectors import item_asset_dims
+from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Prediction, Revision, WorkItem
+from webapp.labeling.selectors import item_for_submit
 from webapp.labeling.services.events import depth_event, item_event
-from webapp.labeling.services.leases import lease_end_for_submit
 from webapp.labeling.services.loop import correction_accepted
+from webapp.labeling.services.revision_write import revision_append
 
 
 def _conflict(message: str, *, yours: dict, head: Revision | None, item: WorkItem) -> Conflict:
@@ -41,12 +41,12 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     is for trusted seeding only (reference annotations of the demo and the benchmarks), never the API.
     Refused with HTTP 409 and both versions when ``base_revision`` is not the current one."""
     try:
-        item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
+        item, dims = item_for_submit(item_id=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
     require(user, "item.label", project_id=item.project_id)
     spec = get_kind(item.project.kind)
-    clean = spec.validate(annotation, item_asset_dims(item_id=item.pk))
+    clean = spec.validate(annotation, dims)
     head = item.head_revision
     if (head.number if head else None) != base_revision:
         raise _conflict(f"this item changed since revision {base_revision}: the current revision is "
@@ -72,23 +72,11 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     elif head is not None:
         proposal, source = head.annotation, {"revision": head.number}
     new_state = ItemState.SUBMITTED if item.project.review_required else ItemState.ACCEPTED
+    fields = {"number": (head.number + 1) if head else 1, "from_prediction_id": from_prediction_id,
+              "annotation": clean, "diff": {"against": source, "changes": json_diff(proposal, clean)},
+              "edit_count": spec.count_edits(proposal, clean) if spec.count_edits else 0}
     try:
-        with transaction.atomic():
-            revision = Revision.objects.create(
-                item=item, number=(head.number + 1) if head else 1, base=head, author=user,
-                source=Revision.Source.HUMAN, from_prediction_id=from_prediction_id, annotation=clean,
-                diff={"against": source, "changes": json_diff(proposal, clean)},
-                edit_count=spec.count_edits(proposal, clean) if spec.count_edits else 0)
-            # Compare-and-set on the head, and on the lease as it was checked: a concurrent save based on
-            # the same head, or a take-next between the check and this write, makes this save lose cleanly.
-            moved = WorkItem.objects.filter(pk=item.pk, head_revision=head, state=item.state,
-                                            lease_holder_id=item.lease_holder_id).update(
-                head_revision=revision, state=new_state, lease_holder=None, lease_expires_at=None, updated_at=now)
-            if not moved:
-                raise IntegrityError("head or lease moved")
-            lease_end_for_submit(item=item, user=user, now=now)
-            # The draft became this revision: it goes in the same transaction (a failed submit keeps it).
-            Draft.objects.filter(item=item, user=user).delete()
+        revision = revision_append(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
     except IntegrityError:
         item.refresh_from_db()
         moved_head = item.head_revision_id != (head.pk if head else None)

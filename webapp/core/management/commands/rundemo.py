@@ -74,7 +74,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Skip generating the demo projects.")
         parser.add_argument("--size", default=os.environ.get("LOUPE_DEMO_SIZE", "small"),
                             choices=["tiny", "small", "medium"], help="How much demo data to generate.")
-        parser.add_argument("--concurrency", type=int, default=1, help="Worker processes.")
+        parser.add_argument("--concurrency", type=int, default=0,
+                            help="Inference worker processes (default: from the device).")
 
     def handle(self, *args, **opts):
         self.children: list[tuple[str, subprocess.Popen]] = []
@@ -97,8 +98,9 @@ class Command(BaseCommand):
                     raise CommandError(f"seeding the demo data failed: see {self.log_dir / 'seed.log'}")
                 self.stdout.write(done.stdout.strip())
             var = settings.BASE_DIR / "var"
+            concurrency = ["--concurrency", str(opts["concurrency"])] if opts["concurrency"] else []
             self._spawn("worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "-B",
-                                   "-Q", "infer,cpu", "--concurrency", str(opts["concurrency"]), "-l", "INFO",
+                                   "-Q", "infer,cpu", *concurrency, "-l", "INFO",
                                    "-s", str(var / "celerybeat-schedule"), "-n", "loupe@%h"], env)
             # Training has its own worker so that predictions never wait behind a training run.
             self._spawn("train-worker", [sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker",

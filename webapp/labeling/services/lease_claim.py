@@ -1,0 +1,113 @@
+"""Take-next on PostgreSQL in one statement: the project's queue settings, the operator's live lease, the
+pick (``FOR UPDATE SKIP LOCKED``), the claim and the new lease row, in one round trip and one implicit
+transaction.
+
+What it decides is what ``leases._pick`` decides (audit slice with the project's share, then the policy's
+order; never an item the operator skipped a moment ago), except one case it hands back: when the project
+has an item whose lease expired, the caller takes the general path, which reclaims that item first and ends
+its stale lease (rare: a lease runs for minutes and the sweep returns expired items every 30 s).
+
+Why it is safe: ``FOR UPDATE SKIP LOCKED`` locks the picked row, and a row changed since the statement's
+snapshot is re-checked against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so two
+statements never claim the same item; the partial unique index ``one_open_lease_per_item`` stays the
+backstop. The lease is ephemeral, so its commit does not wait for the WAL flush (``set_config`` with
+``is_local``, the in-statement form of ``SET LOCAL synchronous_commit TO OFF``).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Project
+
+_QUEUEABLE = ", ".join(f"'{state}'" for state in QUEUEABLE_STATES)
+_CANDIDATES = f"""
+    SELECT id, state FROM labeling_workitem
+    WHERE project_id = %(project)s AND state IN ({_QUEUEABLE})
+      AND id NOT IN (SELECT item_id FROM skipped)
+      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)"""
+
+CLAIM_SQL = f"""
+WITH proj AS (
+    SELECT queue_policy, audit_share FROM labeling_project WHERE id = %(project)s
+), held AS (
+    SELECT l.id FROM labeling_lease l JOIN labeling_workitem i ON i.id = l.item_id
+    WHERE l.holder_id = %(user)s AND l.ended_at IS NULL AND l.expires_at > %(now)s AND i.project_id = %(project)s
+    ORDER BY l.id LIMIT 1
+), expired AS (
+    SELECT 1 AS one FROM labeling_workitem
+    WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s LIMIT 1
+), skipped AS (
+    SELECT item_id FROM labeling_lease
+    WHERE holder_id = %(user)s AND end_reason = '{Lease.End.SKIPPED}' AND ended_at >= %(skip_since)s
+), pick_audit AS (
+    {_CANDIDATES}
+      AND %(audit_roll)s < (SELECT audit_share FROM proj) AND audit_key >= %(audit_pivot)s
+    ORDER BY audit_key LIMIT 1 FOR UPDATE SKIP LOCKED
+), pick_fifo AS (
+    {_CANDIDATES}
+      AND (SELECT queue_policy FROM proj) = '{Project.QueuePolicy.FIFO}' AND NOT EXISTS (SELECT 1 FROM pick_audit)
+    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+), pick_rank AS (
+    {_CANDIDATES}
+      AND (SELECT queue_policy FROM proj) = '{Project.QueuePolicy.UNCERTAINTY}'
+      AND NOT EXISTS (SELECT 1 FROM pick_audit)
+    ORDER BY queue_rank DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+), pick AS (
+    SELECT id, state FROM pick_audit UNION ALL SELECT id, state FROM pick_fifo
+    UNION ALL SELECT id, state FROM pick_rank
+), relaxed AS (
+    SELECT set_config('synchronous_commit', 'off', true) AS setting
+), claimed AS (
+    UPDATE labeling_workitem w
+    SET state = '{ItemState.LEASED}', lease_holder_id = %(user)s, lease_expires_at = %(expires)s, updated_at = %(now)s
+    FROM pick, relaxed WHERE w.id = pick.id
+    RETURNING w.id, pick.state AS previous
+), created AS (
+    INSERT INTO labeling_lease (item_id, holder_id, token, previous_state, created_at, expires_at, ended_at,
+                                end_reason)
+    SELECT id, %(user)s, %(token)s, previous, %(now)s, %(expires)s, NULL, '' FROM claimed
+    RETURNING id, item_id, token, previous_state, created_at, expires_at
+)
+SELECT 'taken', id, item_id, token, previous_state, created_at, expires_at FROM created
+UNION ALL
+SELECT 'held', l.id, l.item_id, l.token, l.previous_state, l.created_at, l.expires_at
+FROM labeling_lease l WHERE l.id IN (SELECT id FROM held)
+UNION ALL
+SELECT 'expired', NULL, NULL, NULL, NULL, NULL, NULL FROM expired WHERE NOT EXISTS (SELECT 1 FROM held)
+UNION ALL
+SELECT 'missing', NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM proj)
+"""
+
+LEASE_FIELDS = ("id", "item_id", "token", "previous_state", "created_at", "expires_at")
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """``taken`` (a new lease), ``held`` (the operator's live lease), ``expired`` (take the general path),
+    ``missing`` (no such project) or ``empty`` (nothing to take)."""
+
+    status: str
+    lease: Lease | None = None
+
+
+def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: datetime, skip_since: datetime,
+                              audit_roll: float, audit_pivot: float) -> ClaimOutcome:
+    params = {"project": project_id, "user": user.pk, "now": now, "expires": expires, "skip_since": skip_since,
+              "audit_roll": audit_roll, "audit_pivot": audit_pivot, "token": uuid.uuid4()}
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return ClaimOutcome("empty")
+    status, *values = rows[0]
+    if status in ("expired", "missing"):
+        return ClaimOutcome(status)
+    lease = Lease.from_db(connection.alias, LEASE_FIELDS, values)
+    lease.holder_id = user.pk
+    lease.holder = user
+    lease.ended_at, lease.end_reason = None, ""
+    return ClaimOutcome(status, lease)
