@@ -2,14 +2,18 @@
 the next item's image and the model's proposal being drawn, and how much memory Chromium holds on a
 7000×10000 px page after panning across it at full resolution.
 
-    python bench/ui_next_item.py [--items 50]
+    python bench/ui_next_item.py [--items 50] [--part all|time|memory] [--memory-dump]
 
 Seeds a catheter project with the demo generator's balloons (3 shots each, tiles built) and a proposal
 per item, serves it with daphne, then: the operator submits the proposal (Ctrl+Enter) and presses `n`;
 the time runs from the key press to the workspace being ready with the next item's base image fully
 loaded and every proposal shape drawn (the first item, opened from the queue page with a cold cache, is
-not counted). Memory: proportional set size (PSS) summed over Chromium's processes, after the
-big page was panned tile by tile at 1:1. Targets: p95 <= 300 ms, memory <= 500 MB.
+not counted); where the time went is printed too: the workspace's performance marks and each request's
+wait for the server and whether the browser's cache answered (Resource Timing). Memory: proportional set
+size (PSS) summed over every Chromium process (browser, renderer, GPU, utility, zygote), after the big
+page was panned tile by tile at 1:1, with the page's own share (minus the same browser on about:blank);
+``--memory-dump`` adds Chromium's own accounting per process type and allocator. Targets: p95 <= 300 ms,
+memory <= 500 MB.
 """
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ PAN = """async () => {
               }
               return n.length;
             }"""
-DRAWN = """() => {
+DRAWN = r"""() => {
   const ws = window.LOUPE_WS;
   // the next item, ready (the one where `n` was pressed stays "ready" until the next one loads)
   if (document.body.dataset.workspace !== "ready" || !ws ||
@@ -61,23 +65,39 @@ DRAWN = """() => {
   const want = ws.editor.proposal(ws.item.prediction, ws.view()).length;
   if (document.querySelectorAll(".layer-proposal .shape").length !== want) return false;
   const t0 = Number(sessionStorage.getItem("t0")), origin = performance.timeOrigin;
-  const marks = performance.getEntriesByName("workspace-ready"), ready = marks[marks.length - 1];
-  return {total: Date.now() - t0, ready: origin + (ready ? ready.startTime : 0) - t0};
+  const at = (name) => {  // the last mark of that name after the key press, in ms from it (null: none)
+    const marks = performance.getEntriesByName(name), m = marks[marks.length - 1];
+    return m && origin + m.startTime >= t0 ? origin + m.startTime - t0 : null;
+  };
+  // the requests made since the key press: how long each waited for the server and took to arrive
+  const requests = {};
+  for (const r of performance.getEntriesByType("resource")) {
+    if (origin + r.startTime < t0) continue;
+    const path = new URL(r.name).pathname;
+    const kind = path.endsWith("/take-next/") ? "take-next" : /\/api\/v1\/items\/\d+\/$/.test(path) ? "item"
+      : path.endsWith("/revisions/") ? "revisions" : /\/(working|tiles|dzi)/.test(path) ? "image" : null;
+    if (kind && !(kind in requests)) requests[kind] = {
+      start: origin + r.startTime - t0, end: origin + r.responseEnd - t0, server: r.responseStart - r.requestStart,
+      bytes: r.encodedBodySize, cached: r.transferSize === 0};
+  }
+  return {total: Date.now() - t0, taken: at("ws-taken"), item: at("ws-item"), opened: at("ws-opened"),
+          ready: at("workspace-ready"), requests};
 }"""
 
 
-def seed(n_items: int):
+def seed(n_items: int, big_page: bool = True):
     from PIL import Image, ImageDraw
 
-    from webapp.accounts.services import user_create
+    from webapp.accounts.services import project_member_add, user_create
     from webapp.assets.services import asset_build_derivatives, asset_ingest
     from webapp.labeling.services import item_create, prediction_record, project_create
     from webapp.mlops.services import model_version_register
     from workers.demo_sources import generate_items, ground_truth
 
-    user_create(username="bench-op", password="loupe-pass-123", role="operator")
+    operator = user_create(username="bench-op", password="loupe-pass-123", role="operator")
     project = project_create(name="Catheter QA — bench", kind="catheter", scope_key="line:A", audit_share=0.0,
                              golden_share=0.0)
+    project_member_add(project_id=project.pk, user=operator)  # roles hold per project
     version = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/tmp/bench")
     for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
         assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
@@ -88,6 +108,8 @@ def seed(n_items: int):
         prediction_record(item_id=item.pk, model_version_id=version.pk, payload=truth,
                           scores={"defect": 0.7, "types": {"axial_scratch": 0.6, "radial_scratch": 0.4,
                                                            "inclusion": 0.8, "bubble": 0.9}}, uncertainty=0.5)
+    if not big_page:
+        return project, None
     # the big page: a broadsheet-sized image with structure in every tile
     big = Image.new("L", BIG, 235)
     draw = ImageDraw.Draw(big)
@@ -99,6 +121,7 @@ def seed(n_items: int):
     big.save(buf, format="PNG", compress_level=1)
     page_project = project_create(name="Big page", kind="catheter", scope_key="line:big", audit_share=0.0,
                                   golden_share=0.0)
+    project_member_add(project_id=page_project.pk, user=operator)
     asset = asset_ingest(data=buf.getvalue(), name="broadsheet.png")[0]
     asset_build_derivatives(asset_id=asset.pk)
     big_item = item_create(project=page_project, asset_ids=[asset.pk])
@@ -149,22 +172,36 @@ def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
                     kb = int(line.split()[1])
                     total += kb
                     if by_type is not None:
-                        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled
-                        kind = next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+                        kind = process_type(pid)
                         by_type[kind] = by_type.get(kind, 0) + kb / 1024
         except OSError:
             continue
     return total / 1024
 
 
-def report_times(times: list[float], breakdown: dict[str, list[float]]) -> None:
+def report_times(times: list[float], phases: list[dict]) -> None:
     times = sorted(times)
     p50 = statistics.median(times)
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     print(f"n -> image + proposal drawn over {len(times)} items: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
           f"max {times[-1]:.0f} ms (target p95 <= {TARGET_P95_MS} ms: ratio {p95 / TARGET_P95_MS:.2f})")
-    print("  medians from the key press: " + ", ".join(
-        f"{k} {statistics.median(v):.0f} ms" for k, v in breakdown.items()) + f", drawn {p50:.0f} ms")
+
+    def median(values):
+        values = [v for v in values if v is not None]
+        return f"{statistics.median(values):.0f} ms" if values else "-"
+
+    # where the time goes: the workspace's own marks (absent in older versions) and its requests
+    marks = [(k, median([p[k] for p in phases])) for k in ("taken", "item", "opened", "ready")]
+    print("  medians from the key press: " + ", ".join(f"{k} {v}" for k, v in marks if v != "-")
+          + f", drawn {p50:.0f} ms")
+    for kind in ("take-next", "item", "revisions", "image"):
+        rows = [p["requests"][kind] for p in phases if kind in p["requests"]]
+        if rows:
+            print(f"  {kind} request ({len(rows)} of {len(phases)} items): "
+                  f"starts {median([r['start'] for r in rows])}, server {median([r['server'] for r in rows])}, "
+                  f"done {median([r['end'] for r in rows])}, "
+                  f"{statistics.median([r['bytes'] for r in rows]) / 1024:.1f} KiB, "
+                  f"from the browser cache {sum(r['cached'] for r in rows)}")
 
 
 def login(page, base: str) -> None:
@@ -175,86 +212,149 @@ def login(page, base: str) -> None:
     page.wait_for_url("**/projects/")
 
 
+def time_next_item(p, base: str, project, a) -> None:
+    """n -> the next item drawn, over ``a.items`` items after the first."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    # every request of the 50 items stays in the timeline (the default buffer holds 250)
+    context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
+                            "performance.setResourceTimingBufferSize(100000);")
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    page.on("response", lambda r: r.status >= 400 and console.append(f"HTTP {r.status}: {r.url}"))
+    login(page, base)
+    page.goto(f"{base}/projects/{project.slug}/")
+    times, phases = [], []
+    for i in range(a.items + 1):
+        page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
+                      "sessionStorage.setItem('t0', String(Date.now()))")
+        page.keyboard.press("n")
+        try:  # the first opens the page itself (scripts, a cold cache): more time on a busy machine
+            drawn = page.wait_for_function(DRAWN, polling="raf", timeout=90000 if i == 0 else 30000).json_value()
+        except Exception:
+            print("not drawn:", page.url, page.evaluate("document.body.dataset.workspace"),
+                  *console[-20:], sep="\n  ", file=sys.stderr)
+            raise
+        if i > 0:  # the first opens a cold browser cache and connection
+            times.append(drawn["total"])
+            phases.append(drawn)
+        page.keyboard.press("Control+Enter")  # submit the proposal as it stands
+        try:
+            page.wait_for_url("**/?saved=*", timeout=15000)
+        except Exception:
+            print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
+            raise
+        page.wait_for_function("document.body.dataset.workspace === 'ready' && "
+                               "location.search.includes('saved')")
+    if times:
+        report_times(times, phases)
+    else:
+        print("n -> drawn: no items timed (--items 0)")
+    browser.close()
+
+
+def process_type(pid: int) -> str:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled: split again
+    except OSError:
+        return "gone"
+    return next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
+
+
+def memory_dump(browser, page) -> dict[str, float]:
+    """Chromium's own accounting (memory-infra, as chrome://tracing shows it): MB per process type and
+    top-level allocator (malloc, partition_alloc, v8, blink_gc, cc, gpu, skia, discardable, ...)."""
+    cdp = browser.new_browser_cdp_session()
+    chunks: list = []
+    done: list = []
+    cdp.on("Tracing.dataCollected", lambda e: chunks.extend(e["value"]))
+    cdp.on("Tracing.tracingComplete", lambda e: done.append(1))
+    cdp.send("Tracing.start", {"traceConfig": {"includedCategories": ["disabled-by-default-memory-infra"],
+                                               "memoryDumpConfig": {"triggers": []}}, "transferMode": "ReportEvents"})
+    cdp.send("Tracing.requestMemoryDump", {"levelOfDetail": "detailed"})
+    cdp.send("Tracing.end")
+    for _ in range(400):  # the events arrive while Playwright's loop runs
+        if done:
+            break
+        page.wait_for_timeout(50)
+    totals: dict[str, float] = {}
+    for event in chunks:
+        if event.get("ph") != "v":
+            continue
+        kind = process_type(event["pid"])
+        for name, dump in ((event.get("args") or {}).get("dumps") or {}).get("allocators", {}).items():
+            if "/" in name or name == "global":  # top-level allocators only; shared memory is under global
+                continue
+            size = int((dump.get("attrs", {}).get("size") or {}).get("value", "0"), 16)
+            key = f"{kind}/{name}"
+            totals[key] = totals.get(key, 0) + size / 2**20
+    return totals
+
+
+def measure_memory(p, base: str, big_item, a) -> None:
+    """A browser of its own, measured blank first, then on the big page after panning it, then once more
+    after a garbage collection (what of it was tiles already let go)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--js-flags=--expose-gc"])
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
+                            + (f"window.LOUPE_OSD_CACHE = {a.tile_cache};" if a.tile_cache else ""))
+    page = context.new_page()
+    page.goto("about:blank")
+    page.wait_for_timeout(1500)
+    blank = chromium_pss_mb(os.getpid())
+    login(page, base)
+    page.goto(f"{base}/items/{big_item.pk}/")
+    page.wait_for_function(DRAWN.replace("const t0 =", "return true; const t0 ="), timeout=60000)
+    before = chromium_pss_mb(os.getpid())
+    t = time.monotonic()
+    steps = page.evaluate(PAN)
+    pan_s = time.monotonic() - t
+    page.wait_for_timeout(500)
+    parts: dict[str, float] = {}
+    after = chromium_pss_mb(os.getpid(), parts)
+    print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page "
+          f"panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
+          f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
+          f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
+          f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")
+    by_size = sorted(parts.items(), key=lambda kv: -kv[1])
+    print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in by_size))
+    if a.memory_dump:
+        dump = sorted(memory_dump(browser, page).items(), key=lambda kv: -kv[1])
+        print("  Chromium's accounting: " + ", ".join(f"{k} {v:.0f} MB" for k, v in dump if v >= 1))
+    page.evaluate("window.gc && window.gc()")
+    page.wait_for_timeout(1500)
+    collected = chromium_pss_mb(os.getpid())
+    print(f"  after a JS garbage collection: {collected:.0f} MB (page share {collected - blank:.0f} MB; "
+          f"ratio to target {collected / TARGET_MEMORY_MB:.2f})")
+    browser.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--part", choices=["all", "time", "memory"], default="all")
     ap.add_argument("--tile-cache", type=int, default=0, help="OpenSeadragon's maxImageCacheCount (0: the workspace's)")
     ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
                     help="OpenSeadragon's drawer (the workspace uses canvas)")
+    ap.add_argument("--memory-dump", action="store_true", help="also print Chromium's memory per allocator")
     a = ap.parse_args()
     work = prepare_environment("bench-ui")
     t = time.monotonic()
-    project, big_item = seed(a.items)
-    print(f"seeded {a.items + 1} items (3 shots each, tiles) and a {BIG[0]}×{BIG[1]} page "
-          f"in {time.monotonic() - t:.0f} s")
+    project, big_item = seed(a.items if a.part != "memory" else 0, big_page=a.part != "time")
+    print(f"seeded {a.items + 1 if a.part != 'memory' else 1} items (3 shots each, tiles)"
+          + (f" and a {BIG[0]}×{BIG[1]} page" if a.part != "time" else "") + f" in {time.monotonic() - t:.0f} s")
     server, base = serve()
     from playwright.sync_api import sync_playwright
 
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context(viewport={"width": 1600, "height": 1000})
-            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};")
-            page = context.new_page()
-            login(page, base)
-            page.goto(f"{base}/projects/{project.slug}/")
-            times, breakdown = [], {"ready": []}
-            for i in range(a.items + 1):
-                page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
-                              "sessionStorage.setItem('t0', String(Date.now()))")
-                page.keyboard.press("n")
-                phases = page.wait_for_function(DRAWN, polling="raf", timeout=30000).json_value()
-                if i > 0:  # the first opens a cold browser cache and connection
-                    times.append(phases["total"])
-                    for key, values in breakdown.items():
-                        values.append(phases[key])
-                page.keyboard.press("Control+Enter")  # submit the proposal as it stands
-                try:
-                    page.wait_for_url("**/?saved=*", timeout=15000)
-                except Exception:
-                    print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
-                    raise
-                page.wait_for_function("document.body.dataset.workspace === 'ready' && "
-                                       "location.search.includes('saved')")
-            if times:
-                report_times(times, breakdown)
-            else:
-                print("n -> drawn: no items timed (--items 0)")
-            browser.close()
-
-            # Memory: a browser of its own, measured blank first, then on the big page after panning it, then
-            # once more after a garbage collection (what of it was tiles already let go).
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--js-flags=--expose-gc"])
-            context = browser.new_context(viewport={"width": 1600, "height": 1000})
-            context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
-                                    + (f"window.LOUPE_OSD_CACHE = {a.tile_cache};" if a.tile_cache else ""))
-            page = context.new_page()
-            page.goto("about:blank")
-            page.wait_for_timeout(1500)
-            blank = chromium_pss_mb(os.getpid())
-            login(page, base)
-            page.goto(f"{base}/items/{big_item.pk}/")
-            page.wait_for_function(DRAWN.replace("const t0 =", "return true; const t0 ="), timeout=60000)
-            before = chromium_pss_mb(os.getpid())
-            t = time.monotonic()
-            steps = page.evaluate(PAN)
-            pan_s = time.monotonic() - t
-            page.wait_for_timeout(500)
-            parts: dict[str, float] = {}
-            after = chromium_pss_mb(os.getpid(), parts)
-            print(f"[{a.drawer} drawer, tile cache {a.tile_cache or 'default'}] {BIG[0]}×{BIG[1]} px page "
-                  f"panned at 1:1 across {steps} screens in {pan_s:.1f} s: Chromium PSS "
-                  f"{after:.0f} MB (blank browser {blank:.0f} MB, page opened {before:.0f} MB; the page's own share "
-                  f"{after - blank:.0f} MB; target <= {TARGET_MEMORY_MB} MB: ratio {after / TARGET_MEMORY_MB:.2f}, "
-                  f"page share {(after - blank) / TARGET_MEMORY_MB:.2f})")
-            by_size = sorted(parts.items(), key=lambda kv: -kv[1])
-            print("  by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in by_size))
-            page.evaluate("window.gc && window.gc()")
-            page.wait_for_timeout(1500)
-            collected = chromium_pss_mb(os.getpid())
-            print(f"  after a JS garbage collection: {collected:.0f} MB (page share {collected - blank:.0f} MB; "
-                  f"ratio to target {collected / TARGET_MEMORY_MB:.2f})")
-            browser.close()
+            if a.part != "memory":
+                time_next_item(p, base, project, a)
+            if a.part != "time":
+                measure_memory(p, base, big_item, a)
     finally:
         stop([server])
     print(f"work folder: {work}")

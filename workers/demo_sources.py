@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import os
 from pathlib import Path
 from typing import Iterator
@@ -37,11 +38,23 @@ def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETE
     return series, truth
 
 
+def catheter_rotation(series) -> dict | None:
+    """How the balloon turns between neighbouring shots of a series, as the workspace uses it to place a
+    defect copied to the next shot: the angle step (degrees) and the axis and radius in image pixels."""
+    if len(series) < 2:
+        return None
+    return {"step_deg": round(math.degrees(series[1].phase - series[0].phase), 3),
+            "axis_y": round(series[0].axis_y, 1), "radius": round(series[0].radius, 1)}
+
+
 def _catheter(count: int, seed: int, size: int = 512) -> Iterator[Item]:
     for i in range(count):
         series, _ = catheter_series(i, seed, size)
         shots = [(f"balloon{i:03d}_shot{k}.png", _png(shot.image)) for k, shot in enumerate(series)]
-        yield f"balloon-{i:03d}", shots, ["shot"] * len(shots), {"line": "A", "series": i, "setup": series[0].setup}
+        meta = {"line": "A", "series": i, "setup": series[0].setup}
+        if rotation := catheter_rotation(series):
+            meta["rotation"] = rotation
+        yield f"balloon-{i:03d}", shots, ["shot"] * len(shots), meta
 
 
 ARTICLES_PUBLISHER = "daily-courier"

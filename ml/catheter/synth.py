@@ -65,6 +65,8 @@ class Shot:
     contrasts: list[float] = field(default_factory=list)  # per annotated defect: mean |change| over its mask,
                                                           # grey levels (0-255) after the set-up's compression
     unlabelled: int = 0                # visible defects left out of the annotation by label noise
+    axis_y: float | None = None        # the balloon's axis (image y, px) and radius (px): with the phase, where
+    radius: float | None = None        # a surface point appears (y = axis_y + radius * sin(theta + phase))
 
     @property
     def contrast(self) -> float | None:
@@ -465,7 +467,7 @@ def render_shot(b: Balloon, phase: float, size: int, rng: np.random.Generator, s
         contrasts.append(float(np.abs(img - before)[mask].mean() * b.look["compress"] * 255.0))
     image = _finish(scene, rng, b, img, inside, r, scene_seed)
     return Shot(image=image, instances=instances, defects=defects, setup=b.setup, phase=float(phase),
-                contrasts=contrasts)
+                contrasts=contrasts, axis_y=float(b.cy), radius=float(b.radius))
 
 
 def _drop_small_labels(shot: Shot, rng: np.random.Generator, share: float) -> Shot:
@@ -483,7 +485,7 @@ def _drop_small_labels(shot: Shot, rng: np.random.Generator, share: float) -> Sh
         return shot
     return Shot(image=shot.image, instances=inst, defects=[shot.defects[i - 1] for i in keep], setup=shot.setup,
                 phase=shot.phase, contrasts=[shot.contrasts[i - 1] for i in keep],
-                unlabelled=shot.unlabelled + len(shot.defects) - len(keep))
+                unlabelled=shot.unlabelled + len(shot.defects) - len(keep), axis_y=shot.axis_y, radius=shot.radius)
 
 
 def _defect_record(kind: str, mask: np.ndarray) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from webapp.labeling.models import Project
 from webapp.labeling.serializers import (
     ConflictSerializer, ItemFilterSerializer, LeaseSerializer, PredictionCreateSerializer, PredictionSerializer,
     ProjectSerializer, RepredictSerializer, ReviewSerializer, ReviewSubmitSerializer, RevisionSerializer,
-    RevisionSubmitSerializer, SubmittedRevisionSerializer, WorkItemDetailSerializer, WorkItemSerializer,
+    RevisionSubmitSerializer, SubmittedRevisionSerializer, UpNextSerializer, WorkItemDetailSerializer,
+    WorkItemSerializer,
 )
 
 
@@ -83,13 +84,39 @@ class TakeNextView(APIView):
     permission_target = "project:pk"
 
     @extend_schema(request=None, summary="Lease the next item of the project's queue",
+                   parameters=[OpenApiParameter(
+                       "expand", str, enum=["item"],
+                       description="item: the answer also carries the taken item as GET /items/{id}/ gives it "
+                                   "(`detail`), so the workspace shows it without a second request")],
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
                               409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
+        expand = request.query_params.get("expand", "")
+        if expand not in ("", "item"):
+            raise ValidationError({"expand": [f"must be 'item' or absent (got {expand!r})"]})
         lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(LeaseSerializer(lease).data)
+        data = LeaseSerializer(lease).data
+        if expand == "item":
+            item = selectors.item_detail(item_id=lease.item_id)
+            data["detail"] = WorkItemDetailSerializer(item, context={"request": request, "lease": lease}).data
+        return Response(data)
+
+
+class UpNextView(APIView):
+    permission_action = "item.label"
+    permission_target = "project:pk"
+
+    @extend_schema(responses={200: UpNextSerializer, 204: OpenApiResponse(description="Nothing else is queued.")},
+                   summary="The item take-next would most likely give the caller now, with its images; a guess "
+                           "(nothing is taken): the workspace fetches the images while the operator works")
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        up_next = selectors.item_up_next(project=project, user=request.user)
+        if up_next is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(UpNextSerializer(up_next).data)
 
 
 class LeaseHeartbeatView(APIView):

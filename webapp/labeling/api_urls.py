@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/<int:pk>/", api.ProjectDetailView.as_view(), name="api-project"),
     path("projects/<int:pk>/items/", api.ItemListView.as_view(), name="api-project-items"),
     path("projects/<int:pk>/take-next/", api.TakeNextView.as_view(), name="api-take-next"),
+    path("projects/<int:pk>/up-next/", api.UpNextView.as_view(), name="api-up-next"),
     path("projects/<int:pk>/upload/", ProjectUploadAPIView.as_view(), name="project-upload-api"),
     path("projects/<int:pk>/export/", api.ExportView.as_view(), name="api-export"),
     path("leases/<uuid:token>/heartbeat/", api.LeaseHeartbeatView.as_view(), name="api-lease-heartbeat"),

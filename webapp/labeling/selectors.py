@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from statistics import median
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -14,7 +15,7 @@ from webapp.core.errors import NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import AssetDims, ExportedItem, get_kind
 from webapp.labeling.models import (
-    Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
+    QUEUEABLE_STATES, Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
 )
 
 _STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
@@ -134,6 +135,33 @@ def item_detail(*, item_id: int) -> WorkItem:
         return qs.get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
+
+
+def queue_candidates(*, project: Project, user, now) -> tuple[QuerySet[WorkItem], QuerySet[WorkItem]]:
+    """What take-next chooses from for ``user`` at ``now``: the items whose lease ran out (oldest first),
+    and the queue (unordered: the audit slice draws from it; ``queue_ordered`` gives the policy's order).
+    Items the operator skipped within the cool-down are in neither."""
+    since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
+    skipped = Lease.objects.filter(holder=user, end_reason=Lease.End.SKIPPED, ended_at__gte=since).values("item_id")
+    expired = (WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
+               .exclude(pk__in=skipped).order_by("lease_expires_at").only("id", "state"))
+    queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).exclude(pk__in=skipped)
+             .only("id", "state"))
+    return expired, queue
+
+
+def queue_ordered(*, project: Project, queue: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
+    if project.queue_policy == Project.QueuePolicy.UNCERTAINTY:
+        return queue.order_by("-queue_rank", "id")
+    return queue.order_by("id")
+
+
+def item_up_next(*, project: Project, user) -> WorkItem | None:
+    """The item take-next would most likely give ``user`` now, without taking it (no lock, no draw of the
+    audit slice), with its images: the workspace fetches them while the operator works on the current
+    item. A guess, never a promise: another operator may take it first."""
+    expired, queue = queue_candidates(project=project, user=user, now=timezone.now())
+    return (_with_assets(expired)[:1] or _with_assets(queue_ordered(project=project, queue=queue))[:1] or [None])[0]
 
 
 def prediction_get(*, prediction_id: int) -> Prediction | None:

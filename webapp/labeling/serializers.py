@@ -135,6 +135,13 @@ class ItemAssetSerializer(serializers.Serializer):
         return reverse("asset-dzi", args=[link.asset_id]) if link.asset.dzi else None
 
 
+class UpNextSerializer(serializers.Serializer):
+    """The item take-next would likely give next, and its images: the workspace fetches them ahead."""
+
+    item = serializers.IntegerField(source="pk")
+    assets = ItemAssetSerializer(source="item_assets", many=True)
+
+
 class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", default=None, allow_null=True)
     base = serializers.IntegerField(source="base.number", default=None, allow_null=True)
@@ -291,7 +298,10 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         return DraftSerializer(draft).data if draft else None
 
     def get_lease(self, item) -> HeldLeaseSerializer(allow_null=True):
-        lease = lease_held(item_id=item.pk, user=self._user())
+        # a lease just taken comes with the context; else the caller's live one, if any
+        lease = self.context.get("lease")
+        if lease is None or lease.item_id != item.pk:
+            lease = lease_held(item_id=item.pk, user=self._user())
         return HeldLeaseSerializer(lease).data if lease else None
 
 

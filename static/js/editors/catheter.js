@@ -2,6 +2,8 @@
 // polylines (scratches) or points (inclusions, bubbles), type by keys 1–4, the verdict by `d`, the
 // model's defect map and saliency per shot, the out-of-distribution flag, and copying the selected
 // defect to the next / previous shot (Shift+→ / Shift+←) so a series is labeled without redrawing.
+import { rotationOf, turnedDefect } from "./rotation.js";
+
 const TYPES = ["axial_scratch", "radial_scratch", "inclusion", "bubble"];
 const COLORS = { axial_scratch: "#e6194b", radial_scratch: "#f58231", inclusion: "#4f8cff", bubble: "#3cb44b" };
 
@@ -69,17 +71,13 @@ function relabel(annotation, view, id, label) {
   return a;
 }
 
-// Copies a defect onto a neighbouring shot at the same place (the operator nudges it to follow the
-// rotation), keeping its id: the same physical defect across the series.
-function copyTo(annotation, from, to, id, dims) {
+// Copies a defect onto a neighbouring shot where the balloon's turn moves it (rotation.js; the operator
+// nudges the rest), keeping its id: the same physical defect across the series.
+function copyTo(annotation, from, to, id, dims, rotation) {
   const src = annotation.shots[from].defects.find((d) => d.id === id);
   if (!src || to < 0 || to >= annotation.shots.length) return null;
   const a = clone(annotation);
-  const d = clone(src);
-  const clampX = (x) => Math.max(0, Math.min(dims.width, x)), clampY = (y) => Math.max(0, Math.min(dims.height, y));
-  d.box = [clampX(d.box[0]), clampY(d.box[1]), clampX(d.box[2]), clampY(d.box[3])];
-  for (const key of ["polygon", "polyline"]) if (d[key]) d[key] = d[key].map(([x, y]) => [clampX(x), clampY(y)]);
-  if (d.point) d.point = [clampX(d.point[0]), clampY(d.point[1])];
+  const d = turnedDefect(src, rotation, to - from, dims);
   const defects = a.shots[to].defects;
   const i = defects.findIndex((x) => x.id === id);
   if (i >= 0) defects[i] = d; else defects.push(d);
@@ -173,7 +171,7 @@ function mount(ws) {
     ws.absorb();
     const to = ws.view() + step;
     const assets = ws.item.assets;
-    const next = copyTo(ws.annotation(), ws.view(), to, id, assets[to] || assets[0]);
+    const next = copyTo(ws.annotation(), ws.view(), to, id, assets[to] || assets[0], rotationOf(ws.item));
     if (!next) return;
     ws.commit(next);
     ws.showView(to).then(() => ws.select(id));
@@ -182,8 +180,8 @@ function mount(ws) {
   const k = ws.keys;
   k.add("arrowright", "Next shot", () => ws.showView(ws.view() + 1), { group: "Catheter" });
   k.add("arrowleft", "Previous shot", () => ws.showView(ws.view() - 1), { group: "Catheter" });
-  k.add("shift+arrowright", "Copy the selected defect to the next shot", () => copySelected(1), { group: "Catheter" });
-  k.add("shift+arrowleft", "Copy the selected defect to the previous shot", () => copySelected(-1), { group: "Catheter" });
+  k.add("shift+arrowright", "Copy the selected defect to the next shot (moved by the balloon's turn)", () => copySelected(1), { group: "Catheter" });
+  k.add("shift+arrowleft", "Copy the selected defect to the previous shot (moved by the balloon's turn)", () => copySelected(-1), { group: "Catheter" });
   k.add("d", "Verdict: OK / defect", () => setVerdict(ws.annotation().verdict === "ok" ? "defect" : "ok"), { group: "Catheter" });
   k.add("m", "Defect map of this shot (on / off)", () => ws.setRaster("defect", (ws.layers.rasters.defect || 0) > 0 ? 0 : 0.5), { group: "Catheter" });
   k.add("s", "Saliency of this shot (on / off)", () => ws.setRaster("saliency", (ws.layers.rasters.saliency || 0) > 0 ? 0 : 0.5), { group: "Catheter" });

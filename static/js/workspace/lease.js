@@ -2,7 +2,9 @@
 // silent failure.
 const BEAT_MS = 30000;
 
-export function keepLease({ token, onLost, onBeat }) {
+// `fresh`: the expiry of a lease taken a moment ago; the first beat then waits its turn instead of going
+// out at once, next to the requests for the item's image.
+export function keepLease({ token, onLost, onBeat, fresh = null }) {
   if (!token) return { stop() {}, token: () => "" };
   let live = token, timer = null;
   async function beat() {
@@ -10,7 +12,7 @@ export function keepLease({ token, onLost, onBeat }) {
     if (res.ok) onBeat(res.data);
     else { clearInterval(timer); const lost = live; live = ""; onLost(res, lost); }
   }
-  beat();
+  if (fresh) onBeat({ expires_at: fresh }); else beat();
   timer = setInterval(beat, BEAT_MS);
   return { stop() { clearInterval(timer); live = ""; }, token: () => live, beat };
 }

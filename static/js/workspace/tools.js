@@ -58,6 +58,12 @@ export function createTools(view, ws) {
     },
   });
   AnnotoriousTools.mountPlugin(anno);
+  // Annotorious draws the shapes that are not being edited with PixiJS on a WebGL canvas at twice the
+  // screen's resolution, re-rendered on every frame the viewer moves. Where the GPU is emulated (headless,
+  // virtual desktops) that costs a canvas readback per frame and ~150 MB (bench/ui_next_item.py). The
+  // workspace draws those shapes on its SVG layer instead; hidden, the canvas shrinks to nothing (its size
+  // follows its box). Picking, the editor of the selected shape and the drawing tools are SVG and stay.
+  anno.setVisible(false);
   let tool = "select";
   let syncing = false;
 
@@ -89,22 +95,52 @@ export function createTools(view, ws) {
     ws.select(id);
   });
 
-  // Points: a click with the point tool places one; with the select tool, a click near a point picks it.
+  // Points: a click with the point tool places one; with the select tool, a click near a point picks it
+  // and a drag from it moves it (one undoable edit when the button is released).
+  const imageAt = (position) => {
+    const base = view.osd.world.getItemAt(0);
+    return base ? base.viewerElementToImageCoordinates(position) : null;
+  };
+  const pointNear = (p) => {
+    const reach = 10 / view.screenScale();  // 10 screen px
+    return ws.shapes().find((s) => s.kind === "point" && Math.hypot(s.points[0][0] - p.x, s.points[0][1] - p.y) <= reach);
+  };
   view.osd.addHandler("canvas-click", (ev) => {
     if (!ev.quick) return;
-    const base = view.osd.world.getItemAt(0);
-    if (!base) return;
-    const p = base.viewerElementToImageCoordinates(ev.position);
+    const p = imageAt(ev.position);
+    if (!p) return;
     const a = view.asset();
     if (tool === "point") {
       ev.preventDefaultAction = true;
       if (p.x < 0 || p.y < 0 || p.x > a.width || p.y > a.height) return;
       ws.putShape(pointShape(ws.newId(), ws.currentLabel(), [p.x, p.y], a.width, a.height), { select: true });
     } else if (tool === "select") {
-      const reach = 10 / view.screenScale();
-      const hit = ws.shapes().find((s) => s.kind === "point" && Math.hypot(s.points[0][0] - p.x, s.points[0][1] - p.y) <= reach);
+      const hit = pointNear(p);
       if (hit) { ev.preventDefaultAction = true; ws.select(hit.id); }
     }
+  });
+  let dragging = null;  // {shape, to: [x, y] | null} while a point is being moved
+  view.osd.addHandler("canvas-press", (ev) => {
+    const p = tool === "select" && !ws.readOnly() ? imageAt(ev.position) : null;
+    const hit = p && pointNear(p);
+    if (!hit) return;
+    dragging = { shape: hit, to: null };
+    if (ws.selected() !== hit.id) ws.select(hit.id);
+  });
+  view.osd.addHandler("canvas-drag", (ev) => {
+    if (!dragging) return;
+    ev.preventDefaultAction = true;  // the point moves, not the image
+    const p = imageAt(ev.position), a = view.asset();
+    dragging.to = [Math.max(0, Math.min(a.width, p.x)), Math.max(0, Math.min(a.height, p.y))];
+    const dot = view.root.querySelector(`.layer-answer circle[data-id="${CSS.escape(dragging.shape.id)}"]`);
+    if (dot) { dot.setAttribute("cx", dragging.to[0]); dot.setAttribute("cy", dragging.to[1]); }
+  });
+  view.osd.addHandler("canvas-release", () => {
+    if (!dragging) return;
+    const { shape, to } = dragging;
+    dragging = null;
+    const a = view.asset();
+    if (to) ws.putShape(pointShape(shape.id, shape.label, to, a.width, a.height), { select: true });
   });
 
   function setTool(name) {

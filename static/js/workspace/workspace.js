@@ -14,14 +14,17 @@
 //   draw(g, {selected}) (optional) the editor draws and edits its answer itself in the SVG layer `g`
 //                                  (its own pointer tools); Annotorious then shows nothing
 // The workspace owns the viewer, layers, tools, undo/redo, drafts, lease, review diff, help and live
-// events. Taking the next item (n) and submitting swap the item in place: no page load between items.
-import { createViewer, drawShapes, svgEl } from "./viewer.js";
+// events. Taking the next item (n) and submitting swap the item in place: no page load between items;
+// the item likely next is asked for once an item is drawn, its images wait in the cache (prefetch.js),
+// and n opens its image while the server takes the item, which comes back with its details (one request).
+import { createViewer, drawShapes, svgEl, tileSourceOf } from "./viewer.js";
 import { createTools, shapeFromSelector } from "./tools.js";
 import { createKeys, renderHelp } from "./keys.js";
 import { createHistory } from "./history.js";
 import { createDrafts } from "./drafts.js";
 import { keepLease } from "./lease.js";
 import { loadDiff, drawDiff, summarize } from "./review.js";
+import { createPrefetcher } from "./prefetch.js";
 
 const $ = (id) => document.getElementById(id);
 const read = (id) => JSON.parse($(id).textContent);
@@ -47,6 +50,10 @@ export async function startWorkspace(editor, options) {
   let view = 0, selected = null, label = editor.labels[0];
   let base = null, fromPrediction = null, readOnly = true, reviewing = false, diff = null;
   let kindUi = null, conflictViewer = null;
+  // the item the queue likely gives next ({item, assets}): its images are fetched while this one is worked
+  // on, and `n` opens its image while the server takes the item
+  let upNext = null;
+  const prefetcher = createPrefetcher($("viewer"));
 
   const drafts = createDrafts({
     onSaved: (d) => { $("draft-status").textContent = `Draft saved ${new Date(d.updated_at || Date.now()).toLocaleTimeString()}`; $("draft-status").dataset.saved = "1"; },
@@ -148,8 +155,11 @@ export async function startWorkspace(editor, options) {
     if (layers.answer && editor.draw) {
       editor.draw(svgEl("g", { class: "layer-answer" }, viewer.root), { selected });
     } else if (layers.answer) {
-      const points = shapes.filter((s) => s.kind === "point");
-      const g = drawShapes(viewer.root, points, { cls: "layer-answer", color: (s) => ws.colorOf(s.label) });
+      // The answer is drawn here, all of it but the shape Annotorious is editing (its SVG editor shows that
+      // one); Annotorious keeps every shape for picking and editing, with its own WebGL layer off (tools.js).
+      const edited = !readOnly && selected && shapes.find((s) => s.id === selected && s.kind !== "point");
+      const own = edited ? shapes.filter((s) => s !== edited) : shapes;
+      const g = drawShapes(viewer.root, own, { cls: "layer-answer", color: (s) => ws.colorOf(s.label) });
       g.querySelectorAll("[data-id]").forEach((n) => n.classList.toggle("selected", n.dataset.id === selected));
     }
   }
@@ -181,12 +191,22 @@ export async function startWorkspace(editor, options) {
     box.querySelectorAll("button").forEach((b) => { b.classList.toggle("active", b.dataset.label === current); b.disabled = readOnly; });
   }
 
+  // An image the viewer began to open ahead of showView (load starts the first view's at once, so that
+  // its request goes out before the rest of the item is set up).
+  let opening = null;
+  function openAhead(asset) {
+    const key = JSON.stringify(tileSourceOf(asset));
+    if (!opening || opening.key !== key) opening = { key, promise: viewer.open(asset) };
+    return opening.promise;
+  }
   async function showView(i) {
     if (i < 0 || i >= views.length) return;
     absorb();
     view = i;
     selected = null;
-    await viewer.open(views[i].asset);
+    await openAhead(views[i].asset);
+    opening = null;
+    performance.mark("ws-opened");
     for (const r of editor.rasters(item.prediction, view)) viewer.setOverlay(r.name, r.url, layers.rasters[r.name] || 0);
     render();
     renderLayerButtons();
@@ -317,6 +337,7 @@ export async function startWorkspace(editor, options) {
   }
   async function skip() {
     if (readOnly || !lease.token()) return;
+    absorb();
     await drafts.flush();
     const res = await Loupe.api("POST", Loupe.path`/api/v1/items/${item.id}/skip/`);
     if (res.ok) { lease.stop(); return takeNext(); }
@@ -330,24 +351,43 @@ export async function startWorkspace(editor, options) {
     if (res.status === 201) { lease.stop(); location.href = Loupe.path`/projects/${cfg.slug}/`; } else showErrors(res);
   };
   async function takeNext() {
+    absorb();  // a move still being reported belongs to this item's draft
+    // Done with this item (submitted or skipped): the image of the item the queue most likely gives next
+    // (fetched ahead) opens while the server takes it; if another comes, or none, the viewer follows.
+    const guess = !lease.token() && upNext && upNext.item !== item.id && upNext.assets.length ? upNext : null;
+    if (guess) {
+      selected = null;
+      tools.show([], null);
+      viewer.root.innerHTML = "";
+      openAhead(guess.assets[0]);
+    }
+    const restore = () => guess && showView(view);  // the guess was wrong and this item stays
     await drafts.flush();
-    const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/`);
+    // expand=item: the answer carries the item and the one likely after it: no second round trip
+    const res = await Loupe.api("POST", Loupe.path`/api/v1/projects/${cfg.project}/take-next/` + "?expand=item");
+    performance.mark("ws-taken");
     if (res.status === 200) {
       if (res.data.item === item.id) {
+        restore();
         if (leaseLost) return regainLease();
         $("editor-errors").textContent = "This item is still yours: submit, skip or release it first.";
         return;
       }
-      await openItem(res.data.item, Loupe.path`/items/${res.data.item}/`, "push");
-    } else if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
-    else showErrors(res);
+      const url = Loupe.path`/items/${res.data.item}/`;
+      if (!res.data.detail) { await openItem(res.data.item, url, "push"); return; }
+      window.history.pushState({ item: res.data.item }, "", url);
+      await load(res.data.detail, null, false, { fresh: res.data.expires_at });
+    } else {
+      restore();
+      if (res.status === 204) $("editor-errors").textContent = "The queue is empty.";
+      else showErrors(res);
+    }
   }
   async function openItem(id, url, how) {
-    const [detail, revisions] = await Promise.all([
-      Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`), Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`)]);
+    const detail = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/`);
     if (!detail.ok) { location.href = url; return; }  // let the server page say what is wrong
     if (how === "push") window.history.pushState({ item: id }, "", url); else window.history.replaceState({ item: id }, "", url);
-    await load(detail.data, revisions.ok ? revisions.data : null);
+    await load(detail.data, null);
   }
   window.addEventListener("popstate", () => location.reload());
   $("submit").onclick = submit;
@@ -406,7 +446,6 @@ export async function startWorkspace(editor, options) {
   // ---- layers and keys
   function toggleLayer(name) {
     layers[name] = !layers[name];
-    if (name === "answer") tools.anno.setVisible(layers.answer);
     renderLayerButtons();
     render();
   }
@@ -527,7 +566,7 @@ export async function startWorkspace(editor, options) {
   }
 
   // ---- one item: everything that belongs to it is (re)set here
-  function renderChrome(revisions) {
+  function renderChrome(first) {
     $("item-title").textContent = `item ${item.id}`;
     $("item-external").textContent = item.external_id || "";
     document.title = `Item ${item.id} · Loupe`;
@@ -536,31 +575,48 @@ export async function startWorkspace(editor, options) {
     $("editor-errors").textContent = "";
     $("draft-status").textContent = "";
     $("review-comment").value = "";
-    if (revisions) {
-      const list = $("history");
-      list.innerHTML = "";
-      for (const r of revisions) {
-        const li = document.createElement("li");
-        li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
-        list.appendChild(li);
-      }
-      const notes = $("review-notes");
-      notes.innerHTML = "";
-      for (const rv of item.reviews || []) {
-        const p = document.createElement("p");
-        p.className = `review-note ${rv.decision}`;
-        p.textContent = `${rv.decision === "accept" ? "Accepted" : "Sent back"} by ${rv.reviewer}: ${rv.comment}`;
-        notes.appendChild(p);
-      }
+    if (first) return;  // the server rendered the history and the review notes with the page
+    $("history").innerHTML = "";
+    const notes = $("review-notes");
+    notes.innerHTML = "";
+    for (const rv of item.reviews || []) {
+      const p = document.createElement("p");
+      p.className = `review-note ${rv.decision}`;
+      p.textContent = `${rv.decision === "accept" ? "Accepted" : "Sent back"} by ${rv.reviewer}: ${rv.comment}`;
+      notes.appendChild(p);
+    }
+  }
+  // The history is not needed to start working: it is fetched once the image is drawn.
+  async function loadHistory(id) {
+    const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`);
+    if (!res.ok || !item || item.id !== id) return;
+    const list = $("history");
+    list.innerHTML = "";
+    for (const r of res.data) {
+      const li = document.createElement("li");
+      li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
+      list.appendChild(li);
+    }
+    if (!res.data.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.style.listStyle = "none";
+      li.textContent = "No revision yet.";
+      list.appendChild(li);
     }
   }
 
-  async function load(data, revisions, first = false) {
+  // `revisions` is unused (the history is fetched after the image); `fresh`: the lease was just taken.
+  async function load(data, revisions, first = false, { fresh = null } = {}) {
+    performance.mark("ws-item");
     document.body.dataset.workspace = "loading";
     leaseLost = false;
     lease.stop();
+    // Annotorious still shows the previous item: nothing of it may be read into this one
+    if (item) { selected = null; tools.show([], null); }
     item = data;
     views = editor.views(item);
+    openAhead(views[0].asset);
     empty = editor.normalize(editor.emptyFor ? editor.emptyFor(item) : read("empty-data"), item);
     // the page's own lease only for the item the page was rendered with, and only then (it ends on submit)
     const token = (item.lease && item.lease.token) || (first ? cfg.lease : "");
@@ -573,7 +629,7 @@ export async function startWorkspace(editor, options) {
     fromPrediction = null;
     selected = null;
     diff = null;
-    renderChrome(revisions);
+    renderChrome(first);
 
     let draft = item.draft !== undefined ? item.draft : null;
     if (item.draft === undefined && token) draft = await drafts.load(item.id);
@@ -594,7 +650,7 @@ export async function startWorkspace(editor, options) {
     }
 
     lease = keepLease({
-      token,
+      token, fresh,
       onBeat: (d) => { $("lease-info").textContent = `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`; },
       onLost: (res) => loseLease(res.data && res.data.detail),
     });
@@ -612,7 +668,6 @@ export async function startWorkspace(editor, options) {
       diff = await loadDiff(item.id, item.current.number);
       summarize($("diff-summary"), diff);
     }
-    tools.anno.setVisible(layers.answer && !diff);
     kindUi.load(item);
     info();
     await showView(0);
@@ -621,6 +676,17 @@ export async function startWorkspace(editor, options) {
     document.body.dataset.workspace = "ready";
     document.body.dataset.item = String(item.id);
     performance.mark("workspace-ready");
+    // Once the image is drawn: the history, and the item likely next with its images into the cache.
+    const shown = item;
+    viewer.loaded().then(async () => {
+      if (item !== shown) return;
+      if (!first) loadHistory(item.id);
+      if (!token || readOnly) return;
+      const res = await Loupe.api("GET", Loupe.path`/api/v1/projects/${cfg.project}/up-next/`);
+      if (item !== shown || !res.ok) return;
+      upNext = res.status === 200 ? res.data : null;
+      prefetcher.fetch(upNext);
+    });
   }
 
   kindUi = editor.mount(ws);

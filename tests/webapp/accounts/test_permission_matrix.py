@@ -115,6 +115,7 @@ REVIEWED = {
     ("PATCH", "api/v1/projects/<int:pk>/"): "project.manage",
     ("GET", "api/v1/projects/<int:pk>/items/"): "project.view",
     ("POST", "api/v1/projects/<int:pk>/take-next/"): "item.label",
+    ("GET", "api/v1/projects/<int:pk>/up-next/"): "item.label",
     ("POST", "api/v1/projects/<int:pk>/upload/"): "project.upload",
     ("GET", "api/v1/projects/<int:pk>/export/"): "project.export",
     ("POST", "api/v1/leases/<uuid:token>/heartbeat/"): "item.label",

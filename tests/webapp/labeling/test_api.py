@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from webapp.labeling.models import ItemState, Revision
+from webapp.labeling.models import ItemState, Revision, WorkItem
 
 DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [5, 5, 25, 25]}]}]}
 
@@ -139,3 +139,33 @@ def test_openapi_publishes_each_kinds_annotation_schema_and_the_export_formats(c
     (export,) = [p for p in schema["paths"]["/api/v1/projects/{id}/export/"]["get"]["parameters"]
                  if p["name"] == "format"]
     assert set(export["schema"]["enum"]) == {"jsonl", "coco", "verdicts", "pagexml", "alignments", "deepscores"}
+
+
+def test_take_next_with_the_item_and_the_one_likely_next(make_project, make_item, operator, make_user, api_for):
+    project = make_project(queue_policy="fifo")
+    first, second, third = make_item(project), make_item(project), make_item(project)
+    api = api_for(operator)
+    queries = []  # counted where they run (the request may reconnect: CaptureQueriesContext would miss them)
+    with connection.execute_wrapper(lambda run, sql, *args: queries.append(sql) or run(sql, *args)):
+        taken = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=item")
+    body = taken.json()
+    assert taken.status_code == 200 and body["item"] == first.pk
+    # the item as GET /items/{id}/ gives it, with the caller's lease in it
+    plain = api.get(f"/api/v1/items/{first.pk}/").json()
+    assert body["detail"] == plain and body["detail"]["lease"]["token"] == body["token"]
+    assert len(queries) <= 18, queries  # the take and the item; none grows with the queue
+    # the item take-next would give next, with what the viewer opens first; nothing is taken
+    up = api.get(f"/api/v1/projects/{project.pk}/up-next/")
+    assert up.status_code == 200 and up.json()["item"] == second.pk
+    assert up.json()["assets"] == api.get(f"/api/v1/items/{second.pk}/").json()["assets"]
+    assert WorkItem.objects.get(pk=second.pk).state != ItemState.LEASED
+    # someone else takes the second: the guess moves on to the third, then there is none
+    api_for(make_user()).post(f"/api/v1/projects/{project.pk}/take-next/")
+    assert api.get(f"/api/v1/projects/{project.pk}/up-next/").json()["item"] == third.pk
+    api.post(f"/api/v1/items/{first.pk}/revisions/", {"annotation": DEFECT, "base_revision": None}, format="json")
+    assert api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=item").json()["item"] == third.pk
+    assert api.get(f"/api/v1/projects/{project.pk}/up-next/").status_code == 204
+    # without expand the answer is the lease alone, as before; a wrong expand is named
+    assert "detail" not in api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
+    wrong = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=everything")
+    assert wrong.status_code == 400 and "expand" in wrong.json()

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
-from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Project, WorkItem
+from webapp.labeling.models import ItemState, Lease, Project, WorkItem
+from webapp.labeling.selectors import queue_candidates, queue_ordered
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.lease_claim import lease_claim_one_statement
 
@@ -42,31 +43,17 @@ def _locked(qs):
     return qs
 
 
-def _recently_skipped(user, now):
-    """Items ``user`` skipped within the cool-down: take-next passes them over for this operator."""
-    since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
-    return Lease.objects.filter(holder=user, end_reason=Lease.End.SKIPPED, ended_at__gte=since).values("item_id")
-
-
 def _pick(project: Project, user, now, rng: random.Random) -> tuple[int, str] | None:
     """The next item to offer: an item whose lease expired, else the audit slice or the policy's order;
     never one the operator skipped a moment ago."""
-    skipped = _recently_skipped(user, now)
-    expired = _locked(WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
-                      .exclude(pk__in=skipped).order_by("lease_expires_at").only("id", "state"))[:1]
-    for item in expired:
+    expired, queue = queue_candidates(project=project, user=user, now=now)
+    for item in _locked(expired)[:1]:
         return item.pk, item.state
-    queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).exclude(pk__in=skipped)
-             .only("id", "state"))
     if project.audit_share > 0 and rng.random() < project.audit_share:
         pivot = rng.random()
         for item in _locked(queue.filter(audit_key__gte=pivot).order_by("audit_key"))[:1]:
             return item.pk, item.state
-    if project.queue_policy == Project.QueuePolicy.UNCERTAINTY:
-        ordered = queue.order_by("-queue_rank", "id")
-    else:
-        ordered = queue.order_by("id")
-    for item in _locked(ordered)[:1]:
+    for item in _locked(queue_ordered(project=project, queue=queue))[:1]:
         return item.pk, item.state
     return None
 
