@@ -90,3 +90,20 @@ def stop(procs) -> None:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def infer_and_wait(ids: list[int], *, chunk: int) -> float:
+    """Sends the items to the infer queue in chunks (backfill priority, as the loop does) and waits until each
+    has a prediction; returns the wall time in seconds. Django must be set up by the caller."""
+    from django.conf import settings
+
+    from webapp.config.celery import app
+    from webapp.labeling.models import Prediction
+
+    t = time.perf_counter()
+    for start in range(0, len(ids), chunk):
+        app.send_task("loupe.infer.predict_items", args=[ids[start:start + chunk], False],
+                      priority=settings.LOUPE_PRIORITY_BACKFILL)
+    while Prediction.objects.filter(item_id__in=ids).count() < len(ids):
+        time.sleep(0.05)
+    return time.perf_counter() - t

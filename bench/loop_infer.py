@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import prepare_environment, start_worker, stop  # noqa: E402
+from _loop_env import infer_and_wait, prepare_environment, start_worker, stop  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -150,13 +150,7 @@ def main() -> int:
         while not Prediction.objects.filter(item_id=warm).exists():
             time.sleep(0.05)
         cpu_before = sum(_cpu_seconds(p.pid) for p in procs)
-        t = time.perf_counter()
-        for start in range(0, len(ids), a.chunk):
-            app.send_task("loupe.infer.predict_items", args=[ids[start:start + a.chunk], False],
-                          priority=settings.LOUPE_PRIORITY_BACKFILL)
-        while Prediction.objects.filter(item_id__in=ids).count() < len(ids):
-            time.sleep(0.05)
-        e2e = len(ids) / (time.perf_counter() - t)
+        e2e = len(ids) / infer_and_wait(ids, chunk=a.chunk)
         e2e_cpu = (sum(_cpu_seconds(p.pid) for p in procs) - cpu_before) / len(ids)
     finally:
         stop(procs)

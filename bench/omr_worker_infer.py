@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import prepare_environment, start_worker, stop  # noqa: E402
+from _loop_env import infer_and_wait, prepare_environment, start_worker, stop  # noqa: E402
 
 
 def main() -> int:
@@ -103,13 +103,7 @@ def main() -> int:
         app.send_task("loupe.infer.predict_items", args=[warm, False])
         while Prediction.objects.filter(item_id__in=warm).count() < len(warm):
             time.sleep(0.05)
-        t = time.perf_counter()
-        for start in range(0, len(ids), a.chunk):
-            app.send_task("loupe.infer.predict_items", args=[ids[start:start + a.chunk], False],
-                          priority=settings.LOUPE_PRIORITY_BACKFILL)
-        while Prediction.objects.filter(item_id__in=ids).count() < len(ids):
-            time.sleep(0.05)
-        e2e = len(ids) / (time.perf_counter() - t)
+        e2e = len(ids) / infer_and_wait(ids, chunk=a.chunk)
     finally:
         stop([worker])
     # Bare before and after the worker's run (a shared, noisy machine): the ratio uses the better one.
