@@ -60,6 +60,7 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     page.goto(f"{asgi_server}/items/{item.pk}/")
     page.wait_for_selector("body[data-workspace=ready]")
     page.wait_for_function("document.getElementById('lease-info').textContent.startsWith('Leased to you')")
+    page.wait_for_selector("body[data-feed=live]")  # the page's feed is subscribed: what follows reaches it live
     # Meanwhile olga's lease lapses, otto takes the item and saves first, a reviewer sends his work back
     # to the queue, and olga takes it again: her open page is based on no revision, the item is at 1.
     expire_lease(first)

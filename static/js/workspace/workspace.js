@@ -531,12 +531,19 @@ export async function startWorkspace(editor, options) {
       b.dataset.depth = "queued";
       b.textContent = String(p.queued);
       $("queue-depth").append(b, ` waiting · ${p.leased} being labeled`);
-    } else if (msg.event === "hello" && "champion" in p) {
-      // The first hello tells the champion as the page started; a later one (the socket reconnected) that
-      // names another means a promotion or rollback happened while the feed was down.
-      const id = p.champion ? p.champion.id : null;
-      if (championSeen === undefined) championSeen = id;
-      else if (id !== championSeen) newChampion(p.champion || {}, "");
+    } else if (msg.event === "hello") {
+      document.body.dataset.feed = "live";
+      // Events sent while the feed was down (or before it first connected) are gone: ask about the lease
+      // now instead of at the next beat, and take it up again if the operator took the item meanwhile.
+      if (leaseLost) regainLease();
+      else if (!readOnly && lease.beat && lease.token()) lease.beat();
+      if ("champion" in p) {
+        // The first hello tells the champion as the page started; a later one (the socket reconnected)
+        // that names another means a promotion or rollback happened while the feed was down.
+        const id = p.champion ? p.champion.id : null;
+        if (championSeen === undefined) championSeen = id;
+        else if (id !== championSeen) newChampion(p.champion || {}, "");
+      }
     } else if (msg.event === "champion.changed" || msg.event === "model.promoted") {
       newChampion(p.to || {}, p.action);
     } else if (p.item === item.id && msg.event === "prediction.created") {
