@@ -7,15 +7,13 @@ REDIS_URL = redis_url()
 # Namespace of every key Loupe writes (channels, cache, locks; the Celery queues when not the default).
 LOUPE_KEY_PREFIX = env_str("LOUPE_KEY_PREFIX", "loupe")
 
-# A consumer waits for its next message with a blocking pop of 5 s (channels_redis); redis-py 8 reads with a
-# 5 s socket timeout by default, so an idle socket's wait timed out, the consumer crashed and the browser
-# reconnected every ~5 s, losing the events sent meanwhile (django/channels_redis#422). The read may take
-# longer than the pop; a Redis that is gone is still noticed.
-CHANNEL_SOCKET_TIMEOUT = 30
+# redis-py's own socket timeout is kept for the channel layer: with a longer one (30 s, tried so that an idle
+# consumer's 5 s blocking pop is not cut) the test loops' shutdown was seen to hang on a cancelled receive. Pages
+# recover what a reconnect misses from the feed's hello (the champion, the lease checked at once).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_SOCKET_TIMEOUT}],
+        "CONFIG": {"hosts": [REDIS_URL],
                    "prefix": f"{LOUPE_KEY_PREFIX}:ch", "capacity": 500},
     }
 }
