@@ -7,12 +7,9 @@ REDIS_URL = redis_url()
 # Namespace of every key Loupe writes (channels, cache, locks; the Celery queues when not the default).
 LOUPE_KEY_PREFIX = env_str("LOUPE_KEY_PREFIX", "loupe")
 
-# redis-py's own socket timeout is kept for the channel layer: with a longer one (30 s, tried so that an idle
-# consumer's 5 s blocking pop is not cut) the test loops' shutdown was seen to hang on a cancelled receive. Pages
-# recover what a reconnect misses from the feed's hello (the champion, the lease checked at once).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "webapp.realtime.layer.ShortPopRedisChannelLayer",   # see there
         "CONFIG": {"hosts": [REDIS_URL],
                    "prefix": f"{LOUPE_KEY_PREFIX}:ch", "capacity": 500},
     }
