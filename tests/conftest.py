@@ -31,6 +31,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
             connection.close_pool()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and after the last test, before the test database is dropped: close the pool's
+    connections, which the threads of Channels and of the ASGI handler took and gave back (the drop fails
+    while they are open)."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
