@@ -32,10 +32,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's, and after the last test, before the test database is dropped: close the pool's
-    connections, which the threads of Channels and of the ASGI handler took and gave back (the drop fails
-    while they are open)."""
+    connections, which the threads of Channels and of the ASGI handler took and gave back, and end any other
+    session on it (the drop fails while one is open)."""
     yield
     from django.db import connections
 
@@ -43,6 +43,11 @@ def django_db_setup(django_db_setup):
         connection.close()
         if hasattr(connection, "close_pool"):
             connection.close_pool()
+        if connection.vendor == "postgresql":
+            # A server or worker process of the last test, stopped a moment ago, may still hold a session.
+            with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = %s AND pid <> pg_backend_pid()", [connection.settings_dict["NAME"]])
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,25 @@ def to_screen(page, x: float, y: float) -> tuple[float, float]:
 
 
 def open_workspace(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("body[data-workspace=ready]")
-    page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemAt(0) && "
-                           "window.LOUPE_WS.viewer.osd.world.getItemAt(0).getFullyLoaded()")
+    """Open an item's workspace and wait until its image is on screen; on a timeout, say which requests failed."""
+    failures: list[str] = []
+    on_response = lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}")  # noqa: E731
+    on_failed = lambda r: failures.append(f"failed {r.url}: {r.failure}")  # noqa: E731
+    page.on("response", on_response)
+    page.on("requestfailed", on_failed)
+    try:
+        page.goto(url)
+        page.wait_for_selector("body[data-workspace=ready]")
+        page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemAt(0) && "
+                               "window.LOUPE_WS.viewer.osd.world.getItemAt(0).getFullyLoaded()")
+    except Exception as exc:
+        state = page.evaluate("""() => { const v = window.LOUPE_WS.viewer.osd, w = v.world, n = w.getItemCount();
+            const loaded = [...Array(n).keys()].map(i => w.getItemAt(i).getFullyLoaded());
+            const t = w.getItemAt(0), il = v.imageLoader;
+            return {items: n, loaded, size: [v.container.clientWidth, v.container.clientHeight],
+                    tilesLoading: t && t._tilesLoading, jobs: il.jobsInProgress, queued: il.jobQueue.length,
+                    opacity: t && t.getOpacity(), zoom: v.viewport.getZoom(true), src: t && t.source.url}; }""")
+        raise AssertionError(f"workspace image not loaded: {state}; failed requests: {failures[-20:]}") from exc
+    finally:
+        page.remove_listener("response", on_response)
+        page.remove_listener("requestfailed", on_failed)
