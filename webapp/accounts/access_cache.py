@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import random
 import threading
 import time
 
@@ -65,6 +66,10 @@ class AccessCache:
     @property
     def channel(self) -> str:
         return f"{settings.LOUPE_KEY_PREFIX}:access-forget"
+
+    def start(self) -> None:
+        """Subscribe now (a server's warm-up) rather than on the first request."""
+        self._ensure_listener()
 
     def _ensure_listener(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -126,7 +131,10 @@ class AccessCache:
                 return
             if self._forgotten.get(user.pk, float("-inf")) >= read_since:
                 return   # a change of this user was announced while we read: what we read may be old
-            self._entries[digest] = (time.monotonic() + ACCESS_CACHE_SECONDS, generation, copy.copy(user))
+            # Expiries spread over the second half of the period: entries filled in one burst (a process's
+            # first second under load) would otherwise all be read again from the database in the same one.
+            lifetime = ACCESS_CACHE_SECONDS * (0.5 + 0.5 * random.random())
+            self._entries[digest] = (time.monotonic() + lifetime, generation, copy.copy(user))
 
     def snapshot(self) -> tuple[float, int]:
         with self._lock:

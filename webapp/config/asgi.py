@@ -16,9 +16,11 @@ django_asgi_app = SyncChainASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from webapp.realtime.auth import TicketOrTokenAuthMiddleware  # noqa: E402
+from webapp.core.warmup import WarmOnStartup  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({
+# Lifespan (uvicorn): the process is warmed before it accepts a connection (see webapp.core.warmup).
+application = WarmOnStartup(ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": TicketOrTokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
-})
+}))
