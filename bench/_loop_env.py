@@ -62,14 +62,16 @@ def _private_postgres_database(base: str, prefix: str) -> str:
     return urlunparse(parts._replace(path=f"/{name}"))
 
 
-def start_worker(work: Path, queues: str, name: str, **env) -> subprocess.Popen:
+def start_worker(work: Path, queues: str, name: str, pool: str = "solo", **env) -> subprocess.Popen:
+    """A Celery worker on ``queues``: the solo pool (one process) unless ``pool`` names another (``prefork``
+    with the device's default process count, as a deployment runs it)."""
     from django.conf import settings
 
     from webapp.config.celery import app
 
     log = open(work / f"{name}.log", "w")
     full_env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1", **env)
-    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", "solo",
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", pool,
                              "-Q", queues, "-n", f"{name}-{os.getpid()}@%h", "-l", "WARNING"], cwd=ROOT,
                             env=full_env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120

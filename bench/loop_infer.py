@@ -1,6 +1,6 @@
 """End-to-end inference throughput of the loop against the bare predictor, on the same images, in one run.
 
-    python bench/loop_infer.py [--n 64] [--unique 16] [--batch-size N] [--decode-threads 4] [--workers 1]
+    python bench/loop_infer.py [--n 64] [--unique 16] [--batch-size N] [--decode-threads 4] [--workers 1 | --prefork]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/loupe python bench/loop_infer.py --workers 2
 
 On a CUDA machine the device's preset (``gpu``: 512 px, bf16 autocast, batches of 64) is used:
@@ -34,14 +34,17 @@ from _loop_env import infer_and_wait, prepare_environment, start_worker, stop  #
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
+    """User + system CPU time of a process, its threads and its child processes (0 when it is gone)."""
     import os
 
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(c) for c in children)
 
 
 def main() -> int:
@@ -50,6 +53,9 @@ def main() -> int:
     ap.add_argument("--unique", type=int, default=16, help="distinct generated images, shared by the items")
     ap.add_argument("--batch-size", type=int, default=0, help="0: the adapter's default for the device")
     ap.add_argument("--decode-threads", type=int, default=4)
+    ap.add_argument("--prefork", action="store_true",
+                    help="one worker with the prefork pool and the device's default process count (a deployment's "
+                         "worker) instead of --workers solo processes")
     ap.add_argument("--chunk", type=int, default=64, help="item ids per enqueued message")
     ap.add_argument("--workers", type=int, default=1, help="infer worker processes")
     a = ap.parse_args()
@@ -143,8 +149,11 @@ def main() -> int:
           file=sys.stderr)
 
     cores = max(1, (os.cpu_count() or 1) // a.workers)
-    procs = [start_worker(work, "infer", f"bench-infer{k}", CELERY_WORKER_CONCURRENCY=str(a.workers),
-                          OMP_NUM_THREADS=str(cores)) for k in range(a.workers)]
+    if a.prefork:
+        procs = [start_worker(work, "infer", "bench-infer", pool="prefork")]
+    else:
+        procs = [start_worker(work, "infer", f"bench-infer{k}", CELERY_WORKER_CONCURRENCY=str(a.workers),
+                              OMP_NUM_THREADS=str(cores)) for k in range(a.workers)]
     try:
         app.send_task("loupe.infer.predict_items", args=[[warm], False])     # loads the champion once
         while not Prediction.objects.filter(item_id=warm).exists():
@@ -159,7 +168,8 @@ def main() -> int:
     bare = max(bare_before, bare_rate())
     bare_small = max(small_before, bare_small_rate())
     ratio, strict = e2e / bare, e2e / bare_small
-    print(f"end to end (enqueue -> prediction rows, {a.workers} worker(s)): {e2e:.2f} items/s")
+    how = "one prefork worker, default processes" if a.prefork else f"{a.workers} solo worker(s)"
+    print(f"end to end (enqueue -> prediction rows, {how}): {e2e:.2f} items/s")
     print(f"bare predictor, same images, same run:   {bare:.2f} items/s")
     print(f"bare predictor on images at input size:  {bare_small:.2f} items/s")
     print(f"ratio: {ratio:.2f} (target >= 0.7); against bare at input size: {strict:.2f}")
@@ -169,7 +179,8 @@ def main() -> int:
     # bare model's.
     print(f"CPU per item: worker {e2e_cpu * 1000:.0f} ms, bare predictor {min(bare_cpu) * 1000:.0f} ms; "
           f"bare / worker: {min(bare_cpu) / e2e_cpu:.2f}")
-    print(json.dumps({"device": str(dev), "preset": size, "items": len(ids), "batch_size": bs, "workers": a.workers,
+    workers = "prefork" if a.prefork else a.workers
+    print(json.dumps({"device": str(dev), "preset": size, "items": len(ids), "batch_size": bs, "workers": workers,
                       "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
                       "e2e_items_per_s": round(e2e, 2), "bare_items_per_s": round(bare, 2),
                       "bare_input_size_items_per_s": round(bare_small, 2), "ratio": round(ratio, 3),

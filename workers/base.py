@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from webapp.config.celery import app
 from webapp.core import tasknames
@@ -63,6 +63,17 @@ def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None 
     return decorate
 
 
+@worker_init.connect
+def _remember_the_pool_size(sender: Any = None, **kwargs: Any) -> None:
+    """The pool's process count as started (``--concurrency`` or the setting), for its children below: a
+    worker started with ``--concurrency 1`` beside others must not size its threads by the setting."""
+    import os
+
+    processes = getattr(sender, "concurrency", None)
+    if processes:
+        os.environ["LOUPE_POOL_PROCESSES"] = str(processes)
+
+
 @worker_process_init.connect
 def _share_the_cores(**kwargs: Any) -> None:
     """On a CPU, the worker's processes share the cores: each process's torch takes its part of them
@@ -76,4 +87,5 @@ def _share_the_cores(**kwargs: Any) -> None:
     import torch
 
     if not torch.cuda.is_available():
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, settings.CELERY_WORKER_CONCURRENCY)))
+        processes = int(os.environ.get("LOUPE_POOL_PROCESSES") or settings.CELERY_WORKER_CONCURRENCY)
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, processes)))
