@@ -38,8 +38,11 @@ def open_workspace(page, url: str) -> None:
     failures: list[str] = []
     on_response = lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}")  # noqa: E731
     on_failed = lambda r: failures.append(f"failed {r.url}: {r.failure}")  # noqa: E731
+    on_console = lambda m: m.type == "error" and failures.append(f"console: {m.text}")  # noqa: E731
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
+    page.on("console", on_console)
+    page.bring_to_front()   # a page behind another may get no animation frames, and the viewer draws in them
     try:
         page.goto(url)
         page.wait_for_selector("body[data-workspace=ready]")
@@ -50,9 +53,11 @@ def open_workspace(page, url: str) -> None:
             const loaded = [...Array(n).keys()].map(i => w.getItemAt(i).getFullyLoaded());
             const t = w.getItemAt(0), il = v.imageLoader;
             return {items: n, loaded, size: [v.container.clientWidth, v.container.clientHeight],
+                    visibility: document.visibilityState,
                     tilesLoading: t && t._tilesLoading, jobs: il.jobsInProgress, queued: il.jobQueue.length,
                     opacity: t && t.getOpacity(), zoom: v.viewport.getZoom(true), src: t && t.source.url}; }""")
-        raise AssertionError(f"workspace image not loaded: {state}; failed requests: {failures[-20:]}") from exc
+        raise AssertionError(f"workspace image not loaded: {state}; failures: {failures[-20:]}") from exc
     finally:
         page.remove_listener("response", on_response)
         page.remove_listener("requestfailed", on_failed)
+        page.remove_listener("console", on_console)
