@@ -31,20 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _loop_env import infer_and_wait, prepare_environment, start_worker, stop  # noqa: E402
+from spine_queue import _cpu_seconds as process_cpu_seconds  # noqa: E402
+from spine_queue import _descendants as descendants  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, its threads and its child processes (0 when it is gone)."""
-    import os
-
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
-                    for c in (t / "children").read_text().split()]
-    except OSError:
-        return 0.0
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(_cpu_seconds(c) for c in children)
+    """User + system CPU time of a process and of every process under it (a prefork pool's children)."""
+    return sum(process_cpu_seconds(p) for p in descendants(pid))
 
 
 def main() -> int:
@@ -148,10 +141,10 @@ def main() -> int:
     print(f"bare predictor at input size ({small[0].shape[1]} px, decoded at 1/{factor}): {small_before:.2f} items/s",
           file=sys.stderr)
 
-    cores = max(1, (os.cpu_count() or 1) // a.workers)
     if a.prefork:
         procs = [start_worker(work, "infer", "bench-infer", pool="prefork")]
     else:
+        cores = max(1, (os.cpu_count() or 1) // a.workers)
         procs = [start_worker(work, "infer", f"bench-infer{k}", CELERY_WORKER_CONCURRENCY=str(a.workers),
                               OMP_NUM_THREADS=str(cores)) for k in range(a.workers)]
     try:

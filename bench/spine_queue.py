@@ -189,8 +189,8 @@ def pct(values, q):
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (0 when it is gone). Kept here, not shared with loop_infer.py:
-    ``--compare`` copies this one file into an older tree, whose helper modules may differ."""
+    """User + system CPU time of a process (0 when it is gone). Here rather than in a helper module (and
+    imported by loop_infer.py): ``--compare`` copies this one file into an older tree."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

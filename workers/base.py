@@ -63,15 +63,16 @@ def loupe_task(name: str, *, time_limit: int = 600, soft_time_limit: int | None 
     return decorate
 
 
+_pool_processes: int | None = None   # the pool's process count as started; inherited by its forked children
+
+
 @worker_init.connect
 def _remember_the_pool_size(sender: Any = None, **kwargs: Any) -> None:
     """The pool's process count as started (``--concurrency`` or the setting), for its children below: a
     worker started with ``--concurrency 1`` beside others must not size its threads by the setting."""
-    import os
-
+    global _pool_processes
     processes = getattr(sender, "concurrency", None)
-    if processes:
-        os.environ["LOUPE_POOL_PROCESSES"] = str(processes)
+    _pool_processes = processes if isinstance(processes, int) and processes > 0 else None
 
 
 @worker_process_init.connect
@@ -87,5 +88,5 @@ def _share_the_cores(**kwargs: Any) -> None:
     import torch
 
     if not torch.cuda.is_available():
-        processes = int(os.environ.get("LOUPE_POOL_PROCESSES") or settings.CELERY_WORKER_CONCURRENCY)
+        processes = _pool_processes or settings.CELERY_WORKER_CONCURRENCY
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, processes)))

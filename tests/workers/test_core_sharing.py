@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from webapp.config.settings.celery import worker_concurrency_for_device
+from workers import base
 from workers.base import _remember_the_pool_size, _share_the_cores
 
 
 @pytest.fixture
 def restore_threads(monkeypatch):
     before = torch.get_num_threads()
-    monkeypatch.delenv("LOUPE_POOL_PROCESSES", raising=False)
+    monkeypatch.setattr(base, "_pool_processes", None)
     yield
-    os.environ.pop("LOUPE_POOL_PROCESSES", None)
     torch.set_num_threads(before)
 
 

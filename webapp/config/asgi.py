@@ -15,8 +15,8 @@ django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from webapp.realtime.auth import TicketOrTokenAuthMiddleware  # noqa: E402
 from webapp.core.warmup import WarmOnStartup  # noqa: E402
+from webapp.realtime.auth import TicketOrTokenAuthMiddleware  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # Lifespan (uvicorn): the process is warmed before it accepts a connection (see webapp.core.warmup).

@@ -30,9 +30,13 @@ def warm_process() -> None:
     if pool is not None:
         pool.open(wait=True, timeout=10)
         wanted = min(int(os.environ.get("LOUPE_WARM_CONNECTIONS", "4")), pool.max_size)
-        held = [pool.getconn(timeout=10) for _ in range(wanted)]   # grown now, not under the first burst
-        for conn in held:
-            pool.putconn(conn)
+        held = []   # grown now, not under the first burst
+        try:
+            for _ in range(wanted):
+                held.append(pool.getconn(timeout=10))
+        finally:
+            for conn in held:
+                pool.putconn(conn)
 
 
 class WarmOnStartup:

@@ -21,7 +21,7 @@ def worker_concurrency_for_device() -> int:
     machine (one process per GPU, each pinned with LOUPE_DEVICE=cuda:K: the model holds the device, and
     host-side decoding runs on threads inside the process), one per core on a CPU (each process's torch
     then takes one thread, see workers.base: on 2 cores two such processes predicted 29.4-30.8 items/s
-    against 26.6-27.7 for one process of two threads, bench/loop_infer.py). Read without importing torch
+    against 24.4-27.7 for one process of two threads, bench/loop_infer.py). Read without importing torch
     (the web process)."""
     device = os.environ.get("LOUPE_DEVICE", "")
     on_gpu = device.startswith("cuda") or (not device and (
