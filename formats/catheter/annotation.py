@@ -59,7 +59,9 @@ def _defect(c: Checker, d, dims: AssetDims, path: str) -> dict | None:
     return entry
 
 
-def validate(annotation, assets: list[AssetDims]) -> dict:
+def validate(annotation, assets: list[AssetDims], *, complete: bool = True) -> dict:
+    """The annotation checked and normalised. ``complete=False`` (a draft, mid-edit) skips the rules that
+    relate the verdict to the marks: an operator may set the verdict before drawing, or draw first."""
     c = Checker()
     root = c.root(annotation, assets)
     verdict = c.choice(root.get("verdict"), VERDICTS, "$.verdict")
@@ -83,9 +85,9 @@ def validate(annotation, assets: list[AssetDims]) -> dict:
                 clean.append(entry)
             shots.append({"defects": clean})
     n_defects = sum(len(s["defects"]) for s in shots)
-    if verdict == "ok" and n_defects:
+    if complete and verdict == "ok" and n_defects:
         c.fail("$.verdict", "is 'ok' but defects are marked; set the verdict to 'defect' or remove them")
-    if verdict == "defect" and shots_in is not None and not n_defects:
+    if complete and verdict == "defect" and shots_in is not None and not n_defects:
         c.fail("$.shots", "the verdict is 'defect': mark the defect on every shot where it is visible")
     c.raise_if_any()
     return {"verdict": verdict, "shots": shots}

@@ -30,7 +30,7 @@ class KindSpec:
     label: str
     description: str
     taxonomy: tuple[str, ...]
-    validate: Callable[[Any, list[AssetDims]], dict]
+    validate: Callable[..., dict]   # (annotation, assets, *, complete=True): see formats.<kind>.annotation
     empty_annotation: Callable[[list[AssetDims]], dict]
     template: str
     asset_roles: tuple[str, ...] = ()  # exact roles in order (e.g. original, photo); empty = 1..n shots

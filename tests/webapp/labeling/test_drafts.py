@@ -136,3 +136,27 @@ def test_a_revision_with_a_nan_is_refused_naming_the_field(make_project, make_it
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["path"] == "$.shots[0].defects[0].polygon[2][0]"
     assert Revision.objects.count() == 0
+
+
+def test_a_draft_mid_edit_is_kept_though_not_yet_a_finished_answer(make_project, make_item, operator, api_for):
+    # Verdict set before anything is drawn (catheter), one point pair of a fix (OMR), a page typed as ads
+    # before its articles are removed (articles): saved as drafts, refused as revisions.
+    unfinished = {
+        "catheter": {"verdict": "defect", "shots": [{"defects": []}]},
+        "omr": {"status": "fixed", "point_pairs": [[[10, 10], [12, 11]]], "reasons": []},
+        "articles": {"page_type": "ads", "cuts": [], "articles": [
+            {"id": "a1", "polygon": [[10, 10], [300, 10], [300, 300], [10, 300]]}]},
+    }
+    api = api_for(operator)
+    for kind, annotation in unfinished.items():
+        project = make_project(kind)
+        item = make_item(project)
+        _take(api, project)
+        saved = api.put(f"/api/v1/items/{item.pk}/draft/", {"annotation": annotation, "base_revision": None},
+                        format="json")
+        assert saved.status_code == 200, (kind, saved.content)
+        assert api.get(f"/api/v1/items/{item.pk}/draft/").json()["annotation"] == saved.json()["annotation"]
+        submitted = api.post(f"/api/v1/items/{item.pk}/revisions/", {"annotation": annotation, "base_revision": None},
+                             format="json")
+        assert submitted.status_code == 400, (kind, submitted.content)
+        assert Draft.objects.filter(item=item).exists()

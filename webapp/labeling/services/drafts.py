@@ -13,14 +13,15 @@ from webapp.labeling.selectors import item_asset_dims, lease_held
 
 def draft_save(*, item_id: int, user, annotation, base_revision: int | None,
                from_prediction_id: int | None = None) -> Draft:
-    """Validate the annotation like a revision and store it as the caller's draft of the item (one per
+    """Validate the annotation like a revision, less the rules only a finished answer meets (a draft is
+    work in progress), and store it as the caller's draft of the item (one per
     item and user, overwritten). Refused (409) unless the caller holds the item's lease; nothing is
     stored when anything is wrong."""
     item = WorkItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise NotFound(f"no work item {item_id}")
     require(user, "item.label", project_id=item.project_id)
-    clean = get_kind(item.project.kind).validate(annotation, item_asset_dims(item_id=item.pk))
+    clean = get_kind(item.project.kind).validate(annotation, item_asset_dims(item_id=item.pk), complete=False)
     if from_prediction_id is not None and not Prediction.objects.filter(pk=from_prediction_id, item=item).exists():
         raise NotFound(f"no prediction {from_prediction_id} for item {item.pk}")
     with transaction.atomic():
