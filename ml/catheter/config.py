@@ -82,6 +82,9 @@ class TrainConfig:
     oversample: float = 0.5         # 0: sample uniformly; p > 0: draw a defective image with probability p
     crop: int = 128                 # train on crops of this side (working-res px; 0 = whole image)
     crop_on_defect: float = 0.8     # share of crops of defective images centred near a defect
+    hard_negatives: float = 0.0     # share of crops of OK shots centred on the model's own strongest false
+                                    # alarm there (mined each epoch on mine_per_epoch OK shots); 0: off
+    mine_per_epoch: int = 96
     focal_gamma: float = 2.0
     seed: int = 0
     replay_ratio: float = 1.0       # fine-tune: replay samples drawn per new sample (upper bound)
@@ -116,7 +119,8 @@ def preset(size: str | None = None) -> CatheterConfig:
     """``cpu``: 256 px working resolution, ~0.1M parameters; ``gpu``: 512 px, wider, more epochs."""
     size = size or default_size()
     if size == "cpu":
-        return CatheterConfig(size="cpu")
+        # hard negatives: measured neutral at 256 px, essential at 512 (bench/catheter_recall_bar.py, README)
+        return CatheterConfig(size="cpu", train=TrainConfig(hard_negatives=0.5))
     if size == "gpu":
         return CatheterConfig(size="gpu", model=ModelConfig(input_size=512, widths=(24, 32, 48, 96, 128),
                                                             head_width=48),
