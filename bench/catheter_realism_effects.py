@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ml.catheter import DEFECT_TYPES  # noqa: E402
 from ml.catheter.config import REALISM, SynthConfig  # noqa: E402
 from ml.catheter.data import synth_samples  # noqa: E402
 from ml.catheter.predict import Predictor  # noqa: E402
@@ -46,10 +47,15 @@ def scores(pred: Predictor, images: list[np.ndarray], tta: bool, batch: int = 16
     return np.concatenate(out)
 
 
-def figures(score: np.ndarray, labels: np.ndarray) -> dict:
-    r90, _ = M.recall_at_precision(score, labels, 0.9)
-    return {"auroc": round(M.auroc(score, labels), 4), "ap": round(M.average_precision(score, labels), 4),
-            "recall_at_p90": round(r90, 4), "defective": int(labels.sum()), "n": int(len(labels))}
+def figures(score: np.ndarray, labels: np.ndarray, types: np.ndarray | None = None) -> dict:
+    """``types``: N x 4 type labels, for the recall of each defect type at the precision-0.90 threshold."""
+    r90, t90 = M.recall_at_precision(score, labels, 0.9)
+    out = {"auroc": round(M.auroc(score, labels), 4), "ap": round(M.average_precision(score, labels), 4),
+           "recall_at_p90": round(r90, 4), "defective": int(labels.sum()), "n": int(len(labels))}
+    if types is not None:
+        out["by_type_recall_at_p90"] = {t: round(float((score[types[:, k] > 0] >= t90).mean()), 3)
+                                        for k, t in enumerate(DEFECT_TYPES) if (types[:, k] > 0).any()}
+    return out
 
 
 def main() -> None:
@@ -84,11 +90,12 @@ def main() -> None:
             cfg = SynthConfig(size=a.size, difficulty="realistic", overrides=((eff, getattr(easy, eff)),))
         samples = synth_samples(a.seed, a.n, cfg)
         labels = np.array([int(s.labels.max()) for s in samples])
-        s = scores(pred, [s.image for s in samples], tta=name == "tta")
-        table[name] = figures(s, labels)
+        types = np.stack([s.labels for s in samples])
+        table[name] = figures(scores(pred, [s.image for s in samples], tta=name == "tta"), labels, types)
         print(f"{name:<22} AUROC {table[name]['auroc']:.4f}  AP {table[name]['ap']:.4f}  "
               f"recall@P0.90 {table[name]['recall_at_p90']:.4f}  ({table[name]['defective']} defective of "
-              f"{table[name]['n']}; {time.perf_counter() - t:.0f} s)", flush=True)
+              f"{table[name]['n']}; {time.perf_counter() - t:.0f} s)  by type {table[name]['by_type_recall_at_p90']}",
+              flush=True)
     print(f"checkpoint {a.checkpoint}, seed {a.seed}, {time.perf_counter() - t0:.0f} s in all")
     if a.json:
         a.json.write_text(json.dumps(table, indent=1))

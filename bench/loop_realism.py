@@ -50,6 +50,8 @@ def main() -> int:
     ap.add_argument("--golden-n", type=int, default=400)
     ap.add_argument("--replay-n", type=int, default=200)
     ap.add_argument("--n", type=int, nargs="+", default=[10, 25, 50], help="accepted corrections")
+    ap.add_argument("--steps", type=int, default=40,
+                    help="fine-tuning optimiser steps at least (the deployed loop's LOUPE_FINETUNE_STEPS)")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     out = a.out or Path(tempfile.mkdtemp(prefix="loop_realism_"))
@@ -64,7 +66,7 @@ def main() -> int:
         cfg.train.time_budget_s = a.budget
         champion = out / "champion"
         t = time.perf_counter()
-        train(old, champion, cfg, log=quiet)
+        train(old, champion, config=cfg, log=quiet)
         print(f"champion trained on {len(old)} shots without {a.new_setup} in {time.perf_counter() - t:.0f} s")
     new = SynthConfig(**base, setup_weights=_weights(only=a.new_setup), defect_rate=0.5)
     golden = synth_samples(31, a.golden_n, new)
@@ -78,7 +80,7 @@ def main() -> int:
     for n in a.n:
         t = time.perf_counter()
         cand = out / f"candidate_{n}"
-        finetune(champion, pool[:n], replay, cand, val_samples=calib, log=quiet)
+        finetune(champion, pool[:n], replay, cand, steps=a.steps, val_samples=calib, log=quiet)
         r = {"model": "candidate", "corrections": n, **_figures(cand, test),
              "seconds": round(time.perf_counter() - t, 1)}
         rows.append(r)
