@@ -50,6 +50,8 @@ def _variant(name: str) -> CatheterConfig:
             cfg.train = replace(cfg.train, oversample=0.0)
         elif part == "wide":
             cfg.model = replace(cfg.model, widths=(16, 32, 48, 64, 96), head_width=32)
+        elif part.startswith("epochs="):  # more (or fewer) planned epochs: a longer --budget is then used
+            cfg.train = replace(cfg.train, epochs=int(part.removeprefix("epochs=")))
         else:
             raise SystemExit(f"unknown variant part {part!r}")
     return cfg

@@ -8,7 +8,8 @@
 #   gpu-bce   the gpu preset with plain BCE and uniform sampling (no focal loss, no defect oversampling)
 #   gpu-clean the gpu preset trained without label noise (what the operators' misses cost)
 #   gpu-nodecoy the gpu preset trained on shots without the harmless look-alikes (evaluated on shots with them)
-# then, for the gpu model, bench/catheter_realism_effects.py (the cost of each realism effect, and TTA);
+# then, for the gpu model, bench/catheter_realism_effects.py (the cost of each realism effect, and TTA) and
+# bench/catheter_series.py (rotation series: a shot alone vs with what stays still over the series);
 #   loop      (beside the trainings) bench/loop_realism.py with a gpu-preset champion trained without the
 #             `strong_artifacts` set-up: candidate vs champion after N = 10, 25, 50 accepted corrections of it
 # Budget: about 10 minutes on one H200 (data ~2 min on 16 cores, trainings side by side).
@@ -53,6 +54,8 @@ wait_all
 has loop && cat $D/loop.log
 has gpu && [ -f $D/gpu/config.json ] && $PY bench/catheter_realism_effects.py --checkpoint $D/gpu --device $DEVICE \
     --n $N_TEST --json $D/effects-gpu.json
+has gpu && [ -f $D/gpu/config.json ] && $PY bench/catheter_series.py --checkpoint $D/gpu --device $DEVICE \
+    --json $D/series-gpu.json
 
 $PY - "$D" $RUNS <<'EOF' | tee "$OUT/catheter_realism.json"
 import json, sys
@@ -74,9 +77,9 @@ for r in runs:
     out[r] = {"auroc": v["auroc"], "ap": v["average_precision"], "recall_at_p90": v["recall_at_precision_0.90"],
               "steps": info.get("steps"), "train_seconds": info.get("seconds"), "n": e["n"],
               "defective": e["n_defective"]}
-eff = d / "effects-gpu.json"
-if eff.exists():
-    out["effects_gpu"] = json.loads(eff.read_text())
+for key, name in (("effects_gpu", "effects-gpu.json"), ("series_gpu", "series-gpu.json")):
+    if (d / name).exists():
+        out[key] = json.loads((d / name).read_text())
 print(json.dumps(out, indent=1))
 EOF
 echo "all: $(( $(date +%s) - t0 )) s"
