@@ -265,6 +265,27 @@ def test_a_reviewer_sees_cuts_added_removed_and_moved(login, asgi_server, articl
     shot(page, "articles-09-review-diff")
 
 
+def test_a_page_type_only_change_is_named_in_the_review_summary(login, asgi_server, articles_item, make_user):
+    """No cut moved, the page type did: the reviewer reads it in words, and one edit is "1 edit"."""
+    from webapp.labeling.services import lease_take_next, revision_submit
+
+    item = articles_item()
+    proposal = item.predictions.first()
+    olga = make_user("operator", username="olga")
+    make_user("reviewer", username="rita")
+    lease_take_next(project_id=item.project_id, user=olga)
+    revision_submit(item_id=item.pk, user=olga, annotation={**proposal.payload, "page_type": "sports", "articles": []},
+                    base_revision=None, from_prediction_id=proposal.pk)
+    page = login("rita")
+    open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    page.wait_for_selector("#review-box:not([hidden]) [data-count=page_type]")
+    summary = page.inner_text("#diff-summary")
+    assert "0 added" in summary and "0 removed" in summary and "0 changed" in summary, summary
+    assert "page type article → sports" in summary and summary.rstrip().endswith("1 edit"), summary
+    assert "1 edit ·" in page.text_content("#history")  # the revision history says it the same way
+    shot(page, "articles-10-review-page-type")
+
+
 def test_a_cut_drag_redraws_at_30_fps_on_a_broadsheet(login, asgi_server, articles_item, make_user, capsys):
     """A 300 dpi broadsheet (7000 × 10000 px) with 8 columns and 40 proposed cuts: the drag of a new cut is
     redrawn on every animation frame while the mouse moves."""

@@ -33,11 +33,22 @@ export function summarize(element, diff) {
     span.textContent = `${diff.counts[key]} ${word}`;
     element.append(span, " ");
   }
+  // A whole-answer change (catheter verdict, articles page type) has no shape to draw: say it in words.
+  for (const [key, word] of [["verdict", "verdict"], ["page_type", "page type"], ["status", "status"]]) {
+    if (!diff[key] || diff[key].before === diff[key].after) continue;
+    const span = document.createElement("span");
+    span.className = `count count-${key}`;
+    span.dataset.count = key;
+    span.textContent = `· ${word} ${label(diff[key].before)} → ${label(diff[key].after)} `;
+    element.append(span);
+  }
   if (diff.edits != null) {  // the kind's edit count (the operator metric), where its diff gives one
     const span = document.createElement("span");
     span.className = "count count-edits";
     span.dataset.count = "edits";
-    span.textContent = `· ${diff.edits} edits`;
+    span.textContent = `· ${diff.edits} edit${diff.edits === 1 ? "" : "s"}`;
     element.append(span);
   }
 }
+
+const label = (value) => (value == null || value === "" ? "none" : String(value).replaceAll("_", " "));

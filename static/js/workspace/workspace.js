@@ -601,7 +601,7 @@ export async function startWorkspace(editor, options) {
     list.innerHTML = "";
     for (const r of res.data) {
       const li = document.createElement("li");
-      li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edits · ${new Date(r.created_at).toLocaleString()}`;
+      li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edit${r.edit_count === 1 ? "" : "s"} · ${new Date(r.created_at).toLocaleString()}`;
       list.appendChild(li);
     }
     if (!res.data.length) {
