@@ -180,6 +180,38 @@ def _audit_row(a: PromotionAudit) -> list:
             a.actor.get_username() if a.actor else "system", a.reason, "yes" if a.override else "no", a.override_reason]
 
 
+def _actor(user) -> str:
+    return user.get_username() if user else "system"
+
+
+# The audit page's three trails, each exportable: (file name, header, row of one entry).
+AUDIT_TRAILS = {
+    "promotions": ("promotion-audit.csv", AUDIT_FIELDS, _audit_row),
+    "thresholds": ("threshold-audit.csv",
+                   ["id", "created_at", "kind", "scope_key", "version", "value", "basis", "actor", "reason"],
+                   lambda t: [t.pk, t.created_at.isoformat(), t.model_version.kind, t.model_version.scope_key,
+                              t.model_version.number, t.value, t.basis, _actor(t.actor), t.reason]),
+    "triggers": ("trigger-audit.csv", ["id", "created_at", "project", "field", "old", "new", "actor", "reason"],
+                 None),   # one row per changed field: see _trigger_rows
+}
+
+
+def _trigger_rows(change) -> list[list]:
+    return [[change.pk, change.created_at.isoformat(), change.project_name, field, old, new, _actor(change.actor),
+             change.reason] for field, (old, new) in sorted(change.changes.items())]
+
+
+def _audit_csv(trail: str, entries) -> HttpResponse:
+    name, header, row = AUDIT_TRAILS[trail]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for entry in entries.iterator():
+        writer.writerows(_trigger_rows(entry) if row is None else [row(entry)])
+    return response
+
+
 @requires("model.view")
 def audit_page(request):
     q = request.GET
@@ -193,18 +225,19 @@ def audit_page(request):
     if filters["action"] and filters["action"] not in PromotionAudit.Action.values:
         return HttpResponseBadRequest(f"action: one of {', '.join(PromotionAudit.Action.values)}")
     entries = selectors.audit_list(**filters)
+    thresholds = selectors.threshold_change_list(kind=filters["kind"], scope_key=filters["scope_key"])
+    triggers = selectors.trigger_change_list()
     if q.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="promotion-audit.csv"'
-        writer = csv.writer(response)
-        writer.writerow(AUDIT_FIELDS)
-        for entry in entries.iterator():
-            writer.writerow(_audit_row(entry))
-        return response
+        trail = q.get("trail", "promotions")
+        if trail not in AUDIT_TRAILS:
+            return HttpResponseBadRequest(f"trail: one of {', '.join(AUDIT_TRAILS)}")
+        return _audit_csv(trail, {"promotions": entries, "thresholds": thresholds, "triggers": triggers}[trail])
+    kept = q.copy()
+    kept.pop("trail", None)
+    kept.pop("format", None)
     return render(request, "mlops/audit.html", {
-        "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": q.urlencode(),
-        "thresholds": selectors.threshold_change_list(kind=filters["kind"], scope_key=filters["scope_key"])[:50],
-        "triggers": selectors.trigger_change_list()[:50],
+        "entries": entries[:AUDIT_PAGE], "query": q, "shown": AUDIT_PAGE, "csv_query": kept.urlencode(),
+        "thresholds": thresholds[:50], "triggers": triggers[:50],
         "kinds": sorted({k for k, _ in selectors.scope_list()}), "actions": PromotionAudit.Action.values,
     })
 

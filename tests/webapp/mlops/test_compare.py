@@ -135,6 +135,35 @@ def test_audit_page_filters_and_exports_csv(client, admin_user, make_user):
                                            .content.decode())))) == 1
 
 
+def test_threshold_and_trigger_trails_export_as_csv(client, admin_user, make_project):
+    from webapp.mlops.services import threshold_set, training_triggers_update
+
+    _, candidate = _scope(admin_user)
+    threshold_set(version_id=candidate.pk, value=0.35, actor=admin_user, reason="recall, first", basis="recall >= 0.95")
+    project = make_project(kind="catheter", name="Line A")
+    training_triggers_update(project_id=project.pk, actor=admin_user, reason="busier line",
+                             train_after_corrections=25, auto_promote=True)
+    client.force_login(admin_user)
+    html = client.get("/models/audit/?kind=catheter").content.decode()
+    assert 'href="?kind=catheter&amp;format=csv&amp;trail=thresholds"' in html and "trail=triggers" in html
+
+    rows = list(csv.reader(io.StringIO(client.get("/models/audit/?kind=catheter&format=csv&trail=thresholds")
+                                       .content.decode())))
+    assert rows[0] == ["id", "created_at", "kind", "scope_key", "version", "value", "basis", "actor", "reason"]
+    assert [r[2:] for r in rows[1:]] == [["catheter", "line:A", str(candidate.number), "0.35", "recall >= 0.95",
+                                          admin_user.get_username(), "recall, first"]]
+    assert len(list(csv.reader(io.StringIO(client.get("/models/audit/?kind=articles&format=csv&trail=thresholds")
+                                           .content.decode())))) == 1   # the kind filter applies
+
+    response = client.get("/models/audit/?format=csv&trail=triggers")
+    assert response["Content-Disposition"] == 'attachment; filename="trigger-audit.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["id", "created_at", "project", "field", "old", "new", "actor", "reason"]
+    assert sorted((r[2], r[3], r[5], r[7]) for r in rows[1:]) == [
+        ("Line A", "auto_promote", "True", "busier line"), ("Line A", "train_after_corrections", "25", "busier line")]
+    assert client.get("/models/audit/?format=csv&trail=versions").status_code == 400
+
+
 def test_scope_page_shows_lineage(client, admin_user):
     from webapp.mlops.models import TrainingRun
 
