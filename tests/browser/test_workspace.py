@@ -229,6 +229,33 @@ def test_reviewer_sees_the_diff_and_sends_back_with_a_comment_the_operator_sees(
     shot(page, "10-operator-sees-send-back")
 
 
+def test_an_image_request_that_fails_once_is_retried(login, asgi_server, catheter_item, make_user):
+    """A server hiccup on the image (here: a 503 for the first request of the shot) must not leave the viewer
+    blank: the tile is asked for again and the shot is drawn."""
+    item = catheter_item(shots=1)
+    make_user("operator", username="olga")
+    page = login("olga")
+    refused: list[str] = []
+
+    def once(route):
+        if not refused:
+            refused.append(route.request.url)
+            return route.fulfill(status=503, body="busy")
+        return route.continue_()
+
+    page.route("**/assets/*/working*", once)
+    page.route("**/assets/*/tiles_files/**", once)
+    open_workspace(page, f"{asgi_server}/items/{item.pk}/")
+    assert len(refused) == 1
+    # the shot is on screen: the pixels the viewer drew at the image's centre are the photo's, not the
+    # viewer's empty background (a failed tile counts as "loaded" for OpenSeadragon, so ask the canvas)
+    page.wait_for_function("""() => { const v = window.LOUPE_WS.viewer.osd, c = v.drawer.canvas;
+        const p = v.world.getItemAt(0).imageToViewerElementCoordinates(new OpenSeadragon.Point(600, 400));
+        const r = window.devicePixelRatio || 1;
+        const [red, green, blue] = c.getContext("2d").getImageData(p.x * r, p.y * r, 1, 1).data;
+        return red + green + blue > 120; }""", timeout=10000)
+
+
 def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, catheter_item, make_user):
     project = catheter_item(shots=1).project
     for _ in range(2):

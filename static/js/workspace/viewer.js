@@ -15,11 +15,21 @@ export function tileSourceOf(asset) {
 // canvas the canvas drawer draws from, and the bitmap is closed at once. OpenSeadragon's own loader keeps
 // an <img> per tile, whose decoded pixels stay in Chromium's image cache (up to 256 MB, shared memory)
 // long after the tile cache let the tile go; this way a tile is its canvas alone, freed on eviction.
+// A tile that fails for a passing reason (no connection, a server restarting or overloaded: 5xx, 429) is asked
+// for again, up to TILE_RETRIES times a second apart, before OpenSeadragon hears of it: it would leave the
+// square blank until the next pan (its own retry marks the tile missing and does not draw the late answer).
+const TILE_RETRIES = 3;
+const TILE_RETRY_MS = 1000;
+const passing = (status) => status >= 500 || status === 429;
+
 function downloadTileStart(job) {
   const control = new AbortController();
   job.userData.control = control;
-  fetch(job.src, { credentials: "same-origin", signal: control.signal })
-    .then((res) => { if (!res.ok) throw new Error(`HTTP ${res.status}`); return res.blob(); })
+  const attempt = (left) => fetch(job.src, { credentials: "same-origin", signal: control.signal })
+    .then((res) => {
+      if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { retry: passing(res.status) });
+      return res.blob();
+    })
     .then((blob) => createImageBitmap(blob))
     .then((bitmap) => {
       const canvas = document.createElement("canvas");
@@ -30,7 +40,15 @@ function downloadTileStart(job) {
       bitmap.close();
       job.finish(context, null, "context2d");
     })
-    .catch((e) => { if (!control.signal.aborted) job.fail(`tile ${job.src}: ${e.message || e}`, null); });
+    .catch((e) => {
+      if (control.signal.aborted) return;
+      if (left > 0 && (e.retry || e instanceof TypeError)) {  // TypeError: fetch's network failure
+        setTimeout(() => { if (!control.signal.aborted) attempt(left - 1); }, TILE_RETRY_MS);
+        return;
+      }
+      job.fail(`tile ${job.src}: ${e.message || e}`, null);
+    });
+  attempt(TILE_RETRIES);
 }
 function downloadTileAbort(job) {
   if (job.userData.control) job.userData.control.abort();
