@@ -168,6 +168,8 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     assert reviewer.inner_text("#omr-status").startswith("Fixed")
     assert "moves the page corners by up to" in reviewer.inner_text("#omr-moved")
     assert "4 added" in reviewer.inner_text("#diff-summary")
+    assert "The answer" in reviewer.inner_text("#omr-metrics tr:first-child")   # not "Your fix": not the reviewer's
+    assert reviewer.inner_text("#omr-metrics td[data-source=fix][data-metric=verdict]") == "fixed"
     shot(reviewer, "omr-05-review")
     reviewer.keyboard.press("a")
     reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "

@@ -162,20 +162,26 @@ function mount(ws) {
     const table = $("omr-metrics");
     table.innerHTML = "";
     const head = table.insertRow();
-    head.innerHTML = "<th></th><th>Proposal</th><th>Your fix</th>";
+    // A reviewer reads the answer under review: its status and reasons; the fix's metrics were computed
+    // while the operator fixed it and are not stored with the answer.
+    const answer = ws.readOnly() && !fix ? ws.annotation() : null;
+    head.innerHTML = `<th></th><th>Proposal</th><th>${ws.readOnly() ? "The answer" : "Your fix"}</th>`;
     const verdictRow = table.insertRow();
     verdictRow.insertCell().textContent = "verdict";
     verdictRow.append(metricCell("proposal", "verdict", 0, prop && prop.verdict),
-                      metricCell("fix", "verdict", 0, res ? res.verdict || res.state : fix ? "computing…" : null));
+                      metricCell("fix", "verdict", 0, answer ? answer.status
+                        : res ? res.verdict || res.state : fix ? "computing…" : null));
     const reasonRow = table.insertRow();
     reasonRow.insertCell().textContent = "reasons";
     reasonRow.append(metricCell("proposal", "reasons", 0, prop && (prop.reasons || []).join(", ")),
-                     metricCell("fix", "reasons", 0, res && (res.reasons || [res.detail]).filter(Boolean).join(", ")));
+                     metricCell("fix", "reasons", 0, answer ? (answer.reasons || []).join(", ") || null
+                       : res && (res.reasons || [res.detail]).filter(Boolean).join(", ")));
     for (const [key, label, digits] of METRICS) {
       const row = table.insertRow();
       row.insertCell().textContent = label;
       row.append(metricCell("proposal", key, digits, prop && prop.metrics ? prop.metrics[key] : null),
                  metricCell("fix", key, digits, res && res.metrics ? res.metrics[key] : null));
+      if (answer) row.lastChild.title = "Computed while the answer was fixed; not stored with it";
     }
     table.querySelectorAll("td[data-metric=verdict]").forEach((td) => { td.className = `verdict-cell v-${td.textContent}`; });
   }
