@@ -31,7 +31,7 @@ from bench.catheter_realism_effects import figures  # noqa: E402
 from ml.catheter import DEFECT_TYPES  # noqa: E402
 from ml.catheter.config import SynthConfig  # noqa: E402
 from ml.catheter.predict import Predictor  # noqa: E402
-from ml.catheter.series import moving_share  # noqa: E402
+from ml.catheter.series import moving_and_top, series_scores  # noqa: E402
 from ml.catheter.synth import generate_series  # noqa: E402
 
 
@@ -53,11 +53,10 @@ def run(pred: Predictor, balloons: int, shots: int, seed: int, difficulty: str) 
         t1 = time.perf_counter()
         score, maps = score_series(pred, [s.image for s in series])
         t_model += time.perf_counter() - t1
-        peak = maps.max(axis=1)
-        moving = np.clip(peak - np.median(peak, axis=0)[None], 0, None).reshape(len(peak), -1).max(axis=1)
+        moving, top = moving_and_top(maps)
         rows["single"].append(score)
-        rows["series"].append(score * moving_share(maps))
-        rows["map_max"].append(peak.reshape(len(peak), -1).max(axis=1))
+        rows["series"].append(series_scores(score, maps))
+        rows["map_max"].append(top)
         rows["map_moving"].append(moving)
         for s in series:
             labels.append(int(bool(s.defects)))

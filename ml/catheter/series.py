@@ -22,13 +22,17 @@ def static_response(maps: np.ndarray) -> np.ndarray:
     return np.median(maps.max(axis=1), axis=0)
 
 
+def moving_and_top(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per shot (``maps``: K x T x h x w), the strongest response above the static one, and the strongest."""
+    peak = maps.max(axis=1)                                       # K x h x w
+    moving = np.clip(peak - static_response(maps)[None], 0.0, None).reshape(len(peak), -1).max(axis=1)
+    return moving, peak.reshape(len(peak), -1).max(axis=1)
+
+
 def moving_share(maps: np.ndarray) -> np.ndarray:
     """Per shot, max(map - static) / max(map), in [0, 1]: 1 when the shot's strongest response moved with the
     balloon, near 0 when it sits where the whole series fires. ``maps``: K x T x h x w."""
-    peak = maps.max(axis=1)                                       # K x h x w
-    static = np.median(peak, axis=0)
-    moving = np.clip(peak - static[None], 0.0, None).reshape(len(peak), -1).max(axis=1)
-    top = peak.reshape(len(peak), -1).max(axis=1)
+    moving, top = moving_and_top(maps)
     return np.where(top > 0, moving / np.maximum(top, 1e-6), 0.0)
 
 

@@ -174,41 +174,47 @@ AUDIT_FIELDS = ["id", "created_at", "action", "kind", "scope_key", "from_version
                 "override", "override_reason"]
 
 
-def _audit_row(a: PromotionAudit) -> list:
-    return [a.pk, a.created_at.isoformat(), a.action, a.kind, a.scope_key,
-            a.from_version.number if a.from_version else "", a.to_version.number,
-            a.actor.get_username() if a.actor else "system", a.reason, "yes" if a.override else "no", a.override_reason]
-
-
 def _actor(user) -> str:
     return user.get_username() if user else "system"
 
 
-# The audit page's three trails, each exportable: (file name, header, row of one entry).
-AUDIT_TRAILS = {
-    "promotions": ("promotion-audit.csv", AUDIT_FIELDS, _audit_row),
-    "thresholds": ("threshold-audit.csv",
-                   ["id", "created_at", "kind", "scope_key", "version", "value", "basis", "actor", "reason"],
-                   lambda t: [t.pk, t.created_at.isoformat(), t.model_version.kind, t.model_version.scope_key,
-                              t.model_version.number, t.value, t.basis, _actor(t.actor), t.reason]),
-    "triggers": ("trigger-audit.csv", ["id", "created_at", "project", "field", "old", "new", "actor", "reason"],
-                 None),   # one row per changed field: see _trigger_rows
-}
+def _promotion_rows(a: PromotionAudit) -> list[list]:
+    return [[a.pk, a.created_at.isoformat(), a.action, a.kind, a.scope_key,
+             a.from_version.number if a.from_version else "", a.to_version.number,
+             _actor(a.actor), a.reason, "yes" if a.override else "no", a.override_reason]]
+
+
+def _threshold_rows(t) -> list[list]:
+    v = t.model_version
+    return [[t.pk, t.created_at.isoformat(), v.kind, v.scope_key, v.number, t.value, t.basis, _actor(t.actor),
+             t.reason]]
 
 
 def _trigger_rows(change) -> list[list]:
+    """One row per changed setting."""
     return [[change.pk, change.created_at.isoformat(), change.project_name, field, old, new, _actor(change.actor),
              change.reason] for field, (old, new) in sorted(change.changes.items())]
 
 
+# The audit page's three trails, each exportable: (file name, header, the rows of one entry).
+AUDIT_TRAILS = {
+    "promotions": ("promotion-audit.csv", AUDIT_FIELDS, _promotion_rows),
+    "thresholds": ("threshold-audit.csv",
+                   ["id", "created_at", "kind", "scope_key", "version", "value", "basis", "actor", "reason"],
+                   _threshold_rows),
+    "triggers": ("trigger-audit.csv", ["id", "created_at", "project", "field", "old", "new", "actor", "reason"],
+                 _trigger_rows),
+}
+
+
 def _audit_csv(trail: str, entries) -> HttpResponse:
-    name, header, row = AUDIT_TRAILS[trail]
+    name, header, rows = AUDIT_TRAILS[trail]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
     writer.writerow(header)
     for entry in entries.iterator():
-        writer.writerows(_trigger_rows(entry) if row is None else [row(entry)])
+        writer.writerows(rows(entry))
     return response
 
 

@@ -33,7 +33,7 @@ def test_a_look_alike_seen_in_most_shots_only_is_still_static():
     assert moving_share(maps)[:5].max() < 1e-6
 
 
-def test_short_series_and_empty_maps_are_left_alone():
+def test_a_short_series_is_left_alone_and_a_silent_map_scores_zero():
     maps = _maps(k=MIN_SHOTS - 1)
     maps[:, 0, 1, 1] = 0.9
     assert np.allclose(series_scores(np.array([0.9, 0.8, 0.7]), maps), [0.9, 0.8, 0.7])
