@@ -95,6 +95,11 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     page.goto(f"{asgi_server}/models/audit/?override=yes")
     assert "bubble golden shots are being relabeled" in page.locator("#audit").inner_text()
     page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
+    trails = (("thresholds", "id,created_at,kind,scope_key,version"), ("triggers", "id,created_at,project"))
+    for trail, header in trails:
+        href = page.get_attribute(f"#{trail[:-1]}-csv", "href")   # each trail exports from the page, as the admin
+        assert href.endswith(f"format=csv&trail={trail}"), href
+        assert page.request.get(f"{asgi_server}/models/audit/{href}").text().startswith(header)
     for item, verdict in zip(items[:2], ("defect", "ok")):   # corrections after the promotion
         prediction, _ = prediction_record(item_id=item.pk, model_version_id=candidate.pk, payload=OK,
                                           scores={"flagged": verdict == "ok"}, uncertainty=0.3)
