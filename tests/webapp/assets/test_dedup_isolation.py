@@ -110,3 +110,15 @@ def test_the_migration_gives_each_project_its_own_record_of_a_shared_asset(make_
     second_items = WorkItemAsset.objects.filter(item__in=items[1:3]).values_list("asset_id", flat=True)
     assert len(set(second_items)) == 1, "the items of one project share that project's record"
     assert Asset.objects.get(pk=unlinked.pk).project_id is None
+
+
+def test_an_item_cannot_show_another_projects_asset(make_project, images):
+    from webapp.assets.services import asset_ingest
+    from webapp.core.errors import NotFound
+    from webapp.labeling.services import item_create
+
+    first, second = make_project("catheter"), make_project("catheter")
+    asset, _ = asset_ingest(data=images.image("PNG", seed=43), name="a.png", project_id=first.pk)
+    with pytest.raises(NotFound, match=f"no asset with id {asset.pk}"):
+        item_create(project=second, asset_ids=[asset.pk])
+    assert item_create(project=first, asset_ids=[asset.pk]).item_assets.get().asset_id == asset.pk
