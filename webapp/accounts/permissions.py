@@ -23,7 +23,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_http_methods
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
@@ -261,16 +261,40 @@ class TablePermission(BasePermission):
 
 # ----- pages and files ---------------------------------------------------------------------------
 
-def requires(action: str, *, target: str | None = None, methods: tuple[str, ...] = ("GET", "HEAD")) -> Callable:
+def _token_user(request):
+    """The user of an ``Authorization: Token <key>`` header, as the API reads it; None without one.
+    Raises Refused(401) for a token that is unknown (or its user's account is off)."""
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from webapp.accounts.access_cache import CachedTokenAuthentication
+
+    try:
+        found = CachedTokenAuthentication().authenticate(request)
+    except AuthenticationFailed as failed:
+        raise Refused(401, f"{failed.detail}") from None
+    return found[0] if found else None
+
+
+def requires(action: str, *, target: str | None = None, methods: tuple[str, ...] = ("GET", "HEAD"),
+             api_token: bool = False) -> Callable:
     """Decorate a page or file view: sign-in redirect, the table's decision (404 / 403), allowed methods.
 
-    ``target`` is ``"<target>:<url keyword>"`` for per-project actions, as on API views."""
+    ``target`` is ``"<target>:<url keyword>"`` for per-project actions, as on API views. With ``api_token``
+    (downloads: files, exports) a script may send its API token as on the API instead of a session; a
+    header is never sent by a browser on its own, so this opens no way around the CSRF check."""
     parsed = target_of(type("_", (), {"permission_target": target})) if target else None
 
     def decorate(view):
         @wraps(view)
         def guarded(request, *args, **kwargs):
             where = {"target": parsed[0], "value": kwargs.get(parsed[1])} if parsed else {}
+            if api_token and not request.user.is_authenticated:
+                try:
+                    request.user = _token_user(request) or request.user
+                except Refused as refused:
+                    response = HttpResponse(refused.message, status=401, content_type="text/plain; charset=utf-8")
+                    response["WWW-Authenticate"] = "Token"
+                    return response
             try:
                 request.loupe_role = check(request.user, action, **where)
             except Refused as refused:

@@ -53,12 +53,12 @@ def _serve_original(request, asset: Asset, *, cache: str = IMMUTABLE):
                   content_type=CONTENT_TYPES.get(asset.format, "application/octet-stream"))
 
 
-@requires("item.view", target="asset:asset_id")
+@requires("item.view", target="asset:asset_id", api_token=True)
 def asset_original(request, asset_id: int):
     return _serve_original(request, _asset(asset_id))
 
 
-@requires("item.view", target="asset:asset_id")
+@requires("item.view", target="asset:asset_id", api_token=True)
 def asset_working(request, asset_id: int):
     asset = _asset(asset_id)
     path = media_path(asset.working_copy) if asset.working_copy else None
@@ -74,14 +74,14 @@ def _dzi_path(asset: Asset) -> Path:
     return media_path(asset.dzi)
 
 
-@requires("item.view", target="asset:asset_id")
+@requires("item.view", target="asset:asset_id", api_token=True)
 def asset_dzi(request, asset_id: int):
     asset = _asset(asset_id)
     path = _dzi_path(asset)
     return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type="application/xml")
 
 
-@requires("item.view", target="asset:asset_id")
+@requires("item.view", target="asset:asset_id", api_token=True)
 def asset_tile(request, asset_id: int, level: int, col: int, row: int):
     asset = _asset(asset_id)
     tiles = _dzi_path(asset).parent / f"{DZI_BASENAME}_files"
