@@ -72,7 +72,7 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
         spec, covered, golden_count = get_kind(project.kind), set(), 0
         bar = tqdm(generate_items(project.kind, count, seed_value), total=count, desc=f"{project.kind:9s}", unit="item")
         for index, (external_id, files, roles, meta) in enumerate(bar):
-            assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
+            assets = [asset_ingest(data=data, name=name, project_id=project.pk)[0] for name, data in files]
             truth = ground_truth(project.kind, index, seed_value)
             new_slices = set(spec.slices(truth, meta)) - covered if truth is not None else set()
             golden = truth is not None and (index % GOLDEN_EVERY == 0

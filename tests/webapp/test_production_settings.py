@@ -47,3 +47,24 @@ def test_local_run_makes_a_private_key_once(tmp_path):
     assert first.stdout.strip() == key_file.read_text().strip() and len(first.stdout.strip()) >= 50
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert "insecure" not in first.stdout
+
+
+def test_the_public_development_key_and_short_keys_are_refused_outside_a_local_run(tmp_path):
+    from webapp.config.settings.secret_key import DEVELOPMENT_KEY
+
+    for key in (DEVELOPMENT_KEY, "short-but-set", "ab" * 30):
+        started = _run(["manage.py", "check"], tmp_path, SECRET_KEY=key)
+        assert started.returncode != 0, key
+        assert "SECRET_KEY" in started.stderr and "refusing to start" in started.stderr, started.stderr[-2000:]
+        # A run on this machine only may keep it (its cookies never leave the machine).
+        assert _run(["manage.py", "check"], tmp_path, SECRET_KEY=key, LOUPE_LOCAL="1").returncode == 0
+
+
+def test_check_deploy_reports_the_public_development_key(tmp_path):
+    """DEBUG without SECRET_KEY runs on the public key: fine for development, an error for a deployment."""
+    deploy = _run(["manage.py", "check", "--deploy"], tmp_path, DEBUG="1")
+    assert deploy.returncode != 0
+    assert "loupe.E001" in deploy.stderr and "public" in deploy.stderr, deploy.stderr[-2000:]
+    key = secrets.token_urlsafe(50)
+    clean = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, SECRET_KEY=key)
+    assert clean.returncode == 0 and "loupe.E001" not in clean.stdout + clean.stderr

@@ -9,8 +9,14 @@ class Asset(models.Model):
         READY = "ready"
         FAILED = "failed"
 
-    sha256 = models.CharField(max_length=64, unique=True,
-                              help_text="Content hash: a duplicate is linked, not stored twice.")
+    # De-duplication shares the stored bytes (content-addressed files), never the record: the same file
+    # uploaded into two projects is two assets, so a member of one never reaches the other's.
+    sha256 = models.CharField(max_length=64, db_index=True,
+                              help_text="Content hash: names the stored file, shared by every record of it.")
+    project = models.ForeignKey("labeling.Project", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text="The project it was uploaded into; none: an upload outside any "
+                                          "project, one record per uploader.")
     original = models.CharField(max_length=500, help_text="Path of the original under MEDIA_ROOT.")
     original_name = models.CharField(max_length=255)
     format = models.CharField(max_length=16)
@@ -31,6 +37,12 @@ class Asset(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sha256", "project"], condition=models.Q(project__isnull=False),
+                                    name="asset_sha256_per_project"),
+            models.UniqueConstraint(fields=["sha256", "uploaded_by"], condition=models.Q(project__isnull=True),
+                                    name="asset_sha256_per_uploader"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.width}×{self.height})"

@@ -70,42 +70,70 @@ def _charge_pixels(user, *, name: str, pixels: int) -> None:
     window_add(counter, limit=budget, window=PIXEL_WINDOW_SECONDS, amount=pixels)
 
 
-def _ingest(source: storage.Source, *, name: str, user, max_bytes: int) -> tuple[Asset, bool]:
+def _scope(*, project_id: int | None, user) -> dict:
+    """Which records a new upload may be a duplicate of: the project's own, or outside any project the
+    uploader's own. Another project's (another user's) copy of the same bytes is never revealed."""
+    if project_id is not None:
+        return {"project_id": project_id}
+    uploader = user if getattr(user, "pk", None) else None
+    return {"project__isnull": True, "uploaded_by": uploader} if uploader else \
+        {"project__isnull": True, "uploaded_by__isnull": True}
+
+
+def _shared_derivatives(sha: str) -> dict:
+    """The derivative fields of a record of the same bytes whose files are built, to reuse them; else {}."""
+    for twin in Asset.objects.filter(sha256=sha, derivatives=Asset.Derivatives.READY):
+        if all(storage.media_path(p).is_file() for p in (twin.working_copy, twin.dzi)):
+            return {"working_copy": twin.working_copy, "working_width": twin.working_width,
+                    "working_height": twin.working_height, "dzi": twin.dzi, "derivatives": twin.derivatives}
+    return {}
+
+
+def _ingest(source: storage.Source, *, name: str, user, max_bytes: int,
+            project_id: int | None = None) -> tuple[Asset, bool]:
     try:
         tmp, sha, size = storage.spool(source, max_bytes=max_bytes)
     except storage.TooLarge as exc:
         raise AssetTooLarge(name, f"{exc.size:,} bytes or more is over the limit of {max_bytes:,}") from None
+    scope = _scope(project_id=project_id, user=user)
     try:
-        existing = Asset.objects.filter(sha256=sha).first()
+        existing = Asset.objects.filter(sha256=sha, **scope).first()
         if existing is not None:
             if not storage.media_path(existing.original).exists():  # heal a lost original with the same bytes
                 storage.place(tmp, existing.original)
             return existing, False
+        # A copy of bytes stored for someone else is handled as a first upload (validated, charged), so
+        # that the answer says nothing of the other copy; only the stored files are shared.
         info = image_validate(path=tmp, name=name)
         _charge_pixels(user, name=name, pixels=info.width * info.height)
         relative = storage.original_relpath(sha, info.extension)
         storage.place(tmp, relative)
+        derived = _shared_derivatives(sha)
         try:
             with transaction.atomic():
                 asset = Asset.objects.create(
                     sha256=sha, original=relative, original_name=_display_name(name), format=info.format,
                     mode=info.mode, width=info.width, height=info.height, byte_size=size,
-                    exif_orientation=info.orientation, uploaded_by=user if getattr(user, "pk", None) else None)
-                enqueue(tasknames.ASSET_DERIVATIVES, asset.pk)
-        except IntegrityError:  # the same bytes were uploaded concurrently and won the race
-            return Asset.objects.get(sha256=sha), False
+                    exif_orientation=info.orientation, uploaded_by=user if getattr(user, "pk", None) else None,
+                    project_id=project_id, **derived)
+                if not derived:
+                    enqueue(tasknames.ASSET_DERIVATIVES, asset.pk)
+        except IntegrityError:  # the same bytes were uploaded concurrently into the same scope and won the race
+            return Asset.objects.get(sha256=sha, **scope), False
         return asset, True
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def asset_ingest(*, data: storage.Source, name: str, user=None) -> tuple[Asset, bool]:
-    """Validate and store one image; a file with the same content returns the existing asset (created False).
+def asset_ingest(*, data: storage.Source, name: str, user=None, project_id: int | None = None) -> tuple[Asset, bool]:
+    """Validate and store one image for ``project_id`` (None: outside any project, the uploader's own); a
+    file with the same content in the same project (of the same uploader) returns that asset (created False).
 
     Raises AssetRejected (AssetTooLarge over the byte limit) naming the file and the reason. The
-    derivatives of a new asset are queued on the cpu queue once the transaction commits.
+    derivatives of a new asset are queued on the cpu queue once the transaction commits (or reused from
+    a record of the same bytes elsewhere).
     """
-    return _ingest(data, name=name, user=user, max_bytes=settings.LOUPE_MAX_UPLOAD_BYTES)
+    return _ingest(data, name=name, user=user, max_bytes=settings.LOUPE_MAX_UPLOAD_BYTES, project_id=project_id)
 
 
 def _result(name: str, ingest, **extra) -> IngestResult:
@@ -117,7 +145,7 @@ def _result(name: str, ingest, **extra) -> IngestResult:
     return IngestResult(name=name, status="created" if created else "duplicate", asset=asset, **extra)
 
 
-def assets_ingest_zip(*, data: storage.Source, name: str, user=None,
+def assets_ingest_zip(*, data: storage.Source, name: str, user=None, project_id: int | None = None,
                       member_progress: Callable[[int], None] | None = None) -> IngestReport:
     """Ingest every image of a zip archive; a bad member is reported and never stops the good ones.
     ``member_progress`` is called with the number of members handled so far."""
@@ -135,32 +163,35 @@ def assets_ingest_zip(*, data: storage.Source, name: str, user=None,
                 report.results.append(IngestResult(name=member.name, status="refused", reason=member.refusal,
                                                    archive=name))
             else:
-                report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user))
+                report.results.append(_zip_member_result(bundle, member, archive_name=name, user=user,
+                                                         project_id=project_id))
             if member_progress:
                 member_progress(done)
     return report
 
 
-def _zip_member_result(bundle: zipfile.ZipFile, member: archive.Member, *, archive_name: str, user) -> IngestResult:
+def _zip_member_result(bundle: zipfile.ZipFile, member: archive.Member, *, archive_name: str, user,
+                       project_id: int | None) -> IngestResult:
     def ingest():
         try:
             with bundle.open(member.info) as stream:
-                return _ingest(stream, name=member.name, user=user, max_bytes=member.max_bytes)
+                return _ingest(stream, name=member.name, user=user, max_bytes=member.max_bytes, project_id=project_id)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise AssetRejected(member.name, f"damaged archive member ({exc})") from None
 
     return _result(member.name, ingest, archive=archive_name)
 
 
-def assets_ingest_upload(*, data: storage.Source, name: str, user=None,
+def assets_ingest_upload(*, data: storage.Source, name: str, user=None, project_id: int | None = None,
                          member_progress: Callable[[int], None] | None = None) -> IngestReport:
     """One uploaded file: a zip (recognised by content) expands to its members, anything else is one image."""
     if archive.is_zip(data):
         try:
-            return assets_ingest_zip(data=data, name=name, user=user, member_progress=member_progress)
+            return assets_ingest_zip(data=data, name=name, user=user, project_id=project_id,
+                                     member_progress=member_progress)
         except AssetRejected as exc:
             return IngestReport([IngestResult(name=name, status="refused", reason=exc.reason)])
-    return IngestReport([_result(name, lambda: asset_ingest(data=data, name=name, user=user))])
+    return IngestReport([_result(name, lambda: asset_ingest(data=data, name=name, user=user, project_id=project_id))])
 
 
 def asset_build_derivatives(*, asset_id: int, force: bool = False) -> str:
@@ -171,6 +202,10 @@ def asset_build_derivatives(*, asset_id: int, force: bool = False) -> str:
     if not force and asset.derivatives == Asset.Derivatives.READY and all(
             storage.media_path(p).exists() for p in (asset.working_copy, asset.dzi) if p):
         return asset.derivatives
+    shared = {} if force else _shared_derivatives(asset.sha256)
+    if shared:  # another record of the same bytes built them meanwhile
+        Asset.objects.filter(pk=asset_id).update(derivatives_error="", **shared)
+        return Asset.Derivatives.READY
     relative = storage.derived_relpath(asset.sha256)
     work = storage.new_work_dir(relative)
     try:

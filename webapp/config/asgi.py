@@ -15,12 +15,14 @@ django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from webapp.core.query_redaction import RedactSecretQuery  # noqa: E402
 from webapp.core.warmup import WarmOnStartup  # noqa: E402
 from webapp.realtime.auth import TicketOrTokenAuthMiddleware  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # Lifespan (uvicorn): the process is warmed before it accepts a connection (see webapp.core.warmup).
-application = WarmOnStartup(ProtocolTypeRouter({
+# Outermost: a token in a URL is redacted in the scope the server logs from (webapp.core.query_redaction).
+application = RedactSecretQuery(WarmOnStartup(ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": TicketOrTokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
-}))
+})))

@@ -1,4 +1,5 @@
-"""Request-level bounds for every API endpoint: body size and JSON nesting depth, answered in JSON.
+"""Request-level bounds for every API endpoint: body size and JSON nesting depth, answered in JSON; and
+for every page and endpoint, no NUL character in a query parameter or a form field.
 
 Django alone answers an oversized body with an HTML 400 and lets ``json.loads`` recurse on a body
 nested 100,000 deep (RecursionError, a 500). This middleware refuses both before any view runs, and
@@ -35,6 +36,22 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(_STEP[b] for b in brackets), default=0)
 
 
+def _holds_nul(params) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
+
+
+def nul_refusal(request, *, form: bool) -> str:
+    """Why the request's query parameters (and with ``form`` its form fields) cannot be taken ("" when they
+    can). PostgreSQL stores and compares no NUL in text, so a NUL would fail in the database as a 500."""
+    if _holds_nul(request.GET):
+        return "the query string holds a NUL character, which is not accepted"
+    # Pages read their forms through Django (the CSRF check reads them first anyway); API bodies go to
+    # DRF's parsers, and JSON ones are checked in _check_body.
+    if form and request.method == "POST" and _holds_nul(request.POST):
+        return "a form field holds a NUL character, which is not accepted"
+    return ""
+
+
 def _error(status: int, code: str, detail: str, **extra) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
 
@@ -50,9 +67,12 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(API_PREFIX):
-            if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
-                return _error(400, "invalid", "the query string holds a NUL character")
+        api = request.path.startswith(API_PREFIX)
+        refusal = nul_refusal(request, form=not api)
+        if refusal:
+            return _error(400, "invalid", refusal) if api else \
+                HttpResponse(refusal, status=400, content_type="text/plain; charset=utf-8")
+        if api:
             if request.method in ("POST", "PUT", "PATCH", "DELETE"):
                 refusal = self._check_body(request)
                 if refusal is not None:

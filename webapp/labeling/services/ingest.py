@@ -166,7 +166,8 @@ def items_ingest(*, project: Project, files: list[tuple[str, Source]], grouping:
         if is_annotation_name(name) and not archive.is_zip(data):
             annotation_files.append(annotation_file_read(name, data))
         else:
-            results = assets_ingest_upload(data=data, name=name, user=user, member_progress=member_progress).results
+            results = assets_ingest_upload(data=data, name=name, user=user, project_id=project.pk,
+                                           member_progress=member_progress).results
             # Annotation files inside a zip were refused as "not an image": read them as annotations.
             inside = {r.name for r in results if r.archive and r.status == "refused" and is_annotation_name(r.name)}
             if inside:

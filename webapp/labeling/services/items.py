@@ -95,7 +95,8 @@ def item_create(*, project: Project, asset_ids: list[int], roles: list[str] | No
         raise ServiceError(f"a {spec.name} item takes {len(spec.asset_roles)} images "
                            f"({', '.join(spec.asset_roles)}); {len(asset_ids)} given")
     by_id = Asset.objects.in_bulk(asset_ids)
-    missing = [a for a in asset_ids if a not in by_id]
+    # Another project's record is not this project's to show, even of the same bytes (it gets its own).
+    missing = [a for a in asset_ids if a not in by_id or by_id[a].project_id not in (None, project.pk)]
     if missing:
         raise NotFound(f"no asset with id {', '.join(map(str, missing))}")
     assets = [by_id[a] for a in asset_ids]
