@@ -1,0 +1,88 @@
+"""Annotation files refused for what the formats themselves say: a COCO file made for another image size,
+RLE masks (CVAT's iscrowd), PAGE files the 2019 schema refuses; and the omr kind's own importers."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from webapp.labeling.models import Prediction, WorkItem
+from webapp.labeling.selectors import item_detail, item_fresh_prediction
+from webapp.labeling.services.ingest import items_ingest
+
+pytestmark = pytest.mark.django_db
+SIZE = (64, 48)
+
+
+def coco_doc(images: dict[str, list[dict]], categories=("axial_scratch", "bubble", "article"),
+             size=SIZE) -> dict:
+    cats = [{"id": i + 1, "name": c} for i, c in enumerate(categories)]
+    doc = {"images": [], "annotations": [], "categories": cats}
+    for n, (name, anns) in enumerate(images.items(), start=1):
+        doc["images"].append({"id": n, "file_name": name, "width": size[0], "height": size[1]})
+        for a in anns:
+            doc["annotations"].append({"id": len(doc["annotations"]) + 1, "image_id": n,
+                                       "category_id": categories.index(a.pop("cat")) + 1, "iscrowd": 0, **a})
+    return doc
+
+
+def proposal(item: WorkItem) -> Prediction | None:
+    return item_fresh_prediction(item_detail(item_id=item.pk))
+
+
+def outcomes(report) -> dict[str, dict]:
+    return {a["name"]: a for a in report.annotations}
+
+
+def test_a_coco_file_made_for_another_image_size_is_refused_naming_the_image_and_both_sizes(project, images):
+    half = coco_doc({"s_2.png": [{"cat": "bubble", "bbox": [5, 5, 10, 10]}]}, size=(32, 24))
+    files = [("s_1.png", images.image(seed=1)), ("s_2.png", images.image(seed=2)),
+             ("half.json", json.dumps(half).encode())]
+    report = items_ingest(project=project, files=files, grouping="series", user=None)
+    refused = outcomes(report)["half.json"]
+    assert refused["status"] == "refused"
+    assert "$.images[0]: the file describes 's_2.png' as a 32×24 image; that image is 64×48" in refused["reason"]
+    assert proposal(WorkItem.objects.get(project=project)) is None          # nothing of it stored
+    same = coco_doc({"s_2.png": [{"cat": "bubble", "bbox": [5, 5, 10, 10]}]})
+    report = items_ingest(project=project, files=files[:2] + [("same.json", json.dumps(same).encode())],
+                          grouping="series", user=None)
+    assert outcomes(report)["same.json"]["status"] == "imported"
+
+
+def test_an_articles_coco_file_of_another_size_and_a_bad_size_are_refused(make_project, images):
+    articles = make_project("articles")
+    polygon = [[0, 0], [30, 0], [30, 20], [0, 20]]
+    big = coco_doc({"p.png": [{"cat": "article", "bbox": [0, 0, 30, 20], "segmentation": [sum(polygon, [])]}]},
+                   size=(128, 96))
+    bad = coco_doc({"p.png": []})
+    bad["images"][0]["width"] = "64"
+    files = [("p.png", images.image(seed=1)), ("big.json", json.dumps(big).encode()),
+             ("bad.json", json.dumps(bad).encode())]
+    by_name = outcomes(items_ingest(project=articles, files=files, grouping="single", user=None))
+    assert "'p.png' as a 128×96 image; that image is 64×48" in by_name["big.json"]["reason"]
+    assert ("$.images[0].width: must be the image's width in pixels, a positive whole number (got '64')"
+            in by_name["bad.json"]["reason"])
+
+
+def test_a_cvat_mask_imports_as_the_defects_polygon(project, images):
+    # a 10×6 block, its top-right pixel off, as CVAT writes it: iscrowd 1, uncompressed counts over the
+    # column-major pixels of the 64×48 image, 0s first
+    mask = [[20 <= x < 30 and 10 <= y < 16 and (x, y) != (29, 10) for x in range(SIZE[0])] for y in range(SIZE[1])]
+    flat = [mask[y][x] for x in range(SIZE[0]) for y in range(SIZE[1])]
+    counts, run, value = [], 0, False
+    for pixel in flat:
+        if pixel != value:
+            counts.append(run)
+            run, value = 0, pixel
+        run += 1
+    counts.append(run)
+    doc = coco_doc({"m_1.png": [{"cat": "bubble", "bbox": [20, 10, 10, 6],
+                                 "segmentation": {"size": [SIZE[1], SIZE[0]], "counts": counts}}]})
+    doc["annotations"][0]["iscrowd"] = 1
+    report = items_ingest(project=project, files=[("m_1.png", images.image(seed=1)),
+                                                  ("cvat.json", json.dumps(doc).encode())],
+                          grouping="series", user=None)
+    assert outcomes(report)["cvat.json"]["status"] == "imported"
+    (defect,) = proposal(WorkItem.objects.get(project=project)).payload["shots"][0]["defects"]
+    assert defect["type"] == "bubble" and defect["box"] == [20, 10, 30, 16]
+    assert defect["polygon"] == [[20, 10], [29, 10], [29, 11], [30, 11], [30, 16], [20, 16]]
