@@ -7,13 +7,15 @@ from typing import Any
 
 from formats.articles.coco import page_annotation
 from formats.articles.pagexml import read_page
+from formats.articles.pageschema import check_page
 from formats.common.checker import AssetDims
 from formats.common.coco import read_coco_images
 from formats.common.imports import ImagePart, check_sizes, load_json
 
 
 def read_page_file(content: bytes) -> dict[str, ImagePart]:
-    """{image file name: the page} of one PAGE XML file."""
+    """{image file name: the page} of one PAGE XML file, refused where the PAGE 2019 schema refuses it."""
+    check_page(content)
     annotation, width, height, name = read_page(content)
     if not name:
         raise ValueError("the Page element names no imageFilename")

@@ -86,3 +86,19 @@ def test_a_cvat_mask_imports_as_the_defects_polygon(project, images):
     (defect,) = proposal(WorkItem.objects.get(project=project)).payload["shots"][0]["defects"]
     assert defect["type"] == "bubble" and defect["box"] == [20, 10, 30, 16]
     assert defect["polygon"] == [[20, 10], [29, 10], [29, 11], [30, 11], [30, 16], [20, 16]]
+
+
+def test_a_page_file_the_2019_schema_refuses_is_refused_with_its_line(make_project, images):
+    from formats.articles.pagexml import to_page_xml
+
+    articles = make_project("articles")
+    page = {"page_type": "article", "cuts": [],
+            "articles": [{"id": "lead", "polygon": [[0, 0], [64, 0], [64, 20], [0, 20]]}]}
+    xml = to_page_xml(page, *SIZE, "p1.png").replace('<TextRegion id="lead"', '<TextRegion type="sidebar"')
+    files = [("p1.png", images.image(seed=1)), ("p1.xml", xml.encode())]
+    refused = outcomes(items_ingest(project=articles, files=files, grouping="single", user=None))["p1.xml"]
+    line = next(n for n, text in enumerate(xml.splitlines(), start=1) if "sidebar" in text)
+    assert refused["status"] == "refused"
+    assert f"/PcGts/Page/TextRegion (line {line}): TextRegion needs the attribute id" in refused["reason"]
+    assert f"/PcGts/Page/TextRegion/@type (line {line}): 'sidebar' is not one of" in refused["reason"]
+    assert proposal(WorkItem.objects.get(project=articles)) is None
