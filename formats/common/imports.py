@@ -3,7 +3,7 @@ for an image of another size (its coordinates would land in the wrong place)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from formats.common.checker import AnnotationError, AssetDims
@@ -29,6 +29,15 @@ class ImagePart:
     width: int | None = None
     height: int | None = None
     path: str = "$"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What a file brings to an item when it is more than a proposal: the proposal (None: the file
+    proposes no answer) and facts about the item to keep in its meta (an omr original's symbols)."""
+
+    annotation: dict[str, Any] | None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def check_sizes(parts: list[ImagePart | None], assets: list[AssetDims]) -> None:

@@ -112,6 +112,12 @@ def staves(staff_lines: Iterable[float]) -> list[tuple[float, float]]:
     return [(t, b) for t, b in out if b > t]
 
 
+def staves_lines(boxes: Iterable[Sequence[float]]) -> list[float]:
+    """The five lines of each staff box (top to bottom line, evenly spaced): what DS2's ``staff`` boxes
+    say of where noteheads sit."""
+    return [round(y0 + k * (y1 - y0) / 4, 3) for _, y0, _, y1 in boxes for k in range(5)]
+
+
 def staff_boxes(page: dict[str, Any]) -> list[list[float]]:
     """A DS2 ``staff`` box per staff of the page's ``staff_lines``: from its top to its bottom line, as wide
     as the symbols that reach into it (barlines and clefs span a staff); a staff no symbol touches has no
@@ -217,13 +223,14 @@ def to_coco(pages: Iterable[dict[str, Any]], description: str = "Loupe OMR symbo
 
 def item_pages(items: Iterable[Any], side: str = "photo") -> Iterator[dict[str, Any]]:
     """Page records of accepted OMR items (``ExportedItem``s whose meta holds the original's ``symbols``
-    and, optionally, ``staff_lines``): the original side as rendered, or the photo side with the boxes
+    and, optionally, ``staff_lines`` and ``staves``): the original side as rendered, or the photo side with the boxes
     moved through the item's homography (items without one, e.g. rejected pairs, are left out)."""
     for item in items:
         original, photo = item.assets
         page = {"id": original.get("id", item.item_id * 2), "file_name": original["name"],
                 "width": original["width"], "height": original["height"],
                 "symbols": item.meta.get("symbols", []), "staff_lines": item.meta.get("staff_lines", []),
+                "staves": item.meta.get("staves", []),
                 "extra": {"loupe_item": item.item_id, "side": "original"}}
         if side == "original":
             yield page

@@ -102,3 +102,66 @@ def test_a_page_file_the_2019_schema_refuses_is_refused_with_its_line(make_proje
     assert f"/PcGts/Page/TextRegion (line {line}): TextRegion needs the attribute id" in refused["reason"]
     assert f"/PcGts/Page/TextRegion/@type (line {line}): 'sidebar' is not one of" in refused["reason"]
     assert proposal(WorkItem.objects.get(project=articles)) is None
+
+
+def omr_pairs(images) -> list[tuple[str, bytes]]:
+    return [(f"p{n}.{role}.png", images.image(seed=10 * n + k)) for n in (1, 2)
+            for k, role in enumerate(("original", "photo"))]
+
+
+def test_omr_alignments_and_deepscores_files_import_as_proposals_and_the_originals_symbols(make_project, images):
+    omr = make_project("omr")
+    shift = [[1, 0, 2], [0, 1, -1], [0, 0, 1]]
+    alignments = {"alignments": [
+        {"item": 7, "original": "p1.original.png", "photo": "p1.photo.png", "status": "accepted",
+         "homography": shift, "point_pairs": [], "reasons": []},
+        {"item": 8, "original": "p2.original.png", "photo": "p2.photo.png", "status": "rejected",
+         "homography": None, "point_pairs": [], "reasons": ["wrong page"]}]}
+    ds2 = {"info": {}, "annotation_sets": ["deepscores"],
+           "categories": {"42": {"name": "stem", "annotation_set": "deepscores"},
+                          "135": {"name": "staff", "annotation_set": "deepscores"}},
+           "images": [{"id": 1, "filename": "p1.original.png", "width": SIZE[0], "height": SIZE[1],
+                       "ann_ids": ["1", "2"]}],
+           "annotations": {"1": {"a_bbox": [10, 4, 11, 30], "cat_id": ["42"]},
+                           "2": {"a_bbox": [2, 10, 60, 26], "cat_id": ["135"]}}}
+    files = omr_pairs(images) + [("alignments.json", json.dumps(alignments).encode()),
+                                 ("symbols.json", json.dumps(ds2).encode())]
+    report = items_ingest(project=omr, files=files, grouping="pairs", user=None)
+    by_name = outcomes(report)
+    assert by_name["alignments.json"]["status"] == "imported" and by_name["alignments.json"]["items"] == 2
+    assert by_name["symbols.json"]["status"] == "imported" and by_name["symbols.json"]["items"] == 1
+    p1, p2 = (WorkItem.objects.get(project=omr, external_id=f"p{n}") for n in (1, 2))
+    assert proposal(p1).source == "import" and proposal(p1).payload["homography"] == shift
+    assert proposal(p2).payload == {"status": "rejected", "homography": None, "point_pairs": [],
+                                    "reasons": ["wrong page"]}
+    p1.refresh_from_db()
+    assert p1.meta["symbols"] == [{"class": "stem", "bbox": [10, 4, 11, 30]}]
+    assert p1.meta["staves"] == [[2, 10, 60, 26]] and p1.meta["staff_lines"] == [10, 14, 18, 22, 26]
+
+
+def test_bad_omr_files_are_refused_whole(make_project, images):
+    omr = make_project("omr")
+    crossed = {"alignments": [
+        {"original": "p1.original.png", "photo": "p2.photo.png", "status": "accepted",
+         "homography": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]},
+        {"original": "p2.original.png", "photo": "p1.photo.png", "status": "rejected", "reasons": ["blur"]}]}
+    photo_symbols = {"info": {}, "annotation_sets": ["deepscores"],
+                     "categories": {"42": {"name": "stem", "annotation_set": "deepscores"}},
+                     "images": [{"id": 1, "filename": "p1.photo.png", "width": SIZE[0], "height": SIZE[1],
+                                 "ann_ids": ["1"]}],
+                     "annotations": {"1": {"a_bbox": [10, 4, 11, 30], "cat_id": ["42"]}}}
+    outside = json.loads(json.dumps(photo_symbols))
+    outside["images"][0]["filename"] = "p2.original.png"
+    outside["annotations"]["1"]["a_bbox"] = [10, 4, 11, 300]
+    files = omr_pairs(images) + [("crossed.json", json.dumps(crossed).encode()),
+                                 ("photo.json", json.dumps(photo_symbols).encode()),
+                                 ("outside.json", json.dumps(outside).encode()),
+                                 ("other.json", b'{"shapes": []}')]
+    by_name = outcomes(items_ingest(project=omr, files=files, grouping="pairs", user=None))
+    assert all(o["status"] == "refused" for o in by_name.values())
+    assert "$.alignments[0]: must name both images of one uploaded pair" in by_name["crossed.json"]["reason"]
+    assert "'p1.photo.png' is the pair's photo" in by_name["photo.json"]["reason"]
+    assert "$.annotations.1.a_bbox: box lies outside the image (0..64, 0..48)" in by_name["outside.json"]["reason"]
+    assert "neither an alignments file" in by_name["other.json"]["reason"]
+    assert not Prediction.objects.filter(item__project=omr).exists()
+    assert all(item.meta == {} for item in WorkItem.objects.filter(project=omr))
