@@ -9,7 +9,8 @@ from webapp.core.serializers import StrictBooleanField, StrictCharField, StrictC
 class ProjectUploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), min_length=1,
                                   help_text="Images (PNG, JPEG, TIFF) or zip archives of them, and annotation "
-                                            "files of those images (COCO .json; PAGE XML .xml for articles).")
+                                            "files of those images (COCO .json; PAGE XML .xml for articles; "
+                                            "alignments or DeepScoresV2 .json for omr).")
     grouping = StrictChoiceField(choices=GROUPINGS, required=False,
                                        help_text="single: one item per image; series: images sharing a name prefix "
                                                  "before the last _ or -; pairs: <stem>.<role>.<ext>. Default: the "
