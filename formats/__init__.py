@@ -2,6 +2,7 @@
 writers of the field's exchange formats (COCO, PAGE XML 2019, DeepScoresV2 JSON, verdict CSV, alignments
 JSON).
 
-Pure Python: no Django, no torch, no cv2. Both ``webapp`` (validation, exports, import) and ``ml``
-(training data, predictions written out) import it, so the two sides cannot drift apart.
+Pure Python (numpy only to decode run-length masks): no Django, no torch, no cv2. Both ``webapp``
+(validation, exports, import) and ``ml`` (training data, predictions written out) import it, so the
+two sides cannot drift apart.
 """

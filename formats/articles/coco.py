@@ -42,7 +42,8 @@ def articles_from_shapes(shapes: list[CocoShape], where: str) -> list[dict[str, 
     errors, out = [], []
     for k, s in enumerate(shapes):
         if s.polygon is None:
-            errors.append({"path": f"{where} annotation {k + 1}", "message": "an article needs a polygon segmentation"})
+            errors.append({"path": f"{s.path}.segmentation" if s.path else f"{where} annotation {k + 1}",
+                           "message": "an article needs a polygon segmentation"})
             continue
         art: dict[str, Any] = {"id": str(s.attributes.get("article_id") or f"a{k + 1}"), "polygon": s.polygon}
         if s.score is not None:
@@ -54,10 +55,13 @@ def articles_from_shapes(shapes: list[CocoShape], where: str) -> list[dict[str, 
     return [a for _, a in sorted(out, key=lambda t: t[0])]
 
 
+def page_annotation(image: dict[str, Any], shapes: list[CocoShape], name: str) -> dict[str, Any]:
+    """A page's annotation from its COCO image record and shapes (page type from the record, else
+    ``article``)."""
+    page_type = image.get("page_type") if isinstance(image.get("page_type"), str) else "article"
+    return {"page_type": page_type, "cuts": [], "articles": articles_from_shapes(shapes, f"image {name!r}")}
+
+
 def from_coco(document: Any) -> dict[str, dict[str, Any]]:
-    """{file name: annotation} of a COCO document (page type from the image record, else ``article``)."""
-    out = {}
-    for name, (image, shapes) in read_coco(document).items():
-        page_type = image.get("page_type") if isinstance(image.get("page_type"), str) else "article"
-        out[name] = {"page_type": page_type, "cuts": [], "articles": articles_from_shapes(shapes, f"image {name!r}")}
-    return out
+    """{file name: annotation} of a COCO document."""
+    return {name: page_annotation(image, shapes, name) for name, (image, shapes) in read_coco(document).items()}

@@ -1,37 +1,37 @@
 """Existing article annotations brought in with the page images: PAGE XML (one file per page, from
 Transkribus, Aletheia, OCR-D or an earlier export; article regions and reading order) and COCO files
-(article polygons)."""
+(article polygons, RLE masks)."""
 from __future__ import annotations
 
 from typing import Any
 
-from formats.articles.coco import from_coco
+from formats.articles.coco import page_annotation
 from formats.articles.pagexml import read_page
-from formats.common.checker import AnnotationError, AssetDims
-from formats.common.imports import load_json
+from formats.articles.pageschema import check_page
+from formats.common.checker import AssetDims
+from formats.common.coco import read_coco_images
+from formats.common.imports import ImagePart, check_sizes, load_json
 
 
-def read_page_file(content: bytes) -> dict[str, tuple[dict[str, Any], int, int]]:
-    """{image file name: (annotation, width, height)} of one PAGE XML file."""
+def read_page_file(content: bytes) -> dict[str, ImagePart]:
+    """{image file name: the page} of one PAGE XML file, refused where the PAGE 2019 schema refuses it."""
+    check_page(content)
     annotation, width, height, name = read_page(content)
     if not name:
         raise ValueError("the Page element names no imageFilename")
-    return {name: (annotation, width, height)}
+    return {name: ImagePart(annotation, name, width or None, height or None, "/PcGts/Page")}
 
 
-def read_coco_file(content: bytes) -> dict[str, tuple[dict[str, Any], int | None, int | None]]:
-    return {name: (ann, None, None) for name, ann in from_coco(load_json(content)).items()}
+def read_coco_file(content: bytes) -> dict[str, ImagePart]:
+    return {name: ImagePart(page_annotation(image.record, image.shapes, name), name, image.width, image.height,
+                            image.path)
+            for name, image in read_coco_images(load_json(content)).items()}
 
 
 READERS = {".xml": read_page_file, ".json": read_coco_file}
 
 
-def assemble(parts: list[tuple[dict[str, Any], int | None, int | None] | None], assets: list[AssetDims]) -> dict:
-    """The page's annotation; a PAGE file made for an image of another size is refused (its coordinates
-    would land in the wrong place)."""
-    annotation, width, height = parts[0]
-    page = assets[0]
-    if width and height and (width, height) != (page.width, page.height):
-        raise AnnotationError([{"path": "$", "message": f"the file describes a {width}×{height} image; this image "
-                                                         f"is {page.width}×{page.height}"}])
-    return dict(annotation)
+def assemble(parts: list[ImagePart | None], assets: list[AssetDims]) -> dict[str, Any]:
+    """The page's annotation; a file made for an image of another size is refused."""
+    check_sizes(parts, assets)
+    return dict(parts[0].content)

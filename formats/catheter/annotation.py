@@ -12,7 +12,7 @@ One entry in ``shots`` per image of the item, in order; coordinates in original 
 """
 from __future__ import annotations
 
-from formats.common.checker import LIMITS, AssetDims, Checker
+from formats.common.checker import LIMITS, NCNAME_PATTERN, AssetDims, Checker
 from formats.common.jsonschema import DIALECT, POINT
 
 DEFECT_TYPES = ("axial_scratch", "radial_scratch", "inclusion", "bubble")
@@ -51,10 +51,9 @@ def _defect(c: Checker, d, dims: AssetDims, path: str) -> dict | None:
                 c.fail(f"{path}.{shape}", "lies outside its box: the box must be the shape's bounding box")
         entry[shape] = value
     if d.get("id") is not None:
-        ident = d["id"]
-        if not isinstance(ident, str) or not ident or len(ident) > LIMITS["id_length"] or not ident.isprintable():
-            c.fail(f"{path}.id", f"must be a printable string of 1 to {LIMITS['id_length']} characters")
-        else:
+        # The id is shown to reviewers and admins: the XML-id grammar keeps markup and control characters out.
+        ident = c.identifier(d["id"], f"{path}.id")
+        if ident is not None:
             entry["id"] = ident
     return entry
 
@@ -153,7 +152,10 @@ JSON_SCHEMA = {
                     "polyline": {"type": "array", "items": POINT, "minItems": 2,
                                  "maxItems": LIMITS["points_per_polygon"]},
                     "point": POINT,
-                    "id": {"type": "string", "minLength": 1, "maxLength": LIMITS["id_length"]},
+                    "id": {"type": "string", "minLength": 1, "maxLength": LIMITS["id_length"],
+                           "pattern": NCNAME_PATTERN,
+                           "description": "follows one defect across shots; a letter or _, then letters, "
+                                          "digits, '.', '-' or '_'"},
                 },
                 "oneOf": [{"not": {"anyOf": [{"required": [s]} for s in SHAPES]}}]
                          + [{"required": [s], "not": {"anyOf": [{"required": [o]} for o in SHAPES if o != s]}}

@@ -57,7 +57,7 @@ def defects_from_shapes(shapes: list[CocoShape], where: str) -> list[dict[str, A
     errors, out = [], []
     for k, s in enumerate(shapes):
         if s.category not in DEFECT_TYPES:
-            errors.append({"path": f"{where} annotation {k + 1}",
+            errors.append({"path": f"{s.path}.category_id" if s.path else f"{where} annotation {k + 1}",
                            "message": f"category {s.category!r} is not a defect type ({', '.join(DEFECT_TYPES)})"})
             continue
         d: dict[str, Any] = {"type": s.category, "box": s.box}

@@ -1,26 +1,28 @@
-"""Existing catheter annotations brought in with the images: COCO files (boxes, polygons) from CVAT,
-Label Studio, Detectron2 or an earlier export. Each image's defects become one shot of its item."""
+"""Existing catheter annotations brought in with the images: COCO files (boxes, polygons, RLE masks) from
+CVAT, Label Studio, Detectron2 or an earlier export. Each image's defects become one shot of its item."""
 from __future__ import annotations
 
 from typing import Any
 
 from formats.catheter.coco import defects_from_shapes
 from formats.common.checker import AssetDims
-from formats.common.coco import read_coco
-from formats.common.imports import load_json
+from formats.common.coco import read_coco_images
+from formats.common.imports import ImagePart, check_sizes, load_json
 
 
-def read_coco_file(content: bytes) -> dict[str, list[dict[str, Any]]]:
-    """{image file name: defects}; raises ValueError / AnnotationError naming what is wrong."""
-    return {name: defects_from_shapes(shapes, f"image {name!r}")
-            for name, (_, shapes) in read_coco(load_json(content)).items()}
+def read_coco_file(content: bytes) -> dict[str, ImagePart]:
+    """{image file name: its defects}; raises ValueError / AnnotationError naming what is wrong."""
+    return {name: ImagePart(defects_from_shapes(image.shapes, f"image {name!r}"), name, image.width, image.height,
+                            image.path)
+            for name, image in read_coco_images(load_json(content)).items()}
 
 
 READERS = {".json": read_coco_file}
 
 
-def assemble(parts: list[list[dict[str, Any]] | None], assets: list[AssetDims]) -> dict[str, Any]:
+def assemble(parts: list[ImagePart | None], assets: list[AssetDims]) -> dict[str, Any]:
     """The item's annotation from the imported defects of its shots (a shot the file does not name has
-    none); the kind's validator checks it next."""
-    shots = [{"defects": list(p or [])} for p in parts]
+    none); a shot the file gives another size is refused. The kind's validator checks the rest."""
+    check_sizes(parts, assets)
+    shots = [{"defects": list(p.content) if p else []} for p in parts]
     return {"verdict": "defect" if any(s["defects"] for s in shots) else "ok", "shots": shots}

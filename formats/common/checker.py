@@ -31,6 +31,13 @@ def is_ncname(value: str) -> bool:
     return "\n" not in value and bool(_NCNAME.match(value))
 
 
+def shown(value: Any) -> str:
+    """A value as a message quotes it: scalars as Python writes them (80 characters at most), anything
+    else by its type."""
+    text = repr(value) if isinstance(value, (str, int, float, type(None))) else type(value).__name__
+    return text[:80]
+
+
 @dataclass(frozen=True)
 class AssetDims:
     """What a validator needs to know of an item's image: its size in original pixels and its role."""
@@ -92,15 +99,21 @@ class Checker:
 
     def number(self, value: Any, path: str) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            self.fail(path, "must be a finite number")
+            self.fail(path, f"must be a finite number (got {shown(value)})")
             return None
         return float(value)
+
+    def whole(self, value: Any, path: str, what: str) -> int | None:
+        """A positive whole number (a size in pixels)."""
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            self.fail(path, f"must be {what}, a positive whole number (got {shown(value)})")
+            return None
+        return value
 
     def choice(self, value: Any, allowed: Iterable[str], path: str) -> str | None:
         allowed = tuple(allowed)
         if not isinstance(value, str) or value not in allowed:
-            shown = repr(value) if isinstance(value, (str, int, float, type(None))) else type(value).__name__
-            self.fail(path, f"must be one of {', '.join(allowed)} (got {shown[:80]})")
+            self.fail(path, f"must be one of {', '.join(allowed)} (got {shown(value)})")
             return None
         return value
 

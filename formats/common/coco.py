@@ -6,7 +6,8 @@ temporary file (in memory up to a megabyte) and written at the end. COCO does no
 of the top-level keys.
 
 The reader accepts what other tools write (CVAT, Label Studio, Detectron2, pycocotools results with
-``segmentation`` polygons or RLE) and reports every problem with its JSON path.
+``segmentation`` polygons or RLE masks, plain or compressed) and reports every problem with its JSON path.
+A mask becomes the outline of its largest piece (``formats.common.rle``), never a box.
 """
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ import math
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from formats.common.checker import LIMITS, AnnotationError, Checker
+from formats.common.checker import LIMITS, AnnotationError, Checker, shown
 from formats.common.geometry import bounds, box_polygon, polygon_area
+from formats.common.rle import MaskError, outline
 
 CHUNK_CHARS = 1 << 16
+# Run-length masks are decoded (each to the window its pixels reach) before they are outlined: bound what
+# one file may make the server decode.
+MAX_MASK_PIXELS = 1 << 28
 
 
 @dataclass
@@ -85,10 +90,28 @@ class CocoShape:
     polygon: list[list[float]] | None
     attributes: dict[str, Any]
     score: float | None = None
+    path: str = ""          # where the file has it ($.annotations[i]), for messages
+
+
+@dataclass
+class CocoFileImage:
+    """One image record of a COCO file and its shapes; ``width`` and ``height`` as the file gives them
+    (None where it gives none), ``path`` where the record is ($.images[i])."""
+
+    record: dict[str, Any]
+    shapes: list[CocoShape]
+    path: str
+    width: int | None
+    height: int | None
 
 
 def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]]:
     """{file_name: (image record, shapes)} of a parsed COCO document; raises ``AnnotationError``."""
+    return {name: (image.record, image.shapes) for name, image in read_coco_images(document).items()}
+
+
+def read_coco_images(document: Any) -> dict[str, CocoFileImage]:
+    """{file_name: image} of a parsed COCO document; raises ``AnnotationError`` naming each bad field."""
     c = Checker()
     root = c.obj(document, "$")
     if root is None:
@@ -107,7 +130,7 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
             continue
         cat_name[cat["id"]] = cat["name"]
     by_id: dict[Any, str] = {}
-    out: dict[str, tuple[dict[str, Any], list[CocoShape]]] = {}
+    out: dict[str, CocoFileImage] = {}
     for i, image in enumerate(images):
         image = c.obj(image, f"$.images[{i}]")
         if image is None:
@@ -122,9 +145,12 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
         if name in out:
             c.fail(f"$.images[{i}].file_name", f"{name!r} is listed twice")
             continue
+        size = [None if image.get(k) is None else c.whole(image[k], f"$.images[{i}].{k}", f"the image's {k} in pixels")
+                for k in ("width", "height")]
         by_id[image["id"]] = name
-        out[name] = (image, [])
+        out[name] = CocoFileImage(image, [], f"$.images[{i}]", *size)
     per_image: dict[str, int] = {}
+    budget = [MAX_MASK_PIXELS]
     for i, ann in enumerate(anns):
         path = f"$.annotations[{i}]"
         ann = c.obj(ann, path)
@@ -146,37 +172,84 @@ def read_coco(document: Any) -> dict[str, tuple[dict[str, Any], list[CocoShape]]
         raw = ann.get("bbox")
         if isinstance(raw, list) and len(raw) == 4:
             nums = [c.number(v, f"{path}.bbox[{k}]") for k, v in enumerate(raw)]
-            if all(n is not None for n in nums):
-                x, y, w, h = nums
-                box = [x, y, x + w, y + h]
+            if any(n is None for n in nums):
+                continue   # named above; "needs a bbox" would only repeat it
+            x, y, w, h = nums
+            box = [x, y, x + w, y + h]
         elif raw is not None:
             c.fail(f"{path}.bbox", "must be [x, y, width, height]")
             continue
-        polygon = None
         seg = ann.get("segmentation")
-        if isinstance(seg, list) and seg:
-            parts = []
-            for k, part in enumerate(seg):
-                if (not isinstance(part, list) or len(part) < 6 or len(part) % 2
-                        or len(part) > 2 * LIMITS["points_per_polygon"]):
-                    c.fail(f"{path}.segmentation[{k}]", "a polygon is [x1, y1, x2, y2, ...] with at least 3 points")
-                    break
-                nums = [c.number(v, f"{path}.segmentation[{k}][{j}]") for j, v in enumerate(part)]
-                if any(n is None for n in nums):
-                    break
-                parts.append([[nums[j], nums[j + 1]] for j in range(0, len(nums), 2)])
-            else:
-                polygon = max(parts, key=polygon_area)
-                if box is None:
-                    box = list(bounds(polygon))
+        if isinstance(seg, dict):
+            polygon = _mask_polygon(c, seg, f"{path}.segmentation", out[name], budget)
+        elif isinstance(seg, list) or seg is None:
+            polygon = _polygon(c, seg, f"{path}.segmentation") if seg else None
+        else:
+            c.fail(f"{path}.segmentation", f"must be polygons [[x1, y1, x2, y2, ...]] or a run-length mask "
+                                           f"(got {shown(seg)})")
+            continue
+        if polygon is False:
+            continue   # named above
+        if box is None and polygon:
+            box = list(bounds(polygon))
         if box is None:
-            c.fail(path, "needs a bbox or a polygon segmentation")
+            c.fail(path, "needs a bbox or a segmentation")
             continue
         score = ann.get("score")
         attributes = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
-        out[name][1].append(CocoShape(category, box, polygon, attributes,
-                                      float(score) if isinstance(score, (int, float)) and math.isfinite(score)
-                                      else None))
+        out[name].shapes.append(CocoShape(category, box, polygon, attributes,
+                                          float(score) if isinstance(score, (int, float)) and math.isfinite(score)
+                                          else None, path))
     if c.errors:
         raise AnnotationError(c.errors)
     return out
+
+
+def _polygon(c: Checker, seg: list, path: str) -> list[list[float]] | Literal[False]:
+    """The largest part of a polygon segmentation; False when a part is bad (named in ``c``)."""
+    parts = []
+    for k, part in enumerate(seg):
+        if (not isinstance(part, list) or len(part) < 6 or len(part) % 2
+                or len(part) > 2 * LIMITS["points_per_polygon"]):
+            c.fail(f"{path}[{k}]", "a polygon is [x1, y1, x2, y2, ...] with at least 3 points")
+            return False
+        nums = [c.number(v, f"{path}[{k}][{j}]") for j, v in enumerate(part)]
+        if any(n is None for n in nums):
+            return False
+        parts.append([[nums[j], nums[j + 1]] for j in range(0, len(nums), 2)])
+    return max(parts, key=polygon_area)
+
+
+def _mask_polygon(c: Checker, seg: dict, path: str, image: CocoFileImage,
+                  budget: list[int]) -> list[list[float]] | Literal[False]:
+    """The outline of a run-length mask (``{"size": [h, w], "counts": [...] | "..."}``); False when the
+    mask is bad (named in ``c``). ``budget``: the pixels the file's masks may still decode."""
+    size, counts = seg.get("size"), seg.get("counts")
+    if (not isinstance(size, list) or len(size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
+        c.fail(f"{path}.size", f"a mask's size is [height, width] in pixels (got {shown(size)})")
+        return False
+    height, width = size
+    if image.width and image.height and (width, height) != (image.width, image.height):
+        c.fail(f"{path}.size", f"the mask is {width}×{height}; its image is {image.width}×{image.height}")
+        return False
+    if not (image.width and image.height):   # the mask's size is then the image's, checked like a record's
+        image.width, image.height, image.path = width, height, f"{path}.size"
+    if not (isinstance(counts, str) or (isinstance(counts, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in counts))):
+        c.fail(f"{path}.counts", "a mask's counts are a list of whole numbers or a compressed string")
+        return False
+    try:
+        mask = outline(counts, height, width)
+    except MaskError as exc:
+        c.fail(path, f"{exc}")
+        return False
+    budget[0] -= mask.pixels
+    if budget[0] < 0:
+        c.fail(path, f"the file's masks cover more than {MAX_MASK_PIXELS:,} pixels; send polygons")
+        return False
+    if len(mask.polygon) > LIMITS["points_per_polygon"]:
+        c.fail(path, f"the mask's outline has {len(mask.polygon)} corners; at most {LIMITS['points_per_polygon']} "
+                     "are allowed")
+        return False
+    return mask.polygon

@@ -1,8 +1,12 @@
-"""What the kinds' importers share: reading an uploaded annotation file safely."""
+"""What the kinds' importers share: reading an uploaded annotation file safely, and refusing a file made
+for an image of another size (its coordinates would land in the wrong place)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
+
+from formats.common.checker import AnnotationError, AssetDims
 
 
 def load_json(content: bytes) -> Any:
@@ -13,3 +17,38 @@ def load_json(content: bytes) -> Any:
         raise ValueError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """What an annotation file says about one image: the kind's part of the annotation, and the image's
+    size as the file gives it (None where the file gives none) with where in the file it says so."""
+
+    content: Any
+    name: str
+    width: int | None = None
+    height: int | None = None
+    path: str = "$"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What a file brings to an item when it is more than a proposal: the proposal (None: the file
+    proposes no answer) and facts about the item to keep in its meta (an omr original's symbols)."""
+
+    annotation: dict[str, Any] | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def check_sizes(parts: list[ImagePart | None], assets: list[AssetDims]) -> None:
+    """``AnnotationError`` naming each image whose size in the file is not the real image's."""
+    errors = []
+    for part, dims in zip(parts, assets):
+        if part is None or not part.width or not part.height:
+            continue
+        if (part.width, part.height) != (dims.width, dims.height):
+            errors.append({"path": part.path, "message": f"the file describes {part.name!r} as a "
+                                                         f"{part.width}×{part.height} image; that image is "
+                                                         f"{dims.width}×{dims.height}"})
+    if errors:
+        raise AnnotationError(errors)

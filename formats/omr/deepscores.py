@@ -6,9 +6,14 @@ DeepScoresV2 (Tuggener et al., 2020) splits noteheads by position: ``noteheadBla
 ``noteheadBlackInSpace`` etc.; a notehead is on a line when a staff or ledger line passes through its
 middle half. Renderer classes with no DS2 counterpart (``barline``, composite dynamics such as
 ``dynamicMF``, ``accidentalParens*``...) are listed in ``UNMAPPED`` and left out of DS2 exports.
+
+A page with staff lines also gets DS2's ``staff`` boxes (one per staff of lines, as wide as the symbols
+on it). DS2's ``area`` is the symbol's count of ink pixels; boxes are all Loupe has, so its ``area`` is
+the box's, rounded to a whole number as in the dataset.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -18,7 +23,7 @@ from formats.common.geometry import apply_homography
 
 # The "deepscores" annotation set of DeepScoresV2, ids 1..136 in this order.
 DS2_CLASSES = (
-    "brace", "ledgerLine", "repeatDot", "segno", "coda", "clefG", "clefCAlto", "clefCTenor", "clefF",
+    "brace", "legerLine", "repeatDot", "segno", "coda", "clefG", "clefCAlto", "clefCTenor", "clefF",
     "clefUnpitchedPercussion", "clef8", "clef15", "timeSig0", "timeSig1", "timeSig2", "timeSig3", "timeSig4",
     "timeSig5", "timeSig6", "timeSig7", "timeSig8", "timeSig9", "timeSigCommon", "timeSigCutCommon",
     "noteheadBlackOnLine", "noteheadBlackOnLineSmall", "noteheadBlackInSpace", "noteheadBlackInSpaceSmall",
@@ -45,8 +50,10 @@ DS2_CLASSES = (
 DS2_ID = {name: i + 1 for i, name in enumerate(DS2_CLASSES)}
 CATEGORIES = [{"id": DS2_ID[n], "name": n, "supercategory": "symbol"} for n in DS2_CLASSES]
 
-# Renderer names that differ from DS2's (same-named classes map to themselves).
+# Renderer names that differ from DS2's (same-named classes map to themselves). DS2 spells the ledger line
+# ``legerLine``; the renderer (and SMuFL) say ``ledgerLine``.
 RENAMED = {
+    "ledgerLine": "legerLine",
     "clefG8vb": "clefG", "clefG8va": "clefG", "ottava": "ottavaBracket",
     "dynamicPiano": "dynamicP", "dynamicMezzo": "dynamicM", "dynamicForte": "dynamicF",
     "dynamicSforzando": "dynamicS", "dynamicRinforzando": "dynamicR",
@@ -79,8 +86,51 @@ def ds2_class(cls: str, box: Sequence[float], lines: Iterable[float] = ()) -> st
 
 def page_lines(page: dict[str, Any]) -> list[float]:
     """The y of every staff line and ledger line of a page record."""
-    ledger = [(s["bbox"][1] + s["bbox"][3]) / 2 for s in page.get("symbols", []) if s["class"] == "ledgerLine"]
+    ledger = [(s["bbox"][1] + s["bbox"][3]) / 2 for s in page.get("symbols", [])
+              if s["class"] in ("ledgerLine", "legerLine")]
     return list(page.get("staff_lines", [])) + ledger
+
+
+def staves(staff_lines: Iterable[float]) -> list[tuple[float, float]]:
+    """(top, bottom) line of each staff: sorted lines split where a gap is over twice the usual line
+    spacing (the median gap: within staves there are four gaps to each one between them). A line drawn in
+    pieces (one per measure) counts once."""
+    ys: list[float] = []
+    for y in sorted(staff_lines):
+        if not ys or y - ys[-1] > 0.5:
+            ys.append(y)
+    if len(ys) < 2:
+        return []
+    gaps = [b - a for a, b in zip(ys, ys[1:])]
+    spacing = sorted(gaps)[len(gaps) // 2]
+    out, top = [], ys[0]
+    for prev, y in zip(ys, ys[1:]):
+        if y - prev > 2 * spacing:
+            out.append((top, prev))
+            top = y
+    out.append((top, ys[-1]))
+    return [(t, b) for t, b in out if b > t]
+
+
+def staves_lines(boxes: Iterable[Sequence[float]]) -> list[float]:
+    """The five lines of each staff box (top to bottom line, evenly spaced): what DS2's ``staff`` boxes
+    say of where noteheads sit."""
+    return [round(y0 + k * (y1 - y0) / 4, 3) for _, y0, _, y1 in boxes for k in range(5)]
+
+
+def staff_boxes(page: dict[str, Any]) -> list[list[float]]:
+    """A DS2 ``staff`` box per staff of the page's ``staff_lines``: from its top to its bottom line, as wide
+    as the symbols that reach into it (barlines and clefs span a staff); a staff no symbol touches has no
+    known extent and no box. A page record's own ``staves`` (boxes read from a DS2 file) win."""
+    if page.get("staves"):
+        return [[float(v) for v in box] for box in page["staves"]]
+    out = []
+    for top, bottom in staves(page.get("staff_lines", [])):
+        xs = [(s["bbox"][0], s["bbox"][2]) for s in page.get("symbols", [])
+              if s["bbox"][1] < bottom and s["bbox"][3] > top]
+        if xs:
+            out.append([float(min(x for x, _ in xs)), float(top), float(max(x for _, x in xs)), float(bottom)])
+    return out
 
 
 def transfer_box(box: Sequence[float], homography, width: float, height: float) -> list[float] | None:
@@ -100,7 +150,7 @@ def ds2_symbols(page: dict[str, Any]) -> list[tuple[str, list[float]]]:
         name = ds2_class(s["class"], s["bbox"], lines)
         if name is not None:
             out.append((name, [float(v) for v in s["bbox"]]))
-    return out
+    return out + [("staff", box) for box in staff_boxes(page)]
 
 
 def photo_page(page: dict[str, Any], homography, photo: dict[str, Any]) -> dict[str, Any]:
@@ -112,19 +162,28 @@ def photo_page(page: dict[str, Any], homography, photo: dict[str, Any]) -> dict[
         box = transfer_box(s["bbox"], homography, photo["width"], photo["height"])
         if name is not None and box is not None:
             symbols.append({"class": s["class"], "ds2": name, "bbox": box})
+    for staff in staff_boxes(page):
+        box = transfer_box(staff, homography, photo["width"], photo["height"])
+        if box is not None:
+            symbols.append({"class": "staff", "ds2": "staff", "bbox": box})
     return {**photo, "symbols": symbols}
 
 
 def _classified(page: dict[str, Any]) -> list[tuple[str, list[float]]]:
-    if all("ds2" in s for s in page.get("symbols", [])):
+    if page.get("symbols") and all("ds2" in s for s in page["symbols"]):
         return [(s["ds2"], s["bbox"]) for s in page.get("symbols", [])]
     return ds2_symbols(page)
 
 
-def to_deepscores(pages: Iterable[dict[str, Any]], description: str = "Loupe OMR") -> Iterator[str]:
+def to_deepscores(pages: Iterable[dict[str, Any]], description: str = "Loupe OMR",
+                  created: str | None = None) -> Iterator[str]:
     """DeepScoresV2 JSON as chunks. ``pages``: records with ``file_name``, ``width``, ``height``,
-    ``symbols`` ([{"class", "bbox": [x0, y0, x1, y1]}]) and optionally ``staff_lines`` and ``id``."""
-    head = {"info": {"description": description, "version": "2.0"}, "annotation_sets": ["deepscores"],
+    ``symbols`` ([{"class", "bbox": [x0, y0, x1, y1]}]) and optionally ``staff_lines`` and ``id``.
+    ``created`` (``YYYY-MM-DD``, today by default) dates the ``info`` block, whose keys are the dataset's."""
+    day = created or _dt.date.today().isoformat()
+    info = {"description": description, "version": "2.0", "year": int(day[:4]), "contributor": "Loupe",
+            "date_created": day, "url": ""}
+    head = {"info": info, "annotation_sets": ["deepscores"],
             "categories": {str(DS2_ID[n]): {"name": n, "annotation_set": "deepscores", "color": 0}
                            for n in DS2_CLASSES}}
     yield json.dumps(head)[:-1] + ', "annotations": {'
@@ -133,8 +192,8 @@ def to_deepscores(pages: Iterable[dict[str, Any]], description: str = "Loupe OMR
         ids, parts = [], []
         for name, (x0, y0, x1, y1) in _classified(page):
             ann = {"a_bbox": [x0, y0, x1, y1], "o_bbox": [x1, y1, x1, y0, x0, y0, x0, y1],
-                   "cat_id": [str(DS2_ID[name])], "area": (x1 - x0) * (y1 - y0), "img_id": str(page.get("id", n)),
-                   "comments": ""}
+                   "cat_id": [str(DS2_ID[name])], "area": round((x1 - x0) * (y1 - y0)),
+                   "img_id": str(page.get("id", n)), "comments": ""}
             parts.append(("" if next_id == 1 else ",") + json.dumps(str(next_id)) + ":" + json.dumps(ann))
             ids.append(str(next_id))
             next_id += 1
@@ -164,13 +223,14 @@ def to_coco(pages: Iterable[dict[str, Any]], description: str = "Loupe OMR symbo
 
 def item_pages(items: Iterable[Any], side: str = "photo") -> Iterator[dict[str, Any]]:
     """Page records of accepted OMR items (``ExportedItem``s whose meta holds the original's ``symbols``
-    and, optionally, ``staff_lines``): the original side as rendered, or the photo side with the boxes
+    and, optionally, ``staff_lines`` and ``staves``): the original side as rendered, or the photo side with the boxes
     moved through the item's homography (items without one, e.g. rejected pairs, are left out)."""
     for item in items:
         original, photo = item.assets
         page = {"id": original.get("id", item.item_id * 2), "file_name": original["name"],
                 "width": original["width"], "height": original["height"],
                 "symbols": item.meta.get("symbols", []), "staff_lines": item.meta.get("staff_lines", []),
+                "staves": item.meta.get("staves", []),
                 "extra": {"loupe_item": item.item_id, "side": "original"}}
         if side == "original":
             yield page

@@ -11,6 +11,7 @@ from webapp.accounts.permissions import roles_held
 from webapp.accounts.roles import is_admin
 from webapp.accounts.serializers import MembershipAddSerializer, MembershipSerializer, MeSerializer, WsTicketSerializer
 from webapp.accounts.services import login_blocked, login_failed, token_for
+from webapp.core.serializers import StrictCharField, StrictIntegerField
 
 
 class MeView(APIView):
@@ -64,13 +65,13 @@ class WsTicketView(APIView):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
 
 
 class TooManyAttemptsSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    retry_after = serializers.IntegerField()
+    code = StrictCharField()
+    detail = StrictCharField()
+    retry_after = StrictIntegerField()
 
 
 class TokenView(ObtainAuthToken):

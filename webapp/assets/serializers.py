@@ -6,15 +6,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webapp.assets.models import Asset, ZipImport
+from webapp.core.serializers import StrictCharField, StrictChoiceField, StrictIntegerField, StrictModelSerializer
 
 
 class AssetUrlsSerializer(serializers.Serializer):
-    original = serializers.CharField()
-    working = serializers.CharField(help_text="The working copy, or the original until it is ready.")
-    dzi = serializers.CharField(allow_null=True, help_text="Deep-zoom descriptor; null until the tiles exist.")
+    original = StrictCharField()
+    working = StrictCharField(help_text="The working copy, or the original until it is ready.")
+    dzi = StrictCharField(allow_null=True, help_text="Deep-zoom descriptor; null until the tiles exist.")
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(StrictModelSerializer):
     urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,20 +40,20 @@ class UploadSerializer(serializers.Serializer):
 
 
 class IngestResultSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="The file name, or the member's path inside its zip.")
-    archive = serializers.CharField(allow_blank=True, help_text="The zip it came from, if any.")
-    status = serializers.ChoiceField(choices=["created", "duplicate", "refused"])
-    reason = serializers.CharField(allow_blank=True, help_text="Why it was refused.")
+    name = StrictCharField(help_text="The file name, or the member's path inside its zip.")
+    archive = StrictCharField(allow_blank=True, help_text="The zip it came from, if any.")
+    status = StrictChoiceField(choices=["created", "duplicate", "refused"])
+    reason = StrictCharField(allow_blank=True, help_text="Why it was refused.")
     asset = AssetSerializer(allow_null=True)
 
 
 class IngestCountsSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    duplicate = serializers.IntegerField()
-    refused = serializers.IntegerField()
+    created = StrictIntegerField()
+    duplicate = StrictIntegerField()
+    refused = StrictIntegerField()
 
 
-class ZipImportSerializer(serializers.ModelSerializer):
+class ZipImportSerializer(StrictModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -68,7 +69,7 @@ class ZipImportSerializer(serializers.ModelSerializer):
 
 
 class IngestReportSerializer(serializers.Serializer):
-    detail = serializers.CharField(allow_blank=True, help_text="Each refused file with its reason.")
+    detail = StrictCharField(allow_blank=True, help_text="Each refused file with its reason.")
     counts = IngestCountsSerializer()
     results = IngestResultSerializer(many=True)
     imports = ZipImportSerializer(many=True, required=False, default=list,

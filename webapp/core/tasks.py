@@ -18,4 +18,7 @@ def enqueue(task_name: str, *args: Any, priority: int | None = None, **kwargs: A
         options = {} if priority is None else {"priority": priority}
         app.send_task(task_name, args=list(args), kwargs=kwargs, **options)
 
-    transaction.on_commit(_send)
+    # robust: the write has committed; a broker that is down must not turn its answer into an error (the
+    # client would retry a write that was done). Work that missed its task is found again by the workers'
+    # sweeps (stale predictions, pending imports, training triggers).
+    transaction.on_commit(_send, robust=True)

@@ -30,7 +30,7 @@ class ProjectUploadAPIView(APIView):
 
     @extend_schema(
         summary="Upload images (or zips) into a project and make work items of them; annotation files beside "
-                "them (COCO .json, PAGE XML .xml) become the items' proposals",
+                "them (COCO .json, PAGE XML .xml; omr: alignments or DeepScoresV2 .json) become the items' proposals",
         request={"multipart/form-data": ProjectUploadSerializer},
         responses={201: _REPORT, 200: OpenApiResponse(_REPORT, description="Nothing new (all known already)."),
                    202: OpenApiResponse(_REPORT, description="Large zips queued for a worker (see imports)."),

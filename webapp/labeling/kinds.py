@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 # The formats themselves (validation helpers, the item an export sees) live in the pure ``formats``
 # package, shared with ``ml``; they are re-exported here for the kind apps and the core.
 from formats.common import AnnotationError, AssetDims, Checker, ExportedItem  # noqa: F401
+from formats.common.imports import Imported  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ class KindSpec:
     count_edits: Callable[[dict | None, dict], int] | None = None
     json_schema: dict = field(default_factory=dict)  # the annotation's JSON Schema, published in OpenAPI
     # Import of existing annotations beside the images: a reader per file suffix (".json", ".xml") giving
-    # {image file name: part}, and how an item's annotation is made of its images' parts (None: not named).
+    # {image file name: part}, and how an item's annotation is made of its images' parts (None: not named):
+    # the annotation, or an ``Imported`` (the annotation or None, and facts to merge into the item's meta).
     import_readers: dict[str, Callable[[bytes], dict[str, Any]]] = field(default_factory=dict)
-    import_assemble: Callable[[list[Any], list[AssetDims]], dict] | None = None
+    import_assemble: Callable[[list[Any], list[AssetDims]], dict | Imported] | None = None
     # The reviewer's view of an answer against what it started from (None: nothing yet; the empty
     # annotation stands for "nothing"): {"added": [shape], "removed": [shape], "changed": [{"before",
     # "after"}]}, each shape as the kind draws it (e.g. {"shot": i, ...defect}), plus anything else it can say.

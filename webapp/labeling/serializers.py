@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webapp.core.serializers import (
-    StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField, StrictSlugField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictSlugField,
 )
 from webapp.labeling.kinds import all_kinds, kind_names
 from webapp.labeling.models import Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
@@ -58,26 +64,26 @@ class AnnotationFieldExtension(OpenApiSerializerFieldExtension):
 
 
 class QueueDepthSerializer(serializers.Serializer):
-    queued = serializers.IntegerField()
-    total = serializers.IntegerField()
-    new = serializers.IntegerField()
-    predicted = serializers.IntegerField()
-    leased = serializers.IntegerField()
-    submitted = serializers.IntegerField()
-    accepted = serializers.IntegerField()
-    sent_back = serializers.IntegerField()
-    flagged = serializers.IntegerField()
+    queued = StrictIntegerField()
+    total = StrictIntegerField()
+    new = StrictIntegerField()
+    predicted = StrictIntegerField()
+    leased = StrictIntegerField()
+    submitted = StrictIntegerField()
+    accepted = StrictIntegerField()
+    sent_back = StrictIntegerField()
+    flagged = StrictIntegerField()
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictModelSerializer):
     # The project API takes JSON only: values must have the JSON types the schema gives them.
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **StrictModelSerializer.serializer_field_mapping,
         models.BooleanField: StrictBooleanField, models.FloatField: StrictFloatField,
         models.PositiveIntegerField: StrictIntegerField, models.CharField: StrictCharField,
         models.TextField: StrictCharField, models.SlugField: StrictSlugField,
     }
-    kind = serializers.ChoiceField(choices=[])
+    kind = StrictChoiceField(choices=[])
     depth = serializers.SerializerMethodField()
 
     class Meta:
@@ -117,14 +123,14 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ItemAssetSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="asset.id")
-    role = serializers.CharField()
-    name = serializers.CharField(source="asset.original_name")
-    width = serializers.IntegerField(source="asset.width")
-    height = serializers.IntegerField(source="asset.height")
-    working_width = serializers.IntegerField(source="asset.working_width", allow_null=True)
-    working_height = serializers.IntegerField(source="asset.working_height", allow_null=True)
-    derivatives = serializers.CharField(source="asset.derivatives")
+    id = StrictIntegerField(source="asset.id")
+    role = StrictCharField()
+    name = StrictCharField(source="asset.original_name")
+    width = StrictIntegerField(source="asset.width")
+    height = StrictIntegerField(source="asset.height")
+    working_width = StrictIntegerField(source="asset.working_width", allow_null=True)
+    working_height = StrictIntegerField(source="asset.working_height", allow_null=True)
+    derivatives = StrictCharField(source="asset.derivatives")
     working_url = serializers.SerializerMethodField()
     dzi_url = serializers.SerializerMethodField()
 
@@ -138,14 +144,14 @@ class ItemAssetSerializer(serializers.Serializer):
 class UpNextSerializer(serializers.Serializer):
     """The item take-next would likely give next, and its images: the workspace fetches them ahead."""
 
-    item = serializers.IntegerField(source="pk")
+    item = StrictIntegerField(source="pk")
     assets = ItemAssetSerializer(source="item_assets", many=True)
 
 
-class RevisionSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None, allow_null=True)
-    base = serializers.IntegerField(source="base.number", default=None, allow_null=True)
-    from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
+class RevisionSerializer(StrictModelSerializer):
+    author = StrictCharField(source="author.username", default=None, allow_null=True)
+    base = StrictIntegerField(source="base.number", default=None, allow_null=True)
+    from_prediction = StrictIntegerField(source="from_prediction_id", allow_null=True)
     annotation = AnnotationField()
 
     class Meta:
@@ -165,7 +171,7 @@ class SubmittedRevisionSerializer(RevisionSerializer):
                 "diff": instance.diff, "edit_count": instance.edit_count, "created_at": _iso(instance.created_at)}
 
 
-class PredictionSerializer(serializers.ModelSerializer):
+class PredictionSerializer(StrictModelSerializer):
     """A proposal. ``maps``: per image, the URLs of the raster layers the worker made (null where it made
     none: only shots the model looked at twice get them); ``ood``: the out-of-distribution / adversarial
     flag and its score ({"flag", "score", "threshold"}), or null for kinds that have none."""
@@ -198,19 +204,19 @@ class PredictionSerializer(serializers.ModelSerializer):
         return (obj.scores or {}).get("ood")
 
 
-class ReviewSerializer(serializers.ModelSerializer):
-    reviewer = serializers.CharField(source="reviewer.username")
-    revision = serializers.IntegerField(source="revision.number")
+class ReviewSerializer(StrictModelSerializer):
+    reviewer = StrictCharField(source="reviewer.username")
+    revision = StrictIntegerField(source="revision.number")
 
     class Meta:
         model = Review
         fields = ["id", "revision", "reviewer", "decision", "comment", "created_at"]
 
 
-class WorkItemSerializer(serializers.ModelSerializer):
+class WorkItemSerializer(StrictModelSerializer):
     assets = ItemAssetSerializer(source="item_assets", many=True)
-    head_revision = serializers.IntegerField(source="head_revision.number", default=None, allow_null=True)
-    lease_holder = serializers.CharField(source="lease_holder.username", default=None, allow_null=True)
+    head_revision = StrictIntegerField(source="head_revision.number", default=None, allow_null=True)
+    lease_holder = StrictCharField(source="lease_holder.username", default=None, allow_null=True)
 
     class Meta:
         model = WorkItem
@@ -218,8 +224,8 @@ class WorkItemSerializer(serializers.ModelSerializer):
                   "lease_holder", "lease_expires_at", "assets", "created_at", "updated_at"]
 
 
-class DraftSerializer(serializers.ModelSerializer):
-    from_prediction = serializers.IntegerField(source="from_prediction_id", allow_null=True)
+class DraftSerializer(StrictModelSerializer):
+    from_prediction = StrictIntegerField(source="from_prediction_id", allow_null=True)
 
     class Meta:
         model = Draft
@@ -228,15 +234,15 @@ class DraftSerializer(serializers.ModelSerializer):
 
 class DraftSaveSerializer(serializers.Serializer):
     annotation = AnnotationField()
-    base_revision = serializers.IntegerField(allow_null=True, min_value=1,
+    base_revision = StrictIntegerField(allow_null=True, min_value=1,
                                              help_text="The revision number the edit started from; null for none.")
-    from_prediction = serializers.IntegerField(required=False, allow_null=True, default=None)
+    from_prediction = StrictIntegerField(required=False, allow_null=True, default=None)
 
 
-class FlagSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username")
-    resolved_by = serializers.CharField(source="resolved_by.username", default=None)
-    item = serializers.IntegerField(source="item_id")
+class FlagSerializer(StrictModelSerializer):
+    author = StrictCharField(source="author.username")
+    resolved_by = StrictCharField(source="resolved_by.username", default=None)
+    item = StrictIntegerField(source="item_id")
 
     class Meta:
         model = Flag
@@ -244,15 +250,15 @@ class FlagSerializer(serializers.ModelSerializer):
 
 
 class FlagCreateSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Flag.Reason.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = StrictChoiceField(choices=Flag.Reason.choices)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class FlagResolveSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
-class HeldLeaseSerializer(serializers.ModelSerializer):
+class HeldLeaseSerializer(StrictModelSerializer):
     class Meta:
         model = Lease
         fields = ["token", "expires_at"]
@@ -261,7 +267,7 @@ class HeldLeaseSerializer(serializers.ModelSerializer):
 class WorkItemDetailSerializer(WorkItemSerializer):
     """An item as its page needs it. With a request in the context, also the caller's own draft and lease."""
 
-    kind = serializers.CharField(source="project.kind")
+    kind = StrictCharField(source="project.kind")
     current = RevisionSerializer(source="head_revision", allow_null=True)
     prediction = serializers.SerializerMethodField()
     reviews = ReviewSerializer(many=True)
@@ -313,9 +319,9 @@ def _iso(value):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-class LeaseSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="item_id")
-    holder = serializers.CharField(source="holder.username")
+class LeaseSerializer(StrictModelSerializer):
+    item = StrictIntegerField(source="item_id")
+    holder = StrictCharField(source="holder.username")
 
     class Meta:
         model = Lease
@@ -330,27 +336,27 @@ class LeaseSerializer(serializers.ModelSerializer):
 
 class RevisionSubmitSerializer(serializers.Serializer):
     annotation = AnnotationField()
-    base_revision = serializers.IntegerField(
+    base_revision = StrictIntegerField(
         allow_null=True, min_value=1, help_text="The revision number this edit started from; null for the first.")
-    from_prediction = serializers.IntegerField(required=False, allow_null=True)
+    from_prediction = StrictIntegerField(required=False, allow_null=True)
 
 
 class ReviewSubmitSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Review.Decision.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
-    revision = serializers.IntegerField(required=False, allow_null=True)
+    decision = StrictChoiceField(choices=Review.Decision.choices)
+    comment = StrictCharField(required=False, allow_blank=True, default="")
+    revision = StrictIntegerField(required=False, allow_null=True)
 
 
 class PredictionCreateSerializer(serializers.Serializer):
-    model_version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    model_version = StrictIntegerField(min_value=1, max_value=2**63 - 1)
     payload = AnnotationField()
     scores = serializers.JSONField(required=False, default=dict)
-    uncertainty = serializers.FloatField(min_value=0, max_value=1)
+    uncertainty = StrictFloatField(min_value=0, max_value=1)
 
 
 class ItemFilterSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=ItemState.choices, required=False)
-    split = serializers.ChoiceField(choices=WorkItem.Split.choices, required=False)
+    state = StrictChoiceField(choices=ItemState.choices, required=False)
+    split = StrictChoiceField(choices=WorkItem.Split.choices, required=False)
 
     def validate(self, attrs):
         # A query string's empty value (?state=) would otherwise count as absent and list everything.
@@ -362,13 +368,13 @@ class ItemFilterSerializer(serializers.Serializer):
 
 
 class ConflictSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    item = serializers.IntegerField()
+    code = StrictCharField()
+    detail = StrictCharField()
+    item = StrictIntegerField()
     yours = serializers.JSONField()
     current = serializers.JSONField(allow_null=True, help_text="The current revision: number, annotation, author.")
 
 
 class RepredictSerializer(serializers.Serializer):
-    item = serializers.IntegerField()
-    queued = serializers.BooleanField(help_text="false: a request for this item is pending already")
+    item = StrictIntegerField()
+    queued = StrictBooleanField(help_text="false: a request for this item is pending already")

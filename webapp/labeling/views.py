@@ -60,8 +60,11 @@ def item_page(request, pk):
     item = selectors.item_detail(item_id=pk)
     spec = get_kind(item.project.kind)
     data = WorkItemDetailSerializer(item, context={"request": request}).data
-    # The workspace draws with Annotorious, whose bundled PixiJS compiles its uniform uploads with
-    # ``new Function``: without 'unsafe-eval' it refuses to start. Inline scripts stay nonce-only.
+    # The workspace draws with Annotorious 3.8, whose builds (UMD and ES alike) inline PixiJS 7.4: its
+    # ShaderSystem checks for ``new Function`` in its constructor and throws without 'unsafe-eval'. Pixi's
+    # CSP-safe path (@pixi/unsafe-eval) patches Pixi's own classes, which are sealed inside Annotorious'
+    # bundle; taking it means bundling Annotorious from its sources with that module. So this page alone
+    # allows eval; nothing on it builds markup from data (static/js/dom.js) and inline scripts stay nonce-only.
     allow_script_source(request, "'unsafe-eval'")
     return render(request, spec.template, {
         "item": item, "project": item.project, "kind": spec,

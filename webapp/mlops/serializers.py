@@ -1,10 +1,16 @@
 from rest_framework import serializers
 
-from webapp.core.serializers import StrictBooleanField, StrictIntegerField
+from webapp.core.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from webapp.mlops.models import ModelVersion, OperatingThreshold, PromotionAudit, TrainingRun, TriggerChange
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(StrictModelSerializer):
     is_champion = serializers.SerializerMethodField()
 
     class Meta:
@@ -17,24 +23,24 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class PromoteSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
-    override = serializers.BooleanField(required=False, default=False,
+    reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
+    override = StrictBooleanField(required=False, default=False,
                                         help_text="Promote although the golden-set gate blocked it "
                                                   "(needs override_reason).")
-    override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+    override_reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="",
                                             help_text="Overrides only: why the gate's regression is acceptable "
                                                       "(a second reason, different from reason).")
 
 
 class RollbackSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    scope_key = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
-    to_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    kind = StrictCharField()
+    scope_key = StrictCharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
+    to_version = StrictIntegerField(required=False, allow_null=True, default=None)
 
 
-class PromotionAuditSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
+class PromotionAuditSerializer(StrictModelSerializer):
+    actor = StrictCharField(source="actor.username", default=None, allow_null=True)
     from_version = ModelVersionSerializer(allow_null=True)
     to_version = ModelVersionSerializer()
 
@@ -44,7 +50,7 @@ class PromotionAuditSerializer(serializers.ModelSerializer):
                   "override_reason", "created_at"]
 
 
-class TrainingRunSerializer(serializers.ModelSerializer):
+class TrainingRunSerializer(StrictModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "kind", "scope_key", "project", "state", "trigger", "base_version", "candidate", "params",
@@ -54,72 +60,72 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
 
 class TrainingRunRequestSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    scope_key = serializers.CharField(required=False, allow_blank=True, default="")
-    project = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+    kind = StrictCharField()
+    scope_key = StrictCharField(required=False, allow_blank=True, default="")
+    project = StrictIntegerField(required=False, allow_null=True, default=None, min_value=1,
                                        max_value=2**63 - 1)
     params = serializers.JSONField(required=False, default=dict)
 
 
 class CompareRowSerializer(serializers.Serializer):
-    slice = serializers.CharField()
-    n = serializers.IntegerField(allow_null=True)
-    candidate = serializers.FloatField(allow_null=True)
-    champion = serializers.FloatField(allow_null=True)
-    delta = serializers.FloatField(allow_null=True)
-    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+    slice = StrictCharField()
+    n = StrictIntegerField(allow_null=True)
+    candidate = StrictFloatField(allow_null=True)
+    champion = StrictFloatField(allow_null=True)
+    delta = StrictFloatField(allow_null=True)
+    interval = serializers.ListField(child=StrictFloatField(), allow_null=True,
                                      help_text="Bootstrap interval of the difference (candidate - champion).")
-    interval_method = serializers.CharField(allow_null=True)
-    regresses = serializers.BooleanField(help_text="The difference is below -margin: the gate blocks on it.")
-    significant = serializers.BooleanField(help_text="The interval excludes 0.")
+    interval_method = StrictCharField(allow_null=True)
+    regresses = StrictBooleanField(help_text="The difference is below -margin: the gate blocks on it.")
+    significant = StrictBooleanField(help_text="The interval excludes 0.")
     metrics = serializers.ListField(child=serializers.DictField())
 
 
 class CompareSerializer(serializers.Serializer):
     candidate = ModelVersionSerializer()
     against = ModelVersionSerializer(allow_null=True)
-    primary = serializers.CharField(source="comparison.primary", allow_null=True)
-    margin = serializers.FloatField(source="comparison.margin")
-    confidence = serializers.FloatField(source="comparison.confidence")
-    draws = serializers.IntegerField(source="comparison.draws")
-    per_item = serializers.BooleanField(source="comparison.per_item")
+    primary = StrictCharField(source="comparison.primary", allow_null=True)
+    margin = StrictFloatField(source="comparison.margin")
+    confidence = StrictFloatField(source="comparison.confidence")
+    draws = StrictIntegerField(source="comparison.draws")
+    per_item = StrictBooleanField(source="comparison.per_item")
     rows = CompareRowSerializer(source="comparison.rows", many=True)
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
     gate = serializers.DictField()
     golden = serializers.DictField()
     curve = serializers.DictField(help_text="Whether a golden-set curve to choose the operating threshold on "
                                             "is stored, and over what (the score, or e.g. the cut threshold tau).")
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=StrictCharField())
 
 
 class LineageSerializer(serializers.Serializer):
     version = ModelVersionSerializer()
-    is_champion = serializers.BooleanField()
-    parent_id = serializers.IntegerField(allow_null=True)
-    parent_number = serializers.IntegerField(allow_null=True)
-    run = serializers.IntegerField(source="run.pk", allow_null=True, default=None)
-    trigger = serializers.CharField(allow_null=True)
-    mode = serializers.CharField(allow_null=True)
-    requested_by = serializers.CharField(allow_null=True)
-    data_snapshot_id = serializers.CharField()
-    n_corrections = serializers.IntegerField(allow_null=True)
-    n_replay = serializers.IntegerField(allow_null=True)
+    is_champion = StrictBooleanField()
+    parent_id = StrictIntegerField(allow_null=True)
+    parent_number = StrictIntegerField(allow_null=True)
+    run = StrictIntegerField(source="run.pk", allow_null=True, default=None)
+    trigger = StrictCharField(allow_null=True)
+    mode = StrictCharField(allow_null=True)
+    requested_by = StrictCharField(allow_null=True)
+    data_snapshot_id = StrictCharField()
+    n_corrections = StrictIntegerField(allow_null=True)
+    n_replay = StrictIntegerField(allow_null=True)
 
 
 class WorkerSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    queues = serializers.ListField(child=serializers.CharField())
-    device = serializers.CharField(help_text="cpu, or the GPU (e.g. 'cuda: NVIDIA H200').")
-    pid = serializers.IntegerField(allow_null=True)
+    name = StrictCharField()
+    queues = serializers.ListField(child=StrictCharField())
+    device = StrictCharField(help_text="cpu, or the GPU (e.g. 'cuda: NVIDIA H200').")
+    pid = StrictIntegerField(allow_null=True)
     started_at = serializers.DateTimeField()
     last_seen = serializers.DateTimeField(help_text="The last heartbeat.")
-    age_s = serializers.FloatField(help_text="Seconds since the last heartbeat.")
+    age_s = StrictFloatField(help_text="Seconds since the last heartbeat.")
     stopped_at = serializers.DateTimeField(allow_null=True, help_text="Set when it shut down cleanly.")
-    alive = serializers.BooleanField(help_text="Beating (fewer than three heartbeats missed) and not stopped.")
+    alive = StrictBooleanField(help_text="Beating (fewer than three heartbeats missed) and not stopped.")
 
 
 class MonitoringSerializer(serializers.Serializer):
-    days = serializers.IntegerField()
+    days = StrictIntegerField()
     queues = serializers.ListField(child=serializers.DictField(),
                                    help_text="Per project: id, name, kind, scope_key, depth by state, oldest_age_s.")
     throughput = serializers.ListField(child=serializers.DictField(), help_text="operator, project, revisions.")
@@ -130,8 +136,8 @@ class MonitoringSerializer(serializers.Serializer):
     workers = WorkerSerializer(many=True, help_text="Every worker by its last heartbeat.")
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+class ThresholdSerializer(StrictModelSerializer):
+    actor = StrictCharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
         model = OperatingThreshold
@@ -140,17 +146,17 @@ class ThresholdSerializer(serializers.ModelSerializer):
 
 
 class ThresholdSetSerializer(serializers.Serializer):
-    value = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="The operating threshold, 0 to 1.")
-    reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
-    basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+    value = StrictFloatField(min_value=0.0, max_value=1.0, help_text="The operating threshold, 0 to 1.")
+    reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
+    basis = StrictCharField(max_length=200, required=False, allow_blank=True, default="",
                                   help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
 
 
 class OperatingPointSerializer(serializers.Serializer):
-    threshold = serializers.FloatField()
-    precision = serializers.FloatField()
-    recall = serializers.FloatField()
-    basis = serializers.CharField()
+    threshold = StrictFloatField()
+    precision = StrictFloatField()
+    recall = StrictFloatField()
+    basis = StrictCharField()
 
 
 class ThresholdStateSerializer(serializers.Serializer):
@@ -161,8 +167,8 @@ class ThresholdStateSerializer(serializers.Serializer):
                                                          "set's precision-recall curve (null: none meets it).")
 
 
-class TriggerChangeSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+class TriggerChangeSerializer(StrictModelSerializer):
+    actor = StrictCharField(source="actor.username", default=None, read_only=True)
     changes = serializers.DictField(help_text="{field: [old, new]} of the fields that changed.")
 
     class Meta:
@@ -172,14 +178,14 @@ class TriggerChangeSerializer(serializers.ModelSerializer):
 
 
 class TrainingTriggersSerializer(serializers.Serializer):
-    project = serializers.IntegerField(source="pk")
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    scope_key = serializers.CharField()
-    train_after_corrections = serializers.IntegerField(help_text="A run starts after this many new accepted "
+    project = StrictIntegerField(source="pk")
+    name = StrictCharField()
+    kind = StrictCharField()
+    scope_key = StrictCharField()
+    train_after_corrections = StrictIntegerField(help_text="A run starts after this many new accepted "
                                                                  "corrections in the scope...")
-    train_after_minutes = serializers.IntegerField(help_text="...or after this many minutes with at least one.")
-    auto_promote = serializers.BooleanField(help_text="A candidate that passes the gate becomes champion without "
+    train_after_minutes = StrictIntegerField(help_text="...or after this many minutes with at least one.")
+    auto_promote = StrictBooleanField(help_text="A candidate that passes the gate becomes champion without "
                                                       "an admin.")
 
 
@@ -188,7 +194,7 @@ class TrainingTriggersUpdateSerializer(serializers.Serializer):
     train_after_corrections = StrictIntegerField(required=False, min_value=1, max_value=100_000)
     train_after_minutes = StrictIntegerField(required=False, min_value=1, max_value=7 * 24 * 60)
     auto_promote = StrictBooleanField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=2000,
                                    help_text="Why (written to the audit trail).")
 
 

@@ -3,7 +3,7 @@
 The symbol exports (COCO, DeepScoresV2) hold the photo-side boxes: the original's symbols (item meta
 ``symbols``) moved through each accepted homography."""
 from formats import omr
-from formats.omr import deepscores
+from formats.omr import deepscores, imports
 from formats.omr.alignments import to_alignments_json
 from webapp.labeling.kinds import ExportFormat, KindSpec
 from webapp.omr import diff
@@ -37,5 +37,7 @@ SPEC = KindSpec(
     slices=omr.slices,
     count_edits=omr.count_edits,
     json_schema=omr.JSON_SCHEMA,
+    import_readers=imports.READERS,
+    import_assemble=imports.assemble,
     review_diff=diff.review_diff,
 )

@@ -3,6 +3,7 @@
 // model's defect map and saliency per shot, the out-of-distribution flag, and copying the selected
 // defect to the next / previous shot (Shift+→ / Shift+←) so a series is labeled without redrawing.
 import { rotationOf, turnedDefect } from "./rotation.js";
+import { h, swatch, withKey } from "../dom.js";
 
 const TYPES = ["axial_scratch", "radial_scratch", "inclusion", "bubble"];
 const COLORS = { axial_scratch: "#e6194b", radial_scratch: "#f58231", inclusion: "#4f8cff", bubble: "#3cb44b" };
@@ -133,7 +134,7 @@ function mount(ws) {
   let thumbs = [];
 
   function load(item) {  // the film strip and the flag of the item now shown
-    strip.innerHTML = "";
+    strip.replaceChildren();
     thumbs = item.assets.map((asset, i) => {
       const b = document.createElement("button");
       b.dataset.shot = String(i);
@@ -192,7 +193,7 @@ function mount(ws) {
       const a = ws.annotation();
       const verdict = $("verdict");
       verdict.dataset.verdict = a.verdict;
-      verdict.innerHTML = `${a.verdict === "ok" ? "OK" : "Defect"} <kbd>d</kbd>`;
+      verdict.replaceChildren(...withKey(a.verdict === "ok" ? "OK" : "Defect", "d"));
       verdict.className = `verdict verdict-${a.verdict}`;
       $("verdict-hint").textContent = check(a).length ? "a shot has a defect" : "";
       thumbs.forEach(({ b, cap }, i) => {
@@ -201,13 +202,13 @@ function mount(ws) {
         cap.textContent = `${i + 1}${n ? ` · ${n}` : ""}`;
       });
       const list = $("defect-list");
-      list.innerHTML = "";
+      list.replaceChildren();
       for (const d of a.shots[ws.view()].defects) {
         const row = document.createElement("button");
         row.className = "defect" + (d.id === ws.selected() ? " selected" : "");
         row.dataset.defect = d.id;
         const shape = d.polygon ? "polygon" : d.polyline ? "polyline" : d.point ? "point" : "box";
-        row.innerHTML = `<i style="background:${COLORS[d.type]}"></i>${d.type.replace(/_/g, " ")} <small>${shape} · ${d.id}</small>`;
+        row.append(swatch(COLORS[d.type]), String(d.type).replace(/_/g, " "), " ", h("small", {}, `${shape} · ${d.id}`));
         row.onclick = () => ws.select(d.id);
         list.appendChild(row);
       }

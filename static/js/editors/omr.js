@@ -6,6 +6,7 @@
 // then its twin on the other), recompute on the server (u) and read the new metrics before submitting.
 import { createViewer, svgEl } from "../workspace/viewer.js";
 import { MODES, applyH, compose, drawMatchLines, linkViewers, loadGrey, rectify } from "./omr_view.js";
+import { h } from "../dom.js";
 
 const STATUSES = ["accepted", "rejected", "fixed"];
 const METRICS = [
@@ -160,12 +161,12 @@ function mount(ws) {
     const prop = item.prediction ? item.prediction.scores : null;
     const res = fix && fix.result;
     const table = $("omr-metrics");
-    table.innerHTML = "";
+    table.replaceChildren();
     const head = table.insertRow();
     // A reviewer reads the answer under review: its status and reasons; the fix's metrics were computed
     // while the operator fixed it and are not stored with the answer.
     const answer = ws.readOnly() && !fix ? ws.annotation() : null;
-    head.innerHTML = `<th></th><th>Proposal</th><th>${ws.readOnly() ? "The answer" : "Your fix"}</th>`;
+    head.append(h("th"), h("th", {}, "Proposal"), h("th", {}, ws.readOnly() ? "The answer" : "Your fix"));
     const verdictRow = table.insertRow();
     verdictRow.insertCell().textContent = "verdict";
     verdictRow.append(metricCell("proposal", "verdict", 0, prop && prop.verdict),
@@ -187,7 +188,7 @@ function mount(ws) {
   }
   function renderPairs() {
     const list = $("omr-pairs");
-    list.innerHTML = "";
+    list.replaceChildren();
     ws.annotation().point_pairs.forEach((pair, i) => {
       const li = document.createElement("li");
       li.dataset.pair = String(i);

@@ -158,7 +158,7 @@ export function linkViewers(main, other, getH, originalSize, photoSize) {
 // Lines from each match's original point (left viewer) to its photo point (right viewer), on an SVG over
 // both; only matches visible in both viewers are drawn.
 export function drawMatchLines(svg, wrap, main, other, matches) {
-  svg.innerHTML = "";
+  svg.replaceChildren();
   if (!matches || !matches.length || !main.osd.world.getItemAt(0) || !other.osd.world.getItemAt(0)) return 0;
   const box = wrap.getBoundingClientRect();
   const ra = main.osd.element.getBoundingClientRect(), rb = other.osd.element.getBoundingClientRect();

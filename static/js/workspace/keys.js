@@ -47,7 +47,7 @@ export function createKeys() {
 }
 
 export function renderHelp(container, groups) {
-  container.innerHTML = "";
+  container.replaceChildren();
   for (const [group, entries] of groups) {
     const section = document.createElement("section");
     const h = document.createElement("h3");

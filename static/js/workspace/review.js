@@ -22,7 +22,7 @@ export function drawDiff(parent, diff, view, toShape) {
 }
 
 export function summarize(element, diff) {
-  element.innerHTML = "";
+  element.replaceChildren();
   if (!diff) { element.textContent = "No diff available."; return; }
   const against = { proposal: "the model's proposal", previous: "the previous revision", empty: "an empty answer" }[diff.against] || diff.against;
   element.append(`Against ${against}: `);

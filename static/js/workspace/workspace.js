@@ -25,6 +25,7 @@ import { createDrafts } from "./drafts.js";
 import { keepLease } from "./lease.js";
 import { loadDiff, drawDiff, summarize } from "./review.js";
 import { createPrefetcher } from "./prefetch.js";
+import { swatch, withKey } from "../dom.js";
 
 const $ = (id) => document.getElementById(id);
 const read = (id) => JSON.parse($(id).textContent);
@@ -140,7 +141,7 @@ export async function startWorkspace(editor, options) {
     renderLabels();
   }
   function drawLayers(shapes) {
-    viewer.root.innerHTML = "";
+    viewer.root.replaceChildren();
     if (diff) {  // review: the answer in grey, what changed against the proposal in colour over it
       drawShapes(viewer.root, shapes, { cls: "diff diff-same", color: () => "#9ca3af" });
       drawDiff(viewer.root, diff, view, editor.diffShape);
@@ -182,7 +183,7 @@ export async function startWorkspace(editor, options) {
       editor.labels.forEach((name, i) => {
         const b = document.createElement("button");
         b.dataset.label = name;
-        b.innerHTML = `<i style="background:${ws.colorOf(name)}"></i>${name.replace(/_/g, " ")} <kbd>${i + 1}</kbd>`;
+        b.append(swatch(ws.colorOf(name)), ...withKey(String(name).replace(/_/g, " "), i + 1));
         b.onclick = () => setLabel(name);
         box.appendChild(b);
       });
@@ -307,7 +308,7 @@ export async function startWorkspace(editor, options) {
     const drawCurrent = async () => {
       if ($("conflict-view").hidden) return;
       await conflictViewer.open(views[view].asset);
-      conflictViewer.root.innerHTML = "";
+      conflictViewer.root.replaceChildren();
       const theirs = current ? editor.shapes(editor.normalize(current.annotation, item), view) : [];
       drawShapes(conflictViewer.root, theirs, { cls: "layer-current", color: (s) => ws.colorOf(s.label), text: (s) => s.label });
     };
@@ -358,7 +359,7 @@ export async function startWorkspace(editor, options) {
     if (guess) {
       selected = null;
       tools.show([], null);
-      viewer.root.innerHTML = "";
+      viewer.root.replaceChildren();
       openAhead(guess.assets[0]);
     }
     const restore = () => guess && showView(view);  // the guess was wrong and this item stays
@@ -458,21 +459,21 @@ export async function startWorkspace(editor, options) {
   ws.setRaster = setRaster;
   function renderLayerButtons() {
     const box = $("layers");
-    box.innerHTML = "";
+    box.replaceChildren();
     const add = (text, on, onclick, attrs = {}) => {
       const b = document.createElement("button");
       b.className = "layer" + (on ? " on" : "");
-      b.innerHTML = text;
+      b.append(...(Array.isArray(text) ? text : [text]));
       Object.assign(b.dataset, attrs);
       b.onclick = onclick;
       box.appendChild(b);
       return b;
     };
-    add("Proposal <kbd>h</kbd>", layers.proposal, () => toggleLayer("proposal"), { layer: "proposal" }).disabled = !item.prediction;
-    add("Answer <kbd>y</kbd>", layers.answer, () => toggleLayer("answer"), { layer: "answer" });
+    add(withKey("Proposal", "h"), layers.proposal, () => toggleLayer("proposal"), { layer: "proposal" }).disabled = !item.prediction;
+    add(withKey("Answer", "y"), layers.answer, () => toggleLayer("answer"), { layer: "answer" });
     for (const r of editor.rasters(item.prediction, view)) {
       const on = (layers.rasters[r.name] || 0) > 0;
-      const b = add(`${r.title} <kbd>${r.key}</kbd>`, on, () => setRaster(r.name, on ? 0 : 0.5), { layer: r.name });
+      const b = add(withKey(r.title, r.key), on, () => setRaster(r.name, on ? 0 : 0.5), { layer: r.name });
       b.disabled = !r.url;
       b.title = r.url ? "" : "The model made no map for this shot";
       if (on && r.url) {
@@ -525,7 +526,7 @@ export async function startWorkspace(editor, options) {
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, (msg) => {
     const p = msg.payload || {};
     if (msg.event === "queue.depth") {
-      $("queue-depth").innerHTML = "";
+      $("queue-depth").replaceChildren();
       $("queue-depth").append("Queue: ");
       const b = document.createElement("b");
       b.dataset.depth = "queued";
@@ -583,9 +584,9 @@ export async function startWorkspace(editor, options) {
     $("draft-status").textContent = "";
     $("review-comment").value = "";
     if (first) return;  // the server rendered the history and the review notes with the page
-    $("history").innerHTML = "";
+    $("history").replaceChildren();
     const notes = $("review-notes");
-    notes.innerHTML = "";
+    notes.replaceChildren();
     for (const rv of item.reviews || []) {
       const p = document.createElement("p");
       p.className = `review-note ${rv.decision}`;
@@ -598,7 +599,7 @@ export async function startWorkspace(editor, options) {
     const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${id}/revisions/`);
     if (!res.ok || !item || item.id !== id) return;
     const list = $("history");
-    list.innerHTML = "";
+    list.replaceChildren();
     for (const r of res.data) {
       const li = document.createElement("li");
       li.textContent = `r${r.number} by ${r.author || r.source} · ${r.edit_count} edit${r.edit_count === 1 ? "" : "s"} · ${new Date(r.created_at).toLocaleString()}`;

@@ -39,6 +39,8 @@ def test_every_shape_and_the_id_survive_validation():
     ({"type": "bubble", "box": [1, 1, 9, 9], "point": [5, float("inf")]}, "$.shots[0].defects[0].point[1]"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "id": "x" * (LIMITS["id_length"] + 1)}, "$.shots[0].defects[0].id"),
     ({"type": "bubble", "box": [1, 1, 9, 9], "id": 7}, "$.shots[0].defects[0].id"),
+    ({"type": "bubble", "box": [1, 1, 9, 9], "id": "<img src=x onerror=alert(1)>"}, "$.shots[0].defects[0].id"),
+    ({"type": "bubble", "box": [1, 1, 9, 9], "id": "d 1"}, "$.shots[0].defects[0].id"),
     ({"type": "crack", "box": [1, 1, 9, 9]}, "$.shots[0].defects[0].type"),
     ({"type": "bubble", "box": [1, 1, 600, 9]}, "$.shots[0].defects[0].box"),
 ])
@@ -49,7 +51,8 @@ def test_bad_defects_are_refused_with_their_path(defect, path):
 def test_the_json_schema_refuses_the_same_shapes():
     for bad in ({"type": "bubble"},
                 {"type": "bubble", "box": [1, 1, 9, 9], "point": [2, 2], "polyline": [[1, 1], [2, 2]]},
-                {"type": "crack", "box": [1, 1, 9, 9]}):
+                {"type": "crack", "box": [1, 1, 9, 9]},
+                {"type": "bubble", "box": [1, 1, 9, 9], "id": "<b>d1</b>"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(series([bad], []), JSON_SCHEMA)
 

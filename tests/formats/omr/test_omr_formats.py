@@ -13,6 +13,7 @@ from formats.omr.deepscores import (
     ds2_class,
     from_deepscores,
     item_pages,
+    staves,
     to_coco,
     to_deepscores,
     transfer_box,
@@ -47,7 +48,9 @@ def test_ds2_names_ids_and_the_notehead_split():
     assert len(CATEGORIES) == 136
     lines = STAFF + [160]
     assert [ds2_class(s["class"], s["bbox"], lines) for s in SYMBOLS] == [
-        "noteheadBlackOnLine", "noteheadBlackInSpace", "noteheadHalfOnLine", "ledgerLine", "stem", None, "dynamicP"]
+        "noteheadBlackOnLine", "noteheadBlackInSpace", "noteheadHalfOnLine", "legerLine", "stem", None, "dynamicP"]
+    assert CATEGORIES[1] == {"id": 2, "name": "legerLine", "supercategory": "symbol"}   # the dataset's spelling
+    assert DS2_ID["staff"] == 135
 
 
 def test_transfer_through_a_homography():
@@ -72,12 +75,42 @@ def test_photo_side_symbols_in_coco_and_deepscores():
     pages = list(item_pages(ITEMS, "photo"))
     assert [p["file_name"] for p in pages] == ["c1.photo.png"]     # the rejected pair has no photo boxes
     coco = json.loads("".join(to_coco(pages)))
-    assert coco["images"][0]["id"] == 11 and len(coco["annotations"]) == 6
+    assert coco["images"][0]["id"] == 11 and len(coco["annotations"]) == 7     # 6 symbols and the staff
     assert coco["annotations"][0]["bbox"] == [230, 86, 14, 12]
-    assert coco_eval.self_ap(coco, "bbox") == pytest.approx(1.0, abs=1e-12)   # a mean over 5 classes
+    assert coco_eval.self_ap(coco, "bbox") == pytest.approx(1.0, abs=1e-12)   # a mean over 6 classes
     ds = json.loads("".join(to_deepscores(item_pages(ITEMS, "photo"))))
     read = from_deepscores(ds)["c1.photo.png"]
-    assert read[0] == ("noteheadBlackOnLine", [230.0, 86.0, 244.0, 98.0]) and len(read) == 6
+    assert read[0] == ("noteheadBlackOnLine", [230.0, 86.0, 244.0, 98.0]) and len(read) == 7
+    assert read[-1] == ("staff", [230.0, 80.0, 332.0, 128.0])     # the original's staff, moved like the symbols
+
+
+# DeepScoresV2's own file (the sample shipped with its loader, obb_anns): the keys of each part.
+DS2_INFO_KEYS = {"description", "version", "year", "contributor", "date_created", "url"}
+DS2_ANNOTATION_KEYS = {"a_bbox", "o_bbox", "cat_id", "area", "img_id", "comments"}
+DS2_IMAGE_KEYS = {"id", "filename", "width", "height", "ann_ids"}
+
+
+def test_deepscores_export_has_the_datasets_info_integer_areas_and_staff_boxes():
+    ds = json.loads("".join(to_deepscores(item_pages(ITEMS, "original"), created="2026-12-07")))
+    assert set(ds["info"]) == DS2_INFO_KEYS and ds["info"]["year"] == 2026 and ds["info"]["version"] == "2.0"
+    assert ds["categories"]["2"]["name"] == "legerLine" and ds["categories"]["135"]["name"] == "staff"
+    anns = ds["annotations"]
+    assert all(set(a) == DS2_ANNOTATION_KEYS and isinstance(a["area"], int) for a in anns.values())
+    assert all(set(image) == DS2_IMAGE_KEYS for image in ds["images"])
+    # as the dataset's loader reads it: annotation ids and image ids are whole numbers, cat_id a list of ids
+    assert all(int(k) > 0 and int(a["img_id"]) in {int(i["id"]) for i in ds["images"]} for k, a in anns.items())
+    staff = [a for a in anns.values() if a["cat_id"] == ["135"]]
+    # one staff per item page (both items' originals): from the top to the bottom line, as wide as its symbols
+    assert [s["a_bbox"] for s in staff] == [[200.0, 100.0, 302.0, 148.0]] * 2
+    assert staff[0]["area"] == 102 * 48
+    leger = [a for a in anns.values() if a["cat_id"] == ["2"]]
+    assert [a["a_bbox"] for a in leger][0] == [256.0, 159.0, 278.0, 161.0]
+
+
+def test_staff_lines_group_into_staves_by_their_spacing():
+    assert staves([100, 112, 124, 136, 148, 300, 312, 324, 336, 348]) == [(100, 148), (300, 348)]
+    assert staves([100, 112, 124, 136, 148] * 4) == [(100, 148)]      # a line drawn once per measure
+    assert staves([]) == [] and staves([100]) == []
 
 
 def test_alignments_round_trip():

@@ -56,12 +56,13 @@ def test_exports_use_deepscores_v2_classes_and_ids(bach_page):
     assert bach_page.staff_lines and len(bach_page.staff_lines) % 5 == 0   # whole staves of 5 lines
     ds = to_deepscores([bach_page], ["p.png"])
     mapped = [s for s in bach_page.symbols if s.cls not in UNMAPPED]
-    assert len(ds["images"]) == 1 and len(ds["annotations"]) == len(mapped) > 0
+    staves = len({round(y, 1) for y in bach_page.staff_lines}) // 5     # each line is drawn once per measure
+    assert len(ds["images"]) == 1 and len(ds["annotations"]) == len(mapped) + staves > staves   # and a staff box each
     ann = next(iter(ds["annotations"].values()))
     assert set(ann) >= {"a_bbox", "o_bbox", "cat_id", "area", "img_id"}
-    assert len(ds["categories"]) == 136 and ds["categories"]["2"]["name"] == "ledgerLine"   # DS2's fixed ids
+    assert len(ds["categories"]) == 136 and ds["categories"]["2"]["name"] == "legerLine"   # DS2's fixed ids
     names = {ds["categories"][a["cat_id"][0]]["name"] for a in ds["annotations"].values()}
-    assert {"noteheadBlackOnLine", "noteheadBlackInSpace", "stem"} <= names and "noteheadBlack" not in names
+    assert {"noteheadBlackOnLine", "noteheadBlackInSpace", "stem", "staff"} <= names and "noteheadBlack" not in names
     coco = to_coco([bach_page], ["p.png"])
     b = coco["annotations"][0]["bbox"]
     assert len(b) == 4 and b[2] > 0 and b[3] > 0

@@ -46,6 +46,10 @@ def test_api_lists_and_changes_the_triggers(admin_user, operator, make_project, 
     assert done.json()["change"]["actor"] == admin_user.username
     bad = api.post("/api/v1/training-triggers/", {"project": project.pk, "train_after_minutes": "30"}, format="json")
     assert bad.status_code == 400 and "train_after_minutes" in str(bad.json()), bad.json()
+    # a string is a string: 0 is not turned into "0" (the schema says string)
+    bad = api.post("/api/v1/training-triggers/", {"project": project.pk, "auto_promote": True, "reason": 0},
+                   format="json")
+    assert bad.status_code == 400 and "reason" in bad.json(), bad.json()
     assert api.post("/api/v1/training-triggers/", {"project": 10**9, "auto_promote": True},
                     format="json").status_code == 404
     assert api_for(operator).post("/api/v1/training-triggers/", {"project": project.pk, "auto_promote": True},

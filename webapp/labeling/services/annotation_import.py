@@ -1,6 +1,7 @@
-"""Existing annotations uploaded with the images (COCO JSON, PAGE XML; beside them or inside the zip)
-become the items' proposals (source: import), shown to the operator like a model's prediction and
-counted as corrections once accepted.
+"""Existing annotations uploaded with the images (COCO JSON, PAGE XML, a kind's own JSON; beside them or
+inside the zip) become the items' proposals (source: import), shown to the operator like a model's
+prediction and counted as corrections once accepted. A kind's file may also bring facts about the item
+(``Imported.meta``: an omr original's symbols), merged into the item's meta with the proposals.
 
 Each annotation file is taken whole or refused whole with the reason (a file that does not parse, names
 an unknown class, or puts a shape outside its image): nothing of a bad file is stored, and the good
@@ -16,11 +17,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from webapp.assets import archive
 from webapp.assets.storage import Source
-from webapp.labeling.kinds import AnnotationError, KindSpec
+from webapp.labeling.kinds import AnnotationError, Imported, KindSpec
 from webapp.labeling.selectors import items_asset_dims
+from webapp.labeling.services.items import items_meta_merge
 from webapp.labeling.services.predictions import predictions_import
 
 ANNOTATION_SUFFIXES = (".json", ".xml")
@@ -101,12 +104,14 @@ def annotations_import(*, spec: KindSpec, files: list[AnnotationFile], items: li
         outcome = {"name": f.name, "archive": f.archive, "status": "refused", "items": 0, "reason": f.refusal}
         if f.content is not None:
             try:
-                annotations, note = _annotations_of(f, spec, by_image, dims)
+                annotations, metas, note = _annotations_of(f, spec, by_image, dims)
             except _Refused as exc:
                 outcome["reason"] = str(exc)
             else:
-                predictions_import(annotations=annotations)
-                outcome.update(status="imported", items=len(annotations), reason=note)
+                with transaction.atomic():   # a file's proposals and item facts land together or not at all
+                    predictions_import(annotations=annotations)
+                    items_meta_merge(meta=metas)
+                outcome.update(status="imported", items=len(set(annotations) | set(metas)), reason=note)
         outcomes.append(outcome)
     return outcomes
 
@@ -116,8 +121,9 @@ class _Refused(Exception):
 
 
 def _annotations_of(f: AnnotationFile, spec: KindSpec, by_image: dict[str, list[tuple[int, int]]],
-                    dims: dict[int, list]) -> tuple[dict[int, dict], str]:
-    """({item id: validated annotation}, a note) of one file, or _Refused with the reason."""
+                    dims: dict[int, list]) -> tuple[dict[int, dict], dict[int, dict], str]:
+    """({item id: validated annotation}, {item id: meta to merge}, a note) of one file, or _Refused with the
+    reason."""
     suffix = PurePosixPath(f.name.replace("\\", "/")).suffix.lower()
     reader = spec.import_readers.get(suffix)
     if reader is None or spec.import_assemble is None:
@@ -144,15 +150,20 @@ def _annotations_of(f: AnnotationFile, spec: KindSpec, by_image: dict[str, list[
         raise _Refused(f"image names shared by several uploaded images: {', '.join(ambiguous[:5])}")
     if not per_item:
         raise _Refused(f"names none of the images of this upload ({', '.join(list(parts)[:5]) or 'no image at all'})")
-    annotations, errors = {}, []
+    annotations, metas, errors = {}, {}, []
     for item_id, by_position in per_item.items():
         try:
             assembled = spec.import_assemble([by_position.get(k) for k in range(len(dims[item_id]))], dims[item_id])
-            annotations[item_id] = spec.validate(assembled, dims[item_id])
+            if not isinstance(assembled, Imported):
+                assembled = Imported(assembled)
+            if assembled.annotation is not None:
+                annotations[item_id] = spec.validate(assembled.annotation, dims[item_id])
+            if assembled.meta:
+                metas[item_id] = assembled.meta
         except AnnotationError as exc:
             images = [img for img in parts if any(h[0] == item_id for h in by_image.get(_basename(img), []))]
             errors.append(f"{', '.join(images[:3])}: {_reason(exc)}")
     if errors:
         raise _Refused("; ".join(errors[:10]))
     note = f"{len(unknown)} image(s) not in this upload: {', '.join(unknown[:5])}" if unknown else ""
-    return annotations, note
+    return annotations, metas, note

@@ -8,8 +8,8 @@ Groupings:
   ``page1.original.png`` + ``page1.photo.jpg``) make one item; incomplete groups are reported.
 Files in different folders never group together. Re-uploading the same images does not duplicate items.
 
-Annotation files (COCO ``.json``, PAGE ``.xml``) beside the images, or inside the zip, are imported as the
-items' proposals (see ``annotation_import``).
+Annotation files (COCO ``.json``, PAGE ``.xml``, omr's alignments or DeepScoresV2 ``.json``) beside the
+images, or inside the zip, are imported as the items' proposals (see ``annotation_import``).
 """
 from __future__ import annotations
 

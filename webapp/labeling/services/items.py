@@ -114,3 +114,18 @@ def item_create(*, project: Project, asset_ids: list[int], roles: list[str] | No
     depth_event(project.pk)
     item_predict_request(item_id=item.pk)
     return item
+
+
+def items_meta_merge(*, meta: dict[int, dict]) -> list[int]:
+    """Merge ``{item id: {key: value}}`` into the items' meta (keys given replace the item's; others stay).
+    Returns the ids of the items whose meta changed."""
+    changed = []
+    items = WorkItem.objects.select_for_update().in_bulk(list(meta))
+    for item_id, values in meta.items():
+        item = items.get(item_id)
+        if item is None or all(item.meta.get(k) == v for k, v in values.items()):
+            continue
+        item.meta = {**item.meta, **values}
+        changed.append(item)
+    WorkItem.objects.bulk_update(changed, ["meta"], batch_size=500)
+    return [item.pk for item in changed]

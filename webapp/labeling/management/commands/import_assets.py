@@ -21,7 +21,8 @@ def _files(folder: Path) -> list[Path]:
 
 class Command(BaseCommand):
     help = ("Import the images of FOLDER (PNG, JPEG, TIFF, zips of them) into a project as work items; COCO (.json) "
-            "or PAGE XML (.xml) files of those images become the items' proposals.")
+            "or PAGE XML (.xml) files of those images (omr: alignments or DeepScoresV2 .json) become the items' "
+            "proposals.")
 
     def add_arguments(self, parser):
         parser.add_argument("folder", type=Path)
