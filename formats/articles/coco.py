@@ -37,6 +37,18 @@ def to_coco(items: Iterable[ExportedItem]) -> Iterator[str]:
     return write_coco(coco_images(items), CATEGORIES, {"description": "Loupe newspaper articles"})
 
 
+def in_reading_order(shapes: list[CocoShape]) -> list[CocoShape]:
+    """The shapes in the reading order their ``attributes.order`` gives (the file's order otherwise)."""
+    return [s for _, s in _ranked(shapes)]
+
+
+def _ranked(shapes: list[CocoShape]) -> list[tuple[int, CocoShape]]:
+    """(position in the file, shape) in reading order."""
+    order = [(s.attributes.get("order") if isinstance(s.attributes.get("order"), int) else k, k)
+             for k, s in enumerate(shapes)]
+    return [(k, shapes[k]) for _, k in sorted(order)]
+
+
 def articles_from_shapes(shapes: list[CocoShape], where: str) -> list[dict[str, Any]]:
     """Articles (in reading order where the file gives one) from one page's COCO shapes."""
     errors, out = [], []
@@ -44,15 +56,14 @@ def articles_from_shapes(shapes: list[CocoShape], where: str) -> list[dict[str, 
         if s.polygon is None:
             errors.append({"path": f"{s.path}.segmentation" if s.path else f"{where} annotation {k + 1}",
                            "message": "an article needs a polygon segmentation"})
-            continue
+    if errors:
+        raise AnnotationError(errors)
+    for k, s in _ranked(shapes):
         art: dict[str, Any] = {"id": str(s.attributes.get("article_id") or f"a{k + 1}"), "polygon": s.polygon}
         if s.score is not None:
             art["score"] = s.score
-        order = s.attributes.get("order")
-        out.append((order if isinstance(order, int) else k, art))
-    if errors:
-        raise AnnotationError(errors)
-    return [a for _, a in sorted(out, key=lambda t: t[0])]
+        out.append(art)
+    return out
 
 
 def page_annotation(image: dict[str, Any], shapes: list[CocoShape], name: str) -> dict[str, Any]:

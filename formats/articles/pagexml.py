@@ -175,6 +175,13 @@ def from_page_xml(xml: str | bytes) -> tuple[dict[str, Any], int, int]:
 
 def read_page(xml: str | bytes) -> tuple[dict[str, Any], int, int, str]:
     """``from_page_xml`` and the image file name the document is about (``Page/@imageFilename``)."""
+    annotation, width, height, name, _ = read_page_with_sources(xml)
+    return annotation, width, height, name
+
+
+def read_page_with_sources(xml: str | bytes) -> tuple[dict[str, Any], int, int, str, dict[str, list[str]]]:
+    """``read_page`` and where each article and cut comes from ({"articles": [element path], "cuts": [...]},
+    in the annotation's order), for messages that name the file's elements."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
@@ -209,10 +216,10 @@ def read_page(xml: str | bytes) -> tuple[dict[str, Any], int, int, str]:
                    "polygon": _parse_points(coords.get("points", ""))}
         if coords.get("conf"):
             article["score"] = float(coords.get("conf"))
-        articles.append((rank.get(region.get("id"), len(rank) + n), article))
+        articles.append((rank.get(region.get("id"), len(rank) + n), article, _element_path(region, "TextRegion", n)))
     articles.sort(key=lambda t: t[0])
-    cuts = []
-    for region in page.findall(q("SeparatorRegion")):
+    cuts, cut_sources = [], []
+    for n, region in enumerate(page.findall(q("SeparatorRegion"))):
         coords = region.find(q("Coords"))
         points = _parse_points(coords.get("points", "")) if coords is not None else []
         if len(points) < 2:
@@ -222,8 +229,15 @@ def read_page(xml: str | bytes) -> tuple[dict[str, Any], int, int, str]:
         if coords.get("conf"):
             cut["score"] = float(coords.get("conf"))
         cuts.append(cut)
-    annotation = {"page_type": page_type, "cuts": cuts, "articles": [a for _, a in articles]}
-    return annotation, width, height, page.get("imageFilename", "")
+        cut_sources.append(_element_path(region, "SeparatorRegion", n))
+    annotation = {"page_type": page_type, "cuts": cuts, "articles": [a for _, a, _ in articles]}
+    sources = {"articles": [where for _, _, where in articles], "cuts": cut_sources}
+    return annotation, width, height, page.get("imageFilename", ""), sources
+
+
+def _element_path(region: ET.Element, tag: str, n: int) -> str:
+    """A region's path as messages name it: by its id where it has one, else by its position."""
+    return f"/PcGts/Page/{tag}" + (f"[@id={region.get('id')!r}]" if region.get("id") else f"[{n + 1}]")
 
 
 def page_xml_zip(items: Iterable[ExportedItem]) -> Iterator[bytes]:

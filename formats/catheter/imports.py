@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from formats.catheter.annotation import validate
 from formats.catheter.coco import defects_from_shapes
 from formats.common.checker import AssetDims
 from formats.common.coco import read_coco_images
-from formats.common.imports import ImagePart, check_sizes, load_json
+from formats.common.imports import ImagePart, check_sizes, load_json, validated
 
 
 def read_coco_file(content: bytes) -> dict[str, ImagePart]:
     """{image file name: its defects}; raises ValueError / AnnotationError naming what is wrong."""
     return {name: ImagePart(defects_from_shapes(image.shapes, f"image {name!r}"), name, image.width, image.height,
-                            image.path)
+                            image.path, {"defects": [s.path for s in image.shapes]})
             for name, image in read_coco_images(load_json(content)).items()}
 
 
@@ -25,4 +26,5 @@ def assemble(parts: list[ImagePart | None], assets: list[AssetDims]) -> dict[str
     none); a shot the file gives another size is refused. The kind's validator checks the rest."""
     check_sizes(parts, assets)
     shots = [{"defects": list(p.content) if p else []} for p in parts]
-    return {"verdict": "defect" if any(s["defects"] for s in shots) else "ok", "shots": shots}
+    return validated(validate, {"verdict": "defect" if any(s["defects"] for s in shots) else "ok", "shots": shots},
+                     assets, parts)

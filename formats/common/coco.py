@@ -24,8 +24,10 @@ from formats.common.rle import MaskError, outline
 
 CHUNK_CHARS = 1 << 16
 # Run-length masks are decoded (each to the window its pixels reach) before they are outlined: bound what
-# one file may make the server decode.
+# one file may make the server decode, in pixels and in runs read one by one.
 MAX_MASK_PIXELS = 1 << 28
+MAX_MASK_RUNS = 2_000_000
+MAX_MASK_EDGES = 1_000_000
 
 
 @dataclass
@@ -150,7 +152,7 @@ def read_coco_images(document: Any) -> dict[str, CocoFileImage]:
         by_id[image["id"]] = name
         out[name] = CocoFileImage(image, [], f"$.images[{i}]", *size)
     per_image: dict[str, int] = {}
-    budget = [MAX_MASK_PIXELS]
+    budget = [MAX_MASK_PIXELS, MAX_MASK_RUNS, MAX_MASK_EDGES]
     for i, ann in enumerate(anns):
         path = f"$.annotations[{i}]"
         ann = c.obj(ann, path)
@@ -223,7 +225,7 @@ def _polygon(c: Checker, seg: list, path: str) -> list[list[float]] | Literal[Fa
 def _mask_polygon(c: Checker, seg: dict, path: str, image: CocoFileImage,
                   budget: list[int]) -> list[list[float]] | Literal[False]:
     """The outline of a run-length mask (``{"size": [h, w], "counts": [...] | "..."}``); False when the
-    mask is bad (named in ``c``). ``budget``: the pixels the file's masks may still decode."""
+    mask is bad (named in ``c``). ``budget``: the pixels, runs and edges the file's masks may still cost."""
     size, counts = seg.get("size"), seg.get("counts")
     if (not isinstance(size, list) or len(size) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
@@ -239,15 +241,18 @@ def _mask_polygon(c: Checker, seg: dict, path: str, image: CocoFileImage,
             isinstance(v, int) and not isinstance(v, bool) for v in counts))):
         c.fail(f"{path}.counts", "a mask's counts are a list of whole numbers or a compressed string")
         return False
+    if min(budget) <= 0:
+        c.fail(path, f"the file's masks together span more than {MAX_MASK_PIXELS:,} pixels, {MAX_MASK_RUNS:,} "
+                     f"runs or {MAX_MASK_EDGES:,} outline edges; send polygons")
+        return False
     try:
-        mask = outline(counts, height, width)
+        mask = outline(counts, height, width, max_pixels=budget[0], max_runs=budget[1], max_edges=budget[2])
     except MaskError as exc:
         c.fail(path, f"{exc}")
         return False
     budget[0] -= mask.pixels
-    if budget[0] < 0:
-        c.fail(path, f"the file's masks cover more than {MAX_MASK_PIXELS:,} pixels; send polygons")
-        return False
+    budget[1] -= mask.runs
+    budget[2] -= mask.edges
     if len(mask.polygon) > LIMITS["points_per_polygon"]:
         c.fail(path, f"the mask's outline has {len(mask.polygon)} corners; at most {LIMITS['points_per_polygon']} "
                      "are allowed")

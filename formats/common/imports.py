@@ -3,8 +3,9 @@ for an image of another size (its coordinates would land in the wrong place)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from formats.common.checker import AnnotationError, AssetDims
 
@@ -29,6 +30,9 @@ class ImagePart:
     width: int | None = None
     height: int | None = None
     path: str = "$"
+    # where each shape of ``content`` is in the file, per list of the annotation ({"defects": [path, ...]}),
+    # so that the kind's validator's complaints can name the file's element
+    sources: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,30 @@ class Imported:
 
     annotation: dict[str, Any] | None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+_SHAPE_PATH = re.compile(r"^\$\.(?:shots\[(\d+)\]\.)?(\w+)\[(\d+)\]")
+
+
+def validated(validate: Callable[..., dict], annotation: dict, assets: list[AssetDims],
+              parts: list[ImagePart | None]) -> dict:
+    """``validate(annotation, assets)``; its complaints about a shape also name the file's element the shape
+    came from (``$.annotations[4], as $.shots[1].defects[0].box: ...``). A shape of shot k is the parts[k]'s
+    (an annotation without shots is the first part's)."""
+    try:
+        return validate(annotation, assets)
+    except AnnotationError as exc:
+        raise AnnotationError([{**e, "path": _file_path(e["path"], parts)} for e in exc.errors]) from None
+
+
+def _file_path(path: str, parts: list[ImagePart | None]) -> str:
+    match = _SHAPE_PATH.match(path)
+    if not match:
+        return path
+    shot, collection, index = int(match[1] or 0), match[2], int(match[3])
+    part = parts[shot] if shot < len(parts) else None
+    sources = part.sources.get(collection, []) if part is not None else []
+    return f"{sources[index]}, as {path}" if index < len(sources) else path
 
 
 def check_sizes(parts: list[ImagePart | None], assets: list[AssetDims]) -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A mask's outline is traced in Python, one step per pixel edge: bound the work a forged or noisy mask costs.
-MAX_OUTLINE_EDGES = 400_000
+# A mask's counts are read and its outline traced in Python, one step per run and per pixel edge: bound the
+# work a forged or noisy mask costs (an object with a 4,000-pixel outline has about 8,000 edges).
+MAX_OUTLINE_EDGES = 200_000
+MAX_RUNS = MAX_OUTLINE_EDGES   # each run of 1s has at least a top and a bottom edge
 
 
 class MaskError(ValueError):
@@ -27,15 +29,19 @@ class MaskOutline:
     pieces: int                  # 4-connected pieces of the mask (only the largest is outlined)
     holes: int
     pixels: int                  # pixels the decoded window held (the caller bounds the total)
+    runs: int
+    edges: int
 
 
-def counts_from_string(text: str) -> list[int]:
+def counts_from_string(text: str, max_runs: int = MAX_RUNS) -> list[int]:
     """pycocotools' compressed counts: 5 bits a character (offset 48), 0x20 says more follow, the last
     character's 0x10 is the sign, and from the third run on each is stored as its difference from the
-    run two before."""
+    run two before. More than ``max_runs`` runs are refused as soon as they are seen."""
     counts: list[int] = []
     position = 0
     while position < len(text):
+        if len(counts) >= max_runs:
+            raise _too_many_runs(max_runs)
         value, shift, more = 0, 0, True
         while more:
             if position >= len(text):
@@ -55,8 +61,9 @@ def counts_from_string(text: str) -> list[int]:
     return counts
 
 
-def decode(counts: list[int], height: int, width: int) -> tuple[np.ndarray, int, int]:
-    """(mask, top, left): the mask cropped to the rows and columns its 1s reach, and where that window lies."""
+def decode(counts: list[int], height: int, width: int, max_pixels: int) -> tuple[np.ndarray, int, int]:
+    """(mask, top, left): the mask cropped to the rows and columns its 1s reach, and where that window lies;
+    a window over ``max_pixels`` is refused before it is made."""
     if any(c < 0 for c in counts):
         raise MaskError("a run of the counts is negative")
     if sum(counts) != height * width:
@@ -67,6 +74,9 @@ def decode(counts: list[int], height: int, width: int) -> tuple[np.ndarray, int,
     if not on:
         raise MaskError("the mask is empty")
     first_col, last_col = on[0][0] // height, (on[-1][1] - 1) // height
+    if (last_col - first_col + 1) * height > max_pixels:
+        raise MaskError(f"the mask spans {(last_col - first_col + 1) * height:,} pixels; at most {max_pixels:,} "
+                        "are decoded")
     flat = np.zeros((last_col - first_col + 1) * height, dtype=bool)
     offset = first_col * height
     for s, e in on:
@@ -80,17 +90,22 @@ def decode(counts: list[int], height: int, width: int) -> tuple[np.ndarray, int,
 _STEPS = ((1, 0), (0, 1), (-1, 0), (0, -1))
 
 
-def _edges(mask: np.ndarray) -> dict[tuple[int, int], list[int]]:
+def _edges(mask: np.ndarray, max_edges: int) -> dict[tuple[int, int], list[int]]:
     """Each boundary edge as {start vertex: [direction, ...]}, walked with the mask on its right."""
     padded = np.pad(mask, 1)
     inner = padded[1:-1, 1:-1]
+    # (pixels whose neighbour on that side is empty, start corner (dx, dy) of the edge in the pixel, direction)
+    sides = ((inner & ~padded[:-2, 1:-1], (0, 0), 0),     # top edge, walked right
+             (inner & ~padded[1:-1, 2:], (1, 0), 1),      # right edge, walked down
+             (inner & ~padded[2:, 1:-1], (1, 1), 2),      # bottom edge, walked left
+             (inner & ~padded[1:-1, :-2], (0, 1), 3))     # left edge, walked up
+    total = sum(int(side.sum()) for side, _, _ in sides)
+    if total > max_edges:
+        raise MaskError(f"the mask's outlines run over {total:,} pixel edges (at most {max_edges:,}: a noisy or "
+                        "scattered mask); send polygons")
     out: dict[tuple[int, int], list[int]] = {}
-    # (neighbour that must be empty, start corner (dx, dy) of the edge within the pixel, direction)
-    for empty, (dx, dy), direction in ((padded[:-2, 1:-1], (0, 0), 0),     # top edge, walked right
-                                       (padded[1:-1, 2:], (1, 0), 1),      # right edge, walked down
-                                       (padded[2:, 1:-1], (1, 1), 2),      # bottom edge, walked left
-                                       (padded[1:-1, :-2], (0, 1), 3)):    # left edge, walked up
-        rows, cols = np.nonzero(inner & ~empty)
+    for side, (dx, dy), direction in sides:
+        rows, cols = np.nonzero(side)
         for r, c in zip(rows.tolist(), cols.tolist()):
             out.setdefault((c + dx, r + dy), []).append(direction)
     return out
@@ -135,18 +150,25 @@ def _signed_area(points: list[tuple[int, int]]) -> float:
                      for k in range(n))
 
 
-def outline(counts: list[int] | str, height: int, width: int) -> MaskOutline:
-    """The outline of a run-length mask of ``height`` × ``width`` pixels; ``MaskError`` says why not."""
+def _too_many_runs(max_runs: int) -> MaskError:
+    return MaskError(f"the mask has more than {max_runs:,} runs (a noisy or scattered mask); send polygons")
+
+
+def outline(counts: list[int] | str, height: int, width: int, max_pixels: int = 1 << 28,
+            max_runs: int = MAX_RUNS, max_edges: int = MAX_OUTLINE_EDGES) -> MaskOutline:
+    """The outline of a run-length mask of ``height`` × ``width`` pixels (decoding at most ``max_pixels``
+    and ``max_runs``, tracing at most ``max_edges``); ``MaskError`` says why not."""
+    max_runs, max_edges = min(max_runs, MAX_RUNS), min(max_edges, MAX_OUTLINE_EDGES)
     if isinstance(counts, str):
-        counts = counts_from_string(counts)
-    mask, top, left = decode(counts, height, width)
-    edges = _edges(mask)
-    if sum(len(v) for v in edges.values()) > MAX_OUTLINE_EDGES:
-        raise MaskError(f"the mask's outlines run over more than {MAX_OUTLINE_EDGES:,} pixel edges (a noisy or "
-                        "scattered mask); send polygons")
+        counts = counts_from_string(counts, max_runs)
+    elif len(counts) > max_runs:
+        raise _too_many_runs(max_runs)
+    mask, top, left = decode(counts, height, width, max_pixels)
+    edges = _edges(mask, max_edges)
+    traced = sum(len(v) for v in edges.values())
     loops = _loops(edges)
     areas = [_signed_area(loop) for loop in loops]
     outer = [k for k, a in enumerate(areas) if a > 0]   # walked with the mask on the right: outer boundaries
     best = max(outer, key=lambda k: areas[k])
     polygon = [[float(x + left), float(y + top)] for x, y in loops[best]]
-    return MaskOutline(polygon, len(outer), len(loops) - len(outer), int(mask.size))
+    return MaskOutline(polygon, len(outer), len(loops) - len(outer), int(mask.size), len(counts), traced)

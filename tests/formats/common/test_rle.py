@@ -100,3 +100,39 @@ def test_a_bad_mask_is_refused_with_its_path(segmentation, error):
     with pytest.raises(AnnotationError) as caught:
         read_coco_images(cvat(segmentation))
     assert [f"{e['path']}: {e['message']}" for e in caught.value.errors] == [error]
+
+
+def test_what_a_mask_may_cost_is_bounded_before_the_work():
+    huge = cvat({"size": [20000, 20000], "counts": [0, 20000 * 20000]}, width=20000, height=20000)
+    with pytest.raises(AnnotationError) as caught:
+        read_coco_images(huge)       # refused before 400 MB are allocated
+    assert caught.value.errors[0]["message"] == "the mask spans 400,000,000 pixels; at most 268,435,456 are decoded"
+    yy, xx = np.mgrid[:500, :500]
+    checkerboard = (yy + xx) % 2 == 0
+    for counts in (encoded(checkerboard), plain_counts(checkerboard)):     # 250,000 runs
+        with pytest.raises(MaskError, match="more than 200,000 runs"):
+            outline(counts, 500, 500)
+    stripes = np.zeros((500, 500), bool)
+    stripes[:, ::2] = True                   # 500 runs (column-major), but 250 × 1002 pixel edges
+    with pytest.raises(MaskError, match="run over 250,500 pixel edges"):
+        outline(encoded(stripes), 500, 500)
+
+
+def test_the_masks_of_one_file_share_one_budget(monkeypatch):
+    from formats.common import coco
+
+    monkeypatch.setattr(coco, "MAX_MASK_EDGES", 130)     # the budget's size, not its logic, is set here
+    square = np.zeros((H, W), bool)
+    square[5:20, 5:20] = True                              # 60 outline edges
+    doc = cvat({"size": [H, W], "counts": encoded(square)})
+    doc["annotations"] += [{**doc["annotations"][0], "id": k} for k in (2, 3)]
+    with pytest.raises(AnnotationError) as caught:
+        read_coco_images(doc)
+    assert [f"{e['path']}: {e['message']}" for e in caught.value.errors] == [
+        "$.annotations[2].segmentation: the mask's outlines run over 60 pixel edges (at most 10: a noisy or "
+        "scattered mask); send polygons"]
+    monkeypatch.setattr(coco, "MAX_MASK_EDGES", 120)
+    with pytest.raises(AnnotationError) as caught:
+        read_coco_images(doc)
+    assert caught.value.errors[0]["message"].startswith("the file's masks together span more than 268,435,456 "
+                                                        "pixels, 2,000,000 runs or 120 outline edges")

@@ -10,7 +10,7 @@ from formats.common import AnnotationError, AssetDims, ExportedItem
 from formats.common.imports import Imported
 from formats.omr import validate
 from formats.omr.alignments import to_alignments_json
-from formats.omr.deepscores import item_pages, to_deepscores
+from formats.omr.deepscores import DS2_ID, item_pages, to_deepscores
 from formats.omr.imports import assemble, read_json_file
 
 PAIR = [AssetDims(1240, 1754, "original"), AssetDims(1600, 1200, "photo")]
@@ -96,3 +96,48 @@ def test_bad_deepscores_files_are_refused_with_the_path():
     photo = refusal(json.dumps(ds2("photo")))
     assert photo == ["$.images[0]: 'c1.photo.png' is the pair's photo; DeepScoresV2 symbols are imported for the "
                      "original rendering only (the photo's are moved from it)"]
+
+
+# An excerpt of the sample DeepScoresV2 ships with its loader (obb_anns, sample/deepscores_v2_sample.json):
+# five of the page's annotations as the dataset writes them, each with its deepscores and muscima++ class.
+DS2_SAMPLE = {
+    "info": {"description": "DeepScores sample in the OBB format", "version": "2.0", "year": 2020,
+             "contributor": "Lukas Tuggener, Ismail Elezi, Yvan Satyawan, Jürgen Schmidhuber, Marcello Pelillo, "
+                            "Thilo Stadelmann", "date_created": "2020-06-23",
+             "url": "https://tuggeluk.github.io/deepscores/"},
+    "annotation_sets": ["deepscores", "muscima++"],
+    "categories": {"2": {"name": "legerLine", "annotation_set": "deepscores", "color": 2},
+                   "138": {"name": "legerLine", "annotation_set": "muscima++", "color": 2},
+                   "25": {"name": "noteheadBlackOnLine", "annotation_set": "deepscores", "color": 35},
+                   "27": {"name": "noteheadBlackInSpace", "annotation_set": "deepscores", "color": 37},
+                   "157": {"name": "noteheadFullSmall", "annotation_set": "muscima++", "color": 38},
+                   "42": {"name": "stem", "annotation_set": "deepscores", "color": 52},
+                   "161": {"name": "stem", "annotation_set": "muscima++", "color": 52},
+                   "135": {"name": "staff", "annotation_set": "deepscores", "color": 165},
+                   "208": {"name": "staff", "annotation_set": "muscima++", "color": 165}},
+    "images": [{"id": 410, "filename": "lg-5230237-aug-emmentaler--page-2.png", "width": 2707, "height": 3828,
+                "ann_ids": ["41408", "41409", "41426", "41427", "41430"]}],
+    "annotations": {
+        "41408": {"a_bbox": [128.9027381, 208.62534924, 2578.09496095, 302.2144752], "o_bbox": [], "area": 24251,
+                  "cat_id": ["135", "208"], "img_id": "410", "comments": ""},
+        "41409": {"a_bbox": [2098.52576451, 1109.5980139199999, 2145.69716148, 1114.1524534799998], "o_bbox": [],
+                  "cat_id": ["2", "138"], "area": 135, "img_id": "410", "comments": ""},
+        "41426": {"a_bbox": [1825.39070973, 769.31664348, 1828.34290979, 844.97097696], "o_bbox": [],
+                  "cat_id": ["42", "161"], "area": 173, "img_id": "410", "comments": ""},
+        "41427": {"a_bbox": [1915.24694894, 813.97095252, 1945.02015914, 838.80931332], "o_bbox": [],
+                  "cat_id": ["25", "157"], "area": 536, "img_id": "410", "comments": ""},
+        "41430": {"a_bbox": [1972.11971958, 1567.6927833599998, 2001.89295685, 1592.5311824399998], "o_bbox": [],
+                  "cat_id": ["27", "157"], "area": 538, "img_id": "410", "comments": ""}}}
+
+
+def test_the_datasets_own_file_reads_with_its_class_ids():
+    name = "lg-5230237-aug-emmentaler--page-2.png"
+    parts = read_json_file(json.dumps(DS2_SAMPLE).encode())
+    back = assemble([parts[name], None], [AssetDims(2707, 3828, "original"), AssetDims(1600, 1200, "photo")])
+    assert [s["class"] for s in back.meta["symbols"]] == ["legerLine", "stem", "noteheadBlackOnLine",
+                                                         "noteheadBlackInSpace"]
+    assert back.meta["staves"] == [[128.9027381, 208.62534924, 2578.09496095, 302.2144752]]
+    assert len(back.meta["staff_lines"]) == 5
+    # the dataset's ids are ours
+    assert all(DS2_ID[cat["name"]] == int(key) for key, cat in DS2_SAMPLE["categories"].items()
+               if cat["annotation_set"] == "deepscores")

@@ -165,3 +165,32 @@ def test_bad_omr_files_are_refused_whole(make_project, images):
     assert "neither an alignments file" in by_name["other.json"]["reason"]
     assert not Prediction.objects.filter(item__project=omr).exists()
     assert all(item.meta == {} for item in WorkItem.objects.filter(project=omr))
+
+
+def test_a_shape_the_validator_refuses_is_named_by_the_files_element(project, make_project, images):
+    outside = coco_doc({"o_1.png": [{"cat": "bubble", "bbox": [1, 1, 2, 2]},
+                                    {"cat": "bubble", "bbox": [60, 40, 30, 30]}]})
+    report = items_ingest(project=project, files=[("o_1.png", images.image(seed=1)),
+                                                  ("outside.json", json.dumps(outside).encode())],
+                          grouping="series", user=None)
+    assert ("$.annotations[1], as $.shots[0].defects[1].box: box lies outside the image"
+            in outcomes(report)["outside.json"]["reason"])
+    from formats.articles.pagexml import to_page_xml
+
+    articles = make_project("articles")
+    polygon = [[0, 0], [30, 0], [30, 20], [0, 20]]
+    far = [[0, 20], [64, 20], [64, 90], [0, 90]]
+    by_order = coco_doc({"a.png": [
+        {"cat": "article", "bbox": [0, 20, 64, 70], "segmentation": [sum(far, [])], "attributes": {"order": 1}},
+        {"cat": "article", "bbox": [0, 0, 30, 20], "segmentation": [sum(polygon, [])], "attributes": {"order": 0}}]})
+    page = to_page_xml({"page_type": "article", "cuts": [], "articles": [{"id": "lead", "polygon": polygon},
+                                                                         {"id": "far", "polygon": far}]},
+                       64, 48, "b.png")
+    files = [("a.png", images.image(seed=1)), ("b.png", images.image(seed=2)),
+             ("order.json", json.dumps(by_order).encode()), ("b.xml", page.encode())]
+    by_name = outcomes(items_ingest(project=articles, files=files, grouping="single", user=None))
+    # the second article in reading order is the file's first annotation
+    assert ("$.annotations[0], as $.articles[1].polygon[2]: point (64, 90) lies outside"
+            in by_name["order.json"]["reason"])
+    assert ("/PcGts/Page/TextRegion[@id='far'], as $.articles[1].polygon[2]: point (64, 90) lies outside"
+            in by_name["b.xml"]["reason"])
