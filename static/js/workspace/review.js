@@ -1,7 +1,7 @@
 // The review view: the operator's answer against the model's proposal, drawn on the image in distinct
 // colours (added green, removed red, changed amber: before dashed, after solid) with the counts, and
 // accept / send back with a comment.
-import { drawShapes } from "./viewer.js";
+import { drawShapes } from "../svg.js";
 
 export const DIFF_COLORS = { added: "#16a34a", removed: "#dc2626", before: "#d97706", after: "#f59e0b" };
 
