@@ -223,9 +223,10 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
       if (act.champion) newChampion(act.champion.to, act.champion.action);
       // Events sent while the feed was down (or before it first connected) are gone: ask about the lease
       // now instead of at the next beat, and take it up again if the operator took the item meanwhile.
-      ui.feedLive();
-      if (act.regain) regainLease();
-      else if (act.beat && s.lease.beat) s.lease.beat();
+      // The feed counts as live once that answer is in: a beat still on its way can renew a lease that
+      // lapses meanwhile (the server renews a lapsed lease nobody took), and then no one else gets the item.
+      const check = act.regain ? regainLease() : act.beat && s.lease.beat ? s.lease.beat() : null;
+      Promise.resolve(check).finally(() => ui.feedLive());
     } else if (act.type === "champion") newChampion(act.to, act.action);
     else if (act.type === "new-proposal") ui.newProposal();
     else if (act.type === "lose") loseLease(act.detail);

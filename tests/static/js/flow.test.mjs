@@ -180,6 +180,24 @@ test("the lease taken by someone else stops editing at once; taking the item aga
   state.lease.stop();
 });
 
+test("the feed is live only once the lease check its hello starts is answered", async () => {
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  const { flow, state, page, srv } = workspace({
+    "POST /api/v1/leases/t6/heartbeat/": () => answered.then(() => ({ data: { expires_at: "2026-12-07T20:00:00Z" } })),
+  });
+  await flow.load(itemOf(6), { fresh: "2026-12-07T20:00:00Z" });  // a lease just taken: no beat yet
+  flow.onLive({ event: "hello", payload: { champion: null } });
+  await settle();
+  assert.equal(srv.sent("POST", "/api/v1/leases/t6/heartbeat/").length, 1);
+  assert.equal(page.named("feedLive").length, 0);  // the beat is on its way
+  answer();
+  await settle();
+  await settle();
+  assert.equal(page.named("feedLive").length, 1);
+  state.lease.stop();
+});
+
 test("a feed that reconnects after the lease was lost asks for the lease again", async () => {
   const { flow, state, srv } = workspace({ "GET /api/v1/items/6/": { data: itemOf(6, { lease: { token: "back" } }) } });
   await flow.load(itemOf(6));
