@@ -150,6 +150,7 @@ export async function startWorkspace(editor, options) {
   kindUi = editor.mount(ws);
   const problems = mountedProblems(contract, kindUi);
   if (problems.length) throw new Error(`${editor.kind} editor: ${problems.join("; ")}`);
+  // an editor drawing its own answer gives draw from its mounted controls: the layers call it from here on
   if (contract.draws === "answer") contract.draw = kindUi.draw;
   window.LOUPE_WS = ws;  // tests and the benchmark read state through this
   await flow.load(read("item-data"), { first: true });
