@@ -123,3 +123,53 @@ def test_admin_compares_reads_a_slice_and_promotes(login, asgi_server, make_user
     feed["down"] = False
     operator_page.wait_for_selector(f"#live-banner[data-champion='{champion.number}']", timeout=20000)
     assert f"A new model (v{champion.number}) is champion" in operator_page.locator("#live-banner").inner_text()
+
+
+def test_the_operating_point_follows_the_drag_along_the_curve(login, asgi_server, make_user):
+    from webapp.mlops.comparison import operating_points
+
+    admin = make_user("admin", username="ada")
+    cand_eval, champ_eval = pair(120)
+    champion = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/m/1", metrics=champ_eval)
+    champion_promote(version_id=champion.pk, actor=admin, reason="first model")
+    candidate = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/m/2",
+                                       metrics={**cand_eval, "champion": {"version": champion.pk, **champ_eval}})
+    on_curve = {p["threshold"]: p for p in operating_points(cand_eval)}
+    page = login("ada")
+    page.goto(f"{asgi_server}/models/{candidate.pk}/compare/")
+    page.wait_for_selector("#curve-pick:not([hidden]) #curve-svg .curve-marker")
+    readout = page.locator("#live-point")
+    value = page.locator("#threshold-form input[name=value]")
+    assert value.input_value() == ""   # opening the page sets nothing
+
+    def shown():
+        return float(readout.get_attribute("data-point-threshold"))
+
+    # press on the curve's low-recall end and drag to its high-recall end: the point follows every move,
+    # before the button is released
+    page.locator("#curve-pick").scroll_into_view_if_needed()
+    plot = page.locator("#curve-svg").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.15, plot["y"] + plot["height"] * 0.1)
+    page.mouse.down()
+    seen = []
+    for k in range(1, 9):
+        page.mouse.move(plot["x"] + plot["width"] * (0.15 + 0.1 * k), plot["y"] + plot["height"] * (0.1 + 0.03 * k))
+        seen.append(shown())
+        point = on_curve[seen[-1]]   # what the page says is the server's point at that threshold
+        assert readout.get_attribute("data-point-recall") == f"{point['recall']:g}"
+        assert f"flagged {100 * point['flagged']:.1f} %" in readout.inner_text()
+        assert value.input_value() == f"{point['threshold']:g}"
+    page.mouse.up()
+    assert len(set(seen)) >= 5 and seen[0] > seen[-1]   # more recall to the right: lower thresholds
+    page.screenshot(path=str(ARTIFACTS / "compare-operating-point.png"), full_page=True)
+    # the slider does the same from the keyboard: one step left is the next higher threshold
+    page.focus("#curve-slider")
+    page.keyboard.press("ArrowLeft")
+    thresholds = sorted(on_curve)
+    assert shown() == thresholds[thresholds.index(seen[-1]) + 1]
+    assert value.input_value() == f"{shown():g}"
+    page.fill("#threshold-form input[name=reason]", "the point picked on the curve")
+    page.click("#threshold-form button[type=submit]")
+    page.wait_for_url("**/compare/?threshold=1#threshold")
+    kept = OperatingThreshold.objects.get()
+    assert kept.value == shown() and "picked on the curve" in kept.basis

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from webapp.labeling.models import ItemState, Revision, WorkItem
@@ -60,11 +61,15 @@ def test_a_stale_save_shows_both_versions_and_loses_nothing(login, asgi_server, 
     page.goto(f"{asgi_server}/items/{item.pk}/")
     page.wait_for_selector("body[data-workspace=ready]")
     page.wait_for_function("document.getElementById('lease-info').textContent.startsWith('Leased to you')")
-    page.wait_for_selector("body[data-feed=live]")  # the page's feed is subscribed: what follows reaches it live
+    # the page's feed is subscribed and the lease check its hello started is answered: what follows reaches it live
+    page.wait_for_selector("body[data-feed=live]")
     # Meanwhile olga's lease lapses, otto takes the item and saves first, a reviewer sends his work back
     # to the queue, and olga takes it again: her open page is based on no revision, the item is at 1.
-    expire_lease(first)
-    lease_take_next(project_id=project.pk, user=other)
+    # Lapsing and taking are one transaction: a heartbeat of the page landing between the two would renew
+    # the lapsed lease (as the server does for a lease nobody took), and otto would get nothing.
+    with transaction.atomic():
+        expire_lease(first)
+        assert lease_take_next(project_id=project.pk, user=other).item_id == item.pk
     page.wait_for_selector("body[data-lease=lost]")  # told live that otto took it: editing stops
     assert "otto" in page.inner_text("#lease-banner")
     revision_submit(item_id=item.pk, user=other, annotation=DEFECT, base_revision=None)

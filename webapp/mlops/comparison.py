@@ -179,6 +179,24 @@ def threshold_curve(figures: dict[str, Any] | None) -> tuple[list[float], list[f
     return pr_curve((figures or {}).get("items"))
 
 
+def operating_points(figures: dict[str, Any] | None) -> list[dict] | None:
+    """Every point an admin can pick on the version's curve, highest threshold first: the threshold, the
+    precision and recall there, and the share of the golden items flagged (score at or above it). The share
+    is known from per-item scores only: a stored curve over another threshold (articles' tau) gives None."""
+    curve = threshold_curve(figures)
+    if curve is None:
+        return None
+    precision, recall, thresholds = curve
+    stored = (figures or {}).get("threshold_curve") or {}
+    per_item = not (isinstance(stored.get("thresholds"), list) and stored["thresholds"])
+    points: dict[float, dict] = {}
+    for i, (t, p, r) in enumerate(zip(thresholds, precision, recall)):
+        # tied scores: the last of them counts every item at that threshold
+        points[t] = {"threshold": round(t, 5), "precision": round(p, 4), "recall": round(r, 4),
+                     "flagged": round((i + 1) / len(thresholds), 4) if per_item else None}
+    return [points[t] for t in sorted(points, reverse=True)]
+
+
 def confusion(items: list[dict], threshold: float = 0.5) -> list[list[int]] | None:
     """[[tn, fp], [fn, tp]] at ``threshold`` from per-item ``label`` and ``score``."""
     pairs = [(float(r["score"]), int(r["label"])) for r in items or []

@@ -129,7 +129,7 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
     against = version_get(version_id=against_id) if against_id else None
     # A version never changes, but an id can come back (a database restored or reset): the creation time
     # makes the key name one version for good.
-    key = "mlops:compare:v2:" + ":".join(f"{v.pk}@{v.created_at.timestamp():.6f}" if v else "-"
+    key = "mlops:compare:v3:" + ":".join(f"{v.pk}@{v.created_at.timestamp():.6f}" if v else "-"
                                          for v in (candidate, against))
     cached = cache.get(key)
     if cached is not None:
@@ -154,7 +154,8 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
                  "stored": cand_figures.get("gate") or {}},
         "golden": cand_figures.get("golden") or {},
         "curve": {"available": curves["candidate"] is not None,
-                  "name": (cand_figures.get("threshold_curve") or {}).get("name") or "score"},
+                  "name": (cand_figures.get("threshold_curve") or {}).get("name") or "score",
+                  "points": comparison.operating_points(cand_figures)},
         "plots": {
             "slices": plots.slice_bars(result["rows"], primary),
             "pr": plots.pr_curves(curves),

@@ -5,8 +5,7 @@
 // edit is sent to POST /api/v1/items/<id>/articles/recompute/; its answer completes the same undo step.
 // The page type by keys 1–6; the threshold slider previews the model's cuts at another threshold from the
 // candidates the prediction stored (no new inference); merging two articles (m), reading order (e).
-import { confidenceColor } from "../workspace/workspace.js";
-import { svgEl } from "../workspace/viewer.js";
+import { confidenceColor, svgEl } from "../svg.js";
 
 const PAGE_TYPES = ["article", "ads", "tv", "shares", "sports", "other"];
 const PALETTE = ["#4f8cff", "#f58231", "#3cb44b", "#e6194b", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
@@ -311,7 +310,6 @@ function mount(ws) {
       for (const end of [0, 1]) svgEl("circle", { class: "cut-end", cx: c[`x${end}`], cy: c[`y${end}`], fill: color }, g);
     }
   }
-  mount.draw = draw;
 
   return {
     load(item) {
@@ -321,20 +319,20 @@ function mount(ws) {
       $("threshold").value = String(tauOf(item.prediction));
     },
     render,
+    draw,
     frames: () => frames,
   };
 }
 
+// draws "answer": the articles and cuts are drawn and dragged here; the workspace selects and deletes cuts
+// by id and draws the proposal and the review diff (static/js/workspace/contract.js)
 const editor = {
-  kind: "articles", labels: [], colors: { cut: DRAWN }, tools: ["select", "cut"],
+  kind: "articles", draws: "answer", colors: { cut: DRAWN }, tools: ["select", "cut"],
   views: (item) => [{ asset: item.assets[0], title: "Page" }],
   normalize, output, check, proposal,
   shapes: (a) => a.cuts.map(cutShape),
-  put: (a) => a, relabel: (a) => a,
   remove: (a, view, id) => ({ ...clone(a), cuts: a.cuts.filter((c) => c.id !== id) }),
-  rasters: () => [],
   diffShape: (e) => (e && "x0" in e ? cutShape({ ...e, id: "" }) : null),
   mount(ws) { const ui = mount(ws); editor.frames = ui.frames; return ui; },
-  draw: (g, state) => mount.draw(g, state),
 };
 export default editor;

@@ -4,7 +4,7 @@
 // (s) and the detector's own boxes beside them (d); the metrics with the verdict and its reasons; accept
 // (e), reject with a reason (x), or fix: place point pairs with the pair tool (t; a click on one image,
 // then its twin on the other), recompute on the server (u) and read the new metrics before submitting.
-import { createViewer, svgEl } from "../workspace/viewer.js";
+import { svgEl } from "../svg.js";
 import { MODES, applyH, compose, drawMatchLines, linkViewers, loadGrey, rectify } from "./omr_view.js";
 import { h } from "../dom.js";
 
@@ -51,7 +51,7 @@ function mount(ws) {
   photoEl.id = "photo-view";
   photoEl.className = "ws-viewer photo-view";
   wrap.insertBefore(photoEl, $("conflict-view"));
-  const photo = createViewer(photoEl, { prefixUrl: ws.viewer.osd.prefixUrl });
+  const photo = ws.createViewer(photoEl);
   const lines = svgEl("svg", { class: "match-lines", id: "match-lines" }, wrap);
   const select = $("omr-reason");
   for (const r of reasons) select.append(new Option(r, r));
@@ -367,10 +367,10 @@ function mount(ws) {
   };
 }
 
+// draws "view": the two viewers, the composite, the pairs and the panel are this editor's own
+// (static/js/workspace/contract.js); the answer is a homography and its status, not shapes.
 export default {
-  kind: "omr", labels: [], colors: {}, tools: ["select", "pair"],
+  kind: "omr", draws: "view", tools: ["select", "pair"],
   views: (item) => [{ asset: roleAssets(item).original, title: "Original" }],
-  normalize, shapes: () => [], put: (a) => a, remove: (a) => a, relabel: (a) => a,
-  proposal: () => [], rasters: () => [], check, output: (a) => normalize(a), mount,
-  diffShape: () => null,
+  normalize, check, output: (a) => normalize(a), mount,
 };

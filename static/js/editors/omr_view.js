@@ -7,7 +7,7 @@
 // worker and stored with the prediction would be stale after the first point pair. Warping a 1240×1754
 // working copy costs tens of milliseconds in JavaScript; CSS matrix3d could warp the photo too, but not
 // compose it pixel by pixel with the original (difference, paper-normalised blend).
-import { svgEl } from "../workspace/viewer.js";
+import { svgEl } from "../svg.js";
 
 export const MODES = ["blend", "checker", "difference", "off"];
 const CHECKER = 48;        // checkerboard square, working-copy pixels of the original

@@ -2,7 +2,7 @@
 // revision. A refused save (lease lost: 409) is reported, not retried silently.
 const DELAY_MS = 700;
 
-export function createDrafts({ onSaved, onRefused }) {
+export function createDrafts({ onSaved, onRefused, api = globalThis.Loupe && Loupe.api }) {
   let timer = null, pending = null, inflight = null;
 
   async function flush() {
@@ -11,7 +11,7 @@ export function createDrafts({ onSaved, onRefused }) {
     if (!pending) return;
     const { itemId, body } = pending;
     pending = null;
-    inflight = Loupe.api("PUT", Loupe.path`/api/v1/items/${itemId}/draft/`, body);
+    inflight = api("PUT", `/api/v1/items/${encodeURIComponent(itemId)}/draft/`, body);
     const res = await inflight;
     inflight = null;
     if (res.ok) onSaved(res.data);
@@ -25,7 +25,7 @@ export function createDrafts({ onSaved, onRefused }) {
       timer = setTimeout(flush, DELAY_MS);
     },
     async load(itemId) {
-      const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${itemId}/draft/`);
+      const res = await api("GET", `/api/v1/items/${encodeURIComponent(itemId)}/draft/`);
       return res.ok ? res.data : null;
     },
     async flush() { await flush(); if (inflight) await inflight; },  // before leaving an item: keep the last edit

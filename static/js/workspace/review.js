@@ -1,14 +1,9 @@
 // The review view: the operator's answer against the model's proposal, drawn on the image in distinct
-// colours (added green, removed red, changed amber: before dashed, after solid) with the counts, and
-// accept / send back with a comment.
-import { drawShapes } from "./viewer.js";
+// colours (added green, removed red, changed amber: before dashed, after solid) with the counts (the flow
+// fetches the diff and sends accept / send back with a comment).
+import { drawShapes } from "../svg.js";
 
 export const DIFF_COLORS = { added: "#16a34a", removed: "#dc2626", before: "#d97706", after: "#f59e0b" };
-
-export async function loadDiff(itemId, revision) {
-  const res = await Loupe.api("GET", Loupe.path`/api/v1/items/${itemId}/diff/?revision=${revision}`);
-  return res.ok ? res.data : null;
-}
 
 // `toShape` turns one of the diff's kind-specific entries into the neutral shape form.
 export function drawDiff(parent, diff, view, toShape) {

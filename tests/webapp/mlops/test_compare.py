@@ -319,3 +319,24 @@ def test_articles_threshold_is_the_cut_tau_at_a_required_precision(client, admin
     client.force_login(admin_user)
     html = client.get(f"/models/{version.pk}/compare/?precision=0.9").content.decode()
     assert "curve over the cut threshold tau" in html and "threshold <strong>0.5</strong>" in html
+
+
+def test_every_point_on_the_curve_carries_precision_recall_and_the_share_flagged(client, admin_user):
+    # five golden items, two defects; two items share the score 0.6: at 0.6 both count
+    figures = evaluation({1: ("a", 1, 0.9), 2: ("a", 0, 0.6), 3: ("a", 1, 0.6), 4: ("a", 0, 0.3), 5: ("a", 0, 0.1)})
+    points = comparison.operating_points(figures)
+    assert [p["threshold"] for p in points] == [0.9, 0.6, 0.3, 0.1]   # highest first, one point per threshold
+    assert points[0] == {"threshold": 0.9, "precision": 1.0, "recall": 0.5, "flagged": 0.2}
+    assert points[1] == {"threshold": 0.6, "precision": round(2 / 3, 4), "recall": 1.0, "flagged": 0.6}
+    assert points[-1]["flagged"] == 1.0 and points[-1]["precision"] == 0.4
+    # a curve over another threshold (articles' tau) has no per-item scores: no share flagged
+    tau = {"name": "cut threshold tau", "thresholds": [0.3, 0.5], "precision": [0.8, 0.9], "recall": [0.9, 0.7]}
+    assert comparison.operating_points({"threshold_curve": tau}) == [
+        {"threshold": 0.5, "precision": 0.9, "recall": 0.7, "flagged": None},
+        {"threshold": 0.3, "precision": 0.8, "recall": 0.9, "flagged": None}]
+    assert comparison.operating_points({"items": [{"item": 1, "value": 1.0}]}) is None
+    # the compare page carries them for the live pick
+    _, candidate = _scope(admin_user)
+    client.force_login(admin_user)
+    html = client.get(f"/models/{candidate.pk}/compare/").content.decode()
+    assert 'id="curve-points"' in html and 'id="curve-pick"' in html and "js/operating_point.js" in html

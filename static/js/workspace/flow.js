@@ -1,0 +1,241 @@
+// The workspace's flow: which item is shown and what the operator may do with it. Load an item, open one
+// by id, take the next from the queue, submit (a stale base is a conflict that shows both versions),
+// release, skip, flag, review, and the lease lost and regained. It decides; it draws nothing: the page is
+// reached through `ui` (chrome, layers and viewer, wired in workspace.js), the server through `api`
+// (Loupe.api's shape: (method, url, body) -> {ok, status, data}) and the address bar through `nav`.
+// It imports nothing that needs a browser: tests/static/js/flow.test.mjs runs it under Node.
+import { accessOf, liveAction, startingAnswer } from "./state.js";
+import { createHistory } from "./history.js";
+
+const detailOf = (res) => res.data && res.data.detail;
+const until = (d) => `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`;
+
+// deps: {state, editor, cfg, api, path, drafts, keepLease, ui, nav, edit}
+//   path: Loupe.path (live.js): a same-origin URL with every value encoded as one segment
+//   edit: {absorb(), commit(answer), saveDraft()} (editing.js)
+export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease, ui, nav, edit }) {
+  const mark = (name) => globalThis.performance && performance.mark(name);
+
+  function holdLease(token, fresh = null) {
+    s.lease = keepLease({ token, fresh, api, onBeat: (d) => ui.leaseInfo(until(d)), onLost: (res) => loseLease(detailOf(res)) });
+  }
+
+  // `first`: the item the page was rendered with (its lease token is the page's); `fresh`: the expiry of
+  // a lease taken a moment ago (the first heartbeat waits its turn).
+  async function load(data, { first = false, fresh = null } = {}) {
+    mark("ws-item");
+    ui.loading();
+    s.leaseLost = false;
+    s.lease.stop();
+    if (s.item) { s.selected = null; ui.forgetShapes(); }  // the previous item's shapes are never read into this one
+    s.item = data;
+    s.views = editor.views(data);
+    ui.openAhead(s.views[0].asset);  // its request goes out before the rest of the item is set up
+    s.empty = editor.normalize(editor.emptyFor ? editor.emptyFor(data) : ui.emptyAnswer(), data);
+    const access = accessOf(data, { user: cfg.user, canReview: cfg.canReview, pageLease: first ? cfg.lease : "" });
+    Object.assign(s, { reviewing: access.reviewing, readOnly: access.readOnly, selected: null, diff: null, conflict: null });
+    ui.beginItem(data, first);
+
+    let draft = data.draft !== undefined ? data.draft : null;
+    if (data.draft === undefined && access.token) draft = await drafts.load(data.id);
+    const start = startingAnswer({ item: data, draft, editor, empty: s.empty, readOnly: s.readOnly });
+    s.history = createHistory(start.answer);
+    if (start.proposal) s.history.push(start.proposal);  // taking the proposal is one undoable step
+    s.annotation = s.history.current();
+    s.base = start.base;
+    s.fromPrediction = start.fromPrediction;
+
+    holdLease(access.token, fresh);
+    if (!access.token) ui.leaseInfo("");
+    ui.leaseState(access.token ? "held" : "none");
+    if (access.heldByOther) ui.heldByOther(data.lease_holder);
+    else if (access.unleasedEditable) ui.draftStatus("You do not hold a lease on this item: drafts are not saved (take it from the queue with n).");
+    if (data.sent_back) ui.sentBack(data.sent_back);
+    if (s.reviewing) {
+      const res = await api("GET", path`/api/v1/items/${data.id}/diff/?revision=${data.current.number}`);
+      s.diff = res.ok ? res.data : null;
+      ui.reviewBox(s.diff);
+    }
+    ui.editorLoad(data);
+    ui.info();
+    await ui.showView(0);
+    ui.setReadOnly(s.readOnly);
+    ui.ready(data);
+    mark("workspace-ready");
+    // Once the image is drawn: the history, and the item likely next with its images into the cache.
+    const shown = data;
+    ui.loaded().then(async () => {
+      if (s.item !== shown) return;
+      if (!first) loadHistory(shown.id);
+      if (!access.token || s.readOnly) return;
+      const res = await api("GET", path`/api/v1/projects/${cfg.project}/up-next/`);
+      if (s.item !== shown || !res.ok) return;
+      s.upNext = res.status === 200 ? res.data : null;
+      ui.prefetch(s.upNext);
+    });
+  }
+
+  // The history is not needed to start working: it is fetched once the image is drawn.
+  async function loadHistory(id) {
+    const res = await api("GET", path`/api/v1/items/${id}/revisions/`);
+    if (res.ok && s.item && s.item.id === id) ui.history(res.data);
+  }
+
+  async function openItem(id, url, how) {
+    const res = await api("GET", path`/api/v1/items/${id}/`);
+    if (!res.ok) { nav.go(url); return; }  // let the server page say what is wrong
+    nav[how](url, { item: id });
+    await load(res.data);
+  }
+
+  async function takeNext() {
+    edit.absorb();  // a move still being reported belongs to this item's draft
+    // Done with this item (submitted or skipped): the image of the item the queue most likely gives next
+    // (fetched ahead) opens while the server takes it; if another comes, or none, the viewer follows.
+    const up = s.upNext;
+    const guess = !s.lease.token() && up && up.item !== s.item.id && up.assets.length ? up : null;
+    if (guess) { s.selected = null; ui.openGuess(guess.assets[0]); }
+    const restore = () => guess && ui.showView(s.view);  // the guess was wrong and this item stays
+    await drafts.flush();
+    // expand=item: the answer carries the item's details: no second round trip
+    const res = await api("POST", path`/api/v1/projects/${cfg.project}/take-next/` + "?expand=item");
+    mark("ws-taken");
+    if (res.status === 200 && res.data.item === s.item.id) {
+      restore();
+      if (s.leaseLost) return regainLease();
+      ui.message("This item is still yours: submit, skip or release it first.");
+    } else if (res.status === 200) {
+      const url = path`/items/${res.data.item}/`;
+      if (!res.data.detail) return openItem(res.data.item, url, "push");
+      nav.push(url, { item: res.data.item });
+      await load(res.data.detail, { fresh: res.data.expires_at });
+    } else {
+      restore();
+      if (res.status === 204) ui.message("The queue is empty.");
+      else ui.errors(res);
+    }
+  }
+
+  async function submit() {
+    if (s.readOnly) { ui.message("You do not hold the lease on this item: nothing was saved."); return; }
+    edit.absorb();
+    const hints = editor.check(s.annotation);
+    if (hints.length) { ui.message(hints.join("\n")); return; }
+    await drafts.drop();  // nothing may land after the revision
+    const id = s.item.id;
+    const res = await api("POST", path`/api/v1/items/${id}/revisions/`,
+      { annotation: editor.output(s.annotation), base_revision: s.base, from_prediction: s.fromPrediction });
+    if (res.status === 201) {
+      s.lease.stop();
+      await openItem(id, path`/items/${id}/?saved=${res.data.number}`, "replace");
+      ui.draftStatus(`Saved as revision ${res.data.number}. Press n for the next item.`);
+    } else if (res.status === 409 && res.data && "current" in res.data) {
+      s.conflict = res.data;
+      ui.conflict(res.data);
+    } else ui.errors(res);
+  }
+  // A conflict's two ways out: keep this answer on top of the current revision, or take the current one.
+  function rebase() {
+    const current = s.conflict && s.conflict.current;
+    s.base = current ? current.number : null;
+    closeConflict();
+    edit.saveDraft();
+  }
+  function takeCurrent() {
+    const current = s.conflict && s.conflict.current;
+    s.base = current ? current.number : null;
+    s.fromPrediction = null;
+    edit.commit(current ? editor.normalize(current.annotation, s.item) : s.empty);
+    closeConflict();
+  }
+  function closeConflict() { s.conflict = null; ui.closeConflict(); ui.info(); }
+
+  async function release() {
+    if (!s.lease.token()) return;
+    await drafts.flush();
+    await api("POST", path`/api/v1/leases/${s.lease.token()}/release/`);
+    s.lease.stop();
+    nav.go(path`/projects/${cfg.slug}/`);
+  }
+  async function skip() {
+    if (s.readOnly || !s.lease.token()) return;
+    edit.absorb();
+    await drafts.flush();
+    const res = await api("POST", path`/api/v1/items/${s.item.id}/skip/`);
+    if (!res.ok) return ui.errors(res);
+    s.lease.stop();
+    return takeNext();
+  }
+  async function flag(reason, comment) {
+    await drafts.flush();
+    const res = await api("POST", path`/api/v1/items/${s.item.id}/flags/`, { reason, comment });
+    if (res.status !== 201) return ui.errors(res);
+    s.lease.stop();
+    nav.go(path`/projects/${cfg.slug}/`);
+  }
+  async function review(decision, comment) {
+    if (decision === "send_back" && !comment.trim()) {
+      ui.askComment("Say what to fix: the comment is shown to the operator.");
+      return;
+    }
+    const res = await api("POST", path`/api/v1/items/${s.item.id}/reviews/`, { decision, comment, revision: s.item.current.number });
+    if (res.ok) nav.reload(); else ui.errors(res);
+  }
+
+  function loseLease(detail) {
+    if (s.readOnly) return;
+    s.readOnly = true;
+    s.leaseLost = true;
+    s.lease.stop();
+    ui.leaseState("lost");
+    ui.leaseBanner(`Your lease on this item is gone${detail ? ": " + detail : ""}. Nothing more is saved; take the item again from the queue (n) to go on.`);
+    ui.setReadOnly(true);
+    ui.info();
+  }
+  // The operator took this item again (here with n, or elsewhere): editing goes on where it was, on the
+  // same base, so a change made meanwhile still shows as a conflict on submit.
+  async function regainLease() {
+    if (!s.leaseLost) return;
+    const res = await api("GET", path`/api/v1/items/${s.item.id}/`);
+    const token = res.ok && res.data.lease && res.data.lease.token;
+    if (!token || !s.leaseLost) return;
+    s.leaseLost = false;
+    s.readOnly = false;
+    holdLease(token);
+    ui.leaseBanner(null);
+    ui.setReadOnly(false);
+    ui.info();
+    ui.leaseState("regained");
+    edit.saveDraft();
+  }
+
+  function newChampion(to, action) {
+    s.championSeen = to.id === undefined ? null : to.id;
+    ui.newChampion(to, action);
+  }
+  // One message of the project's live feed.
+  function onLive(msg) {
+    const act = liveAction(s, msg, cfg.user);
+    if (!act) return;
+    if (act.type === "depth") ui.queueDepth(act.queued, act.leased);
+    else if (act.type === "hello") {
+      if ("firstChampion" in act) s.championSeen = act.firstChampion;
+      if (act.champion) newChampion(act.champion.to, act.champion.action);
+      // Events sent while the feed was down (or before it first connected) are gone: ask about the lease
+      // now instead of at the next beat, and take it up again if the operator took the item meanwhile.
+      // The feed counts as live once that answer is in: a beat still on its way can renew a lease that
+      // lapses meanwhile (the server renews a lapsed lease nobody took), and then no one else gets the item.
+      const check = act.regain ? regainLease() : act.beat && s.lease.beat ? s.lease.beat() : null;
+      Promise.resolve(check).finally(() => ui.feedLive());
+    } else if (act.type === "champion") newChampion(act.to, act.action);
+    else if (act.type === "new-proposal") ui.newProposal();
+    else if (act.type === "lose") loseLease(act.detail);
+    else if (act.type === "taken-by") ui.leaseBanner(`${act.holder} took this item.`);
+    else if (act.type === "regain") regainLease();
+    else if (act.type === "changed-underneath") {
+      ui.leaseBanner(`Revision ${act.revision} was just saved by ${act.author}: the item changed underneath you. Your submit will show both versions.`);
+    }
+  }
+
+  return { load, openItem, takeNext, submit, rebase, takeCurrent, release, skip, flag, review, loseLease, regainLease, onLive };
+}
