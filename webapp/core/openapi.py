@@ -14,12 +14,15 @@ ERROR_SCHEMA = {
     "additionalProperties": True,
 }
 _REF = {"$ref": "#/components/schemas/Error"}
+NUL_NOTE = ("No string may hold a NUL character (\\u0000), in a JSON body or in a query parameter: such a "
+            "request is refused with a 400 before it is read.")
 _COMMON = {
-    "400": "Invalid parameters or body; the body names each problem.",
+    "400": "Invalid parameters or body; the body names each problem. " + NUL_NOTE,
     "401": "Not signed in, or an invalid token.",
     "403": "Signed in without the role (or CSRF token) this needs.",
     "404": "No such object.",
     "413": "The request body is over the size limit.",
+    "415": "The body's content type is not one this operation takes.",
 }
 _METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -29,13 +32,15 @@ def _applies(status: str, path: str, operation: dict) -> bool:
         return bool(operation.get("requestBody") or operation.get("parameters"))
     if status == "404":
         return "{" in path
-    if status == "413":
+    if status in ("413", "415"):
         return bool(operation.get("requestBody"))
     return True
 
 
 def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')} {NUL_NOTE}".strip()
     for path, item in result.get("paths", {}).items():
         for method in _METHODS:
             operation = item.get(method)
@@ -45,6 +50,10 @@ def add_error_responses(result, generator, request, public):
             for status, description in _COMMON.items():
                 if status not in responses and _applies(status, path, operation):
                     responses[status] = {"description": description, "content": {"application/json": {"schema": _REF}}}
+            refusal = responses.get("400")
+            if refusal is not None and NUL_NOTE not in refusal.get("description", "") and \
+                    _applies("400", path, operation):
+                refusal["description"] = f"{refusal.get('description', '').rstrip('.')}. {NUL_NOTE}".lstrip(". ")
             for status, response in responses.items():
                 # Error answers documented by description only get the shared JSON body.
                 if status[0] in "45" and "content" not in response:

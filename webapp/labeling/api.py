@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from webapp.accounts.permissions import visible_project_ids
 from webapp.core.parsers import AnnotationJSONParser
+from webapp.core.query_params import query_choice
 from webapp.core.streaming import stream_for
 from webapp.core.throttles import SettingsScopedRateThrottle
 from webapp.labeling import selectors, services
@@ -91,9 +92,7 @@ class TakeNextView(APIView):
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
                               409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
     def post(self, request, pk):
-        expand = request.query_params.get("expand", "")
-        if expand not in ("", "item"):
-            raise ValidationError({"expand": [f"must be 'item' or absent (got {expand!r})"]})
+        expand = query_choice(request.query_params, "expand", ("item",))
         lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -227,6 +226,13 @@ class RepredictView(APIView):
 
 # What the export formats answer with: JSON lines, and the kinds' formats (JSON, CSV, zipped XML).
 EXPORT_CONTENT_TYPES = ("application/x-ndjson", "application/json", "text/csv", "application/zip")
+# The JSON formats answer one JSON document (an object), not a string: documented as what it is.
+JSON_EXPORT_SCHEMA = {
+    "type": "object", "additionalProperties": True,
+    "description": "format=coco: a COCO dataset ({info, images, annotations, categories}); format=deepscores: "
+                   "a DeepScoresV2 dataset in that dataset's own layout; format=alignments: {alignments: [...]}, "
+                   "one row per accepted pair.",
+}
 
 
 class ExportView(APIView):
@@ -240,6 +246,7 @@ class ExportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=export_format_names(), default="jsonl",
                                                 description="jsonl, or one of the project kind's formats")],
                    responses={**{(200, content_type): OpenApiTypes.BINARY for content_type in EXPORT_CONTENT_TYPES},
+                              (200, "application/json"): JSON_EXPORT_SCHEMA,
                               400: OpenApiResponse(description="Not a format of this project's kind")},
                    summary="Export the accepted annotations of a project (streamed)")
     def get(self, request, pk):

@@ -6,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.core.parsers import AnnotationJSONParser
+from webapp.core.query_params import query_bool
+from webapp.core.serializers import ServiceErrorSerializer
 from webapp.labeling import selectors, services
 from webapp.labeling.models import Project, WorkItem
 from webapp.labeling.serializers import (
@@ -85,7 +87,7 @@ class ProjectFlagListView(generics.ListAPIView):
 
     def get_queryset(self):
         get_object_or_404(Project, pk=self.kwargs["pk"])
-        open_only = self.request.query_params.get("open", "") in ("1", "true", "yes")
+        open_only = query_bool(self.request.query_params, "open", default=False)
         return selectors.flag_list(project_id=self.kwargs["pk"], open_only=open_only)
 
 
@@ -111,7 +113,10 @@ class FlagResolveView(APIView):
     permission_action = "item.review"
     permission_target = "flag:pk"
 
-    @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer},
+    @extend_schema(request=FlagResolveSerializer,
+                   responses={200: FlagSerializer,
+                              409: OpenApiResponse(ServiceErrorSerializer,
+                                                   description="The flag was resolved already.")},
                    summary="Resolve a flag: the item goes back to the queue")
     def post(self, request, pk):
         body = FlagResolveSerializer(data=request.data)

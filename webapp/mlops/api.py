@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from webapp.mlops import monitoring, selectors, services
 from webapp.mlops.models import ModelVersion
 from webapp.core.errors import NotFound, ServiceError
+from webapp.core.query_params import query_id
 from webapp.mlops.serializers import (
     CompareSerializer, LineageSerializer, ModelVersionSerializer, MonitoringSerializer, ThresholdSerializer,
     ThresholdSetSerializer, ThresholdStateSerializer, PromoteSerializer, PromotionAuditSerializer, RollbackSerializer,
@@ -79,10 +80,8 @@ class CompareView(APIView):
                                                 "(default: the scope's champion)")],
                    responses=CompareSerializer, summary="A candidate against the champion, per golden-set slice")
     def get(self, request, pk):
-        against = request.query_params.get("against")
-        if against is not None and not against.isdigit():
-            raise ServiceError("against: a version id", details={"field": "against"})
-        content = selectors.version_compare(candidate_id=pk, against_id=int(against) if against else None)
+        against = query_id(request.query_params, "against")
+        content = selectors.version_compare(candidate_id=pk, against_id=against)
         if content is None:
             raise NotFound(f"no model version {pk}")
         return Response(CompareSerializer(content, context={"champions": selectors.champion_ids()}).data)
@@ -233,13 +232,11 @@ class TrainingTriggersView(APIView):
                    responses=TrainingTriggersStateSerializer,
                    summary="Every project's training triggers (N corrections / T minutes, auto-promote) and changes")
     def get(self, request):
-        raw = request.query_params.get("project")
-        if raw is not None and not raw.isdigit():
-            raise ServiceError("project: a project id", details={"field": "project"})
+        project_id = query_id(request.query_params, "project")
         projects = selectors.training_triggers_list()
-        if raw is not None:
-            projects = [p for p in projects if p.pk == int(raw)]
-        changes = selectors.trigger_change_list(project_id=int(raw) if raw is not None else None)[:50]
+        if project_id is not None:
+            projects = [p for p in projects if p.pk == project_id]
+        changes = selectors.trigger_change_list(project_id=project_id)[:50]
         return Response(TrainingTriggersStateSerializer({"projects": projects, "changes": list(changes)}).data)
 
     @extend_schema(request=TrainingTriggersUpdateSerializer,

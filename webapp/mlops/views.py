@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from webapp.accounts.permissions import requires
 from webapp.core.errors import ServiceError
+from webapp.core.query_params import query_id
 from webapp.mlops import monitoring, plots, selectors, services
 from webapp.mlops.models import PromotionAudit
 
@@ -79,11 +80,8 @@ def scope_page(request):
 
 
 def _compare_context(request, pk: int, **extra):
-    against = request.GET.get("against") or request.POST.get("against")
-    try:
-        against_id = int(against) if against else None
-    except ValueError:
-        return None
+    # The shared reader: a value that is no id is a 400 naming it (ServiceError), never a database error.
+    against_id = query_id(request.GET if request.GET.get("against") else request.POST, "against")
     content = selectors.version_compare(candidate_id=pk, against_id=against_id)
     return None if content is None else {**content, **extra}
 
