@@ -242,7 +242,8 @@ def _train(run, tmp: Path, reporter: RunReporter):
     metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
                "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
                "gate": comparison,
-               "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]}}
+               "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]},
+               "operating_point": adapter.operating_point(final)}
     metrics = _json_safe(metrics)
     with transaction.atomic():
         version = model_version_register(
