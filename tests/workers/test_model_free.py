@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 MODERATE, WRONG = 0, 6   # indices in ml.omr.demo.KIND_CYCLE
 
 
-def test_an_omr_item_gets_its_alignment_without_any_detector(settings, make_project, omr_items, generated_items):
+def test_an_omr_item_gets_its_alignment_without_any_detector(settings, make_project, omr_items, client, admin_user):
     settings.LOUPE_PRETRAINED = False
     scope = f"publisher:mf-{uuid.uuid4().hex[:6]}"
     project = make_project("omr", scope_key=scope)
@@ -38,6 +38,12 @@ def test_an_omr_item_gets_its_alignment_without_any_detector(settings, make_proj
     assert Prediction.objects.get(item=wrong).payload["status"] == "rejected"
     assert ModelVersion.objects.filter(kind="omr", scope_key=scope).count() == 1
     assert version_compare(candidate_id=version.pk)["gate"]["promotable"] is False
+    client.force_login(admin_user)   # the registry and its compare page list it with the reason it never serves
+    for url in ("/models/", f"/models/{version.pk}/compare/"):
+        page = client.get(url)
+        assert page.status_code == 200 and "no trained model" in page.content.decode(), url
+    lineage = client.get(f"/models/scope/?kind=omr&scope={scope}").content.decode()
+    assert 'data-version="1"' in lineage and model_free.MODE in lineage   # made by no run: its mode says what
 
 
 def test_a_kind_that_needs_a_model_still_waits_for_one(make_project, generated_items):
