@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,16 +30,8 @@ from bench.catheter_realism_effects import figures  # noqa: E402
 from ml.catheter import DEFECT_TYPES  # noqa: E402
 from ml.catheter.config import SynthConfig  # noqa: E402
 from ml.catheter.predict import Predictor  # noqa: E402
-from ml.catheter.series import moving_and_top, series_scores  # noqa: E402
+from ml.catheter.series import moving_and_top, score_series, series_scores  # noqa: E402
 from ml.catheter.synth import generate_series  # noqa: E402
-
-
-def score_series(pred: Predictor, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(verdict scores K, defect maps K x T x h x w) for one series, forward only."""
-    with torch.no_grad():
-        out = pred.model(pred.preprocess(images))
-    return (torch.sigmoid(out["image_logits"].float()).max(1).values.cpu().numpy(),
-            torch.sigmoid(out["seg_logits"].float()).cpu().numpy())
 
 
 def run(pred: Predictor, balloons: int, shots: int, seed: int, difficulty: str) -> dict:

@@ -21,11 +21,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml.omr.degrade import degrade  # noqa: E402
-from ml.omr.synth import PIECES, make_page  # noqa: E402
+from ml.omr.synth import EVAL_PIECES, TRAIN_PIECES, make_page  # noqa: E402
 from ml.omr.transfer import map_boxes  # noqa: E402
 
-EVAL_PIECES = ("schubert/lindenbaum", "beach/prayer_of_a_tired_child", "cpebach/h186")
-TRAIN_PIECES = tuple(p for p in PIECES if p not in EVAL_PIECES)
 
 
 def _write(folder: Path, name: str, image: np.ndarray, meta: dict, symbols: list[dict]) -> int:

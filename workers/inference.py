@@ -1,6 +1,8 @@
 """Inference on the ``infer`` queue: batches of items predicted with their scope's champion.
 
 - ``predict_items``: new items (chained from the derivatives task and from item creation) and re-scoring;
+  a scope without a champion gets the proposals of its model-free version where the kind's proposal needs
+  no trained model (OMR alignment: ``workers.model_free``), else none until its first model;
   it fills its batch with other unpredicted items of the same scope, so a burst of single-item messages
   turns into a few full batches and the rest find their work done.
 - ``repredict_item``: an operator's request, sent with the highest priority (served before backfill).
@@ -31,6 +33,7 @@ from webapp.labeling.selectors_loop import (
 from webapp.labeling.services import item_repredict_started, predictions_mark_stale, predictions_record_batch
 from webapp.mlops.selectors import champion_get
 from webapp.realtime.events import project_group, send_now
+from workers import model_free
 from workers.adapters import get_adapter, has_adapter
 from workers.base import loupe_task
 from workers.itemdata import decode_files
@@ -56,6 +59,8 @@ def predict(item_ids: list[int], *, fill: bool = True) -> dict[str, int]:
             stats["skipped"] += len(ids)
             continue
         version, predictor = champion_predictor(kind, scope)
+        if version is None:   # a kind that proposes without a trained model does so until the first champion
+            version, predictor = model_free.predictor(kind, scope)
         if version is None:   # no model yet: the sweep bootstraps one, and its promotion re-scores these
             stats["skipped"] += len(ids)
             continue

@@ -6,6 +6,7 @@ batch, and ``champion_changed`` also drops this process's cache at once.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -31,6 +32,12 @@ def model_size() -> str:
     from ml.common.device import default_size, pick_device
 
     return settings.LOUPE_MODEL_SIZE or default_size(pick_device())
+
+
+def scope_dir(kind: str, scope_key: str) -> Path:
+    """The folder of a scope's model artifacts under ``LOUPE_MODEL_ROOT``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scope_key).strip("-") or "_global"
+    return Path(settings.LOUPE_MODEL_ROOT) / kind / slug
 
 
 def artifact_path(uri: str) -> Path:

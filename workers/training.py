@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import shutil
 import time
 import uuid
@@ -39,7 +38,7 @@ from workers.base import loupe_task
 from workers.gate import compare
 from workers.itemdata import load_items
 from workers.locks import ScopeLock
-from workers.models import artifact_path, device, model_size
+from workers.models import artifact_path, device, model_size, scope_dir
 
 log = logging.getLogger(__name__)
 SYNTH_SEED = 2018
@@ -116,11 +115,6 @@ class RunReporter:
         return FunctionCallback(on_step=self.on_step, should_stop=self.should_stop)
 
 
-def _scope_dir(kind: str, scope_key: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scope_key).strip("-") or "_global"
-    return Path(settings.LOUPE_MODEL_ROOT) / kind / slug
-
-
 def _relative(path: Path) -> str:
     try:
         return str(path.relative_to(Path(settings.LOUPE_MODEL_ROOT)))
@@ -148,7 +142,7 @@ def run_training(run_id: int) -> str:
             if not training_run_start(run_id=run.pk):
                 return "skipped"
             _events(run, "training.started", {"trigger": run.trigger})
-            tmp = _scope_dir(run.kind, run.scope_key) / f".tmp-run{run.pk}-{uuid.uuid4().hex[:8]}"
+            tmp = scope_dir(run.kind, run.scope_key) / f".tmp-run{run.pk}-{uuid.uuid4().hex[:8]}"
             tmp.parent.mkdir(parents=True, exist_ok=True)
             version = _train(run, tmp, reporter)
             tmp = None
@@ -248,7 +242,8 @@ def _train(run, tmp: Path, reporter: RunReporter):
     metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
                "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
                "gate": comparison,
-               "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]}}
+               "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]},
+               "operating_point": adapter.operating_point(final)}
     metrics = _json_safe(metrics)
     with transaction.atomic():
         version = model_version_register(

@@ -32,7 +32,7 @@ from webapp.mlops.selectors import (
 )
 from webapp.mlops.services import training_run_mark_lost, training_run_request
 from webapp.realtime.events import MLOPS_GROUP, send_now
-from workers import trainset
+from workers import model_free, trainset
 from workers.adapters import has_adapter
 from workers.base import loupe_task
 from workers.locks import ScopeLock, client, key, once_within
@@ -134,12 +134,15 @@ def _retry(run) -> None:
 
 
 def backfill(limit: int = 256) -> int:
-    """Queue unpredicted items of scopes that have a champion (a safety net behind the derivatives chain)."""
+    """Queue unpredicted items of scopes that have a champion, or propose without one (a safety net behind
+    the derivatives chain)."""
     queued = 0
     for kind, scope_key in project_scopes():
         if not has_adapter(kind):
             continue
         version = champion_get(kind=kind, scope_key=scope_key)
+        if version is None and model_free.proposes_without_model(kind):
+            version = model_free.version(kind, scope_key)
         if version is None:
             continue
         ids = item_unpredicted_ids(kind=kind, scope_key=scope_key, version_id=version.pk, limit=limit)

@@ -96,6 +96,10 @@ class Predictor:
         self.type_thresholds = {t: float(th.get("types", {}).get(t, 0.5)) for t in DEFECT_TYPES}
         self.pixel_threshold = float(th.get("pixel", 0.3))
         self.relative_peak = float(th.get("relative_peak", 0.5))   # a box's peak vs the type's top peak
+        # The balloon verdict's thresholds per series length, calibrated on validation series
+        # (ml.catheter.series.calibrate); None: a checkpoint judged shot by shot only.
+        self.series_calibration = th.get("series")
+        self.series_threshold_override: float | None = None   # an admin's operating threshold for it
         fl = meta.get("flag", {})
         self.flag_threshold = float(fl.get("threshold", math.inf))
         self.flag_objective = fl.get("objective", "verdict")
@@ -157,6 +161,27 @@ class Predictor:
         unc = verdict_uncertainty(score, self.verdict_threshold, flagged)
         return Prediction(verdict=verdict, score=score, scores=scores, types=types, boxes=boxes, uncertainty=unc,
                           entropy=ent, flagged=flagged, image_size=(w, h), defect_map=maps, saliency=sal)
+
+    def series_point(self, n_shots: int) -> dict | None:
+        """The balloon verdict's operating point for a series of ``n_shots`` (threshold, and the recall and
+        precision it was calibrated at), the admin's threshold in place of the calibrated one where set;
+        None for a checkpoint without a series calibration."""
+        from ml.catheter.series import threshold_for
+
+        point = threshold_for(self.series_calibration, n_shots)
+        if point is not None and self.series_threshold_override is not None:
+            point = {**point, "threshold": float(self.series_threshold_override), "chosen": "operating threshold"}
+        return point
+
+    def defect_shot(self, p: Prediction) -> dict[str, Any]:
+        """A shot's annotation as a defective shot's, also where its own score stayed under the shot threshold
+        (its series called the balloon defective on it): boxes of the types above their thresholds, else of the
+        top type, else a box around the top type's map maximum."""
+        types = p.types or [t for t in DEFECT_TYPES if p.scores[t] >= self.type_thresholds[t]]
+        types = types or [max(p.scores, key=p.scores.get)]
+        boxes = p.boxes or self.boxes_from_map(p.defect_map, p.image_size, types)
+        defects = [{"type": b.type, "box": [round(b.x0), round(b.y0), round(b.x1), round(b.y1)]} for b in boxes]
+        return {"defects": defects or [p._fallback_defect()]}
 
     def boxes_from_map(self, maps: np.ndarray, size_wh: tuple[int, int], types: Sequence[str]) -> list[Box]:
         """Connected components of each type's map above the pixel threshold whose peak passes the type's

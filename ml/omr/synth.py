@@ -23,6 +23,9 @@ PIECES = (
     "beach/prayer_of_a_tired_child", "liliuokalani/aloha_oe", "johnson_j_r/lift_every_voice", "cpebach/h186",
     "bach/bwv7.7",
 )
+# Pieces no detector here is trained on: its held-out evaluation (bench/make_omr_data.py, the shipped detector)
+EVAL_PIECES = ("schubert/lindenbaum", "beach/prayer_of_a_tired_child", "cpebach/h186")
+TRAIN_PIECES = tuple(p for p in PIECES if p not in EVAL_PIECES)
 FONTS = ("Leipzig", "Bravura", "Leland", "Petaluma", "Gootville")   # stand-ins for publishers
 MAX_PAGE = 4          # pages drawn from the first MAX_PAGE of each piece, never its last (full pages)
 KINDS = ("moderate", "curl", "partial", "wrong", "clean")

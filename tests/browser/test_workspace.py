@@ -315,7 +315,10 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
     payload = {"verdict": "defect",
                "shots": [{"defects": [{"type": "bubble", "box": [560, 380, 640, 440]}]}, {"defects": []}]}
     scores = {"defect": 0.9, "maps": [{"shot": 0, "defect": True, "saliency": True}],
-              "ood": {"flag": True, "score": 0.93}}
+              "ood": {"flag": True, "score": 0.93},
+              "shots": [{"verdict": "defect", "score": 0.9, "series_score": 0.81},
+                        {"verdict": "ok", "score": 0.7, "series_score": 0.05}],
+              "series": {"score": 0.81, "threshold": 0.42, "drove": [0]}}
     prediction_record(item_id=item.pk, model_version_id=version.pk, payload=payload, scores=scores, uncertainty=0.6)
     yy, xx = np.mgrid[0:80, 0:120]
     heat = (255 * np.exp(-((xx - 60) ** 2 + (yy - 41) ** 2) / 60)).astype(np.uint8)
@@ -332,6 +335,10 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
     open_workspace(page, f"{asgi_server}/items/{item.pk}/")
     assert page.locator("#ood-flag").is_visible()  # the model's out-of-distribution flag on the item
     assert page.locator(".layer-proposal .shape").count() == 1
+    # the shot that drove the balloon's verdict is marked in the film strip, with its series score
+    assert page.locator("#filmstrip button.drove").count() == 1
+    title = page.locator('#filmstrip button[data-shot="0"]').get_attribute("title")
+    assert "drove the model's" in title and "0.810 ≥ threshold 0.420" in title
 
     page.keyboard.press("m")  # the defect map of this shot, over the image
     page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemCount() === 2")

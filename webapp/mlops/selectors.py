@@ -19,6 +19,11 @@ def champion_get(*, kind: str, scope_key: str, fallback_to_global: bool = True) 
     return alias.model_version if alias else None
 
 
+def version_of_mode(*, kind: str, scope_key: str, mode: str) -> ModelVersion | None:
+    """The scope's first version registered with this ``config["mode"]`` (e.g. the model-free one)."""
+    return ModelVersion.objects.filter(kind=kind, scope_key=scope_key, config__mode=mode).order_by("number").first()
+
+
 def champion_ids() -> set[int]:
     return set(ChampionAlias.objects.values_list("model_version_id", flat=True))
 

@@ -99,6 +99,12 @@ class Adapter:
         """Use an admin's operating threshold (``None``: the checkpoint's own). Kinds without a single
         operating threshold ignore it."""
 
+    def operating_point(self, artifact_dir: Path) -> dict[str, Any] | None:
+        """The operating point the checkpoint's own threshold was chosen for (the requirement, and the
+        recall and precision measured there on validation data), shown to the admin; None where the kind
+        records none."""
+        return None
+
     def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
                 uncertainty: float) -> Proposal | None:
         """The proposal a stored prediction of this predictor becomes under the operating threshold now

@@ -35,31 +35,56 @@ class CatheterAdapter(Adapter):
         return int(predictor.size)   # shots are resized to this square before the network
 
     def apply_threshold(self, predictor: Any, value: float | None) -> None:
-        # The verdict threshold (defect if the score reaches it); the checkpoint's own is kept to go back to.
+        # The verdict threshold (defect if the score reaches it): the balloon's, on the series score, where the
+        # checkpoint is calibrated on series, else the shot's; the checkpoint's own is kept to go back to.
+        if predictor.series_calibration:
+            predictor.series_threshold_override = None if value is None else float(value)
+            return
         own = predictor.__dict__.setdefault("checkpoint_verdict_threshold", predictor.verdict_threshold)
         predictor.verdict_threshold = own if value is None else float(value)
 
+    def operating_point(self, artifact_dir: Path) -> dict[str, Any] | None:
+        """The balloon verdict's operating points as calibrated on validation series (per series length:
+        threshold, recall, precision), for the admin; None for a checkpoint judged shot by shot."""
+        from ml.common.checkpoint import load_config
+
+        series = (load_config(artifact_dir).get("thresholds") or {}).get("series")
+        return None if not series else {"name": "balloon verdict on the series score", **series}
+
     def rescore(self, predictor: Any, payload: dict[str, Any], scores: dict[str, Any],
                 uncertainty: float) -> Proposal | None:
-        """Per shot, the stored score against the verdict threshold now in force: a shot that falls below
-        it loses its defects (exactly what the model would propose); a shot that rises above it needs its
-        boxes from the defect map, which is not stored: ``None``, the item is predicted again."""
+        """Per shot, the stored score (the series score where the balloon was judged on its series) against
+        the verdict threshold now in force: a shot that falls below it loses its defects (exactly what the
+        model would propose); a shot that rises above it needs its boxes from the defect map, which is not
+        stored: ``None``, the item is predicted again."""
         from ml.catheter.predict import verdict_uncertainty
 
         stored, shots = scores.get("shots") or [], payload.get("shots") or []
         if not stored or len(stored) != len(shots):
             return None
-        threshold = predictor.verdict_threshold
+        series = scores.get("series")
+        point = predictor.series_point(len(shots)) if series else None
+        if bool(series) != bool(predictor.series_calibration) or (series and point is None):
+            return None
+        key = "series_score" if series else "score"
+        threshold = point["threshold"] if series else predictor.verdict_threshold
         new_shots, new_stored = [], []
         for s, shot in zip(stored, shots):
-            defect = float(s["score"]) >= threshold
+            defect = float(s[key]) >= threshold
             if defect and s.get("verdict") != "defect":
                 return None
             new_shots.append(shot if defect else {**shot, "defects": []})
             new_stored.append({**s, "verdict": "defect" if defect else "ok"})
         verdict = "defect" if any(shot.get("defects") for shot in new_shots) else "ok"
-        unc = max(verdict_uncertainty(float(s["score"]), threshold, bool(s.get("flagged"))) for s in new_stored)
-        return Proposal({**payload, "verdict": verdict, "shots": new_shots}, {**scores, "shots": new_stored}, unc)
+        if series:   # the balloon's uncertainty, as the proposal's
+            unc = verdict_uncertainty(float(series["score"]), threshold, bool(scores.get("flagged")))
+        else:
+            unc = max(verdict_uncertainty(float(s[key]), threshold, bool(s.get("flagged"))) for s in new_stored)
+        new_scores = {**scores, "shots": new_stored}
+        if series:
+            new_scores["series"] = {**series, "threshold": round(threshold, 6),
+                                    "drove": [k for k, s in enumerate(new_stored) if s["verdict"] == "defect"]}
+        return Proposal({**payload, "verdict": verdict, "shots": new_shots}, new_scores, unc)
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         shots = [im for item in items for im in item.images]
@@ -69,7 +94,7 @@ class CatheterAdapter(Adapter):
         for item in items:
             mine = preds[k:k + len(item.images)]
             k += len(item.images)
-            proposal = self._series_proposal(item, mine)
+            proposal = self._series_proposal(item, mine, predictor)
             proposal.rasters = self._rasters(item, mine, MAP_FLOOR_SHARE * predictor.verdict_threshold)
             flag_threshold = predictor.flag_threshold
             proposal.scores["ood"] = {"flag": proposal.scores["flagged"], "score": proposal.scores["entropy"],
@@ -89,21 +114,45 @@ class CatheterAdapter(Adapter):
                 out.append({})
         return out
 
-    def _series_proposal(self, item: ItemImages, preds: list) -> Proposal:
+    def _series_proposal(self, item: ItemImages, preds: list, predictor: Any) -> Proposal:
+        """The series' annotation. With a series calibration the balloon is judged as a whole: each shot's
+        series score (``ml.catheter.series``: its score scaled by how much of its response moved with the
+        balloon) against the balloon threshold; the shots reaching it drove the verdict and carry the boxes.
+        Without one, each shot by its own score."""
+        from ml.catheter.predict import verdict_uncertainty
+        from ml.catheter.series import series_scores
+
+        point = predictor.series_point(len(preds))
+        if point is not None:
+            moved = series_scores(np.array([p.score for p in preds]), np.stack([p.defect_map for p in preds]))
+            called = [float(m) >= point["threshold"] for m in moved]
+        else:
+            called = [p.verdict == "defect" for p in preds]
         shots = []
-        for p, (w, h), (sx, sy) in zip(preds, item.original_sizes, item.scales()):
+        for p, defect, (w, h), (sx, sy) in zip(preds, called, item.original_sizes, item.scales()):
             defects = []
-            for d in p.to_annotation()["shots"][0]["defects"]:
+            for d in (predictor.defect_shot(p)["defects"] if defect else []):
                 box = clamp_box(scale_box(d["box"], 1 / sx, 1 / sy), w, h)
                 if box is not None:
                     defects.append({"type": d["type"], "box": box})
             shots.append({"defects": defects})
         verdict = "defect" if any(s["defects"] for s in shots) else "ok"
         types = {t: round(max(p.scores[t] for p in preds), 5) for t in preds[0].scores}
+        flagged = any(p.flagged for p in preds)
         scores = {"defect": round(max(p.score for p in preds), 5), "types": types,
-                  "flagged": any(p.flagged for p in preds), "entropy": round(max(p.entropy for p in preds), 5),
-                  "shots": [{"verdict": p.verdict, "score": round(p.score, 5), "flagged": p.flagged} for p in preds]}
-        return Proposal({"verdict": verdict, "shots": shots}, scores, max(p.uncertainty for p in preds))
+                  "flagged": flagged, "entropy": round(max(p.entropy for p in preds), 5),
+                  "shots": [{"verdict": "defect" if c else "ok", "score": round(p.score, 5), "flagged": p.flagged}
+                            for p, c in zip(preds, called)]}
+        if point is None:
+            return Proposal({"verdict": verdict, "shots": shots}, scores, max(p.uncertainty for p in preds))
+        for entry, m in zip(scores["shots"], moved):
+            entry["series_score"] = round(float(m), 5)
+        scores["series"] = {"score": round(float(moved.max()), 5), "threshold": round(point["threshold"], 6),
+                            "drove": [k for k, c in enumerate(called) if c],
+                            "operating_point": {k: point[k] for k in ("target_recall", "recall", "precision",
+                                                                      "calibrated_shots") if k in point}}
+        return Proposal({"verdict": verdict, "shots": shots}, scores,
+                        verdict_uncertainty(float(moved.max()), point["threshold"], flagged))
 
     # ---- training ---------------------------------------------------------------------------------
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:
@@ -148,7 +197,30 @@ class CatheterAdapter(Adapter):
         for name, s in res.get("by_setup", {}).items():
             if s.get("n_defective"):
                 slices[f"setup:{name}"] = {"n": s["n"], "recall": s["recall"], "precision": s["precision"]}
-        return Evaluation(overall, slices, "recall", items=_per_item(res.get("per_sample") or []))
+        items = _per_item(res.get("per_sample") or [])
+        balloons = _series_item_scores(artifact_dir, samples, device) if items else {}
+        for entry in items:   # the curve an operating threshold is chosen on: the score the verdict uses
+            if entry["item"] in balloons:
+                entry["score"] = round(balloons[entry["item"]], 5)
+        return Evaluation(overall, slices, "recall", items=items)
+
+
+def _series_item_scores(artifact_dir: Path, samples: list[Any], device: str) -> dict[int, float]:
+    """Per golden item, its balloon score on the series score (a checkpoint calibrated on series judges an
+    item by it); empty for a checkpoint judged shot by shot."""
+    from ml.catheter.predict import Predictor
+    from ml.catheter.series import balloon_score, score_series
+
+    predictor = Predictor.load(artifact_dir, device=device)
+    if not predictor.series_calibration:
+        return {}
+    shots: dict[int, list] = {}
+    for sample in samples:
+        ident = str(sample.meta.get("id") or "")
+        if ident.startswith("item") and ident[4:].isdigit():
+            shots.setdefault(int(ident[4:]), []).append((sample.meta.get("shot", 0), sample.image))
+    return {item: balloon_score(*score_series(predictor, [im for _, im in sorted(pairs, key=lambda p: p[0])]))
+            for item, pairs in shots.items()}
 
 
 def _per_item(per_sample: list[dict]) -> list[dict]:

@@ -66,14 +66,19 @@ class OmrAdapter(Adapter):
     ml_package = "ml.omr"
     image_mode = "L"
     detect_on_cpu = False   # the detector costs seconds per page on a CPU: there, proposals are alignments only
+    # The proposal is the alignment, which needs no trained model: a scope proposes from its first item
+    # (workers.model_free), before any detector is there.
+    proposes_without_model = True
 
     def batch_size(self, device: str) -> int:
         return 16 if device.startswith("cuda") else 4
 
     def load(self, artifact_dir: Path, device: str) -> Any:
+        """The aligner, with the folder's detector where it holds one (a model-free version holds none)."""
+        from ml.common.checkpoint import WEIGHTS
         from ml.omr.predict import Predictor
 
-        return Predictor.load(artifact_dir, device=device)
+        return Predictor.load(artifact_dir if (Path(artifact_dir) / WEIGHTS).is_file() else None, device=device)
 
     def predict(self, predictor: Any, items: Sequence[ItemImages], batch_size: int) -> list[Proposal]:
         pairs = []

@@ -135,10 +135,19 @@ function mount(ws) {
 
   function load(item) {  // the film strip and the flag of the item now shown
     strip.replaceChildren();
+    // A balloon judged on its series: the shots whose series score reached the balloon threshold drove it.
+    const series = item.prediction && item.prediction.scores && item.prediction.scores.series;
+    const drove = new Set(series && Array.isArray(series.drove) ? series.drove : []);
     thumbs = item.assets.map((asset, i) => {
       const b = document.createElement("button");
       b.dataset.shot = String(i);
       b.title = `Shot ${i + 1}: ${asset.name}`;
+      if (drove.has(i)) {
+        const shotScore = ((item.prediction.scores.shots || [])[i] || {}).series_score;
+        b.classList.add("drove");
+        b.title += ` — drove the model's "defect" verdict (series score ${Number(shotScore).toFixed(3)} ≥ ` +
+          `threshold ${Number(series.threshold).toFixed(3)})`;
+      }
       const img = document.createElement("img");
       img.alt = "";
       const cap = document.createElement("span");
