@@ -162,7 +162,8 @@ def queue_candidates(*, project: Project, user, now) -> tuple[QuerySet[WorkItem]
     Items the operator skipped within the cool-down are in neither."""
     since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
     skipped = Lease.objects.filter(holder=user, end_reason=Lease.End.SKIPPED, ended_at__gte=since).values("item_id")
-    expired = (WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
+    expired = (WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now,
+                                       control_copy=False)
                .exclude(pk__in=skipped).order_by("lease_expires_at").only("id", "state"))
     # A control copy an operator let go stays theirs: it is never offered to anyone else.
     queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES, control_copy=False)

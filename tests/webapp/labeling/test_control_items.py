@@ -111,3 +111,25 @@ def test_control_item_marking_needs_an_accepted_item_and_an_admin(make_project, 
         control_mark(item_id=item.pk, user=make_user("admin"))
     with pytest.raises(NotAllowed):
         control_mark(item_id=item.pk, user=make_user("reviewer"))
+
+
+def test_control_item_copy_let_go_is_never_offered_to_another_operator(controlled, make_user, expire_lease):
+    from webapp.labeling.services import lease_expire_stale, lease_release
+
+    project = controlled["project"]
+    first, second = make_user("operator"), make_user("operator")
+    lost = lease_take_next(project_id=project.pk, user=first)
+    expire_lease(lost)
+    released = lease_take_next(project_id=project.pk, user=first)
+    lease_release(token=released.token, user=first)
+    assert WorkItem.objects.get(pk=lost.item_id).control_copy
+    for _ in range(3):      # the second operator gets their own copies of the three control items, then nothing
+        lease = lease_take_next(project_id=project.pk, user=second)
+        assert lease.item_id not in (lost.item_id, released.item_id)
+        revision_submit(item_id=lease.item_id, user=second, annotation=TRUTH, base_revision=None)
+    assert lease_take_next(project_id=project.pk, user=second) is None
+    lease_expire_stale()
+    assert lease_take_next(project_id=project.pk, user=second) is None
+    # the first operator may still answer the copy whose lease lapsed; it is scored like any answer
+    revision_submit(item_id=lost.item_id, user=first, annotation=TRUTH, base_revision=None)
+    assert ControlAnswer.objects.get(copy_id=lost.item_id).accuracy == 1.0

@@ -45,7 +45,8 @@ WITH proj AS (
     ORDER BY l.id LIMIT 1
 ), expired AS (
     SELECT 1 AS one FROM labeling_workitem
-    WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s LIMIT 1
+    WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s
+      AND NOT control_copy LIMIT 1
 ), skipped AS (
     SELECT item_id FROM labeling_lease
     WHERE holder_id = %(user)s AND end_reason = '{Lease.End.SKIPPED}' AND ended_at >= %(skip_since)s
