@@ -138,3 +138,34 @@ def test_control_item_and_suspect_label_urls_answer_each_role_as_the_table_says(
             assert answer.status_code not in (401, 403, 404), (role, url, answer.status_code)
         else:
             assert answer.status_code == want, (role, url, answer.status_code)
+
+
+def test_control_item_copy_looks_like_any_item_to_its_operator(make_project, make_item, make_user, api_for):
+    """Blind: the copy's item and lease read as another item's do (same fields, pool split, a proposal)."""
+    from webapp.labeling.services.controls import control_mark
+    from webapp.mlops.services import model_version_register
+
+    project = make_project("catheter", review_required=False, queue_policy="fifo")
+    version = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/srv/m/v1")
+    items = [make_item(project, meta={"line": "A"}) for _ in range(3)]
+    for item in items:
+        prediction_record(item_id=item.pk, model_version_id=version.pk, payload=WRONG, uncertainty=0.3,
+                          scores={"defect": 0.2})
+    author, operator = make_user("operator"), make_user("operator")
+    control_mark(item_id=_answer_next(project, author, WRONG), user=make_user("admin"))
+    from webapp.labeling.services import project_update
+
+    project_update(project=project, control_rate=1.0)
+    api = api_for(operator)
+    seen = []
+    for _ in range(2):
+        taken = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=item").json()
+        seen.append(taken)
+        api.post(f"/api/v1/items/{taken['item']}/revisions/", {"annotation": WRONG, "base_revision": None},
+                 format="json")
+    copy, plain = seen
+    assert ControlItem.objects.get().answers.get().copy_id == copy["item"]
+    assert copy.keys() == plain.keys() and copy["detail"].keys() == plain["detail"].keys()
+    for key in ("state", "split", "meta", "head_revision", "previous_state"):
+        assert copy["detail"].get(key, copy.get(key)) == plain["detail"].get(key, plain.get(key)), key
+    assert "control" not in str(copy).lower()
