@@ -21,19 +21,33 @@ from webapp.labeling.services.loop import correction_accepted
 DECISIONS = ("confirm", "correct")
 
 
-def suspect_label_check(*, item_id: int, kind: str, revision: Revision, proposal: dict | None) -> SuspectLabel | None:
-    """An item's answer (``revision``) was just accepted: flag it when the item's fresh model proposal
-    (``{"id", "payload", "scores"}``, read with the item by the caller) contradicts it with high confidence.
-    Golden items are the frozen yardstick, not training data: never flagged."""
+def suspect_label_judge(*, kind: str, annotation: dict, proposal: dict | None) -> dict | None:
+    """Why the model's fresh proposal (``{"id", "payload", "scores"}``) contradicts the answer with high
+    confidence (``{"confidence", ...}``), or None. Reads nothing: a submit judges before it writes, so that
+    a suspect answer and its suspect label are written together."""
     spec = get_kind(kind)
     if spec.suspect_check is None or proposal is None:
         return None
-    why = spec.suspect_check(revision.annotation, proposal["payload"], proposal["scores"] or {})
-    if why is None or WorkItem.objects.filter(pk=item_id, split=WorkItem.Split.GOLDEN).exists():
+    return spec.suspect_check(annotation, proposal["payload"], proposal["scores"] or {})
+
+
+def suspect_label_record(*, item_id: int, revision: Revision, proposal: dict, why: dict) -> SuspectLabel | None:
+    """Hold the accepted answer for re-review. Golden items are the frozen yardstick, not training data:
+    never flagged."""
+    if WorkItem.objects.filter(pk=item_id, split=WorkItem.Split.GOLDEN).exists():
         return None
+    why = dict(why)
     confidence = float(why.pop("confidence"))
     return SuspectLabel.objects.create(item_id=item_id, revision=revision, prediction_id=proposal["id"],
                                        confidence=confidence, why=why)
+
+
+def suspect_label_check(*, item_id: int, kind: str, revision: Revision, proposal: dict | None) -> SuspectLabel | None:
+    """An item's answer (``revision``) was just accepted: flag it when the item's fresh model proposal
+    contradicts it with high confidence."""
+    why = suspect_label_judge(kind=kind, annotation=revision.annotation, proposal=proposal)
+    return None if why is None else suspect_label_record(item_id=item_id, revision=revision, proposal=proposal,
+                                                         why=why)
 
 
 @transaction.atomic
