@@ -76,7 +76,8 @@ TABLE: dict[str, Rule] = {
     "project.manage":   _rule(PROJECT, "...y", "change a project's settings and members"),
     "item.view":        _rule(PROJECT, ".yyy", "an item, its revisions, predictions, images and tiles"),
     "item.label":       _rule(PROJECT, ".yyy", "take next, heartbeat, release, submit a revision"),
-    "item.review":      _rule(PROJECT, "..yy", "accept or send back submitted work"),
+    "item.review":      _rule(PROJECT, "..yy", "accept or send back submitted work; re-review a suspect label"),
+    "quality.view":     _rule(PROJECT, "..yy", "operators' control accuracy, control items, suspect labels"),
     "item.repredict":   _rule(PROJECT, ".yyy", "ask for a fresh proposal"),
     "item.predict":     _rule(PROJECT, "...y", "record a model's prediction (service accounts)"),
 }

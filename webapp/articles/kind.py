@@ -3,6 +3,7 @@ from formats import articles
 from formats.articles import imports
 from formats.articles.coco import to_coco
 from formats.articles.pagexml import page_xml_zip
+from webapp.articles import quality
 from webapp.labeling.kinds import ExportFormat, KindSpec
 
 SPEC = KindSpec(
@@ -24,4 +25,6 @@ SPEC = KindSpec(
     import_readers=imports.READERS,
     import_assemble=imports.assemble,
     review_diff=articles.review_diff,
+    control_score=quality.control_score,
+    suspect_check=quality.suspect_check,
 )

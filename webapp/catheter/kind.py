@@ -3,7 +3,7 @@ from formats import catheter
 from formats.catheter import imports
 from formats.catheter.coco import to_coco
 from formats.catheter.verdicts import to_verdict_csv
-from webapp.catheter import diff
+from webapp.catheter import diff, quality
 from webapp.labeling.kinds import ExportFormat, KindSpec
 
 SPEC = KindSpec(
@@ -25,4 +25,6 @@ SPEC = KindSpec(
     import_readers=imports.READERS,
     import_assemble=imports.assemble,
     review_diff=diff.review_diff,
+    control_score=quality.control_score,
+    suspect_check=quality.suspect_check,
 )

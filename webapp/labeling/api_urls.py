@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.labeling import api, api_workspace
+from webapp.labeling import api, api_quality, api_workspace
 from webapp.labeling.api_upload import ProjectUploadAPIView
 
 urlpatterns = [
@@ -25,4 +25,9 @@ urlpatterns = [
     path("projects/<int:pk>/flags/", api_workspace.ProjectFlagListView.as_view(), name="api-project-flags"),
     path("me/work/", api_workspace.MyWorkView.as_view(), name="api-my-work"),
     path("flags/<int:pk>/resolve/", api_workspace.FlagResolveView.as_view(), name="api-flag-resolve"),
+    path("items/<int:pk>/control/", api_quality.ControlMarkView.as_view(), name="api-item-control"),
+    path("items/<int:pk>/suspect/resolve/", api_quality.SuspectResolveView.as_view(), name="api-item-suspect-resolve"),
+    path("projects/<int:pk>/operator-quality/", api_quality.OperatorQualityView.as_view(),
+         name="api-operator-quality"),
+    path("projects/<int:pk>/suspects/", api_quality.SuspectListView.as_view(), name="api-project-suspects"),
 ]

@@ -48,6 +48,12 @@ class KindSpec:
     # annotation stands for "nothing"): {"added": [shape], "removed": [shape], "changed": [{"before",
     # "after"}]}, each shape as the kind draws it (e.g. {"shot": i, ...defect}), plus anything else it can say.
     review_diff: Callable[[dict | None, dict], dict] | None = None
+    # Label quality. An operator's answer on a control item against its truth, by the kind's own measure:
+    # (truth, answer, image sizes) -> {"accuracy": 0..1, ...the measures behind it} (None: not scored).
+    control_score: Callable[[dict, dict, list[AssetDims]], dict] | None = None
+    # An accepted answer the model's proposal contradicts with high confidence: (answer, proposal payload,
+    # proposal scores) -> {"confidence": 0..1, ...why} or None (None as the hook: never suspect).
+    suspect_check: Callable[[dict, dict, dict], dict | None] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

@@ -25,6 +25,8 @@ class Project(models.Model):
     train_after_corrections = models.PositiveIntegerField(default=8)
     train_after_minutes = models.PositiveIntegerField(default=10)
     auto_promote = models.BooleanField(default=False)
+    control_rate = models.FloatField(default=0.0, help_text="Share of take-next calls that serve a control item "
+                                                          "blind (0.05: one in twenty; 0: none).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +70,9 @@ class WorkItem(models.Model):
     queue_rank = models.FloatField(default=-1.0)
     audit_key = models.FloatField(default=_audit_key, help_text="Random key for the audit slice of the queue.")
     meta = models.JSONField(default=dict, blank=True, help_text="Slice keys (publisher, defect type, ...).")
+    # A blind copy of a control item made for one operator (see ControlAnswer). Never shown in the API, so the
+    # operator cannot tell it apart; never reviewed, exported, queued for others or trained on.
+    control_copy = models.BooleanField(default=False)
     head_revision = models.ForeignKey("Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lease_holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
@@ -251,3 +256,67 @@ class Flag(models.Model):
             models.UniqueConstraint(fields=["item"], condition=Q(resolved_at__isnull=True),
                                     name="one_open_flag_per_item"),
         ]
+
+
+class ControlItem(models.Model):
+    """An item with known truth (a golden item, or one a reviewer accepted) that take-next serves blind to
+    operators, as a copy, to score their answers. The truth is the revision it had when it was marked."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="control_items")
+    item = models.OneToOneField(WorkItem, on_delete=models.CASCADE, related_name="control")
+    truth = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "active"], name="control_project_active_idx")]
+
+
+class ControlAnswer(models.Model):
+    """One serving of a control item to one operator: the blind copy, then their answer's score against the
+    truth (the kind's own measure). At most one per control item and operator, by the database."""
+
+    control = models.ForeignKey(ControlItem, on_delete=models.CASCADE, related_name="answers")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="control_answers")
+    copy = models.OneToOneField(WorkItem, on_delete=models.CASCADE, related_name="control_answer")
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accuracy = models.FloatField(null=True, blank=True, help_text="0..1 by the kind's measure; empty until answered.")
+    measures = models.JSONField(default=dict, blank=True)
+    served_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["control", "operator"], name="one_control_answer_per_operator")]
+
+
+class SuspectLabel(models.Model):
+    """An accepted answer the champion contradicts with high confidence: held out of training until a
+    reviewer confirms it (kept as it is) or corrects it (a new revision)."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        CONFIRMED = "confirmed"
+        CORRECTED = "corrected"
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="suspects")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    prediction = models.ForeignKey(Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confidence = models.FloatField()
+    why = models.JSONField(default=dict, blank=True, help_text="The kind's reasons: classes, scores, thresholds.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="+")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["item"], condition=Q(state="open"),
+                                               name="one_open_suspect_per_item")]

@@ -18,7 +18,9 @@ from webapp.labeling.models import (
     QUEUEABLE_STATES, Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem, WorkItemAsset,
 )
 
-_STATE_COUNTS = {state: Count("items", filter=Q(items__state=state)) for state in ItemState.values}
+# Operators' copies of control items are not part of the project's queue or its work (see services.controls).
+_STATE_COUNTS = {state: Count("items", filter=Q(items__state=state, items__control_copy=False))
+                 for state in ItemState.values}
 
 
 def _depth_from_counts(counts: dict[str, int]) -> dict[str, int]:
@@ -27,7 +29,8 @@ def _depth_from_counts(counts: dict[str, int]) -> dict[str, int]:
 
 
 def queue_depth(*, project_id: int) -> dict[str, int]:
-    rows = WorkItem.objects.filter(project_id=project_id).values("state").annotate(n=Count("id"))
+    rows = (WorkItem.objects.filter(project_id=project_id, control_copy=False).values("state")
+            .annotate(n=Count("id")))
     counts = {state: 0 for state in ItemState.values}
     counts.update({row["state"]: row["n"] for row in rows})
     return _depth_from_counts(counts)
@@ -60,13 +63,22 @@ _ITEM_DIMS_SQL = (
     "FROM labeling_workitemasset l JOIN assets_asset a ON a.id = l.asset_id WHERE l.item_id = labeling_workitem.id)")
 
 
-def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims]]:
-    """The item with its project and head revision (and its author), and its images' sizes: what a submit
-    reads before it writes. One query on PostgreSQL (the sizes as a JSON array of the same row), two
+def item_model_proposal(*, item_id: int) -> dict | None:
+    """The item's fresh model proposal ({"id", "payload", "scores"}), what the suspect-label check weighs an
+    accepted answer against; None without one."""
+    return (Prediction.objects.filter(item_id=item_id, source=Prediction.Source.MODEL, stale=False)
+            .order_by("-id").values("id", "payload", "scores").first())
+
+
+def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims], dict | None]:
+    """The item with its project and head revision (and its author), its images' sizes, and where a submit
+    accepts the answer at once (no review) the item's fresh model proposal: what a submit reads before it
+    writes. One query on PostgreSQL (the sizes and the proposal as JSON in the same row), two or three
     elsewhere. Raises ``WorkItem.DoesNotExist``."""
     if connection.vendor != "postgresql":
         item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
-        return item, item_asset_dims(item_id=item.pk)
+        accepts = not item.project.review_required and not item.control_copy
+        return item, item_asset_dims(item_id=item.pk), item_model_proposal(item_id=item.pk) if accepts else None
     # Plain SQL: building this ORM query cost more CPU than PostgreSQL spends answering it. The instances
     # are made as the ORM makes them (``from_db``): a field not read here loads on first use.
     with connection.cursor() as cursor:
@@ -74,15 +86,17 @@ def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims]]:
         row = cursor.fetchone()
     if row is None:
         raise WorkItem.DoesNotExist(f"no work item {item_id}")
-    item = _from_db(WorkItem, dict(zip(_SUBMIT_ITEM_FIELDS, row[:6])))
-    item.project = _from_db(Project, dict(zip(("id", "kind", "review_required"), row[6:9])))
+    item = _from_db(WorkItem, dict(zip(_SUBMIT_ITEM_FIELDS, row[:7])))
+    item.project = _from_db(Project, dict(zip(("id", "kind", "review_required"), row[7:10])))
     item.head_revision = None
-    if row[9] is not None:
-        head = dict(zip(("id", "number", "annotation", "author_id", "created_at"), row[9:14]))
+    if row[10] is not None:
+        head = dict(zip(("id", "number", "annotation", "author_id", "created_at"), row[10:15]))
         head["annotation"] = Revision._meta.get_field("annotation").from_db_value(head["annotation"], None, connection)
         item.head_revision = _from_db(Revision, head)
-    dims = row[14]
-    return item, [AssetDims(width=w, height=h, role=role) for w, h, role in dims]
+    dims, proposal = row[15], row[16]
+    if proposal is not None:
+        proposal = dict(zip(("id", "payload", "scores"), proposal))
+    return item, [AssetDims(width=w, height=h, role=role) for w, h, role in dims], proposal
 
 
 def _from_db(model, values: dict):
@@ -91,11 +105,15 @@ def _from_db(model, values: dict):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-_SUBMIT_ITEM_FIELDS = ("id", "project_id", "state", "lease_holder_id", "lease_expires_at", "head_revision_id")
+_SUBMIT_ITEM_FIELDS = ("id", "project_id", "state", "lease_holder_id", "lease_expires_at", "head_revision_id",
+                       "control_copy")
 _SUBMIT_READ_SQL = f"""
-SELECT i.id, i.project_id, i.state, i.lease_holder_id, i.lease_expires_at, i.head_revision_id,
+SELECT i.id, i.project_id, i.state, i.lease_holder_id, i.lease_expires_at, i.head_revision_id, i.control_copy,
        p.id, p.kind, p.review_required, r.id, r.number, r.annotation, r.author_id, r.created_at,
-       {_ITEM_DIMS_SQL.replace("labeling_workitem.id", "i.id")}
+       {_ITEM_DIMS_SQL.replace("labeling_workitem.id", "i.id")},
+       CASE WHEN NOT p.review_required AND NOT i.control_copy THEN
+           (SELECT json_build_array(m.id, m.payload, m.scores) FROM labeling_prediction m
+            WHERE m.item_id = i.id AND m.source = 'model' AND NOT m.stale ORDER BY m.id DESC LIMIT 1) END
 FROM labeling_workitem i JOIN labeling_project p ON p.id = i.project_id
 LEFT JOIN labeling_revision r ON r.id = i.head_revision_id
 WHERE i.id = %s
@@ -118,7 +136,8 @@ def _with_assets(qs: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
 
 
 def item_list(*, project_id: int, state: str | None = None, split: str | None = None) -> QuerySet[WorkItem]:
-    qs = WorkItem.objects.filter(project_id=project_id).select_related("head_revision", "lease_holder")
+    qs = (WorkItem.objects.filter(project_id=project_id, control_copy=False)
+          .select_related("head_revision", "lease_holder"))
     if state:
         qs = qs.filter(state=state)
     if split:
@@ -143,10 +162,12 @@ def queue_candidates(*, project: Project, user, now) -> tuple[QuerySet[WorkItem]
     Items the operator skipped within the cool-down are in neither."""
     since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
     skipped = Lease.objects.filter(holder=user, end_reason=Lease.End.SKIPPED, ended_at__gte=since).values("item_id")
-    expired = (WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now)
+    expired = (WorkItem.objects.filter(project=project, state=ItemState.LEASED, lease_expires_at__lt=now,
+                                       control_copy=False)
                .exclude(pk__in=skipped).order_by("lease_expires_at").only("id", "state"))
-    queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES).exclude(pk__in=skipped)
-             .only("id", "state"))
+    # A control copy an operator let go stays theirs: it is never offered to anyone else.
+    queue = (WorkItem.objects.filter(project=project, state__in=QUEUEABLE_STATES, control_copy=False)
+             .exclude(pk__in=skipped).only("id", "state"))
     return expired, queue
 
 
@@ -301,7 +322,8 @@ def export_rows(*, project_id: int, batch: int = 500) -> Iterator[ExportedItem]:
     that an export of a large project streams instead of loading every item at once. An image's
     ``id`` is its item link's primary key: stable across exports, so COCO image ids do not shift."""
     ids = list(WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED,
-                                       head_revision__isnull=False).order_by("id").values_list("id", flat=True))
+                                       head_revision__isnull=False, control_copy=False)
+               .order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch):
         items = _with_assets(WorkItem.objects.filter(pk__in=ids[start:start + batch])
                              .select_related("head_revision").order_by("id"))

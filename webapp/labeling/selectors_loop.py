@@ -5,7 +5,8 @@ still need a prediction of a model version, and where an item's working copies a
   took its data (and not used by it);
 - replay: older accepted pool items, drawn round-robin across slices (publisher, defect type, symbol
   class) so that rare slices are not crowded out;
-- golden set: accepted items with split=golden, never trained on.
+- golden set: accepted items with split=golden, never trained on;
+- never: operators' copies of control items, nor answers waiting for re-review as suspect labels.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from webapp.assets.models import Asset
 from webapp.assets.storage import media_path
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Prediction, Project, WorkItem, WorkItemAsset
+from webapp.labeling.models import (
+    QUEUEABLE_STATES, ItemState, Prediction, Project, SuspectLabel, WorkItem, WorkItemAsset,
+)
 
 # Acceptances that committed just after a run's cutoff with an earlier timestamp still count as new.
 OVERLAP = timedelta(seconds=30)
@@ -161,8 +164,12 @@ def item_files_list(*, item_ids: Iterable[int], with_annotation: bool = False) -
 
 # ---- what a run trains and is judged on --------------------------------------------------------------
 def _accepted(kind: str, scope_key: str, split: str) -> QuerySet[WorkItem]:
-    return WorkItem.objects.filter(project__kind=kind, project__scope_key=scope_key, state=ItemState.ACCEPTED,
-                                   split=split, head_revision__isnull=False)
+    """Accepted items of the split, less operators' answers on control items (scored, never learned from)
+    and answers under re-review (an open suspect label: used once a reviewer confirms or corrects them)."""
+    under_review = SuspectLabel.objects.filter(item=OuterRef("pk"), state=SuspectLabel.State.OPEN)
+    return (WorkItem.objects.filter(project__kind=kind, project__scope_key=scope_key, state=ItemState.ACCEPTED,
+                                    split=split, head_revision__isnull=False, control_copy=False)
+            .exclude(Exists(under_review)))
 
 
 def correction_list_new(*, kind: str, scope_key: str, cutoff: str | None,

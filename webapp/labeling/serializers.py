@@ -90,7 +90,7 @@ class ProjectSerializer(StrictModelSerializer):
         model = Project
         fields = ["id", "name", "slug", "kind", "scope_key", "description", "queue_policy", "audit_share",
                   "review_required", "golden_share", "train_after_corrections", "train_after_minutes",
-                  "auto_promote", "created_at", "depth"]
+                  "auto_promote", "control_rate", "created_at", "depth"]
         read_only_fields = ["id", "created_at", "depth"]
         extra_kwargs = {"slug": {"required": False}}
 
@@ -108,6 +108,7 @@ class ProjectSerializer(StrictModelSerializer):
         return value
 
     validate_golden_share = validate_audit_share
+    validate_control_rate = validate_audit_share
 
     TRIGGERS = ("train_after_corrections", "train_after_minutes", "auto_promote")
 

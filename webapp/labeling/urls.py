@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.labeling import views
+from webapp.labeling import views, views_quality
 from webapp.labeling.views_upload import project_upload_page
 
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("projects/<slug:slug>/upload/", project_upload_page, name="project-upload"),
     path("projects/<slug:slug>/take-next/", views.project_take_next, name="project-take-next"),
     path("projects/<slug:slug>/flags/", views.project_flags, name="project-flags"),
+    path("projects/<slug:slug>/quality/", views_quality.project_quality_page, name="project-quality"),
+    path("projects/<slug:slug>/quality/controls/", views_quality.project_control_mark, name="project-control-mark"),
+    path("items/<int:pk>/suspect/resolve/", views_quality.suspect_resolve_page, name="suspect-resolve"),
     path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag-resolve"),
     path("me/work/", views.my_work, name="my-work"),
     path("items/<int:pk>/", views.item_page, name="item-page"),

@@ -6,7 +6,7 @@ from formats import omr
 from formats.omr import deepscores, imports
 from formats.omr.alignments import to_alignments_json
 from webapp.labeling.kinds import ExportFormat, KindSpec
-from webapp.omr import diff
+from webapp.omr import diff, quality
 
 
 def _photo_coco(items):
@@ -40,4 +40,5 @@ SPEC = KindSpec(
     import_readers=imports.READERS,
     import_assemble=imports.assemble,
     review_diff=diff.review_diff,
+    control_score=quality.control_score,
 )

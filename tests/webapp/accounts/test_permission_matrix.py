@@ -156,6 +156,14 @@ REVIEWED = {
     ("POST", "projects/<slug:slug>/take-next/"): "item.label",
     ("GET", "items/<int:pk>/"): "item.view",
     ("GET", "models/"): "model.view",
+    # label quality (control items, suspect labels)
+    ("POST", "api/v1/items/<int:pk>/control/"): "project.manage",
+    ("POST", "api/v1/items/<int:pk>/suspect/resolve/"): "item.review",
+    ("GET", "api/v1/projects/<int:pk>/operator-quality/"): "quality.view",
+    ("GET", "api/v1/projects/<int:pk>/suspects/"): "quality.view",
+    ("GET", "projects/<slug:slug>/quality/"): "quality.view",
+    ("POST", "projects/<slug:slug>/quality/controls/"): "project.manage",
+    ("POST", "items/<int:pk>/suspect/resolve/"): "item.review",
 }
 
 

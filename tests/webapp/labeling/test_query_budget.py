@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 ANNOTATION = {"verdict": "defect", "shots": [{"defects": [{"type": "axial_scratch", "box": [10, 20, 60, 200]}]}]}
 
-# (take-next, submit) queries with a warm access cache.
-BUDGET = {"postgresql": (1, 4), "sqlite": (9, 9)}
+# (take-next, submit) queries with a warm access cache. A submit that accepts at once (no review) also reads
+# the item's model proposal for the suspect-label check: inside its one read on PostgreSQL, one more elsewhere.
+BUDGET = {"postgresql": (1, 4), "sqlite": (9, 10)}
 
 
 def _sql(captured) -> str:

@@ -7,6 +7,11 @@ order; never an item the operator skipped a moment ago), except one case it hand
 has an item whose lease expired, the caller takes the general path, which reclaims that item first and ends
 its stale lease (rare: a lease runs for minutes and the sweep returns expired items every 30 s).
 
+Control items: with the project's ``control_rate`` the statement names a control item the operator has not
+been served (and whose truth they did not write) instead of claiming a queue item; the caller then makes
+the operator's copy and its lease (``controls.control_serve``), a short transaction of its own. Every other
+take-next stays this one statement.
+
 Why it is safe: ``FOR UPDATE SKIP LOCKED`` locks the picked row, and a row changed since the statement's
 snapshot is re-checked against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so two
 statements never claim the same item; the partial unique index ``one_open_lease_per_item`` stays the
@@ -27,22 +32,31 @@ _QUEUEABLE = ", ".join(f"'{state}'" for state in QUEUEABLE_STATES)
 _CANDIDATES = f"""
     SELECT id, state FROM labeling_workitem
     WHERE project_id = %(project)s AND state IN ({_QUEUEABLE})
-      AND id NOT IN (SELECT item_id FROM skipped)
-      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)"""
+      AND NOT control_copy AND id NOT IN (SELECT item_id FROM skipped)
+      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)
+      AND NOT EXISTS (SELECT 1 FROM control)"""
 
 CLAIM_SQL = f"""
 WITH proj AS (
-    SELECT queue_policy, audit_share FROM labeling_project WHERE id = %(project)s
+    SELECT queue_policy, audit_share, control_rate FROM labeling_project WHERE id = %(project)s
 ), held AS (
     SELECT l.id FROM labeling_lease l JOIN labeling_workitem i ON i.id = l.item_id
     WHERE l.holder_id = %(user)s AND l.ended_at IS NULL AND l.expires_at > %(now)s AND i.project_id = %(project)s
     ORDER BY l.id LIMIT 1
 ), expired AS (
     SELECT 1 AS one FROM labeling_workitem
-    WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s LIMIT 1
+    WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s
+      AND NOT control_copy LIMIT 1
 ), skipped AS (
     SELECT item_id FROM labeling_lease
     WHERE holder_id = %(user)s AND end_reason = '{Lease.End.SKIPPED}' AND ended_at >= %(skip_since)s
+), control AS (
+    SELECT c.id FROM labeling_controlitem c JOIN labeling_revision t ON t.id = c.truth_id
+    WHERE c.project_id = %(project)s AND c.active AND %(control_roll)s < (SELECT control_rate FROM proj)
+      AND t.author_id IS DISTINCT FROM %(user)s
+      AND NOT EXISTS (SELECT 1 FROM labeling_controlanswer a WHERE a.control_id = c.id AND a.operator_id = %(user)s)
+      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)
+    ORDER BY random() LIMIT 1
 ), pick_audit AS (
     {_CANDIDATES}
       AND %(audit_roll)s < (SELECT audit_share FROM proj) AND audit_key >= %(audit_pivot)s
@@ -79,6 +93,8 @@ FROM labeling_lease l WHERE l.id IN (SELECT id FROM held)
 UNION ALL
 SELECT 'expired', NULL, NULL, NULL, NULL, NULL, NULL FROM expired WHERE NOT EXISTS (SELECT 1 FROM held)
 UNION ALL
+SELECT 'control', id, NULL, NULL, NULL, NULL, NULL FROM control
+UNION ALL
 SELECT 'missing', NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM proj)
 """
 
@@ -88,16 +104,19 @@ LEASE_FIELDS = ("id", "item_id", "token", "previous_state", "created_at", "expir
 @dataclass(frozen=True)
 class ClaimOutcome:
     """``taken`` (a new lease), ``held`` (the operator's live lease), ``expired`` (take the general path),
-    ``missing`` (no such project) or ``empty`` (nothing to take)."""
+    ``control`` (serve this control item: ``control_id``), ``missing`` (no such project) or ``empty``
+    (nothing to take)."""
 
     status: str
     lease: Lease | None = None
+    control_id: int | None = None
 
 
 def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: datetime, skip_since: datetime,
-                              audit_roll: float, audit_pivot: float) -> ClaimOutcome:
+                              audit_roll: float, audit_pivot: float, control_roll: float) -> ClaimOutcome:
     params = {"project": project_id, "user": user.pk, "now": now, "expires": expires, "skip_since": skip_since,
-              "audit_roll": audit_roll, "audit_pivot": audit_pivot, "token": uuid.uuid4()}
+              "audit_roll": audit_roll, "audit_pivot": audit_pivot, "control_roll": control_roll,
+              "token": uuid.uuid4()}
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, params)
         rows = cursor.fetchall()
@@ -106,6 +125,8 @@ def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: 
     status, *values = rows[0]
     if status in ("expired", "missing"):
         return ClaimOutcome(status)
+    if status == "control":
+        return ClaimOutcome(status, control_id=values[0])
     lease = Lease.from_db(connection.alias, LEASE_FIELDS, values)
     lease.holder_id = user.pk
     lease.holder = user

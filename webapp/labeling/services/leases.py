@@ -19,6 +19,8 @@ from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
 from webapp.labeling.models import ItemState, Lease, Project, WorkItem
 from webapp.labeling.selectors import queue_candidates, queue_ordered
+from webapp.labeling.selectors_quality import control_next_id
+from webapp.labeling.services.controls import control_serve
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.lease_claim import lease_claim_one_statement
 
@@ -71,11 +73,17 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
         outcome = lease_claim_one_statement(
             project_id=project_id, user=user, now=now, expires=now + _ttl(),
             skip_since=now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS),
-            audit_roll=rng.random(), audit_pivot=rng.random())
+            audit_roll=rng.random(), audit_pivot=rng.random(), control_roll=rng.random())
         if outcome.status == "missing":
             raise NotFound(f"no project {project_id}")
         if outcome.status == "empty":
             return None
+        if outcome.status == "control":
+            lease = control_serve(control_id=outcome.control_id, user=user, now=now, expires=now + _ttl())
+            if lease is not None:
+                _announce(lease, user)
+                return lease
+            return _take_next_general(project_id=project_id, user=user, now=now, rng=rng, controls=False)
         if outcome.status in ("taken", "held"):
             lease = outcome.lease
             lease.item = WorkItem(pk=lease.item_id, project_id=project_id, state=ItemState.LEASED)
@@ -91,7 +99,7 @@ def _announce(lease: Lease, user) -> None:
     depth_event(lease.item.project_id)
 
 
-def _take_next_general(*, project_id: int, user, now, rng: random.Random) -> Lease | None:
+def _take_next_general(*, project_id: int, user, now, rng: random.Random, controls: bool = True) -> Lease | None:
     """Any database: the live lease check, then pick and compare-and-set claim in a short transaction."""
     try:
         project = Project.objects.get(pk=project_id)
@@ -101,6 +109,12 @@ def _take_next_general(*, project_id: int, user, now, rng: random.Random) -> Lea
             .select_related("item").first())
     if held is not None:
         return held
+    if controls and project.control_rate > 0 and rng.random() < project.control_rate:
+        control_id = control_next_id(project_id=project.pk, user=user)
+        lease = control_id and control_serve(control_id=control_id, user=user, now=now, expires=now + _ttl())
+        if lease:
+            _announce(lease, user)
+            return lease
     for _ in range(CLAIM_ATTEMPTS):
         with transaction.atomic():
             _relaxed_commit()

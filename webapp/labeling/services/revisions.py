@@ -1,7 +1,9 @@
 """Revisions: append-only annotation states. A save based on a stale revision is refused with both."""
 from __future__ import annotations
 
-from django.db import IntegrityError
+from contextlib import nullcontext
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.accounts.permissions import require
@@ -10,9 +12,11 @@ from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Prediction, Revision, WorkItem
 from webapp.labeling.selectors import item_for_submit
+from webapp.labeling.services.controls import control_answer_score
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.loop import correction_accepted
 from webapp.labeling.services.revision_write import revision_append
+from webapp.labeling.services.suspects import suspect_label_judge, suspect_label_record
 
 
 def _conflict(message: str, *, yours: dict, head: Revision | None, item: WorkItem) -> Conflict:
@@ -41,7 +45,7 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     is for trusted seeding only (reference annotations of the demo and the benchmarks), never the API.
     Refused with HTTP 409 and both versions when ``base_revision`` is not the current one."""
     try:
-        item, dims = item_for_submit(item_id=item_id)
+        item, dims, proposal_of_model = item_for_submit(item_id=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound(f"no work item {item_id}") from None
     require(user, "item.label", project_id=item.project_id)
@@ -75,8 +79,18 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     fields = {"number": (head.number + 1) if head else 1, "from_prediction_id": from_prediction_id,
               "annotation": clean, "diff": {"against": source, "changes": json_diff(proposal, clean)},
               "edit_count": spec.count_edits(proposal, clean) if spec.count_edits else 0}
+    accepts = new_state == ItemState.ACCEPTED and not item.control_copy
+    suspect = suspect_label_judge(kind=item.project.kind, annotation=clean, proposal=proposal_of_model) \
+        if accepts else None
     try:
-        revision = revision_append(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
+        # An answer on a control item's copy is written with its score, a suspect answer with its suspect label
+        # (training never sees it unflagged); all or nothing. Every other submit stays one statement.
+        with transaction.atomic() if item.control_copy or suspect else nullcontext():
+            revision = revision_append(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
+            if item.control_copy:
+                control_answer_score(item_id=item.pk, revision=revision, kind=item.project.kind)
+            if suspect:
+                suspect_label_record(item_id=item.pk, revision=revision, proposal=proposal_of_model, why=suspect)
     except IntegrityError:
         item.refresh_from_db()
         moved_head = item.head_revision_id != (head.pk if head else None)
@@ -87,6 +101,6 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     item_event(item, "revision.submitted", revision=revision.number, author=user.get_username(),
                edits=revision.edit_count)
     depth_event(item.project_id)
-    if new_state == ItemState.ACCEPTED:
+    if accepts:
         correction_accepted(project_id=item.project_id)
     return revision

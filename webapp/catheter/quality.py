@@ -1,0 +1,47 @@
+"""Label quality for catheter answers: a control answer's score against the truth, and the champion's
+confident contradiction of an accepted verdict.
+
+Boxes are paired as the review diff pairs them (identical first, then by IoU >= ``diff.MATCH_IOU``): a truth
+defect left unpaired was missed, an answer defect left unpaired is extra. Box F1 = 2·matched / (truth +
+answer), 1 when neither has a defect. Accuracy is the mean of verdict agreement (0 or 1) and box F1.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.catheter import diff
+from webapp.labeling.kinds import AssetDims
+
+# Per-class thresholds in the spirit of confident learning: the model's confidence in the class the
+# answer did not give must reach the class's threshold. ``scores["defect"]`` is the series' highest
+# per-shot defect probability, so the model's confidence in "ok" is 1 minus it.
+SUSPECT_THRESHOLDS = {"defect": 0.9, "ok": 0.9}
+
+
+def _defects(annotation: dict) -> int:
+    return sum(len(shot.get("defects", [])) for shot in annotation.get("shots", []))
+
+
+def control_score(truth: dict, answer: dict, dims: list[AssetDims]) -> dict[str, Any]:
+    """Mean of verdict agreement (0 or 1) and defect box F1 against the truth."""
+    out = diff.review_diff(truth, answer)
+    n_truth, n_answer = _defects(truth), _defects(answer)
+    matched = n_truth - len(out["removed"])
+    box_f1 = 1.0 if n_truth + n_answer == 0 else 2 * matched / (n_truth + n_answer)
+    verdict = float(truth.get("verdict") == answer.get("verdict"))
+    return {"accuracy": round((verdict + box_f1) / 2, 4), "verdict_agrees": bool(verdict),
+            "box_f1": round(box_f1, 4), "missed": len(out["removed"]), "extra": len(out["added"]),
+            "truth_verdict": truth.get("verdict"), "answer_verdict": answer.get("verdict")}
+
+
+def suspect_check(answer: dict, proposal: dict, scores: dict) -> dict[str, Any] | None:
+    defect = scores.get("defect")
+    if not isinstance(defect, (int, float)):
+        return None
+    confidence = {"defect": float(defect), "ok": 1.0 - float(defect)}
+    given = answer.get("verdict")
+    other = "ok" if given == "defect" else "defect"
+    if confidence[other] < SUSPECT_THRESHOLDS[other]:
+        return None
+    return {"confidence": round(confidence[other], 4), "model_says": other, "answer_says": given,
+            "threshold": SUSPECT_THRESHOLDS[other]}

@@ -1,0 +1,79 @@
+"""REST API of label quality: mark control items, operators' control accuracy, suspect labels."""
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.labeling import selectors_quality
+from webapp.labeling.models import Project, SuspectLabel
+from webapp.labeling.serializers_quality import (
+    ControlMarkSerializer, ControlSerializer, ProjectQualitySerializer, SuspectResolveSerializer, SuspectSerializer,
+)
+from webapp.labeling.services.controls import control_mark
+from webapp.labeling.services.suspects import suspect_label_resolve
+
+
+class ControlMarkView(APIView):
+    permission_action = "project.manage"
+    permission_target = "item:pk"
+
+    @extend_schema(request=ControlMarkSerializer,
+                   responses={200: ControlSerializer,
+                              409: OpenApiResponse(description="The item is not accepted: it has no truth.")},
+                   summary="Mark an accepted item as a control item (its current revision is the truth), or stop "
+                           "serving it")
+    def post(self, request, pk):
+        body = ControlMarkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        control = control_mark(item_id=pk, user=request.user, active=body.validated_data["active"])
+        row = next(c for c in selectors_quality.control_list(project_id=control.project_id) if c["id"] == control.pk)
+        return Response(ControlSerializer(row).data)
+
+
+class OperatorQualityView(APIView):
+    permission_action = "quality.view"
+    permission_target = "project:pk"
+
+    @extend_schema(responses={200: ProjectQualitySerializer},
+                   summary="Each operator's accuracy on control items, over time, and the project's control items")
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        return Response(ProjectQualitySerializer(selectors_quality.project_quality(project=project)).data)
+
+
+class SuspectListView(APIView):
+    permission_action = "quality.view"
+    permission_target = "project:pk"
+
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=[*SuspectLabel.State.values, "all"],
+                                                description="open (default), confirmed, corrected or all")],
+                   responses={200: SuspectSerializer(many=True)},
+                   summary="Accepted answers the champion contradicts with high confidence, with why")
+    def get(self, request, pk):
+        get_object_or_404(Project, pk=pk)
+        state = request.query_params.get("state", SuspectLabel.State.OPEN)
+        if state not in (*SuspectLabel.State.values, "all"):
+            raise ValidationError({"state": [f"must be one of {', '.join(SuspectLabel.State.values)} or all "
+                                             f"(got {state!r})"]})
+        rows = selectors_quality.suspect_list(project_id=pk, state=None if state == "all" else state)
+        return Response(SuspectSerializer(rows, many=True).data)
+
+
+class SuspectResolveView(APIView):
+    permission_action = "item.review"
+    permission_target = "item:pk"
+
+    @extend_schema(request=SuspectResolveSerializer,
+                   responses={200: SuspectSerializer,
+                              409: OpenApiResponse(description="No suspect label waits on this item.")},
+                   summary="Confirm the item's suspect answer, or correct it: either way training may use it again")
+    def post(self, request, pk):
+        body = SuspectResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        suspect = suspect_label_resolve(item_id=pk, reviewer=request.user, decision=data["decision"],
+                                        annotation=data.get("annotation"), comment=data["comment"])
+        row = next(s for s in selectors_quality.suspect_list(project_id=suspect.item.project_id, state=None)
+                   if s["id"] == suspect.pk)
+        return Response(SuspectSerializer(row).data)

@@ -1,0 +1,107 @@
+"""Reads of label quality: which control item an operator gets next, each operator's control accuracy over
+time, the suspect labels awaiting re-review."""
+from __future__ import annotations
+
+from collections import defaultdict
+from statistics import mean
+
+from django.db.models import Avg, Count, Q
+
+from webapp.labeling.kinds import get_kind
+from webapp.labeling.models import ControlAnswer, ControlItem, Prediction, Project, SuspectLabel, WorkItem
+
+SERIES_LENGTH = 100   # the latest answers per operator drawn over time
+
+
+def control_next_id(*, project_id: int, user) -> int | None:
+    """A control item of the project this operator has never been served and whose truth they did not
+    write, at random; None when none is left. (On PostgreSQL take-next asks the same in its one statement.)"""
+    pick = (ControlItem.objects.filter(project_id=project_id, active=True)
+            .exclude(answers__operator=user).exclude(truth__author=user).order_by("?").values_list("pk", flat=True))
+    return pick.first()
+
+
+def control_list(*, project_id: int) -> list[dict]:
+    rows = (ControlItem.objects.filter(project_id=project_id).select_related("marked_by", "truth")
+            .annotate(served=Count("answers"), answered=Count("answers", filter=Q(answers__accuracy__isnull=False)),
+                      accuracy=Avg("answers__accuracy")).order_by("id"))
+    return [{"id": c.pk, "item": c.item_id, "active": c.active, "truth_revision": c.truth.number,
+             "marked_by": c.marked_by.get_username(), "served": c.served, "answered": c.answered,
+             "mean_accuracy": None if c.accuracy is None else round(c.accuracy, 4)} for c in rows]
+
+
+def operator_quality(*, project_id: int) -> list[dict]:
+    """Per operator of the project: answered control items, mean accuracy, and the answers over time (the
+    latest ``SERIES_LENGTH``, oldest first) and per day."""
+    rows = (ControlAnswer.objects.filter(control__project_id=project_id, accuracy__isnull=False)
+            .select_related("operator").order_by("answered_at", "id"))
+    per: dict[str, list[ControlAnswer]] = defaultdict(list)
+    for answer in rows:
+        per[answer.operator.get_username()].append(answer)
+    out = []
+    for name in sorted(per):
+        answers = per[name]
+        days: dict[str, list[float]] = defaultdict(list)
+        for a in answers:
+            days[a.answered_at.date().isoformat()].append(a.accuracy)
+        out.append({
+            "operator": name, "answered": len(answers), "accuracy": round(mean(a.accuracy for a in answers), 4),
+            "series": [{"answered_at": a.answered_at.isoformat(), "accuracy": a.accuracy, "item": a.copy_id}
+                       for a in answers[-SERIES_LENGTH:]],
+            "days": [{"day": day, "answered": len(values), "accuracy": round(mean(values), 4)}
+                     for day, values in sorted(days.items())],
+        })
+    return out
+
+
+def project_quality(*, project: Project) -> dict:
+    """What the quality page and API show: the operators' control accuracy and the control items."""
+    score = get_kind(project.kind).control_score
+    return {"project": project.pk, "kind": project.kind, "control_rate": project.control_rate,
+            "measure": (score.__doc__ or "").strip().split("\n")[0] if score else "not scored for this kind",
+            "operators": operator_quality(project_id=project.pk), "controls": control_list(project_id=project.pk)}
+
+
+def operator_control_accuracy(*, project_id: int, user_id: int | None) -> dict:
+    """One operator's mean control accuracy in the project and how many answers it rests on."""
+    found = ControlAnswer.objects.filter(control__project_id=project_id, operator_id=user_id,
+                                         accuracy__isnull=False).aggregate(n=Count("id"), accuracy=Avg("accuracy"))
+    return {"answered": found["n"], "accuracy": None if found["accuracy"] is None else round(found["accuracy"], 4)}
+
+
+def suspect_list(*, project_id: int, state: str | None = SuspectLabel.State.OPEN) -> list[dict]:
+    """Suspect labels of the project (open ones by default), newest first, with why each was flagged: the
+    model's proposal and confidence, and the answer's author with their control accuracy."""
+    qs = SuspectLabel.objects.filter(item__project_id=project_id).select_related(
+        "revision__author", "resolved_by", "prediction__model_version")
+    if state:
+        qs = qs.filter(state=state)
+    accuracy: dict[int | None, dict] = {}
+    out = []
+    for s in qs.order_by("-id"):
+        author = s.revision.author
+        key = author.pk if author else None
+        if key not in accuracy:
+            accuracy[key] = operator_control_accuracy(project_id=project_id, user_id=key)
+        prediction: Prediction | None = s.prediction
+        out.append({
+            "id": s.pk, "item": s.item_id, "revision": s.revision.number, "state": s.state,
+            "author": author.get_username() if author else None, "author_control": accuracy[key],
+            "confidence": s.confidence, "why": s.why, "answer": s.revision.annotation,
+            "proposal": prediction.payload if prediction else None,
+            "model_version": prediction.model_version.number if prediction and prediction.model_version else None,
+            "created_at": s.created_at.isoformat(),
+            "resolved_by": s.resolved_by.get_username() if s.resolved_by else None,
+            "resolved_at": s.resolved_at.isoformat() if s.resolved_at else None, "comment": s.comment,
+        })
+    return out
+
+
+def suspect_open_get(*, item_id: int) -> SuspectLabel | None:
+    """The item's suspect label waiting for re-review, with its project and the model's proposal."""
+    return (SuspectLabel.objects.filter(item_id=item_id, state=SuspectLabel.State.OPEN)
+            .select_related("item__project", "prediction").first())
+
+
+def item_project_id(*, item_id: int) -> int | None:
+    return WorkItem.objects.filter(pk=item_id).values_list("project_id", flat=True).first()

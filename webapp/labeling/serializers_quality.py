@@ -1,0 +1,86 @@
+"""API shapes of label quality: control items, operators' control accuracy, suspect labels."""
+from rest_framework import serializers
+
+from webapp.core.serializers import (
+    StrictBooleanField, StrictCharField, StrictChoiceField, StrictFloatField, StrictIntegerField,
+)
+from webapp.labeling.serializers import AnnotationField
+from webapp.labeling.services.suspects import DECISIONS
+
+
+class ControlMarkSerializer(serializers.Serializer):
+    active = StrictBooleanField(default=True, help_text="false: stop serving the item as a control")
+
+
+class ControlSerializer(serializers.Serializer):
+    id = StrictIntegerField(read_only=True)
+    item = StrictIntegerField(read_only=True, help_text="the control item (its copies are served, never it)")
+    active = StrictBooleanField(read_only=True)
+    truth_revision = StrictIntegerField(read_only=True, help_text="the revision answers are scored against")
+    marked_by = StrictCharField(read_only=True)
+    served = StrictIntegerField(read_only=True)
+    answered = StrictIntegerField(read_only=True)
+    mean_accuracy = StrictFloatField(read_only=True, allow_null=True)
+
+
+class AnswerPointSerializer(serializers.Serializer):
+    answered_at = serializers.DateTimeField(read_only=True)
+    accuracy = StrictFloatField(read_only=True)
+    item = StrictIntegerField(read_only=True, help_text="the operator's copy of the control item")
+
+
+class DayPointSerializer(serializers.Serializer):
+    day = serializers.DateField(read_only=True)
+    answered = StrictIntegerField(read_only=True)
+    accuracy = StrictFloatField(read_only=True)
+
+
+class OperatorQualitySerializer(serializers.Serializer):
+    operator = StrictCharField(read_only=True)
+    answered = StrictIntegerField(read_only=True, help_text="control items answered")
+    accuracy = StrictFloatField(read_only=True, help_text="mean accuracy by the kind's measure, 0..1")
+    series = AnswerPointSerializer(many=True, read_only=True, help_text="the latest 100 answers, oldest first")
+    days = DayPointSerializer(many=True, read_only=True)
+
+
+class ProjectQualitySerializer(serializers.Serializer):
+    project = StrictIntegerField(read_only=True)
+    kind = StrictCharField(read_only=True)
+    control_rate = StrictFloatField(read_only=True)
+    measure = StrictCharField(read_only=True, help_text="what accuracy means for this kind")
+    operators = OperatorQualitySerializer(many=True, read_only=True)
+    controls = ControlSerializer(many=True, read_only=True)
+
+
+class ControlAccuracySerializer(serializers.Serializer):
+    answered = StrictIntegerField(read_only=True)
+    accuracy = StrictFloatField(read_only=True, allow_null=True)
+
+
+class SuspectSerializer(serializers.Serializer):
+    id = StrictIntegerField(read_only=True)
+    item = StrictIntegerField(read_only=True)
+    revision = StrictIntegerField(read_only=True, help_text="the accepted revision under re-review")
+    state = StrictCharField(read_only=True)
+    author = StrictCharField(read_only=True, allow_null=True)
+    author_control = ControlAccuracySerializer(read_only=True, help_text="the author's control accuracy here")
+    confidence = StrictFloatField(read_only=True, help_text="the model's confidence against the answer")
+    why = serializers.DictField(read_only=True, help_text="the kind's reasons: classes, cuts, thresholds")
+    answer = AnnotationField(read_only=True)
+    proposal = AnnotationField(read_only=True, allow_null=True)
+    model_version = StrictIntegerField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    resolved_by = StrictCharField(read_only=True, allow_null=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    comment = StrictCharField(read_only=True)
+
+
+class SuspectResolveSerializer(serializers.Serializer):
+    decision = StrictChoiceField(choices=DECISIONS)
+    annotation = AnnotationField(required=False, help_text="the corrected answer (decision: correct)")
+    comment = StrictCharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["decision"] == "correct" and "annotation" not in attrs:
+            raise serializers.ValidationError({"annotation": ["a correction needs the corrected annotation"]})
+        return attrs
