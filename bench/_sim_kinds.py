@@ -40,7 +40,7 @@ class Shift:
     scope_key: str        # the loop project's scope; the frozen project serves the kind's global scope
     grouping: str         # the upload's grouping of files into items
     description: str
-    quality_name: str     # the figure the learning curve plots beside the edits
+    quality: tuple[str, ...]   # the figures the learning curve plots beside the edits
     make: Callable[[int, int], tuple[Files, dict]]       # (seed, index) -> (files, truth)
     counts: Callable[[dict | None, dict, int], dict]     # (proposal, truth, page width) -> counts
     figures: Callable[[list[dict]], dict]                # counts of a block -> its figures
@@ -82,7 +82,7 @@ def _catheter_counts(proposal: dict | None, truth: dict, _width: int) -> dict:
 
 def _catheter_figures(rows: list[dict]) -> dict:
     tp, fp, fn = (sum(r[k] for r in rows) for k in ("tp", "fp", "fn"))
-    return {"recall": _ratio(tp, tp + fn), "precision": _ratio(tp, tp + fp), "defective": tp + fn}
+    return {"verdict_recall": _ratio(tp, tp + fn), "verdict_precision": _ratio(tp, tp + fp), "defective": tp + fn}
 
 
 # ---- articles: a new publisher's layout at realistic scan quality -----------------------------------------
@@ -113,10 +113,10 @@ SHIFTS = {
     "catheter": Shift("catheter", "line:B", "series",
                       f"production line B: optical set-up {CATHETER_SETUP} at difficulty {CATHETER_DIFFICULTY} "
                       "(the shipped champion trained on 'realistic' only)",
-                      "recall", _catheter_make, _catheter_counts, _catheter_figures),
+                      ("verdict_recall", "verdict_precision"), _catheter_make, _catheter_counts, _catheter_figures),
     "articles": Shift("articles", f"publisher:{ARTICLES_PUBLISHER}", "single",
                       f"publisher {ARTICLES_PUBLISHER} at realistic scan quality (the shipped champion serves "
-                      "daily-courier, trained on its pages only)", "cut_f1",
+                      "daily-courier, trained on its pages only)", ("cut_f1",),
                       _articles_make, _articles_counts, _articles_figures),
 }
 

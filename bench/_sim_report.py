@@ -71,7 +71,7 @@ def format_row(row: dict) -> str:
             f"{', '.join(row['promoted']) or '-'}")
 
 
-def plot(path: Path, title: str, rows: list[dict], quality_name: str, promotions: list[Promotion],
+def plot(path: Path, title: str, rows: list[dict], quality: tuple[str, ...], promotions: list[Promotion],
          block_size: int) -> None:
     import matplotlib
 
@@ -88,10 +88,14 @@ def plot(path: Path, title: str, rows: list[dict], quality_name: str, promotions
     top.plot(x, [r["edits_loop"] for r in rows], "o-", color="tab:blue", label="loop on")
     top.set_ylabel(f"edits per item\n(mean of each block of {block_size})")
     top.set_ylim(bottom=0)
-    quality = [(r["quality_loop"].get(quality_name), r["quality_frozen"].get(quality_name)) for r in rows]
-    bottom.plot(x, [q[1] for q in quality], "s--", color="tab:gray", markersize=8, label="loop off")
-    bottom.plot(x, [q[0] for q in quality], "o-", color="tab:blue", label="loop on")
-    bottom.set_ylabel(f"proposal {quality_name.replace('_', ' ')}\n(per block)")
+    for name, (solid, dashed) in zip(quality, (("o-", "s--"), ("^:", "v:"))):
+        label = name.replace("_", " ")
+        bottom.plot(x, [r["quality_frozen"].get(name) for r in rows], dashed, color="tab:gray", markersize=8,
+                    label=f"{label}, loop off")
+        bottom.plot(x, [r["quality_loop"].get(name) for r in rows], solid, color="tab:blue",
+                    label=f"{label}, loop on")
+    bottom.set_ylabel(f"proposal {' / '.join(q.replace('_', ' ') for q in quality)}\n(per block)")
+    bottom.legend(loc="lower right", fontsize=8)
     bottom.set_ylim(0, 1.05)
     bottom.set_xlabel("stream items answered (each point: the block ending there)")
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -35,6 +35,7 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def wait_champion(admin: Api, kind: str, scope_key: str, timeout: float) -> dict
         timeout=timeout, every=1.0)
 
 
-def set_up(a, shift: Shift, base: str) -> tuple[Api, Api, Arm, Arm]:
+def set_up(a, shift: Shift, base: str) -> tuple[dict, Arm, Arm, Api]:
     admin, reviewer = Api(base, "admin", PASSWORD), Api(base, "reviewer", PASSWORD)
     common = {"kind": shift.kind, "queue_policy": "fifo", "review_required": True, "audit_share": 0.0}
     loop = admin.post("projects/", {**common, "name": f"{shift.kind} shift, loop on", "scope_key": shift.scope_key,
@@ -151,8 +152,9 @@ def set_up(a, shift: Shift, base: str) -> tuple[Api, Api, Arm, Arm]:
     t = time.perf_counter()
     admin.post("training-runs/", {"kind": shift.kind, "scope_key": "", "project": frozen["id"]})
     first = wait_champion(admin, shift.kind, "", timeout=900)
-    log(f"global champion v{first['number']} ({first['config'].get('mode')}) after {time.perf_counter() - t:.0f} s")
-    return admin, reviewer, Arm("loop", base, loop, shift, reviewer), Arm("frozen", base, frozen, shift, reviewer)
+    log(f"global champion v{first['number']} ({first['config'].get('mode')}, {first['config'].get('size')} size) "
+        f"after {time.perf_counter() - t:.0f} s")
+    return first, Arm("loop", base, loop, shift, reviewer), Arm("frozen", base, frozen, shift, reviewer), admin
 
 
 def golden_phase(a, shift: Shift, admin: Api, arm: Arm) -> None:
@@ -190,23 +192,44 @@ def promotions_since(admin: Api, shift: Shift, loop: Arm, answers: list[Answer],
     return out
 
 
-def stream(a, shift: Shift, admin: Api, loop: Arm, frozen: Arm):
+class Stopwatch:
+    """Where the stream's wall time goes, by step (what dominates a run that takes too long)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, step: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - t
+
+
+def stream(a, shift: Shift, admin: Api, loop: Arm, frozen: Arm, clock: Stopwatch):
     blocks, rows, promotions, seen, uploaded = [], [], [], {}, 0
     print(header(), flush=True)
     for i in range(a.items):
         while uploaded < min(a.items, i + 1 + a.lookahead):
-            files, truth = shift.item(a.seed, uploaded)
-            loop.upload(uploaded, files, truth)
-            frozen.upload(uploaded, files, truth)
+            with clock("generating items"):
+                files, truth = shift.item(a.seed, uploaded)
+            with clock("uploading"):
+                loop.upload(uploaded, files, truth)
+                frozen.upload(uploaded, files, truth)
             uploaded += 1
         if i % a.block == 0:
             blocks.append(Block(i))
-        taken = [loop.take(), frozen.take()]
-        time.sleep(a.think)   # both operators at work at once
-        blocks[-1].loop.append(loop.answer(taken[0]))
-        blocks[-1].frozen.append(frozen.answer(taken[1]))
+        with clock("taking, waiting for proposals"):
+            taken = [loop.take(), frozen.take()]
+        with clock("operators thinking"):
+            time.sleep(a.think)   # both operators at work at once
+        with clock("submitting, accepting, diff"):
+            blocks[-1].loop.append(loop.answer(taken[0]))
+            blocks[-1].frozen.append(frozen.answer(taken[1]))
         answers = [x for b in blocks for x in b.loop]
-        promotions += promotions_since(admin, shift, loop, answers, seen)
+        with clock("reading promotions"):
+            promotions += promotions_since(admin, shift, loop, answers, seen)
         if len(blocks[-1].loop) == a.block or i == a.items - 1:
             rows.append(block_row(blocks[-1], shift.figures, promotions))
             print(format_row(rows[-1]), flush=True)
@@ -239,7 +262,8 @@ def runs_report(admin: Api, shift: Shift) -> list[dict]:
             v = admin.get(f"models/{run['candidate']}/")
             m, primary = v["metrics"], v["metrics"].get("primary")
             gate = m.get("gate") or {}
-            row.update(candidate=f"v{v['number']}", promotable=v["promotable"], verdict=gate.get("verdict"),
+            row.update(candidate=f"v{v['number']}", golden=(m.get("golden") or {}).get("items"),
+                       promotable=v["promotable"], verdict=gate.get("verdict"),
                        blocked=v["blocked_reasons"], primary=primary,
                        value=(m.get("overall") or {}).get(primary),
                        champion_value=((m.get("champion") or {}).get("overall") or {}).get(primary))
@@ -284,11 +308,12 @@ def main() -> int:
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         log(f"system up in {time.perf_counter() - t0:.0f} s ({database}"
             f", Redis {'embedded' if os.environ.get('LOUPE_EMBEDDED_REDIS') else 'from REDIS_URL'}; logs in {work})")
-        admin, reviewer, loop, frozen = set_up(a, shift, base)
+        first, loop, frozen, admin = set_up(a, shift, base)
         log(f"shift: {shift.description}")
         golden_phase(a, shift, admin, loop)
         t_stream = time.perf_counter()
-        blocks, rows, promotions, seen = stream(a, shift, admin, loop, frozen)
+        clock = Stopwatch()
+        blocks, rows, promotions, seen = stream(a, shift, admin, loop, frozen, clock)
         stream_s = time.perf_counter() - t_stream
         promotions += drain(a, shift, admin, loop, blocks, seen)
         runs = runs_report(admin, shift)
@@ -301,19 +326,20 @@ def main() -> int:
             drop_redis_keys(settings.REDIS_URL, os.environ["LOUPE_KEY_PREFIX"])
     for r in runs:
         log("run {run}: {state}, trigger {trigger}, {new} new corrections, {seconds} s -> {candidate} "
-            "promotable={promotable} verdict={verdict} {primary} {value} vs champion {champion_value} {blocked}"
-            .format(**{"promotable": None, "verdict": None, "primary": None, "value": None, "champion_value": None,
-                       "blocked": "", **r}))
+            "promotable={promotable} verdict={verdict} {primary} {value} vs champion {champion_value} on {golden} "
+            "golden items {blocked}".format(**{"promotable": None, "verdict": None, "primary": None, "value": None,
+                                                "champion_value": None, "golden": None, "blocked": "", **r}))
     png = a.out / f"operator_sim_{a.kind}_seed{a.seed}{'_quick' if a.quick else ''}.png"
-    plot(png, f"{a.kind}: {shift.description}", rows, shift.quality_name, promotions, a.block)
+    plot(png, f"{a.kind}: {shift.description}", rows, shift.quality, promotions, a.block)
     wall = time.perf_counter() - t0
     log(f"learning curve: {png}; stream {stream_s:.0f} s, whole run {wall:.0f} s")
     print(json.dumps(summary(a.kind, a.seed, rows, promotions, {
         "items": a.items, "golden": a.golden, "train_every": a.train_every, "think_s": a.think,
-        "model_size": settings.LOUPE_MODEL_SIZE or "device default",
+        "model_size": first["config"].get("size"),
         "quality": {"loop": [r["quality_loop"] for r in rows], "frozen": [r["quality_frozen"] for r in rows]},
         "proposed_by": [r["proposed_by"] for r in rows], "runs": runs, "png": str(png),
-        "stream_s": round(stream_s, 1), "wall_s": round(wall, 1)})), flush=True)
+        "stream_s": round(stream_s, 1), "stream_steps_s": {k: round(v, 1) for k, v in clock.seconds.items()},
+        "wall_s": round(wall, 1)})), flush=True)
     return 0
 
 
