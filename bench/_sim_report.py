@@ -57,7 +57,8 @@ def block_row(block: Block, figures, promotions: list[Promotion]) -> dict[str, A
 
 
 def _fmt(figures: dict) -> str:
-    return " ".join(f"{k} {'-' if v is None else v}" for k, v in figures.items())
+    # the column is narrow: "verdict_recall" reads as "recall" there (the JSON keeps the full names)
+    return " ".join(f"{k.removeprefix('verdict_')} {'-' if v is None else v}" for k, v in figures.items())
 
 
 def header() -> str:

@@ -63,7 +63,7 @@ def configure(a) -> None:
         os.environ.setdefault("LOUPE_FINETUNE_STEPS", "4")
 
 
-def private_pretrained(work: Path, kind: str, scope_key: str) -> None:
+def private_pretrained(work: Path, kind: str) -> None:
     """The shipped models, with the kind's one serving the global scope too: a customer's installation whose
     default model for the kind is the shipped one (the articles one is shipped for daily-courier only)."""
     from workers.pretrained import ROOT as SHIPPED, manifest
@@ -284,6 +284,7 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=None, help="operator seconds per item (default 3; quick 0)")
     ap.add_argument("--lookahead", type=int, default=2, help="items uploaded ahead of the operators")
     ap.add_argument("--drain", type=float, default=None, help="wait for a run still training at the end (s)")
+    ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, database, media, models)")
     a = ap.parse_args()
     quick = {"items": 6, "golden": 3, "train_every": 3, "block": 3, "think": 0.0, "drain": 90.0}
     full = {"items": 50, "golden": 20, "train_every": 10, "block": 10, "think": 3.0, "drain": 180.0}
@@ -294,7 +295,7 @@ def main() -> int:
     t0 = time.perf_counter()
     configure(a)
     work = prepare_environment(f"opsim-{a.kind}")
-    private_pretrained(work, a.kind, shift.scope_key)
+    private_pretrained(work, a.kind)
     provision()
     from django.conf import settings
 
@@ -318,12 +319,17 @@ def main() -> int:
         promotions += drain(a, shift, admin, loop, blocks, seen)
         runs = runs_report(admin, shift)
     except ApiError as exc:
-        log(f"failed: {exc}")
+        log(f"failed: {exc} (logs, database and media kept in {work})")
         return 1
     finally:
         stop(procs)
         if os.environ.get("REDIS_URL"):
             drop_redis_keys(settings.REDIS_URL, os.environ["LOUPE_KEY_PREFIX"])
+    if not a.keep:   # media, models and the SQLite file of a run that went through: hundreds of MB
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(work, ignore_errors=True)
     for r in runs:
         log("run {run}: {state}, trigger {trigger}, {new} new corrections, {seconds} s -> {candidate} "
             "promotable={promotable} verdict={verdict} {primary} {value} vs champion {champion_value} on {golden} "

@@ -3,6 +3,7 @@ through the public API only, and ends its output with the summary other tools re
 default, or on PostgreSQL and Redis where DATABASE_URL / REDIS_URL say so (the run takes a private database
 and key prefix of its own)."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,6 @@ def test_quick_catheter_run_streams_both_arms_and_trains_from_the_corrections(tm
     assert any(line.strip().startswith("1-3 |") for line in lines[:-1])
     png = Path(result["png"])
     assert png.parent == tmp_path and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a run that went through leaves no folder behind (database, media, models: hundreds of MB on a full run)
+    work = re.search(r"logs in (\S+)\)", done.stderr).group(1)
+    assert not Path(work).exists()
