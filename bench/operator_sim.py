@@ -35,6 +35,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -157,10 +158,23 @@ def set_up(a, shift: Shift, base: str) -> tuple[dict, Arm, Arm, Api]:
     return first, Arm("loop", base, loop, shift, reviewer), Arm("frozen", base, frozen, shift, reviewer), admin
 
 
-def golden_phase(a, shift: Shift, admin: Api, arm: Arm) -> None:
+class Items:
+    """The shift's items, made in a background thread from the start of the run, in the order they are used:
+    the generator (seconds per item on this CPU) works while the system starts and the operators think."""
+
+    def __init__(self, shift: Shift, seed: int, golden: int, items: int):
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="sim-items")
+        self.golden = [self.pool.submit(shift.item, seed, i, True) for i in range(golden)]
+        self.stream = [self.pool.submit(shift.item, seed, i) for i in range(items)]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def golden_phase(a, shift: Shift, admin: Api, arm: Arm, items: Items) -> None:
     t = time.perf_counter()
     for i in range(a.golden):
-        arm.upload(i, *shift.item(a.seed, i, golden=True), golden=True)
+        arm.upload(i, *items.golden[i].result(), golden=True)
     for _ in range(a.golden):
         detail = arm.take()
         assert arm.items[detail["external_id"]][2], "a stream item came before the golden set was done"
@@ -207,13 +221,13 @@ class Stopwatch:
             self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - t
 
 
-def stream(a, shift: Shift, admin: Api, loop: Arm, frozen: Arm, clock: Stopwatch):
+def stream(a, shift: Shift, admin: Api, loop: Arm, frozen: Arm, items: Items, clock: Stopwatch):
     blocks, rows, promotions, seen, uploaded = [], [], [], {}, 0
     print(header(), flush=True)
     for i in range(a.items):
         while uploaded < min(a.items, i + 1 + a.lookahead):
-            with clock("generating items"):
-                files, truth = shift.item(a.seed, uploaded)
+            with clock("waiting for the generator"):
+                files, truth = items.stream[uploaded].result()
             with clock("uploading"):
                 loop.upload(uploaded, files, truth)
                 frozen.upload(uploaded, files, truth)
@@ -300,7 +314,7 @@ def main() -> int:
     from django.conf import settings
 
     port = free_port()
-    procs = []
+    procs, items = [], Items(shift, a.seed, a.golden, a.items)
     try:
         procs.append(start_web(work, port))
         procs.append(start_worker(work, "infer,cpu", "opsim-infer", beat=True))
@@ -311,10 +325,10 @@ def main() -> int:
             f", Redis {'embedded' if os.environ.get('LOUPE_EMBEDDED_REDIS') else 'from REDIS_URL'}; logs in {work})")
         first, loop, frozen, admin = set_up(a, shift, base)
         log(f"shift: {shift.description}")
-        golden_phase(a, shift, admin, loop)
+        golden_phase(a, shift, admin, loop, items)
         t_stream = time.perf_counter()
         clock = Stopwatch()
-        blocks, rows, promotions, seen = stream(a, shift, admin, loop, frozen, clock)
+        blocks, rows, promotions, seen = stream(a, shift, admin, loop, frozen, items, clock)
         stream_s = time.perf_counter() - t_stream
         promotions += drain(a, shift, admin, loop, blocks, seen)
         runs = runs_report(admin, shift)
@@ -322,6 +336,7 @@ def main() -> int:
         log(f"failed: {exc} (logs, database and media kept in {work})")
         return 1
     finally:
+        items.close()
         stop(procs)
         if os.environ.get("REDIS_URL"):
             drop_redis_keys(settings.REDIS_URL, os.environ["LOUPE_KEY_PREFIX"])
