@@ -96,7 +96,7 @@ def plot(path: Path, title: str, rows: list[dict], quality: tuple[str, ...], pro
         bottom.plot(x, [r["quality_loop"].get(name) for r in rows], solid, color="tab:blue",
                     label=f"{label}, loop on")
     bottom.set_ylabel(f"proposal {' / '.join(q.replace('_', ' ') for q in quality)}\n(per block)")
-    bottom.legend(loc="lower right", fontsize=8)
+    bottom.legend(loc="best", fontsize=8)
     bottom.set_ylim(0, 1.05)
     bottom.set_xlabel("stream items answered (each point: the block ending there)")
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -105,7 +105,7 @@ def plot(path: Path, title: str, rows: list[dict], quality: tuple[str, ...], pro
             ax.axvline(p.corrections, color="tab:green", alpha=0.6, linewidth=1)
         top.annotate(f"{p.version} champion", (p.corrections, 0), xytext=(3, 3), textcoords="offset points",
                      color="tab:green", fontsize=8, rotation=90, va="bottom")
-    top.legend(loc="upper right", fontsize=8)
+    top.legend(loc="best", fontsize=8)
     top.set_title(textwrap.fill(title, 90), fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
