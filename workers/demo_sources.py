@@ -27,11 +27,14 @@ CATHETER_SHOTS = 3          # a rotation series of three photos per balloon
 CATHETER_DEFECT_RATE = 0.35  # more defective balloons than in production, so the demo has defects to correct
 
 
-def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETER_SHOTS):
-    """The generator's balloon ``index``: its shots and the exact ground-truth annotation of the series."""
+def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETER_SHOTS,
+                    difficulty: str = "realistic", setup: str | None = None):
+    """The generator's balloon ``index``: its shots and the exact ground-truth annotation of the series
+    (``setup``: one optical set-up for every balloon; default: drawn per balloon)."""
     from ml.catheter.synth import SynthConfig, generate_series
 
-    series = generate_series(seed, index, SynthConfig(size=size, defect_rate=CATHETER_DEFECT_RATE), n_shots=shots)
+    cfg = SynthConfig(size=size, defect_rate=CATHETER_DEFECT_RATE, difficulty=difficulty)
+    series = generate_series(seed, index, cfg, n_shots=shots, setup=setup)
     truth = {"shots": [{"defects": [{"type": d["type"], "box": [float(v) for v in d["box"]]}
                                     for d in shot.defects]} for shot in series]}
     truth["verdict"] = "defect" if any(s["defects"] for s in truth["shots"]) else "ok"
@@ -74,12 +77,13 @@ def _scaled_page_annotation(annotation: dict, sx: float, sy: float, width: int, 
     return {"page_type": annotation.get("page_type", "article"), "cuts": cuts, "articles": articles}
 
 
-def articles_page(index: int, seed: int, width: int = 1240, publisher: str = ARTICLES_PUBLISHER):
-    """The generator's page ``index``: the grey image at ``width`` and its ground truth in that image's pixels."""
+def articles_page(index: int, seed: int, width: int = 1240, publisher: str = ARTICLES_PUBLISHER, scan: float = 0.0):
+    """The generator's page ``index``: the grey image at ``width`` and its ground truth in that image's pixels
+    (``scan`` > 0: degraded like a scan of that strength, ``ml.articles.scan.LEVELS``)."""
     from ml.articles.synth import generate_pages
 
     page = generate_pages(1, seed=seed, publishers=[publisher], width=width,
-                          non_article_share=ARTICLES_NON_ARTICLE_SHARE, start=index)[0]
+                          non_article_share=ARTICLES_NON_ARTICLE_SHARE, start=index, scan=scan)[0]
     h, w = page.image.shape[:2]
     truth = _scaled_page_annotation(page.gt["annotation"], w / page.gt["width"], h / page.gt["height"], w, h)
     return page.image, truth
