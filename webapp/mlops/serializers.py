@@ -10,7 +10,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = ["id", "kind", "scope_key", "number", "artifact_uri", "digest", "config", "data_snapshot_id",
-                  "metrics", "promotable", "blocked_reasons", "training_run", "created_at", "is_champion"]
+                  "metrics", "promotable", "blocked_reasons", "gate_verdict", "training_run", "created_at",
+                  "is_champion"]
 
     def get_is_champion(self, obj) -> bool:
         return obj.pk in self.context.get("champions", set())
@@ -19,8 +20,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = serializers.BooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate blocked it "
-                                                  "(needs override_reason).")
+                                        help_text="Promote although the golden-set gate did not call it better "
+                                                  "(verdict worse or not_enough_evidence; needs override_reason).")
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
                                             help_text="Overrides only: why the gate's regression is acceptable "
                                                       "(a second reason, different from reason).")
@@ -70,8 +71,16 @@ class CompareRowSerializer(serializers.Serializer):
     interval = serializers.ListField(child=serializers.FloatField(), allow_null=True,
                                      help_text="Bootstrap interval of the difference (candidate - champion).")
     interval_method = serializers.CharField(allow_null=True)
-    regresses = serializers.BooleanField(help_text="The difference is below -margin: the gate blocks on it.")
+    regresses = serializers.BooleanField(help_text="The difference is below -margin: the gate never calls "
+                                                   "such a version better.")
     significant = serializers.BooleanField(help_text="The interval excludes 0.")
+    positives = serializers.IntegerField(allow_null=True, help_text="Golden items of the slice with something to "
+                                                                    "find (defective, with cuts); null: unknown.")
+    verdict = serializers.ChoiceField(choices=["better", "worse", "not_enough_evidence"],
+                                      help_text="The gate's verdict on this slice (webapp.mlops.gate).")
+    why = serializers.CharField(help_text="What the verdict rests on (the interval, or too few items).")
+    decidable = serializers.BooleanField(help_text="Enough golden items (and positives) and an interval to decide on.")
+    too_few = serializers.BooleanField(help_text="Too few golden items (or positives) in the slice to decide.")
     metrics = serializers.ListField(child=serializers.DictField())
 
 
@@ -83,6 +92,12 @@ class CompareSerializer(serializers.Serializer):
     confidence = serializers.FloatField(source="comparison.confidence")
     draws = serializers.IntegerField(source="comparison.draws")
     per_item = serializers.BooleanField(source="comparison.per_item")
+    verdict = serializers.ChoiceField(source="comparison.verdict", choices=["better", "worse", "not_enough_evidence"],
+                                      help_text="The gate's verdict on this pair, computed now (the verdict stored "
+                                                "with the candidate is in gate.verdict).")
+    min_items = serializers.IntegerField(source="comparison.min_items",
+                                         help_text="Golden items a slice needs before the gate decides on it.")
+    min_positives = serializers.IntegerField(source="comparison.min_positives")
     rows = CompareRowSerializer(source="comparison.rows", many=True)
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
     gate = serializers.DictField()
@@ -90,6 +105,8 @@ class CompareSerializer(serializers.Serializer):
     curve = serializers.DictField(help_text="Whether a golden-set curve to choose the operating threshold on "
                                             "is stored, and over what (the score, or e.g. the cut threshold tau).")
     warnings = serializers.ListField(child=serializers.CharField())
+    too_small = serializers.ListField(child=serializers.CharField(),
+                                      help_text="Slices with too few golden items (or positives) to decide on.")
 
 
 class LineageSerializer(serializers.Serializer):

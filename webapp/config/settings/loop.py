@@ -27,6 +27,10 @@ LOUPE_REPLAY_PER_NEW = env_int("LOUPE_REPLAY_PER_NEW", 2)
 # Gate: a candidate whose primary metric falls more than this below the champion's on any golden-set
 # slice is not promotable (an absolute difference of scores in [0, 1]).
 LOUPE_GATE_MARGIN = float(env_str("LOUPE_GATE_MARGIN", "0.05"))
+# Held out to grow the golden set: of the accepted corrections on a slice with fewer golden items than the
+# gate needs to decide (webapp.mlops.gate.MIN_ITEMS), one in this many (chosen by a hash of the item, so
+# the same item always lands the same way) joins the golden set instead of training; 0 turns it off.
+LOUPE_GOLDEN_HOLDOUT_EVERY = env_int("LOUPE_GOLDEN_HOLDOUT_EVERY", 5)
 # Single flight per scope: a Redis lock with this expiry, refreshed by the training worker's heartbeat.
 # A dead worker's lock runs out, and the sweep then marks its run failed.
 LOUPE_TRAIN_LOCK_TTL = env_int("LOUPE_TRAIN_LOCK_TTL", 60)
