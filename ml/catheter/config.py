@@ -90,6 +90,9 @@ class TrainConfig:
     replay_ratio: float = 1.0       # fine-tune: replay samples drawn per new sample (upper bound)
     finetune_lr: float = 1e-3
     finetune_epochs: int = 3
+    finetune_freeze_norm: bool = False   # fine-tune: batch norm keeps the champion's statistics
+    finetune_alpha: float = 1.0          # fine-tune: WiSE-FT weight of the fine-tuned weights (1: none kept
+                                         # of the champion's; 0.5: the midpoint)
 
 
 @dataclass

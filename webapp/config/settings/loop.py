@@ -14,7 +14,7 @@ LOUPE_INFER_BATCH_SIZE = env_int("LOUPE_INFER_BATCH_SIZE", 0)
 LOUPE_DECODE_THREADS = env_int("LOUPE_DECODE_THREADS", 4)
 # Wall-clock budget (seconds) of a first model trained from the generator.
 LOUPE_BOOTSTRAP_SECONDS = env_int("LOUPE_BOOTSTRAP_SECONDS", 90)
-# Optimiser steps of a fine-tune (at least the ml config's epochs); small enough for minutes on a CPU.
+# Optimiser steps of a fine-tune: exactly this many, for every kind; small enough for minutes on a CPU.
 LOUPE_FINETUNE_STEPS = env_int("LOUPE_FINETUNE_STEPS", 40)
 # Train a first model from the kind's generator when a scope with items has no champion.
 LOUPE_BOOTSTRAP = env_bool("LOUPE_BOOTSTRAP", True)
