@@ -332,6 +332,9 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
     open_workspace(page, f"{asgi_server}/items/{item.pk}/")
     assert page.locator("#ood-flag").is_visible()  # the model's out-of-distribution flag on the item
     assert page.locator(".layer-proposal .shape").count() == 1
+    # which model version proposed what the operator sees
+    assert page.locator("#proposal-info").inner_text() == \
+        f"Proposed by catheter / {item.project.scope_key or 'global'} v{version.number}."
 
     page.keyboard.press("m")  # the defect map of this shot, over the image
     page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemCount() === 2")

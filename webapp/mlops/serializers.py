@@ -141,8 +141,11 @@ class MonitoringSerializer(serializers.Serializer):
                                    help_text="Per project: id, name, kind, scope_key, depth by state, oldest_age_s.")
     throughput = serializers.ListField(child=serializers.DictField(), help_text="operator, project, revisions.")
     edits = serializers.ListField(child=serializers.DictField(),
-                                  help_text="Per project: series of {day, revisions, edits_per_revision} and the "
-                                            "scope's promotions {at, action, to_version}.")
+                                  help_text="Per project: series of {day, revisions, edits_per_revision}, the "
+                                            "scope's promotions {at, action, to_version}, and the learning curve "
+                                            "{by_version: [{version, revisions, edits_per_item, first, last}], "
+                                            "blocks: [{items, until, edits_per_item, versions}]} of the human "
+                                            "revisions that started from a model's proposal.")
     ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
     workers = WorkerSerializer(many=True, help_text="Every worker by its last heartbeat.")
 

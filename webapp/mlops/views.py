@@ -279,10 +279,12 @@ def monitoring_page(request):
         project = row["project"]
         edits = monitoring.edits_per_day(project=project, since=since)
         timelines.append({"project": project, **edits,
+                          "learning": monitoring.learning_curve(project=project, since=since),
                           "plot": plots.edits_timeline(edits["series"], edits["promotions"],
                                                        f"edits per revision, {project.name}", since, now)})
     return render(request, "mlops/monitoring.html", {
         "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
+        "block": monitoring.LEARNING_BLOCK,
         "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
         "ood": monitoring.ood_share(since=since),
         "workers": monitoring.workers_now(now=now), "heartbeat_s": settings.LOUPE_WORKER_HEARTBEAT_SECONDS,

@@ -230,12 +230,21 @@ export async function startWorkspace(editor, options) {
   // ---- the panel
   function info() {
     $("base-info").textContent = base === null ? "No revision yet: your submit creates revision 1." : `Editing on top of revision ${base}.`;
+    $("proposal-info").textContent = proposalText(item.prediction);
     $("item-state").textContent = item.state;
     $("item-state").className = "state state-" + item.state;
     $("use-proposal").disabled = readOnly || !item.prediction;
     $("use-current").disabled = readOnly || !item.current;
     for (const id of ["use-empty", "submit", "release", "skip", "flag"]) $(id).disabled = readOnly;
     document.querySelectorAll("[data-tool], #labels button").forEach((b) => { b.disabled = readOnly; });
+  }
+  // Which model version proposed what the operator sees (or that it was imported, or that none has yet).
+  function proposalText(prediction) {
+    if (!prediction) return "No proposal yet.";
+    const v = prediction.model_version;
+    if (!v) return "Proposal imported with the image.";
+    const scope = v.scope_key || "global";
+    return `Proposed by ${v.kind} / ${scope} v${v.number}` + (prediction.stale ? " (an earlier champion)." : ".");
   }
   function errorText(res) {
     const d = res.data || {};
