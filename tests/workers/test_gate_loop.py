@@ -46,7 +46,7 @@ def test_auto_promotion_refuses_a_candidate_the_golden_set_cannot_judge(make_pro
     candidate = first.__class__.objects.get(kind="catheter", scope_key=scope, number=2)
     assert candidate.gate_verdict == "not_enough_evidence" and not candidate.promotable
     assert candidate.metrics["gate"]["rows"][0]["too_few"]   # 3 golden items
-    assert any("needed to decide" in r or "better" in r for r in candidate.blocked_reasons)
+    assert any("3 golden items, 15 needed to decide" in r for r in candidate.blocked_reasons)
     assert not PromotionAudit.objects.filter(to_version=candidate).exists()
 
     # By hand, like a blocked version: the override and its own reason.

@@ -11,6 +11,9 @@ primary figure and a 95 % interval of it:
 - else a parametric bootstrap from the slice size and the two shares (``Binomial(n, x) / n`` per side,
   drawn independently: wider than the paired one).
 
+The paired interval is of the per-item statistic the evaluation stores (catheter: the share of an item's
+shots judged right), so it can sit beside, not around, an aggregate difference such as the overall recall.
+
 A row's verdict:
 
 - ``not_enough_evidence`` when the row has fewer than ``MIN_ITEMS`` golden items, or, where its items carry
@@ -201,7 +204,7 @@ def judge(candidate: dict[str, Any] | None, champion: dict[str, Any] | None, mar
         reasons = [f"{r['slice']}: {metric} {r['candidate']:.3f} < champion {r['champion']:.3f} - margin {margin:g}"
                    for r in visible_losses]
         if not gains:
-            reasons.append("no slice shows the candidate better")
+            reasons.append(f"no slice shows the candidate better (overall: {overall['why']})")
         elif not overall_safe:
             reasons.append(f"overall: not shown to stay within the margin, {overall['why']}")
     return {**base, "verdict": verdict, "reasons": reasons, "rows": rows, "compared": True, "metric": metric,
