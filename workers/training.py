@@ -236,10 +236,16 @@ def _train(run, tmp: Path, reporter: RunReporter):
     reporter.phase("evaluating on the golden set")
     golden = item_golden_ids(kind=run.kind, scope_key=run.scope_key)
     golden_s = _samples(adapter, golden) if golden else []
+    golden_digest = trainset.snapshot_id(item_revision_pairs(item_ids=golden), f"samples:{len(golden_s)}")
     cand_eval = adapter.evaluate(tmp, golden_s, dev).to_json() if golden_s else None
-    champ_eval = None
+    champ_eval, champ_stored = None, False
     if base is not None and golden_s:
-        champ_eval = adapter.evaluate(artifact_path(base.artifact_uri), golden_s, dev).to_json()
+        champ_eval = _stored_evaluation(base, golden_digest)
+        champ_stored = champ_eval is not None
+        if champ_eval is None:
+            champ_eval = adapter.evaluate(artifact_path(base.artifact_uri), golden_s, dev).to_json()
+        else:
+            reporter.log(f"champion v{base.number}: its own figures on this golden set, stored when it was registered")
     decision = gate.judge(cand_eval, champ_eval, settings.LOUPE_GATE_MARGIN)
     verdict = decision["verdict"] if base is not None else ""   # a first model is not judged: nothing to beat
     promotable = base is None or verdict == gate.BETTER
@@ -255,8 +261,10 @@ def _train(run, tmp: Path, reporter: RunReporter):
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)   # complete checkpoint, atomically in place; only now may it be registered
-    metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
-               "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
+    metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s),
+                                               "digest": golden_digest},
+               "champion": None if champ_eval is None else {"version": base.pk, "stored": champ_stored,
+                                                            **champ_eval},
                "gate": decision,
                "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]}}
     metrics = _json_safe(metrics)
@@ -280,6 +288,18 @@ def _train(run, tmp: Path, reporter: RunReporter):
                     {"run": run.pk, "candidate": version.pk, "promotable": promotable, "gate_verdict": verdict})
         _maybe_promote(run, version, base, cand_eval, params["mode"])
     return version
+
+
+EVALUATION_KEYS = ("overall", "slices", "primary", "items", "threshold_curve")
+
+
+def _stored_evaluation(version, golden_digest: str) -> dict | None:
+    """The version's own golden-set figures when they were computed on exactly this golden set (the same
+    items with the same accepted revisions): evaluating its immutable weights again would repeat them."""
+    metrics = version.metrics or {}
+    if (metrics.get("golden") or {}).get("digest") != golden_digest or not metrics.get("overall"):
+        return None
+    return {k: metrics[k] for k in EVALUATION_KEYS if k in metrics}
 
 
 def _json_safe(value):

@@ -48,6 +48,9 @@ def test_auto_promotion_refuses_a_candidate_the_golden_set_cannot_judge(make_pro
     assert candidate.metrics["gate"]["rows"][0]["too_few"]   # 3 golden items
     assert any("3 golden items, 15 needed to decide" in r for r in candidate.blocked_reasons)
     assert not PromotionAudit.objects.filter(to_version=candidate).exists()
+    # the golden set did not change since the first model was registered: its stored figures served
+    assert candidate.metrics["champion"]["stored"] and candidate.metrics["champion"]["version"] == first.pk
+    assert candidate.metrics["champion"]["items"] == first.metrics["items"]
 
     # By hand, like a blocked version: the override and its own reason.
     with pytest.raises(Conflict, match="not enough evidence"):
@@ -91,6 +94,7 @@ def test_held_out_corrections_grow_the_golden_set_and_are_never_trained_on(make_
     # ... and judged on: the candidate's golden evaluation covers them
     candidate = run.candidate
     assert candidate.metrics["golden"]["items"] == 5
+    assert not candidate.metrics["champion"]["stored"]   # the golden set grew: the champion judged anew
     assert held_ids <= {r["item"] for r in candidate.metrics["items"]}
     # The next run does not see them as new corrections either.
     assert not {c.item_id for c in trainset.new_corrections("catheter", scope)} & held_ids
