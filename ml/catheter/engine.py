@@ -28,7 +28,7 @@ from ml.catheter.saliency import guided_backprop, pointing_hit, saliency_peak
 from ml.common import metrics as M
 from ml.common.checkpoint import load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
-from ml.common.finetuning import freeze_norm_statistics, interpolate
+from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
@@ -265,7 +265,7 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     model = build_model(cfg.model)
     load_weights(from_checkpoint, model)
     model.to(dev)
-    champion_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    champion_state = snapshot(model)
     prep = prepare(mixed, cfg.model.input_size)
     log(f"fine-tuning on {len(samples)} new + {len(replay)} replay samples")
     tc = cfg.train
@@ -282,8 +282,8 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
         ep = epochs or tc.finetune_epochs
     # No mining here: a fine-tuning's epochs are a few steps each, a mining pass would cost more than they do.
     history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, lr, log, mine=False)
+    blend(model, champion_state, alpha)
     if alpha < 1.0:
-        model.load_state_dict(interpolate(champion_state, model.state_dict(), alpha))
         log(f"weights: {alpha:g} fine-tuned + {1 - alpha:g} champion (WiSE-FT)")
     return _calibrate_and_save(model, cfg, val_samples, out, dev, log,
                                {"history": history, **info, "n_train": len(prep), "parent": str(from_checkpoint),

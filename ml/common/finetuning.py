@@ -51,3 +51,16 @@ def choose_alpha(score: Callable[[float], float], alphas: Sequence[float] = (0.0
     scores = {float(a): float(score(float(a))) for a in alphas}
     best = max(scores, key=lambda a: (round(scores[a], 6), -a))
     return best, scores
+
+
+def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the model's weights before fine-tuning (the champion's side of ``blend``)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def blend(model: nn.Module, champion: dict[str, torch.Tensor], alpha: float) -> None:
+    """Load ``interpolate(champion, model's weights, alpha)`` into the model; nothing to do at alpha 1."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha: from 0 (the champion) to 1 (the fine-tuned weights), not {alpha}")
+    if alpha < 1.0:
+        model.load_state_dict(interpolate(champion, model.state_dict(), alpha))

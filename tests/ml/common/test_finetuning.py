@@ -48,3 +48,18 @@ def test_alpha_chosen_by_score_and_ties_go_to_the_champion_side():
     best, scores = choose_alpha(lambda a: 1 - abs(a - 0.5))
     assert best == 0.5 and len(scores) == 5
     assert choose_alpha(lambda a: 1.0)[0] == 0.0
+
+
+def test_blend_loads_the_average_and_refuses_an_alpha_outside_0_1():
+    from ml.common.finetuning import blend, snapshot
+
+    net = _net()
+    net(torch.randn(2, 1, 8, 8))
+    before = snapshot(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    blend(net, before, 0.25)
+    assert torch.allclose(net[0].weight, before["0.weight"] + 0.25)
+    with pytest.raises(ValueError, match="alpha"):
+        blend(net, before, 1.5)
