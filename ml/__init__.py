@@ -7,7 +7,7 @@ workers' adapters call (tests/ml/test_contract.py checks it):
   by device), with ``to_dict()`` / ``<Config>.from_dict()`` for the checkpoint's JSON (``ml.common.config``);
 - ``engine.train(samples, out, *, config, callbacks, device, log)``, ``engine.finetune(from_checkpoint,
   samples, replay_samples, out, *, steps, callbacks, device, log)``, ``engine.evaluate(checkpoint, samples,
-  device=...)``;
+  device=...)``; ``finetune(..., steps=N)`` runs exactly N optimiser steps in every kind;
 - ``recipes.bootstrap(out, *, size, budget_s, device, callbacks, log)``: a first model from the generator,
   and ``recipes.generated_samples(n, *, seed, size)``: generated samples to top up a replay;
 - time budgets and the warm-up/cosine learning-rate schedule come from ``ml.common.schedule``.

@@ -29,6 +29,10 @@ PROJECTS = [
 # to half the items, so a rare class is not missing from the reference by chance.
 GOLDEN_EVERY = 4
 GOLDEN_MAX_SHARE = 0.5
+# Beside those, each demo scope gets a golden set the gate can decide on (webapp.mlops.gate: 15 items and 10
+# positives per slice), from the generators' other indices (workers.demo_sources.golden_items). Generating
+# it takes minutes, so `rundemo` runs it in the background once the web server is up.
+GOLDEN_SETS = {"tiny": 0, "small": 100, "medium": 100}
 
 
 def _accept_reference(item, truth: dict, users: dict) -> None:
@@ -87,13 +91,66 @@ def seed(size: str = "small", seed_value: int = 2018) -> dict[str, int]:
     return created
 
 
+def seed_golden(size: str = "small", seed_value: int = 2018, kinds: list[str] | None = None) -> dict[str, int]:
+    """Fill each demo project's golden set up to ``GOLDEN_SETS[size]`` generated items, accepted with the
+    generator's truth; one item per kind in turn, so every scope grows alike. Resumes where it stopped."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.settings")
+    os.environ.setdefault("LOUPE_LOCAL", "1")
+    django.setup()
+    from webapp.accounts.services import project_member_add, user_create
+    from webapp.assets.services import asset_ingest
+    from webapp.labeling.selectors_loop import item_count_by_external_prefix, project_find
+    from webapp.labeling.services import item_create
+    from workers.demo_sources import golden_items
+
+    users = {username: user_create(username=username, password=password, role=role)
+             for username, password, role in DEMO_USERS}
+    target = GOLDEN_SETS[size]
+    streams = {}
+    for spec in PROJECTS:
+        project = project_find(slug=spec["slug"])
+        if project is None or (kinds and project.kind not in kinds):
+            continue
+        for username, _, role in DEMO_USERS:   # the reference answers are the demo operator's and reviewer's
+            if role != "admin":
+                project_member_add(project_id=project.pk, user=users[username], role=role)
+        done = item_count_by_external_prefix(project_id=project.pk, prefix="golden-")
+        streams[project.kind] = (project, done, golden_items(project.kind, target, seed_value, start=done))
+    added = {kind: 0 for kind in streams}
+    while streams:
+        for kind in list(streams):
+            project, done, stream = streams[kind]
+            generated = next(stream, None)
+            if generated is None:
+                del streams[kind]
+                continue
+            (external_id, files, roles, meta), truth = generated
+            assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
+            item = item_create(project=project, asset_ids=[a.pk for a in assets], roles=roles,
+                               external_id=external_id, meta=meta, split="golden")
+            _accept_reference(item, truth, users)
+            added[kind] += 1
+            print(f"golden set {kind}: {done + added[kind]}/{target}", flush=True)
+    return added
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.demo")
     sub = parser.add_subparsers(dest="command", required=True)
     seed_cmd = sub.add_parser("seed", help="create the demo users and projects")
     seed_cmd.add_argument("--size", choices=sorted(SIZES), default="small")
     seed_cmd.add_argument("--seed", type=int, default=2018)
+    golden_cmd = sub.add_parser("golden", help="fill the demo projects' golden sets (after seed)")
+    golden_cmd.add_argument("--size", choices=sorted(SIZES), default="small")
+    golden_cmd.add_argument("--seed", type=int, default=2018)
+    golden_cmd.add_argument("--kind", action="append", help="only these kinds (repeatable)")
     args = parser.parse_args(argv)
+    if args.command == "golden":
+        added = seed_golden(args.size, args.seed, args.kind)
+        print("golden sets:", ", ".join(f"{k}: +{v}" for k, v in added.items()) or "nothing to add")
+        return 0
     created = seed(args.size, args.seed)
     # The queue-depth events are coalesced on a background thread: give them their interval to go out
     # before the interpreter shuts down under them.

@@ -28,13 +28,16 @@ CATHETER_DEFECT_RATE = 0.35  # more defective balloons than in production, so th
 
 
 def catheter_series(index: int, seed: int, size: int = 512, shots: int = CATHETER_SHOTS,
-                    difficulty: str = "realistic", setup: str | None = None):
+                    difficulty: str = "realistic", setup: str | None = None, defective: bool | None = None,
+                    defect_types: list[str] | None = None):
     """The generator's balloon ``index``: its shots and the exact ground-truth annotation of the series
-    (``setup``: one optical set-up for every balloon; default: drawn per balloon)."""
+    (``setup``: one optical set-up for every balloon, default drawn per balloon; ``defective`` and
+    ``defect_types`` force what the balloon carries, by default drawn at the demo's rate)."""
     from ml.catheter.synth import SynthConfig, generate_series
 
     cfg = SynthConfig(size=size, defect_rate=CATHETER_DEFECT_RATE, difficulty=difficulty)
-    series = generate_series(seed, index, cfg, n_shots=shots, setup=setup)
+    series = generate_series(seed, index, cfg, n_shots=shots, setup=setup, defective=defective,
+                             defect_types=defect_types)
     truth = {"shots": [{"defects": [{"type": d["type"], "box": [float(v) for v in d["box"]]}
                                     for d in shot.defects]} for shot in series]}
     truth["verdict"] = "defect" if any(s["defects"] for s in truth["shots"]) else "ok"
@@ -50,14 +53,18 @@ def catheter_rotation(series) -> dict | None:
             "axis_y": round(series[0].axis_y, 1), "radius": round(series[0].radius, 1)}
 
 
+def _catheter_item(series, i: int) -> Item:
+    shots = [(f"balloon{i:03d}_shot{k}.png", _png(shot.image)) for k, shot in enumerate(series)]
+    meta = {"line": "A", "series": i, "setup": series[0].setup}
+    if rotation := catheter_rotation(series):
+        meta["rotation"] = rotation
+    return f"balloon-{i:03d}", shots, ["shot"] * len(shots), meta
+
+
 def _catheter(count: int, seed: int, size: int = 512) -> Iterator[Item]:
     for i in range(count):
         series, _ = catheter_series(i, seed, size)
-        shots = [(f"balloon{i:03d}_shot{k}.png", _png(shot.image)) for k, shot in enumerate(series)]
-        meta = {"line": "A", "series": i, "setup": series[0].setup}
-        if rotation := catheter_rotation(series):
-            meta["rotation"] = rotation
-        yield f"balloon-{i:03d}", shots, ["shot"] * len(shots), meta
+        yield _catheter_item(series, i)
 
 
 ARTICLES_PUBLISHER = "daily-courier"
@@ -125,6 +132,37 @@ GENERATORS = {"catheter": _catheter, "articles": _articles, "omr": _omr}
 
 def generate_items(kind: str, count: int, seed: int) -> Iterator[Item]:
     return GENERATORS[kind](count, seed)
+
+
+GOLDEN_FIRST_INDEX = 100_000   # the golden sets' generator indices: never those of the demo's queue
+GOLDEN_OK_EVERY = 3      # catheter: one balloon in three OK, the others defective, each defect type in turn
+GOLDEN_SHOTS = 4         # a full turn (4 shots, 90 degrees apart): a defect is in view on at least one shot
+
+
+def golden_items(kind: str, count: int, seed: int, start: int = 0) -> Iterator[tuple[Item, dict]]:
+    """Items ``start``.. ``count - 1`` of a demo golden set with their exact truth, from the same generators
+    as the queue but other indices. The gate needs positives of every slice: catheter balloons are OK one
+    time in three, else defective with the defect types in turn, photographed all round (``GOLDEN_SHOTS``)
+    so that the defect shows."""
+    from formats.catheter.annotation import DEFECT_TYPES
+
+    for k in range(start, count):
+        i = GOLDEN_FIRST_INDEX + k
+        if kind == "catheter":
+            ok = k % GOLDEN_OK_EVERY == 0
+            kinds = None if ok else [DEFECT_TYPES[(k - k // GOLDEN_OK_EVERY - 1) % len(DEFECT_TYPES)]]
+            series, truth = catheter_series(i, seed, shots=GOLDEN_SHOTS, defective=not ok, defect_types=kinds)
+            external_id, files, roles, meta = _catheter_item(series, i)
+            yield (f"golden-{external_id}", files, roles, meta), truth
+        elif kind == "articles":
+            image, truth = articles_page(i, seed + 1)
+            yield (f"golden-courier-p{i}", [(f"courier_golden_p{i}.png", _png(image))], ["page"],
+                   {"publisher": ARTICLES_PUBLISHER}), truth
+        elif kind == "omr":
+            pair = omr_pair(i, seed)
+            yield (f"golden-{pair.name}-{i}", [(f"{pair.name}.original.png", _png(pair.original.image)),
+                                               (f"{pair.name}.photo.png", _png(pair.photo))],
+                   ["original", "photo"], pair.meta()), pair.truth()
 
 
 def ground_truth(kind: str, index: int, seed: int) -> dict | None:

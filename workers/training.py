@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from webapp.core import tasknames
 from webapp.labeling.selectors_loop import item_golden_ids, item_replay_ids, item_revision_pairs, project_auto_promotes
+from webapp.mlops import gate
 from webapp.mlops.selectors import champion_get, training_run_cancel_requested, training_run_get
 from webapp.mlops.services import (
     champion_promote,
@@ -35,7 +36,6 @@ from webapp.realtime.events import MLOPS_GROUP, project_group, publish, send_now
 from workers import pretrained, trainset
 from workers.adapters import get_adapter
 from workers.base import loupe_task
-from workers.gate import compare
 from workers.itemdata import load_items
 from workers.locks import ScopeLock
 from workers.models import artifact_path, device, model_size, scope_dir
@@ -196,8 +196,13 @@ def _train(run, tmp: Path, reporter: RunReporter):
         snapshot = trainset.snapshot_id([], f"synthetic:{run.kind}:seed{SYNTH_SEED}:{size}")
         params.update(mode="bootstrap", cutoff=mark.get("cutoff"), n_new=0, n_replay=0)
     else:
+        held = trainset.hold_out(run.kind, run.scope_key, new, settings.LOUPE_GOLDEN_HOLDOUT_EVERY)
+        if held:
+            reporter.log(f"held out into the golden set (slices it lacks): items {sorted(held)}")
+            new = [c for c in new if c.item_id not in held]
+            params["held_out"] = sorted(held)
         if not new:   # e.g. a bootstrap request overtaken by another model: nothing to learn from
-            reporter.log("no new accepted corrections since the last run: nothing to train")
+            reporter.log("no new accepted corrections since the last run to train on")
             raise Cancelled()
         reporter.phase("preparing data")
         new_ids = [c.item_id for c in new]
@@ -225,11 +230,22 @@ def _train(run, tmp: Path, reporter: RunReporter):
     reporter.phase("evaluating on the golden set")
     golden = item_golden_ids(kind=run.kind, scope_key=run.scope_key)
     golden_s = _samples(adapter, golden) if golden else []
+    golden_digest = trainset.snapshot_id(item_revision_pairs(item_ids=golden), f"samples:{len(golden_s)}")
     cand_eval = adapter.evaluate(tmp, golden_s, dev).to_json() if golden_s else None
-    champ_eval = None
+    champ_eval, champ_stored = None, False
     if base is not None and golden_s:
-        champ_eval = adapter.evaluate(artifact_path(base.artifact_uri), golden_s, dev).to_json()
-    promotable, reasons, comparison = compare(cand_eval, champ_eval, settings.LOUPE_GATE_MARGIN)
+        champ_eval = _stored_evaluation(base, golden_digest)
+        champ_stored = champ_eval is not None
+        if champ_eval is None:
+            champ_eval = adapter.evaluate(artifact_path(base.artifact_uri), golden_s, dev).to_json()
+        else:
+            reporter.log(f"champion v{base.number}: its own figures on this golden set, stored when it was registered")
+    decision = gate.judge(cand_eval, champ_eval, settings.LOUPE_GATE_MARGIN)
+    verdict = decision["verdict"] if base is not None else ""   # a first model is not judged: nothing to beat
+    promotable = base is None or verdict == gate.BETTER
+    reasons = [] if promotable else decision["reasons"]
+    reporter.log(f"gate: {verdict or 'first model'}" + (f" ({'; '.join(decision['reasons'])})"
+                                                      if decision["reasons"] else ""))
     reporter.check_cancel()
     reporter.phase("registering")
     from ml.common.checkpoint import checkpoint_digest
@@ -239,9 +255,11 @@ def _train(run, tmp: Path, reporter: RunReporter):
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)   # complete checkpoint, atomically in place; only now may it be registered
-    metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s)},
-               "champion": None if champ_eval is None else {"version": base.pk, **champ_eval},
-               "gate": comparison,
+    metrics = {**(cand_eval or {}), "golden": {"items": len(golden), "samples": len(golden_s),
+                                               "digest": golden_digest},
+               "champion": None if champ_eval is None else {"version": base.pk, "stored": champ_stored,
+                                                            **champ_eval},
+               "gate": decision,
                "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]},
                "operating_point": adapter.operating_point(final)}
     metrics = _json_safe(metrics)
@@ -250,7 +268,7 @@ def _train(run, tmp: Path, reporter: RunReporter):
             kind=run.kind, scope_key=run.scope_key, artifact_uri=_relative(final), digest=digest,
             config={"size": size, "device": dev, "parent": base.pk if base else None, "mode": params["mode"]},
             data_snapshot_id=snapshot, metrics=metrics, promotable=promotable, blocked_reasons=reasons,
-            training_run_id=run.pk)
+            gate_verdict=verdict, training_run_id=run.pk)
         if not training_run_succeed(run_id=run.pk, candidate_id=version.pk, base_version_id=base.pk if base else None,
                                     params={**run.params, **params}, log="\n".join(reporter.lines[-200:])):
             # The sweep gave this run up (its lock expired): registering now would contradict the run's
@@ -258,12 +276,25 @@ def _train(run, tmp: Path, reporter: RunReporter):
             raise RuntimeError("the run is no longer running (marked failed or cancelled meanwhile)")
         publish(MLOPS_GROUP, "training.finished", {"run": run.pk, "kind": run.kind, "scope_key": run.scope_key,
                                                    "state": "succeeded", "candidate": version.pk,
-                                                   "promotable": promotable, "blocked_reasons": reasons})
+                                                   "promotable": promotable, "gate_verdict": verdict,
+                                                   "blocked_reasons": reasons})
         if run.project_id:
             publish(project_group(run.project_id), "training.finished",
-                    {"run": run.pk, "candidate": version.pk, "promotable": promotable})
+                    {"run": run.pk, "candidate": version.pk, "promotable": promotable, "gate_verdict": verdict})
         _maybe_promote(run, version, base, cand_eval, params["mode"])
     return version
+
+
+EVALUATION_KEYS = ("overall", "slices", "primary", "items", "threshold_curve")
+
+
+def _stored_evaluation(version, golden_digest: str) -> dict | None:
+    """The version's own golden-set figures when they were computed on exactly this golden set (the same
+    items with the same accepted revisions): evaluating its immutable weights again would repeat them."""
+    metrics = version.metrics or {}
+    if (metrics.get("golden") or {}).get("digest") != golden_digest or not metrics.get("overall"):
+        return None
+    return {k: metrics[k] for k in EVALUATION_KEYS if k in metrics}
 
 
 def _json_safe(value):
@@ -292,13 +323,16 @@ FIRST_MODEL_REASONS = {
 
 
 def _maybe_promote(run, version, base, cand_eval, mode: str) -> None:
-    """A scope's first model is promoted at once (audited); later ones only with auto-promotion on, a
-    passed gate and golden-set figures to show for it."""
+    """A scope's first model is promoted at once (audited); later ones only with auto-promotion on and the
+    gate's verdict ``better``. Not ``not_enough_evidence``: promoting re-scores every open item and changes
+    what operators see, which a candidate must earn by a measured gain; "not worse" would let a model that
+    only matches the champion (or one judged on too few items) churn the proposals for nothing."""
     if base is None:
         champion_promote(version_id=version.pk, actor=None,
                          reason=FIRST_MODEL_REASONS.get(mode, FIRST_MODEL_REASONS["bootstrap"]))
         return
     auto = project_auto_promotes(kind=run.kind, scope_key=run.scope_key)
-    if auto and version.promotable and cand_eval is not None:
+    if auto and version.gate_verdict == gate.BETTER and cand_eval is not None:
         champion_promote(version_id=version.pk, actor=None,
-                         reason="auto-promotion: passed the golden-set gate on every slice")
+                         reason="auto-promotion: the golden-set gate's verdict is better ("
+                                + "; ".join(version.metrics["gate"]["reasons"])[:400] + ")")

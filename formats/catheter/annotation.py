@@ -97,8 +97,12 @@ def empty(assets: list[AssetDims]) -> dict:
 
 
 def slices(annotation: dict, meta: dict) -> list[str]:
+    """The gate's slices an item belongs to: its defect types and, when defective, its optical set-up
+    (the golden-set figures' ``setup:`` slices are recalls of defective shots); OK items: ``verdict:ok``."""
     types = sorted({d["type"] for s in annotation.get("shots", []) for d in s.get("defects", [])})
-    return [f"defect:{t}" for t in types] or ["verdict:ok"]
+    if not types:
+        return ["verdict:ok"]
+    return [f"defect:{t}" for t in types] + ([f"setup:{meta['setup']}"] if meta.get("setup") else [])
 
 
 def shape_of(d: dict) -> tuple[str, tuple]:

@@ -23,6 +23,7 @@ from ml.articles.styles import STYLES, TRAIN_PUBLISHERS
 from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
+from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
 from ml.common.metrics import auroc
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
@@ -276,10 +277,12 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
              out: str | Path, *, publisher: str | None = None, val_samples: Sequence[Sample] | None = None,
              steps: int | None = None, max_minutes: float | None = None, lr: float | None = None,
              replay_fraction: float | None = None, callbacks: Iterable[CallbackBase] = (),
+             freeze_norm: bool = False, alpha: float = 1.0,
              device: str | torch.device | None = None, log: Log = _noop) -> dict:
     """Fine-tune a checkpoint on one publisher's (corrected) pages mixed with a replay sample of the pages the
     source model was trained on; recalibrate that publisher's threshold on ``val_samples`` (default: the
-    fine-tuning pages themselves). The page filter is carried over."""
+    fine-tuning pages themselves). The page filter is carried over. ``steps``: exactly that many optimiser
+    steps; ``freeze_norm`` and ``alpha`` (WiSE-FT averaging with the source weights) as ``ml.common.finetuning``."""
     src = Path(from_checkpoint)
     raw = load_config(src)
     cfg = ArticlesConfig.from_dict(raw["config"])
@@ -287,12 +290,16 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     seed_everything(cfg.train.seed + 1)
     model = CutNet(cfg.model.base, cfg.model.depth)
     load_weights(src, model)
+    source_weights = snapshot(model)
+    if freeze_norm:
+        freeze_norm_statistics(model)
     data = _Tensors(fix_samples(samples, cfg.post), cfg, model.multiple)
     replay = _Tensors(fix_samples(replay_samples, cfg.post), cfg, model.multiple) if replay_samples else None
     n = steps or cfg.train.finetune_steps
     share = cfg.train.replay_fraction if replay_fraction is None else replay_fraction
     run = _run(model, data, cfg, n, lr or cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
                replay_fraction=share if replay else 0.0, max_minutes=max_minutes, log=log)
+    blend(model, source_weights, alpha)
     pub = publisher or (samples[0].publisher if samples else None)
     thresholds = dict(raw.get("thresholds", {}))
     geometry = dict(raw.get("geometry", {}))
@@ -313,7 +320,7 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     out = Path(out)
     info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
             "steps": run["steps"], "seconds": round(run["seconds"], 1), "lr": lr or cfg.train.finetune_lr,
-            "replay_fraction": share if replay else 0.0}
+            "replay_fraction": share if replay else 0.0, "freeze_norm": freeze_norm, "alpha": alpha}
     _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info, "geometry": geometry,
                                         "scope": f"publisher:{pub}" if pub else "global"})
     for name in ("page_filter", "page_filter_text"):

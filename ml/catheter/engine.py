@@ -28,6 +28,7 @@ from ml.catheter.saliency import guided_backprop, pointing_hit, saliency_peak
 from ml.common import metrics as M
 from ml.common.checkpoint import load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
+from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
@@ -237,11 +238,15 @@ def train(samples: Sequence[Sample], out: str | Path, *, config: CatheterConfig 
 
 def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample],
              out: str | Path, *, steps: int | None = None, callbacks: Iterable[CallbackBase] = (),
-             val_samples: Sequence[Sample] | None = None, epochs: int | None = None,
+             val_samples: Sequence[Sample] | None = None, epochs: int | None = None, lr: float | None = None,
+             freeze_norm: bool | None = None, alpha: float | None = None,
              device: str | torch.device | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Continue training a checkpoint on new samples mixed with a replay sample of earlier data (at most
     ``replay_ratio`` replay samples per new one), at a lower learning rate; recalibrate and save to ``out``.
-    Length: ``epochs`` (default ``finetune_epochs``), or at least ``steps`` optimiser steps when given.
+    Length: exactly ``steps`` optimiser steps when given (the one meaning of ``steps`` in every kind's
+    finetune), else ``epochs`` (default ``finetune_epochs``) over the mixed set.
+    ``lr``, ``freeze_norm`` (batch norm keeps the champion's statistics) and ``alpha`` (WiSE-FT: the saved
+    weights are ``(1 - alpha) * champion + alpha * fine-tuned``) default to the config's ``finetune_*``.
     Calibration uses ``val_samples``; pass a held-out set (e.g. a calibration split of the scope's golden set).
     Without one it falls back to the replay pool (or the new samples), which are partly trained on, so the
     thresholds are then optimistic."""
@@ -260,19 +265,30 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     model = build_model(cfg.model)
     load_weights(from_checkpoint, model)
     model.to(dev)
+    champion_state = snapshot(model)
     prep = prepare(mixed, cfg.model.input_size)
     log(f"fine-tuning on {len(samples)} new + {len(replay)} replay samples")
     tc = cfg.train
+    lr = tc.finetune_lr if lr is None else lr
+    freeze_norm = tc.finetune_freeze_norm if freeze_norm is None else freeze_norm
+    alpha = tc.finetune_alpha if alpha is None else alpha
+    if freeze_norm:
+        freeze_norm_statistics(model)
     bs = min(tc.batch_size, max(1, len(prep)))
-    tc_ft = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": max(1, len(prep) // bs)})
-    ep = epochs or tc.finetune_epochs
-    if steps:   # whole epochs over the mixed set, enough of them for the steps asked for
-        ep = max(ep, math.ceil(steps / tc_ft.steps_per_epoch))
+    if steps:   # exactly this many steps: one "epoch" of them (batches cycle through the mixed set)
+        tc_ft, ep = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": int(steps)}), 1
+    else:
+        tc_ft = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": max(1, len(prep) // bs)})
+        ep = epochs or tc.finetune_epochs
     # No mining here: a fine-tuning's epochs are a few steps each, a mining pass would cost more than they do.
-    history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, tc.finetune_lr, log, mine=False)
+    history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, lr, log, mine=False)
+    blend(model, champion_state, alpha)
+    if alpha < 1.0:
+        log(f"weights: {alpha:g} fine-tuned + {1 - alpha:g} champion (WiSE-FT)")
     return _calibrate_and_save(model, cfg, val_samples, out, dev, log,
                                {"history": history, **info, "n_train": len(prep), "parent": str(from_checkpoint),
-                                "parameters": count_parameters(model), "mode": "finetune"})
+                                "parameters": count_parameters(model), "mode": "finetune", "lr": lr,
+                                "freeze_norm": bool(freeze_norm), "alpha": float(alpha)})
 
 
 def _calibrate_and_save(model, cfg: CatheterConfig, val_samples, out, dev, log, info) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from ml.common.checkpoint import save_checkpoint
 from ml.common.device import pick_device, seed_everything
+from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, Progress, TrainingCancelled, fit
 from ml.omr.align import ink_map
@@ -341,12 +342,16 @@ def train(samples: list[Sample] | None, out: str | Path, *, config: DetectorConf
 
 def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples: list[Sample], out: str | Path, *,
              steps: int | None = None, callbacks: Iterable[CallbackBase] = (), seed: int = 0,
-             device: str | torch.device | None = None, lr: float | None = None,
-             log: Callable[[str], None] = _noop) -> dict:
+             device: str | torch.device | None = None, lr: float | None = None, freeze_norm: bool = False,
+             alpha: float = 1.0, log: Callable[[str], None] = _noop) -> dict:
     """Continue training the champion on new samples mixed with a replay buffer (same classes; symbols of
-    unknown classes are ignored). Only the joint stage runs."""
+    unknown classes are ignored). Only the joint stage runs: exactly ``steps`` optimiser steps. ``freeze_norm``
+    and ``alpha`` (WiSE-FT averaging with the champion's weights) as ``ml.common.finetuning``."""
     device = pick_device(str(device) if device else None)
     model, cfg, conf = load_model(from_checkpoint, device)
+    champion_weights = snapshot(model)
+    if freeze_norm:
+        freeze_norm_statistics(model)
     seed_everything(seed)
     class_index = {c: i for i, c in enumerate(cfg.classes)}
     pool = list(samples) + list(replay_samples)
@@ -357,9 +362,11 @@ def finetune(from_checkpoint: str | Path, samples: list[Sample], replay_samples:
     log(f"fine-tuning on {len(samples)} new + {len(replay_samples)} replay pages for {n} steps")
     t0 = time.perf_counter()
     history = _run_schedule(model, prepared, cfg, device, callbacks, seed, (0, 0, 0, 0, n), lr or cfg.lr * 0.3)
+    blend(model, champion_weights, alpha)
     meta = {k: v for k, v in conf.items() if k != "detector"}
     meta.update(history=history, finetuned_from=str(from_checkpoint), new_samples=len(samples),
-                replay_samples=len(replay_samples), train_seconds=time.perf_counter() - t0)
+                replay_samples=len(replay_samples), train_seconds=time.perf_counter() - t0,
+                freeze_norm=freeze_norm, alpha=alpha)
     save_checkpoint(out, model, {"detector": cfg.to_dict(), **meta})
     return meta
 

@@ -339,6 +339,9 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
     assert page.locator("#filmstrip button.drove").count() == 1
     title = page.locator('#filmstrip button[data-shot="0"]').get_attribute("title")
     assert "drove the model's" in title and "0.810 ≥ threshold 0.420" in title
+    # which model version proposed what the operator sees
+    assert page.locator("#proposal-info").inner_text() == \
+        f"Proposed by catheter / {item.project.scope_key or 'global'} v{version.number}."
 
     page.keyboard.press("m")  # the defect map of this shot, over the image
     page.wait_for_function("window.LOUPE_WS.viewer.osd.world.getItemCount() === 2")

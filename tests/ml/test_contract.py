@@ -45,7 +45,7 @@ def test_engine_train_finetune_evaluate(kind):
     assert _positional(engine.train)[:2] == ["samples", "out"]
     assert {"config", "callbacks", "device", "log"} <= _keyword_only(engine.train)
     assert _positional(engine.finetune)[:4] == ["from_checkpoint", "samples", "replay_samples", "out"]
-    assert {"steps", "callbacks", "device", "log"} <= _keyword_only(engine.finetune)
+    assert {"steps", "callbacks", "device", "log", "freeze_norm", "alpha"} <= _keyword_only(engine.finetune)
     assert _positional(engine.evaluate)[:2] == ["checkpoint", "samples"] and "device" in _params(engine.evaluate)
 
 

@@ -62,6 +62,9 @@ def test_omr_alignments_to_detector_candidate_over_a_worker(start_worker, make_p
     assert candidate.pk != v1 and candidate.metrics["golden"]["items"] == 2
     assert candidate.metrics["primary"] == "score" and candidate.metrics["champion"]["version"] == v1
     assert any(name.startswith("class:") for name in candidate.metrics["slices"])
-    champion_promote(version_id=candidate.pk, actor=admin_user, reason="test", override=not candidate.promotable)
+    # two golden pages cannot tell: the gate says so, and promoting takes the override
+    assert candidate.gate_verdict == "not_enough_evidence" and not candidate.promotable
+    champion_promote(version_id=candidate.pk, actor=admin_user, reason="test", override=True,
+                     override_reason="two golden pages: promoted to test the loop")
     assert champion_get(kind="omr", scope_key=scope).pk == candidate.pk
     assert worker.poll() is None

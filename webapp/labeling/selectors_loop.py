@@ -220,6 +220,28 @@ def item_golden_ids(*, kind: str, scope_key: str) -> list[int]:
     return list(_accepted(kind, scope_key, WorkItem.Split.GOLDEN).order_by("id").values_list("pk", flat=True))
 
 
+def item_count_by_external_prefix(*, project_id: int, prefix: str) -> int:
+    """How many of the project's items have an external id starting with ``prefix``."""
+    return WorkItem.objects.filter(project_id=project_id, external_id__startswith=prefix).count()
+
+
+def golden_slice_counts(*, kind: str, scope_key: str) -> dict[str, int]:
+    """How many accepted golden items of the scope each slice (defect type, set-up, publisher...) has."""
+    spec, counts = get_kind(kind), defaultdict(int)
+    for annotation, meta in _accepted(kind, scope_key, WorkItem.Split.GOLDEN).values_list("head_revision__annotation",
+                                                                                         "meta"):
+        for name in spec.slices(annotation or {}, meta or {}):
+            counts[name] += 1
+    return dict(counts)
+
+
+def item_slices(*, kind: str, item_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The slices of each accepted item, from its head revision and meta."""
+    spec = get_kind(kind)
+    rows = WorkItem.objects.filter(pk__in=list(item_ids)).values_list("pk", "head_revision__annotation", "meta")
+    return {pk: spec.slices(annotation or {}, meta or {}) for pk, annotation, meta in rows}
+
+
 def item_revision_pairs(*, item_ids: Iterable[int]) -> list[tuple[int, int]]:
     """(item id, head revision id) of the items."""
     return list(WorkItem.objects.filter(pk__in=list(item_ids)).values_list("pk", "head_revision_id"))

@@ -182,7 +182,8 @@ class MonitoringView(APIView):
             e = monitoring.edits_per_day(project=p, since=since)
             edits.append({"project": p.pk, "series": e["series"],
                           "promotions": [{"at": a.created_at, "action": a.action, "to_version": a.to_version_id}
-                                         for a in e["promotions"]]})
+                                         for a in e["promotions"]],
+                          "learning": monitoring.learning_curve(project=p, since=since)})
         data = {"days": int(days), "throughput": monitoring.operator_throughput(since=since), "edits": edits,
                 "ood": monitoring.ood_share(since=since), "workers": monitoring.workers_now(),
                 "queues": [{"project": r["project"].pk, "name": r["project"].name, "kind": r["project"].kind,

@@ -10,11 +10,9 @@ primary figure is the mean ``value`` of its items (a share judged right); or, wi
 Optionally ``metrics["threshold_curve"]``: precision and recall over the kind's operating threshold
 where it is not a per-item score (articles: the cut threshold tau).
 
-- With per-item records on both sides the interval is a *paired* bootstrap over the golden items
-  (the same resampled items for both models), and the items where the two disagree are listed.
-- Without them only aggregates exist; for a share (``0 ≤ x ≤ 1`` with a known ``n``) the interval is a
-  parametric bootstrap: ``Binomial(n, x) / n`` drawn for each side independently — wider than the
-  paired one, so it errs on the side of "not significant".
+The intervals and verdicts are the gate's (``webapp.mlops.gate``, one rule for the worker and this page):
+paired over golden items where both sides store per-item records (and then the items where the two
+disagree are listed), else parametric from the slice size.
 """
 from __future__ import annotations
 
@@ -22,88 +20,27 @@ from typing import Any
 
 import numpy as np
 
-BOOTSTRAP_DRAWS = 1000
-CONFIDENCE = 0.95
-SEED = 2018
+from webapp.mlops import gate
+
+BOOTSTRAP_DRAWS = gate.BOOTSTRAP_DRAWS
+CONFIDENCE = gate.CONFIDENCE
 
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _interval(deltas: np.ndarray) -> list[float]:
-    lo, hi = np.quantile(deltas, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2])
-    return [round(float(lo), 4), round(float(hi), 4)]
-
-
-def _items_by_slice(items: list[dict]) -> dict[str, dict[int, float]]:
-    out: dict[str, dict[int, float]] = {"overall": {}}
-    for rec in items:
-        value = _number(rec.get("value"))
-        if value is None or rec.get("item") is None:
-            continue
-        out["overall"][rec["item"]] = value
-        for name in rec.get("slices") or []:
-            out.setdefault(name, {})[rec["item"]] = value
-    return out
-
-
-COUNTS = ("tp", "fp", "fn")
-
-
-def _counts(items: list[dict]) -> dict[int, tuple[int, int, int]]:
-    return {r["item"]: tuple(int(r[k]) for k in COUNTS) for r in items
-            if r.get("item") is not None and all(isinstance(r.get(k), int) for k in COUNTS)}
-
-
-def _micro_f1(counts: np.ndarray) -> np.ndarray:
-    """F1 of summed (tp, fp, fn) along the last axis; 1 where there was nothing to find and nothing found."""
-    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
-    denominator = 2 * tp + fp + fn
-    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 1.0)
-
-
-def _paired_intervals(cand_items: list[dict], champ_items: list[dict], rng: np.random.Generator) -> dict[str, list]:
-    """Per slice, the interval of the difference over the same resampled golden items: of the mean item
-    value, or, where every item carries its counts (``tp``, ``fp``, ``fn``: an articles page's cuts), of the
-    micro-averaged F1 the slice's figure is."""
-    cand, champ = _items_by_slice(cand_items), _items_by_slice(champ_items)
-    cand_counts, champ_counts = _counts(cand_items), _counts(champ_items)
-    out = {}
-    for name, values in cand.items():
-        shared = sorted(set(values) & set(champ.get(name, {})))
-        if len(shared) < 2:
-            continue
-        picks = rng.integers(0, len(shared), size=(BOOTSTRAP_DRAWS, len(shared)))
-        if all(i in cand_counts and i in champ_counts for i in shared):
-            a = np.array([cand_counts[i] for i in shared], dtype=float)
-            b = np.array([champ_counts[i] for i in shared], dtype=float)
-            out[name] = _interval(_micro_f1(a[picks].sum(axis=1)) - _micro_f1(b[picks].sum(axis=1)))
-            continue
-        diff = np.array([values[i] - champ[name][i] for i in shared])
-        out[name] = _interval(diff[picks].mean(axis=1))
-    return out
-
-
-def _parametric_interval(c: float, b: float, n: int, rng: np.random.Generator) -> list[float] | None:
-    if n < 1 or not (0 <= c <= 1 and 0 <= b <= 1):
-        return None
-    draws = (rng.binomial(n, c, BOOTSTRAP_DRAWS) - rng.binomial(n, b, BOOTSTRAP_DRAWS)) / n
-    return _interval(draws)
-
-
 def version_comparison(candidate: dict[str, Any], champion: dict[str, Any] | None, margin: float) -> dict[str, Any]:
-    """Rows per slice (overall first): every metric of both sides with its difference, the primary
-    metric's bootstrap interval, and whether the slice regresses beyond the gate's margin."""
-    rng = np.random.default_rng(SEED)
+    """Rows per slice (overall first): every metric of both sides with its difference, and the gate's
+    judgement of the primary metric (``webapp.mlops.gate``: interval, verdict and why), with the gate's
+    verdict on the whole version against ``champion``."""
     primary = candidate.get("primary") or (champion or {}).get("primary")
     cand_slices = {"overall": candidate.get("overall") or {}, **(candidate.get("slices") or {})}
     champ_slices = {} if champion is None else {"overall": champion.get("overall") or {},
                                                 **(champion.get("slices") or {})}
-    paired = {}
     has_items = bool(candidate.get("items")) and champion is not None and bool(champion.get("items"))
-    if has_items:
-        paired = _paired_intervals(candidate["items"], champion["items"], rng)
+    decision = gate.judge(candidate, champion, margin)
+    judged = {r["slice"]: r for r in (decision["rows"] or gate.judge_rows(candidate, {}, margin))}
     rows = []
     for name in list(cand_slices) + [n for n in champ_slices if n not in cand_slices]:
         cand, champ = cand_slices.get(name) or {}, champ_slices.get(name) or {}
@@ -115,21 +52,17 @@ def version_comparison(candidate: dict[str, Any], champion: dict[str, Any] | Non
             delta = None if c is None or b is None else round(c - b, 4)
             metrics.append({"name": metric, "candidate": c, "champion": b, "delta": delta,
                             "primary": metric == primary})
-        c, b = _number(cand.get(primary)), _number(champ.get(primary))
-        n = _number(cand.get("n")) or _number(cand.get("pages"))
-        interval, method = paired.get(name), "paired bootstrap over golden items" if name in paired else None
-        if interval is None and c is not None and b is not None and n:
-            interval = _parametric_interval(c, b, int(n), rng)
-            method = "parametric bootstrap from n and the share" if interval else None
-        delta = None if c is None or b is None else round(c - b, 4)
+        row = judged[name]
+        interval, delta = row["interval"], row["delta"]
         rows.append({
-            "slice": name, "n": None if n is None else int(n), "candidate": c, "champion": b, "delta": delta,
-            "interval": interval, "interval_method": method, "metrics": metrics,
+            **row, "metrics": metrics,
             "regresses": delta is not None and delta < -margin,
             "significant": interval is not None and (interval[0] > 0 or interval[1] < 0),
         })
     return {"primary": primary, "margin": margin, "rows": rows, "per_item": has_items,
             "draws": BOOTSTRAP_DRAWS, "confidence": CONFIDENCE,
+            "verdict": decision["verdict"], "reasons": decision["reasons"],
+            "min_items": gate.MIN_ITEMS, "min_positives": gate.MIN_POSITIVES,
             "disagreements": item_disagreements(candidate, champion) if has_items else []}
 
 

@@ -14,6 +14,11 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="Golden-set metrics, overall and per slice.")
     promotable = models.BooleanField(default=True)
     blocked_reasons = models.JSONField(default=list, blank=True)
+    gate_verdict = models.CharField(
+        max_length=24, blank=True, default="",
+        choices=[("better", "better"), ("worse", "worse"), ("not_enough_evidence", "not enough evidence")],
+        help_text="The golden-set gate's verdict against the champion of its time (webapp.mlops.gate); "
+                  "empty for a scope's first model and for versions registered before the verdict existed.")
     training_run = models.ForeignKey("TrainingRun", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,6 +4,7 @@
 - throughput per operator: human revisions per author and project in a window;
 - edits per human revision per day (changes against the proposal it started from), with the promotions
   of the project's scope on the same time axis;
+- the learning curve: edits per item by the model version that proposed, in the order the work was done;
 - the share of fresh model predictions flagged out-of-distribution (``scores.flagged``) per project;
 - the Celery workers by their heartbeats: queues, device (CPU / GPU), last heartbeat.
 """
@@ -58,6 +59,34 @@ def edits_per_day(*, project: Project, since) -> dict:
                                                     created_at__gte=since).select_related("to_version")
                       .order_by("created_at"))
     return {"series": series, "promotions": promotions}
+
+
+LEARNING_BLOCK = 10   # human revisions per point of the learning curve
+
+
+def learning_curve(*, project: Project, since, block: int = LEARNING_BLOCK) -> dict:
+    """Does the loop learn? The project's human revisions that started from a model's proposal, oldest
+    first: per proposing version (its number) the revisions and mean edits against the proposal; and in
+    blocks of ``block`` revisions, the mean edits and the versions that proposed in the block."""
+    rows = list(Revision.objects.filter(item__project=project, source=Revision.Source.HUMAN, created_at__gte=since,
+                                        from_prediction__model_version__isnull=False)
+                .order_by("created_at", "id")
+                .values_list("created_at", "edit_count", "from_prediction__model_version__number"))
+    versions: dict[int, list] = {}
+    for created, edits, number in rows:
+        entry = versions.setdefault(number, [0, 0, created, created])
+        entry[0] += 1
+        entry[1] += edits
+        entry[3] = created
+    by_version = [{"version": v, "revisions": n, "edits_per_item": round(e / n, 3), "first": first, "last": last}
+                  for v, (n, e, first, last) in sorted(versions.items(), key=lambda kv: kv[1][2])]
+    blocks = []
+    for start in range(0, len(rows), block):
+        chunk = rows[start:start + block]
+        blocks.append({"items": f"{start + 1}-{start + len(chunk)}", "until": chunk[-1][0],
+                       "edits_per_item": round(sum(r[1] for r in chunk) / len(chunk), 3),
+                       "versions": sorted({r[2] for r in chunk})})
+    return {"by_version": by_version, "blocks": blocks}
 
 
 def ood_share(*, since) -> list[dict]:

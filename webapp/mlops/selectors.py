@@ -155,8 +155,10 @@ def version_compare(*, candidate_id: int, against_id: int | None = None) -> dict
               "champion": comparison.threshold_curve(against_figures)}
     content = {
         "comparison": result, "warnings": warnings,
-        "gate": {"promotable": candidate.promotable, "reasons": list(candidate.blocked_reasons or []),
-                 "stored": cand_figures.get("gate") or {}},
+        "too_small": [r["slice"] for r in result["rows"] if r["too_few"]],
+        "gate": {"promotable": candidate.promotable, "verdict": candidate.gate_verdict,
+                 "reasons": list(candidate.blocked_reasons or []),
+                 "stored": {k: v for k, v in (cand_figures.get("gate") or {}).items() if k != "rows"}},
         "golden": cand_figures.get("golden") or {},
         "curve": {"available": curves["candidate"] is not None,
                   "name": (cand_figures.get("threshold_curve") or {}).get("name") or "score",

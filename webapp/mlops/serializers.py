@@ -4,6 +4,7 @@ from webapp.core.serializers import (
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
+    StrictChoiceField,
     StrictIntegerField,
     StrictModelSerializer,
 )
@@ -16,7 +17,8 @@ class ModelVersionSerializer(StrictModelSerializer):
     class Meta:
         model = ModelVersion
         fields = ["id", "kind", "scope_key", "number", "artifact_uri", "digest", "config", "data_snapshot_id",
-                  "metrics", "promotable", "blocked_reasons", "training_run", "created_at", "is_champion"]
+                  "metrics", "promotable", "blocked_reasons", "gate_verdict", "training_run", "created_at",
+                  "is_champion"]
 
     def get_is_champion(self, obj) -> bool:
         return obj.pk in self.context.get("champions", set())
@@ -25,8 +27,8 @@ class ModelVersionSerializer(StrictModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = StrictBooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate blocked it "
-                                                  "(needs override_reason).")
+                                        help_text="Promote although the golden-set gate did not call it better "
+                                                  "(verdict worse or not_enough_evidence; needs override_reason).")
     override_reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="",
                                             help_text="Overrides only: why the gate's regression is acceptable "
                                                       "(a second reason, different from reason).")
@@ -76,8 +78,16 @@ class CompareRowSerializer(serializers.Serializer):
     interval = serializers.ListField(child=StrictFloatField(), allow_null=True,
                                      help_text="Bootstrap interval of the difference (candidate - champion).")
     interval_method = StrictCharField(allow_null=True)
-    regresses = StrictBooleanField(help_text="The difference is below -margin: the gate blocks on it.")
+    regresses = StrictBooleanField(help_text="The difference is below -margin: the gate never calls "
+                                                   "such a version better.")
     significant = StrictBooleanField(help_text="The interval excludes 0.")
+    positives = StrictIntegerField(allow_null=True, help_text="Golden items of the slice with something to "
+                                                                    "find (defective, with cuts); null: unknown.")
+    verdict = StrictChoiceField(choices=["better", "worse", "not_enough_evidence"],
+                                      help_text="The gate's verdict on this slice (webapp.mlops.gate).")
+    why = StrictCharField(help_text="What the verdict rests on (the interval, or too few items).")
+    decidable = StrictBooleanField(help_text="Enough golden items (and positives) and an interval to decide on.")
+    too_few = StrictBooleanField(help_text="Too few golden items (or positives) in the slice to decide.")
     metrics = serializers.ListField(child=serializers.DictField())
 
 
@@ -89,6 +99,12 @@ class CompareSerializer(serializers.Serializer):
     confidence = StrictFloatField(source="comparison.confidence")
     draws = StrictIntegerField(source="comparison.draws")
     per_item = StrictBooleanField(source="comparison.per_item")
+    verdict = StrictChoiceField(source="comparison.verdict", choices=["better", "worse", "not_enough_evidence"],
+                                      help_text="The gate's verdict on this pair, computed now (the verdict stored "
+                                                "with the candidate is in gate.verdict).")
+    min_items = StrictIntegerField(source="comparison.min_items",
+                                         help_text="Golden items a slice needs before the gate decides on it.")
+    min_positives = StrictIntegerField(source="comparison.min_positives")
     rows = CompareRowSerializer(source="comparison.rows", many=True)
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
     gate = serializers.DictField()
@@ -96,6 +112,8 @@ class CompareSerializer(serializers.Serializer):
     curve = serializers.DictField(help_text="Whether a golden-set curve to choose the operating threshold on "
                                             "is stored, and over what (the score, or e.g. the cut threshold tau).")
     warnings = serializers.ListField(child=StrictCharField())
+    too_small = serializers.ListField(child=StrictCharField(),
+                                      help_text="Slices with too few golden items (or positives) to decide on.")
 
 
 class LineageSerializer(serializers.Serializer):
@@ -130,8 +148,11 @@ class MonitoringSerializer(serializers.Serializer):
                                    help_text="Per project: id, name, kind, scope_key, depth by state, oldest_age_s.")
     throughput = serializers.ListField(child=serializers.DictField(), help_text="operator, project, revisions.")
     edits = serializers.ListField(child=serializers.DictField(),
-                                  help_text="Per project: series of {day, revisions, edits_per_revision} and the "
-                                            "scope's promotions {at, action, to_version}.")
+                                  help_text="Per project: series of {day, revisions, edits_per_revision}, the "
+                                            "scope's promotions {at, action, to_version}, and the learning curve "
+                                            "{by_version: [{version, revisions, edits_per_item, first, last}], "
+                                            "blocks: [{items, until, edits_per_item, versions}]} of the human "
+                                            "revisions that started from a model's proposal.")
     ood = serializers.ListField(child=serializers.DictField(), help_text="project, predictions, flagged, share.")
     workers = WorkerSerializer(many=True, help_text="Every worker by its last heartbeat.")
 

@@ -32,8 +32,9 @@ def _version_json(v: ModelVersion | None) -> dict | None:
 def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, config: dict | None = None,
                            digest: str = "", data_snapshot_id: str = "", metrics: dict | None = None,
                            promotable: bool = True, blocked_reasons: list | None = None,
-                           training_run_id: int | None = None) -> ModelVersion:
-    """Register an immutable version with the next number of its scope."""
+                           gate_verdict: str = "", training_run_id: int | None = None) -> ModelVersion:
+    """Register an immutable version with the next number of its scope. ``gate_verdict``: the gate's
+    verdict against the champion of the time (``webapp.mlops.gate``), empty for a first model."""
     for _ in range(5):
         number = (ModelVersion.objects.filter(kind=kind, scope_key=scope_key).aggregate(n=Max("number"))["n"] or 0) + 1
         try:
@@ -41,14 +42,15 @@ def model_version_register(*, kind: str, scope_key: str, artifact_uri: str, conf
                 version = ModelVersion.objects.create(
                     kind=kind, scope_key=scope_key, number=number, artifact_uri=artifact_uri, config=config or {},
                     digest=digest, data_snapshot_id=data_snapshot_id, metrics=metrics or {}, promotable=promotable,
-                    blocked_reasons=blocked_reasons or [], training_run_id=training_run_id)
+                    blocked_reasons=blocked_reasons or [], gate_verdict=gate_verdict,
+                    training_run_id=training_run_id)
             break
         except IntegrityError:
             continue
     else:
         raise Conflict("could not allocate a version number; try again")
     publish(MLOPS_GROUP, "model.registered", {**_version_json(version), "promotable": promotable,
-                                              "metrics": version.metrics})
+                                              "gate_verdict": gate_verdict, "metrics": version.metrics})
     champion = (version.metrics or {}).get("champion") or {}
     if champion.get("version"):
         transaction.on_commit(lambda: _warm_comparison(version.pk, champion["version"]))
@@ -103,8 +105,9 @@ def _move_champion(*, version: ModelVersion, actor, action: str, reason: str, ov
 @transaction.atomic
 def champion_promote(*, version_id: int, actor, reason: str, override: bool = False,
                      override_reason: str = "") -> PromotionAudit:
-    """Make a version its scope's champion. A version the gate blocked needs ``override`` and a second,
-    separate reason saying why the regression is acceptable; both reasons are audited."""
+    """Make a version its scope's champion. A version the gate did not pass (verdict ``worse``, or ``not
+    enough evidence``) needs ``override`` and a second, separate reason saying why it is acceptable; both
+    reasons are audited."""
     if actor is not None and not can(actor, "model.promote"):
         raise NotAllowed("promoting a model needs the admin role")
     _require_reason(reason, "promoting a model")
@@ -113,9 +116,11 @@ def champion_promote(*, version_id: int, actor, reason: str, override: bool = Fa
         raise NotFound(f"no model version {version_id}")
     blocked = "; ".join(map(str, version.blocked_reasons)) or "gate failed"
     if not version.promotable and not override:
-        raise Conflict(f"{version} regresses on the golden set and is not promotable: {blocked}. "
+        judged = ("the golden set cannot tell it is better (not enough evidence)"
+                  if version.gate_verdict == "not_enough_evidence" else "it regresses on the golden set")
+        raise Conflict(f"{version} is not promotable: {judged}: {blocked}. "
                        "Promote with override and a second reason (override_reason) to proceed.",
-                       details={"blocked_reasons": version.blocked_reasons})
+                       details={"blocked_reasons": version.blocked_reasons, "gate_verdict": version.gate_verdict})
     overriding = override and not version.promotable
     if overriding and not (override_reason or "").strip():
         raise ServiceError(f"overriding the gate ({blocked}) needs a second reason: override_reason",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from webapp.accounts.permissions import requires
 from webapp.core.errors import ServiceError
 from webapp.core.query_params import query_id
-from webapp.mlops import monitoring, plots, selectors, services
+from webapp.mlops import gate, monitoring, plots, selectors, services
 from webapp.mlops.models import PromotionAudit
 
 RUNS_SHOWN = 30
@@ -44,8 +44,20 @@ def metric_table(versions: list) -> tuple[list[str], dict[int, dict]]:
         overall, primary = v.metrics.get("overall") or {}, v.metrics.get("primary")
         slices = [(name, _cell(values.get(primary)) if primary else "—")
                   for name, values in sorted((v.metrics.get("slices") or {}).items()) if isinstance(values, dict)]
-        rows[v.pk] = {"cells": [_cell(overall.get(c)) for c in columns], "slices": slices}
+        rows[v.pk] = {"cells": [_cell(overall.get(c)) for c in columns], "slices": slices, "gate": gate_summary(v)}
     return columns, rows
+
+
+def gate_summary(version) -> dict:
+    """The gate's verdict on a version as the pages show it, with whether its golden set was too small to
+    decide (fewer golden items than a slice needs, or an overall row the gate could not decide on)."""
+    metrics = version.metrics or {}
+    items = (metrics.get("golden") or {}).get("items")
+    rows = (metrics.get("gate") or {}).get("rows") or []
+    too_small = (isinstance(items, int) and items < gate.MIN_ITEMS) or bool(rows and rows[0].get("too_few"))
+    label = {"better": "better", "worse": "worse", "not_enough_evidence": "not enough evidence"}
+    return {"verdict": version.gate_verdict, "label": label.get(version.gate_verdict, ""), "golden_items": items,
+            "too_small": too_small, "min_items": gate.MIN_ITEMS}
 
 
 @requires("model.view")
@@ -265,10 +277,12 @@ def monitoring_page(request):
         project = row["project"]
         edits = monitoring.edits_per_day(project=project, since=since)
         timelines.append({"project": project, **edits,
+                          "learning": monitoring.learning_curve(project=project, since=since),
                           "plot": plots.edits_timeline(edits["series"], edits["promotions"],
                                                        f"edits per revision, {project.name}", since, now)})
     return render(request, "mlops/monitoring.html", {
         "days": days, "choices": MONITOR_DAYS, "queues": monitoring.queue_overview(),
+        "block": monitoring.LEARNING_BLOCK,
         "throughput": monitoring.operator_throughput(since=since), "timelines": timelines,
         "ood": monitoring.ood_share(since=since),
         "workers": monitoring.workers_now(now=now), "heartbeat_s": settings.LOUPE_WORKER_HEARTBEAT_SECONDS,

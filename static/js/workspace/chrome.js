@@ -123,6 +123,7 @@ export function createChrome({ state: s, contract, colorOf, onLabel, reload }) {
     // which controls work: none of the editing ones while read-only
     info() {
       $("base-info").textContent = s.base === null ? "No revision yet: your submit creates revision 1." : `Editing on top of revision ${s.base}.`;
+      $("proposal-info").textContent = proposalText(s.item.prediction);
       $("item-state").textContent = s.item.state;
       $("item-state").className = "state state-" + s.item.state;
       $("use-proposal").disabled = s.readOnly || !s.item.prediction;
@@ -132,4 +133,13 @@ export function createChrome({ state: s, contract, colorOf, onLabel, reload }) {
       renderLabels();
     },
   };
+}
+
+// Which model version proposed what the operator sees (or that it was imported, or that none has yet).
+export function proposalText(prediction) {
+  if (!prediction) return "No proposal yet.";
+  const v = prediction.model_version;
+  if (!v) return "Proposal imported with the image.";
+  const scope = v.scope_key || "global";
+  return `Proposed by ${v.kind} / ${scope} v${v.number}` + (prediction.stale ? " (an earlier champion)." : ".");
 }

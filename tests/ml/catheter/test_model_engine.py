@@ -116,3 +116,20 @@ def test_finetune_with_replay_progress_and_cancel(tiny_checkpoint, small_samples
         finetune(tiny_checkpoint, small_samples[:6], small_samples[6:30], tmp_path / "ft2", epochs=2,
                  callbacks=[FunctionCallback(should_stop=lambda: True)], log=lambda s: None)
     assert not (tmp_path / "ft2" / "model.safetensors").exists()
+
+
+def test_finetune_steps_are_exact_and_norms_and_averaging_apply(tiny_checkpoint, small_samples, tmp_path):
+    # 12 mixed samples in batches of 8 are one step per epoch: the old contract ran at least 3 epochs, and
+    # whole epochs; now ``steps`` is exactly that many optimiser steps, as for the other kinds
+    seen = []
+    meta = finetune(tiny_checkpoint, small_samples[:6], small_samples[6:30], tmp_path / "ft", steps=5,
+                    callbacks=[FunctionCallback(on_step=lambda p: seen.append(p.step))], freeze_norm=True,
+                    alpha=0.5, val_samples=small_samples[36:], log=lambda s: None)
+    assert meta["train"]["steps"] == 5 and seen[-1] == 5
+    assert meta["train"]["freeze_norm"] and meta["train"]["alpha"] == 0.5
+    before = Predictor.load(tiny_checkpoint).model.state_dict()
+    after = Predictor.load(tmp_path / "ft").model.state_dict()
+    # frozen batch norm: the champion's running statistics, untouched by the corrections' batches
+    stats = [k for k in before if k.endswith(("running_mean", "running_var"))]
+    assert stats and all(torch.equal(before[k], after[k]) for k in stats)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith(".weight"))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ml.common.trainer import FunctionCallback, TrainingCancelled
 from ml.omr.config import preset
@@ -59,6 +60,14 @@ def test_predict_and_evaluate(checkpoint, samples, pair):
 def test_finetune_and_cancel(checkpoint, samples, tmp_path):
     meta = finetune(checkpoint, samples[:1], samples[1:], tmp_path / "ft", steps=3, device="cpu")
     assert meta["new_samples"] == 1 and (tmp_path / "ft" / "model.safetensors").exists()
+    # alpha 0 keeps the champion's weights whatever the steps did (WiSE-FT's end point), norms frozen
+    from safetensors.torch import load_file
+
+    kept = finetune(checkpoint, samples[:1], samples[1:], tmp_path / "ft0", steps=3, device="cpu", freeze_norm=True,
+                    alpha=0.0)
+    assert kept["alpha"] == 0.0 and kept["freeze_norm"]
+    a, b = load_file(str(checkpoint / "model.safetensors")), load_file(str(tmp_path / "ft0" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
     stop = FunctionCallback(should_stop=lambda: True)
     with pytest.raises(TrainingCancelled):
         finetune(checkpoint, samples[:1], [], tmp_path / "ft2", steps=3, callbacks=[stop], device="cpu")

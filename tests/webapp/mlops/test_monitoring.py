@@ -77,3 +77,33 @@ def test_workers_show_their_queues_device_and_last_heartbeat(client, admin_user,
     assert alive == {"infer@gpu-1": True, "cpu@web-1": False, "old@gone": False}
     gpu = next(w for w in body["workers"] if w["name"] == "infer@gpu-1")
     assert gpu["queues"] == ["infer"] and gpu["device"].startswith("cuda") and gpu["age_s"] < 10
+
+
+def test_learning_curve_shows_edits_per_item_by_the_version_that_proposed(client, admin_user, operator, make_project,
+                                                                         make_item, api_for):
+    project = make_project("catheter", name="Line L")
+    v1 = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/m/1")
+    v2 = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/m/2")
+    # v1 proposed OK on 12 defective balloons (each corrected: a verdict and a defect), v2 the right answer
+    # on 8 (accepted as proposed): the curve falls where v2 took over
+    for version, proposal, n in ((v1, OK, 12), (v2, DEFECT, 8)):
+        for _ in range(n):
+            item = make_item(project)
+            prediction, _ = prediction_record(item_id=item.pk, model_version_id=version.pk, payload=proposal,
+                                              scores={}, uncertainty=0.4)
+            revision_submit(item_id=item.pk, user=operator, annotation=DEFECT, base_revision=None,
+                            from_prediction_id=prediction.pk, require_lease=False)
+    client.force_login(admin_user)
+    html = client.get("/models/monitoring/").content.decode()
+    table = html.split(f'data-learning="{project.pk}"')[1].split("</table>")[0]
+    rows = [re.findall(r"<td>(.*?)</td>", r) for r in table.split("<tr data-version=")[1:]]
+    assert [r[:2] for r in rows] == [["v1", "12"], ["v2", "8"]]
+    assert float(rows[0][2]) > 0 and float(rows[1][2]) == 0
+    blocks = html.split(f'data-learning-blocks="{project.pk}"')[1].split("</table>")[0]
+    cells = re.findall(r"<td>(.*?)</td>", blocks.split("<tbody>")[1])
+    assert cells[0] == "1-10" and cells[2] == "v1" and cells[4] == "11-20" and cells[6] == "v1, v2"
+    assert float(cells[1]) > float(cells[5])
+    body = api_for(admin_user).get("/api/v1/monitoring/?days=7").json()
+    learning = next(e for e in body["edits"] if e["project"] == project.pk)["learning"]
+    assert [(v["version"], v["revisions"]) for v in learning["by_version"]] == [(1, 12), (2, 8)]
+    assert learning["blocks"][1]["versions"] == [1, 2]

@@ -14,7 +14,7 @@ LOUPE_INFER_BATCH_SIZE = env_int("LOUPE_INFER_BATCH_SIZE", 0)
 LOUPE_DECODE_THREADS = env_int("LOUPE_DECODE_THREADS", 4)
 # Wall-clock budget (seconds) of a first model trained from the generator.
 LOUPE_BOOTSTRAP_SECONDS = env_int("LOUPE_BOOTSTRAP_SECONDS", 90)
-# Optimiser steps of a fine-tune (at least the ml config's epochs); small enough for minutes on a CPU.
+# Optimiser steps of a fine-tune: exactly this many, for every kind; small enough for minutes on a CPU.
 LOUPE_FINETUNE_STEPS = env_int("LOUPE_FINETUNE_STEPS", 40)
 # Train a first model from the kind's generator when a scope with items has no champion.
 LOUPE_BOOTSTRAP = env_bool("LOUPE_BOOTSTRAP", True)
@@ -27,6 +27,10 @@ LOUPE_REPLAY_PER_NEW = env_int("LOUPE_REPLAY_PER_NEW", 2)
 # Gate: a candidate whose primary metric falls more than this below the champion's on any golden-set
 # slice is not promotable (an absolute difference of scores in [0, 1]).
 LOUPE_GATE_MARGIN = float(env_str("LOUPE_GATE_MARGIN", "0.05"))
+# Held out to grow the golden set: of the accepted corrections on a slice with fewer golden items than the
+# gate needs to decide (webapp.mlops.gate.MIN_ITEMS), one in this many (chosen by a hash of the item, so
+# the same item always lands the same way) joins the golden set instead of training; 0 turns it off.
+LOUPE_GOLDEN_HOLDOUT_EVERY = env_int("LOUPE_GOLDEN_HOLDOUT_EVERY", 5)
 # Single flight per scope: a Redis lock with this expiry, refreshed by the training worker's heartbeat.
 # A dead worker's lock runs out, and the sweep then marks its run failed.
 LOUPE_TRAIN_LOCK_TTL = env_int("LOUPE_TRAIN_LOCK_TTL", 60)

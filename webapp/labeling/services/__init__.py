@@ -6,7 +6,7 @@ from webapp.labeling.services.leases import (  # noqa: F401
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next,
 )
 from webapp.labeling.services.loop import (  # noqa: F401
-    correction_accepted, item_repredict, item_repredict_started,
+    correction_accepted, item_hold_out, item_repredict, item_repredict_started,
 )
 from webapp.labeling.services.predictions import (  # noqa: F401
     prediction_record, predictions_import, predictions_mark_stale, predictions_record_batch, predictions_rescore,

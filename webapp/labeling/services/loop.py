@@ -30,6 +30,20 @@ def correction_accepted(*, project_id: int) -> None:
     transaction.on_commit(lambda: coalescer.mark(f"trigger-check:{project_id}", _send))
 
 
+@transaction.atomic
+def item_hold_out(*, item_ids: list[int]) -> list[int]:
+    """Move accepted training-pool items into the golden set (never trained on from then on), marked
+    ``meta.held_out``; returns those moved (an item already golden, or not accepted, stays as it is)."""
+    moved = []
+    for item in WorkItem.objects.select_for_update().filter(pk__in=item_ids, split=WorkItem.Split.POOL,
+                                                            state=ItemState.ACCEPTED).order_by("id"):
+        item.split = WorkItem.Split.GOLDEN
+        item.meta = {**(item.meta or {}), "held_out": True}
+        item.save(update_fields=["split", "meta"])
+        moved.append(item.pk)
+    return moved
+
+
 def item_predict_request(*, item_id: int) -> None:
     """A new item: predicted as soon as its working copies are ready (the task skips it until then; the
     derivatives task queues it again when they are)."""

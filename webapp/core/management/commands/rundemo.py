@@ -79,6 +79,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.background: list[tuple[str, subprocess.Popen]] = []   # may end on their own (the golden sets)
         env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
         for sig in STOP_SIGNALS:
             signal.signal(sig, _interrupt)
@@ -110,6 +111,13 @@ class Command(BaseCommand):
                                 "webapp.config.asgi:application"], env)
             url = f"http://{opts['host']}:{opts['port']}/"
             self._wait_for(url + "health/?workers=0")
+            if not opts["no_seed"] and opts["size"] != "tiny":
+                # The golden sets the gate decides on take minutes to generate: they grow in the background
+                # (at a lower priority than the workers); until then the gate says it has too few items.
+                self._spawn("golden", ["nice", "-n", "10", sys.executable, "-m", "workers.demo", "golden",
+                                       "--size", opts["size"]], env, background=True)
+                self.stdout.write(f"Golden sets: generated in the background "
+                                  f"(log: {self._rel(self.log_dir / 'golden.log')})")
             self.stdout.write(self.style.SUCCESS(f"\nLoupe is running at {url}"))
             self.stdout.write("Demo logins: " + ", ".join(f"{u} / {p}" for u, p in DEMO_LOGINS))
             self.stdout.write(f"API docs: {url}api/docs/   Health: {url}health/   Logs: {self._rel(self.log_dir)}/   "
@@ -131,12 +139,12 @@ class Command(BaseCommand):
         except ValueError:
             return str(path)
 
-    def _spawn(self, name, cmd, env):
+    def _spawn(self, name, cmd, env, background: bool = False):
         log = open(self.log_dir / f"{name}.log", "a")
         # Children get the default dispositions back (they inherit an ignored SIGINT otherwise).
-        self.children.append((name, subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True,
-                                                      stdout=log, stderr=subprocess.STDOUT,
-                                                      preexec_fn=_default_signals)))
+        (self.background if background else self.children).append(
+            (name, subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True, stdout=log,
+                                    stderr=subprocess.STDOUT, preexec_fn=_default_signals)))
 
     def _watch(self):
         """Until a child stops: refresh the status line (in place on a terminal; else a line now and then)."""
@@ -179,9 +187,10 @@ class Command(BaseCommand):
         raise RuntimeError(f"the web server did not answer at {url} within {timeout:.0f} s")
 
     def _stop_all(self):
-        for _, child in self.children:
+        processes = self.background + self.children
+        for _, child in processes:
             _signal_group(child.pid, signal.SIGTERM)
-        for _, child in self.children:
+        for _, child in processes:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
