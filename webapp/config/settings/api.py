@@ -29,5 +29,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemStateEnum": "webapp.labeling.models.ItemState",
         "TrainingRunStateEnum": "webapp.mlops.models.TrainingRun.State",
+        # Two sets of choices named "decision": a review's and a suspect label's re-review.
+        "ReviewDecisionEnum": "webapp.labeling.models.Review.Decision",
+        "SuspectDecisionEnum": "webapp.labeling.services.suspects.DECISIONS",
     },
 }
