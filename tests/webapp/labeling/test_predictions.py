@@ -1,4 +1,4 @@
-from webapp.labeling.models import ItemState, Prediction, WorkItem
+from webapp.labeling.models import ItemState, Lease, Prediction, WorkItem
 from webapp.labeling.services import prediction_record, predictions_record_batch
 from webapp.mlops.services import model_version_register
 
@@ -35,3 +35,33 @@ def test_a_made_up_model_version_answers_400_naming_the_field(make_project, make
                                         format="json")
     assert response.status_code == 400 and response.json()["field"] == "model_version"
     assert "no model version 424242" in response.json()["detail"]
+
+
+def test_a_proposal_arriving_after_the_take_leaves_the_lease_with_its_holder(make_project, make_item, operator,
+                                                                              monkeypatch):
+    """The batch reads its items before it writes; an operator takes one in between (the simulated operator
+    does this on every item that waits for its proposal). The stale NEW must not be written over LEASED."""
+    from webapp.labeling.services import lease_take_next, revision_submit
+    from webapp.labeling.services import predictions as module
+
+    project = make_project()
+    item = make_item(project)
+    version = model_version_register(kind="catheter", scope_key="", artifact_uri="/tmp/v1")
+    real_dims = module.items_asset_dims
+    taken = []
+
+    def take_in_between(**kwargs):
+        taken.append(lease_take_next(project_id=project.pk, user=operator))
+        return real_dims(**kwargs)
+
+    monkeypatch.setattr(module, "items_asset_dims", take_in_between)
+    outcome = predictions_record_batch(model_version_id=version.pk,
+                                       rows=[{"item_id": item.pk, "payload": OK, "uncertainty": 0.3}])
+    assert outcome["created"] == [item.pk] and taken[0].item_id == item.pk
+    item.refresh_from_db()
+    assert (item.state, item.lease_holder_id) == (ItemState.LEASED, operator.pk)
+    # given back, the item returns to the queue as what it now is: proposed
+    assert Lease.objects.get(pk=taken[0].pk).previous_state == ItemState.PREDICTED
+    prediction = Prediction.objects.get(item=item)
+    revision_submit(item_id=item.pk, user=operator, annotation=OK, base_revision=None,
+                    from_prediction_id=prediction.pk)

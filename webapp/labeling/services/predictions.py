@@ -9,9 +9,23 @@ from django.db import transaction
 
 from webapp.core.errors import NotFound, ServiceError
 from webapp.labeling.kinds import AnnotationError, get_kind
-from webapp.labeling.models import ItemState, Prediction, WorkItem
+from webapp.labeling.models import ItemState, Lease, Prediction, WorkItem
 from webapp.labeling.selectors import item_asset_dims, items_asset_dims
 from webapp.labeling.services.events import depth_event, item_event
+
+
+def _mark_predicted(items: list[WorkItem]) -> None:
+    """NEW items become PREDICTED. The state is compared and set in the database, never written back from
+    the copy read earlier: an operator may have taken the item in between, and writing that stale state
+    over LEASED would take the lease from its holder and put a held item back in the queue."""
+    ids = [item.pk for item in items]
+    moved = set(WorkItem.objects.filter(pk__in=ids, state=ItemState.NEW).values_list("pk", flat=True))
+    WorkItem.objects.filter(pk__in=moved, state=ItemState.NEW).update(state=ItemState.PREDICTED)
+    Lease.objects.filter(item_id__in=ids, ended_at__isnull=True, previous_state=ItemState.NEW).update(
+        previous_state=ItemState.PREDICTED)
+    for item in items:
+        if item.pk in moved:
+            item.state = ItemState.PREDICTED
 
 
 @transaction.atomic
@@ -45,11 +59,8 @@ def prediction_record(*, item_id: int, model_version_id: int, payload: dict, sco
     if not created:
         return prediction, False
     Prediction.objects.filter(item=item, source=Prediction.Source.MODEL).exclude(pk=prediction.pk).update(stale=True)
-    fields = {"uncertainty": uncertainty, "queue_rank": uncertainty}
-    if item.state == ItemState.NEW:
-        fields["state"] = ItemState.PREDICTED
-    WorkItem.objects.filter(pk=item.pk).update(**fields)
-    item.state = fields.get("state", item.state)
+    WorkItem.objects.filter(pk=item.pk).update(uncertainty=uncertainty, queue_rank=uncertainty)
+    _mark_predicted([item])
     item_event(item, "prediction.created", prediction=prediction.pk, model_version=model_version_id,
                uncertainty=uncertainty)
     depth_event(item.project_id)
@@ -92,10 +103,9 @@ def predictions_record_batch(*, model_version_id: int, rows: list[dict]) -> dict
         for p in new:
             item = items[p.item_id]
             item.uncertainty = item.queue_rank = p.uncertainty
-            if item.state == ItemState.NEW:
-                item.state = ItemState.PREDICTED
             changed.append(item)
-        WorkItem.objects.bulk_update(changed, ["uncertainty", "queue_rank", "state"], batch_size=500)
+        WorkItem.objects.bulk_update(changed, ["uncertainty", "queue_rank"], batch_size=500)
+        _mark_predicted(changed)
         for item in changed:
             item_event(item, "prediction.created", model_version=model_version_id, uncertainty=item.uncertainty)
         for project_id in {item.project_id for item in changed}:
@@ -170,9 +180,7 @@ def predictions_import(*, annotations: dict[int, dict]) -> list[int]:
             Prediction.objects.filter(pk=old.pk).update(stale=True)
         prediction = Prediction.objects.create(item=item, source=Prediction.Source.IMPORT, payload=payload,
                                                uncertainty=item.uncertainty if item.uncertainty is not None else 1.0)
-        if item.state == ItemState.NEW:
-            WorkItem.objects.filter(pk=item.pk).update(state=ItemState.PREDICTED)
-            item.state = ItemState.PREDICTED
+        _mark_predicted([item])
         item_event(item, "prediction.created", prediction=prediction.pk, model_version=None, source="import")
         changed.append(item_id)
     for project_id in {items[i].project_id for i in changed}:
