@@ -292,7 +292,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--quick", action="store_true", help="smoke run: few items, the tiny model size")
-    ap.add_argument("--golden", type=int, default=None, help="golden items of the shift (default 20; quick 3)")
+    ap.add_argument("--golden", type=int, default=None, help="golden items of the shift (default 40; quick 3)")
     ap.add_argument("--train-every", type=int, default=None, help="accepted corrections per run (default 10)")
     ap.add_argument("--block", type=int, default=None, help="items per block (default 10)")
     ap.add_argument("--think", type=float, default=None, help="operator seconds per item (default 3; quick 0)")
@@ -301,7 +301,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, database, media, models)")
     a = ap.parse_args()
     quick = {"items": 6, "golden": 3, "train_every": 3, "block": 3, "think": 0.0, "drain": 90.0}
-    full = {"items": 50, "golden": 20, "train_every": 10, "block": 10, "think": 3.0, "drain": 180.0}
+    full = {"items": 50, "golden": 40, "train_every": 10, "block": 10, "think": 3.0, "drain": 180.0}
     for name, value in (quick if a.quick else full).items():
         if getattr(a, name) is None:
             setattr(a, name, value)

@@ -105,3 +105,41 @@ def test_golden_items_are_scored_by_their_balloon_and_the_operating_point_is_rea
         expected = balloon_score(*score_series(predictor, item.images))
         assert balloons[item.item_id] == pytest.approx(expected, abs=1e-4)
         assert balloons[item.item_id] <= plain[item.item_id] + 1e-4   # the series score never exceeds the shots'
+
+
+def test_a_fine_tuned_candidate_is_calibrated_on_the_scopes_corrected_balloons(tiny, tmp_path):
+    """Corrected balloons of the scope set the candidate's balloon threshold (every defective one called, with
+    a safety margin); with too few of them the parent's calibration is kept."""
+    from ml.catheter.data import samples_from_series
+    from ml.catheter.predict import Predictor
+    from ml.common.checkpoint import CONFIG
+    from workers.adapters.catheter_calibration import SAFETY
+    from workers.demo_sources import catheter_series
+
+    config = json.loads((tiny / CONFIG).read_text())
+    config["thresholds"]["series"] = _calibration(0.5)
+    (tiny / CONFIG).write_text(json.dumps(config))
+    samples, labels = [], []
+    for i in range(8):
+        series, truth = catheter_series(i, 11, size=128, shots=SHOTS)
+        samples += samples_from_series([s.image for s in series], truth, {"id": f"item{i}", "series": f"item{i}"})
+        labels.append(truth["verdict"] == "defect")
+    assert any(labels) and not all(labels)
+    adapter = get_adapter("catheter")
+    out = tmp_path / "candidate"
+    meta = adapter.finetune(base_dir=tiny, new=samples, replay=[], out_dir=out, steps=2, callbacks=[],
+                            log=lambda s: None)
+    series = json.loads((out / CONFIG).read_text())["thresholds"]["series"]
+    assert meta["thresholds"]["series"] == series
+    assert (series["source"], series["balloons"]) == ("corrections", 8) and set(series["by_length"]) >= {"3", "4", "8"}
+    predictor = Predictor.load(out, device="cpu")
+    scores = [balloon_score(*score_series(predictor, [s.image for s in samples[k * SHOTS:(k + 1) * SHOTS]]))
+              for k in range(8)]
+    weakest = min(s for s, defective in zip(scores, labels) if defective)
+    assert series["by_length"]["4"]["threshold"] == pytest.approx(weakest * SAFETY, abs=1e-5)
+    assert series["by_length"]["4"]["recall"] == 1.0
+
+    few = tmp_path / "few"
+    adapter.finetune(base_dir=tiny, new=samples[:2 * SHOTS], replay=[], out_dir=few, steps=2, callbacks=[],
+                     log=lambda s: None)
+    assert json.loads((few / CONFIG).read_text())["thresholds"]["series"] == _calibration(0.5)

@@ -32,7 +32,7 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     assert first is not None and first.number == 1
     audit = PromotionAudit.objects.get(to_version=first)
     assert audit.actor is None and "bootstrap" in audit.reason
-    assert first.metrics["golden"]["items"] == 3 and first.metrics["primary"] == "recall"
+    assert first.metrics["golden"]["items"] == 3 and first.metrics["primary"] == "proposal_agreement"
 
     # Its promotion re-scores the scope: every unaccepted item gets a prediction of the champion.
     inference.rescore("catheter", scope, first.pk)

@@ -12,6 +12,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from workers.adapters.base import Adapter, Evaluation, ItemImages, Proposal, clamp_box, scale_box, scale_point
+from workers.adapters.catheter_calibration import recalibrate_on_corrections
+from workers.adapters.catheter_golden import golden_proposals
+
+# The gate's figure on golden balloons: the share of the proposal the operator keeps (``catheter_golden``).
+PRIMARY = "proposal_agreement"
 
 # Maps are made for a shot whose defect score reaches this share of the verdict threshold, or that is
 # flagged: the page needs them where the operator looks twice, and backfills of clean shots stay fast.
@@ -155,6 +160,16 @@ class CatheterAdapter(Adapter):
                         verdict_uncertainty(float(moved.max()), point["threshold"], flagged))
 
     # ---- training ---------------------------------------------------------------------------------
+    def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
+                 callbacks: list, log) -> dict[str, Any]:
+        meta = super().finetune(base_dir=base_dir, new=new, replay=replay, out_dir=out_dir, steps=steps,
+                                callbacks=callbacks, log=log)
+        # the balloon verdict of the scope's conditions, from its corrected balloons (catheter_calibration)
+        series = recalibrate_on_corrections(out_dir, base_dir, list(new) + list(replay), log=log)
+        if series is not None:
+            meta.setdefault("thresholds", {})["series"] = series
+        return meta
+
     def samples(self, items: Iterable[ItemImages]) -> list[Any]:
         from ml.catheter.data import samples_from_series
 
@@ -198,35 +213,32 @@ class CatheterAdapter(Adapter):
             if s.get("n_defective"):
                 slices[f"setup:{name}"] = {"n": s["n"], "recall": s["recall"], "precision": s["precision"]}
         items = _per_item(res.get("per_sample") or [])
-        balloons = _series_item_scores(artifact_dir, samples, device) if items else {}
-        for entry in items:   # the curve an operating threshold is chosen on: the score the verdict uses
-            if entry["item"] in balloons:
-                entry["score"] = round(balloons[entry["item"]], 5)
-        return Evaluation(overall, slices, "recall", items=items)
+        if not items:   # generated samples (no golden items): the verdict's recall is all there is to judge
+            return Evaluation(overall, slices, "recall", items=items)
+        # Golden items: judged on the proposal the operator would see (``catheter_golden``), whose balloon
+        # score is also the curve an operating threshold is chosen on.
+        proposals = golden_proposals(artifact_dir, samples, device)
+        for entry in items:
+            entry["value"] = round(proposals[entry["item"]]["agreement"], 5)
+            entry["score"] = round(proposals[entry["item"]]["score"], 5)
+        overall[PRIMARY] = _mean(e["value"] for e in items)
+        for name, figures in slices.items():
+            mean = _mean(e["value"] for e in items if name in e["slices"])
+            if mean is not None:
+                figures[PRIMARY] = mean
+        return Evaluation(overall, slices, PRIMARY, items=items)
 
 
-def _series_item_scores(artifact_dir: Path, samples: list[Any], device: str) -> dict[int, float]:
-    """Per golden item, its balloon score on the series score (a checkpoint calibrated on series judges an
-    item by it); empty for a checkpoint judged shot by shot."""
-    from ml.catheter.predict import Predictor
-    from ml.catheter.series import balloon_score, score_series
-
-    predictor = Predictor.load(artifact_dir, device=device)
-    if not predictor.series_calibration:
-        return {}
-    shots: dict[int, list] = {}
-    for sample in samples:
-        ident = str(sample.meta.get("id") or "")
-        if ident.startswith("item") and ident[4:].isdigit():
-            shots.setdefault(int(ident[4:]), []).append((sample.meta.get("shot", 0), sample.image))
-    return {item: balloon_score(*score_series(predictor, [im for _, im in sorted(pairs, key=lambda p: p[0])]))
-            for item, pairs in shots.items()}
+def _mean(values) -> float | None:
+    values = list(values)
+    return round(float(np.mean(values)), 5) if values else None
 
 
 def _per_item(per_sample: list[dict]) -> list[dict]:
-    """Per golden item (the shots of one item together): judged right on the share of its shots whose
-    verdict is right, in the slices the aggregate figures use (defect types and set-ups of defective
-    shots, ``verdict:ok`` of the OK ones); label and score of the series (defective if any shot is)."""
+    """Per golden item (the shots of one item together): the share of its shots whose verdict is right
+    (``evaluate`` replaces it by the proposal agreement where it can score the proposals), in the slices
+    the aggregate figures use (defect types and set-ups of defective shots, ``verdict:ok`` of the OK ones);
+    label and score of the series (defective if any shot is)."""
     items: dict[int, dict] = {}
     for rec in per_sample:
         ident = str(rec.get("id") or "")

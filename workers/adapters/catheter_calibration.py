@@ -1,0 +1,73 @@
+"""A fine-tuned catheter candidate's balloon verdict, calibrated on the scope's own corrected balloons.
+
+The shipped model's balloon threshold was calibrated on generated validation series of the conditions it
+was trained for. A scope exists because its conditions differ (a new optical set-up, another line): there
+the old threshold calls nearly every balloon defective, which is what the operators correct. A candidate
+learned from those corrections is judged with a threshold calibrated on them — the scope's accepted
+balloons in the run (its new corrections and the scope's real replay items) — at the stated operating point
+(every defective balloon found), lowered by ``SAFETY`` so a defect a little fainter than the corrected ones
+is still called. Without a defective corrected balloon it keeps its parent's calibration: there is nothing to
+calibrate recall on. The gate then decides on the golden set whether the candidate is better.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+SAFETY = 0.8             # the threshold is this share of the weakest defective corrected balloon's score
+MIN_BALLOONS = 5         # corrected balloons needed before calibrating at all
+TARGET_RECALL = 1.0      # on the corrected balloons: a handful of them cannot support a lower target
+
+
+def _balloons(samples: list[Any]) -> dict[str, list[Any]]:
+    """Real items' shots by item (``meta['id']`` ``item<pk>``), in shot order; generated samples are left out."""
+    out: dict[str, list[Any]] = {}
+    for sample in samples:
+        ident = str(sample.meta.get("id") or "")
+        if ident.startswith("item"):
+            out.setdefault(ident, []).append(sample)
+    for shots in out.values():
+        shots.sort(key=lambda s: s.meta.get("shot", 0))
+    return out
+
+
+def recalibrate_on_corrections(out_dir: Path, base_dir: Path, samples: list[Any],
+                               log: Callable[[str], None] = print) -> dict[str, Any] | None:
+    """Write the balloon calibration into the candidate's config (``out_dir``) from the corrected balloons
+    among ``samples``, or the parent's (``base_dir``) where they cannot support one. Returns what was
+    written (None when neither has one)."""
+    from ml.catheter.predict import Predictor
+    from ml.catheter.series import CALIBRATION_LENGTHS, balloon_score, operating_point, score_series
+    from ml.common.checkpoint import CONFIG
+    from ml.common.device import pick_device
+
+    parent = json.loads((Path(base_dir) / CONFIG).read_text()).get("thresholds", {}).get("series")
+    balloons = _balloons(samples)
+    labels = np.array([int(any(s.defects for s in shots)) for shots in balloons.values()])
+    calibration = parent
+    if len(balloons) >= MIN_BALLOONS and labels.any():
+        predictor = Predictor.load(out_dir, device=str(pick_device(None)))
+        scores = np.array([balloon_score(*score_series(predictor, [s.image for s in shots]))
+                           for shots in balloons.values()])
+        point = operating_point(scores, labels, TARGET_RECALL)
+        point["threshold"] = round(point["threshold"] * SAFETY, 6)
+        called = scores >= point["threshold"]
+        point.update(precision=round(float(labels[called > 0].mean()), 4), flagged=int(called.sum()),
+                     safety=SAFETY, source="corrected balloons of the scope")
+        lengths = sorted({len(shots) for shots in balloons.values()} | set(CALIBRATION_LENGTHS))
+        calibration = {"target_recall": TARGET_RECALL, "source": "corrections", "balloons": len(balloons),
+                       "by_length": {str(n): dict(point) for n in lengths}}
+        log(f"balloon threshold {point['threshold']:.4f} on {len(balloons)} corrected balloons "
+            f"({int(labels.sum())} defective): precision there {point['precision']:.3f}")
+    elif parent:
+        log(f"balloon threshold kept from the parent ({len(balloons)} corrected balloons, "
+            f"{int(labels.sum())} defective: too few to calibrate on)")
+    if calibration is None:
+        return None
+    config = json.loads((Path(out_dir) / CONFIG).read_text())
+    config["thresholds"]["series"] = calibration
+    (Path(out_dir) / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    return calibration
