@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ml.catheter import DEFECT_TYPES  # noqa: E402
 from ml.catheter.config import CatheterConfig, preset  # noqa: E402
 from ml.catheter.data import load_dir  # noqa: E402
-from ml.catheter.engine import train  # noqa: E402
+from ml.catheter.training import train  # noqa: E402
 from ml.catheter.predict import Predictor  # noqa: E402
 from ml.common import metrics as M  # noqa: E402
 

@@ -20,14 +20,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kill_load import Client, Services, free_port, operator_loop, reviewer_loop, seed, verify  # noqa: E402
+from kill_load import Client, Services, free_port, load_arguments, run_load, service_env, verify  # noqa: E402
 
 
 class PrivatePostgres:
@@ -116,52 +115,29 @@ def fault_plan(services: Services, pg: PrivatePostgres, stop_at: float, outage: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--operators", type=int, default=8)
-    parser.add_argument("--reviewers", type=int, default=2)
-    parser.add_argument("--items", type=int, default=400)
-    parser.add_argument("--seconds", type=float, default=80.0)
+    load_arguments(parser, seconds=80.0)
     parser.add_argument("--outage", type=float, default=10.0, help="seconds PostgreSQL refuses connections")
-    parser.add_argument("--max-calls", type=int, default=5000, help="per client: the loops are bounded")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="loupe-fault-load-"))
     pg = PrivatePostgres(work)
     pg.start()
     tag = uuid.uuid4().hex[:6]
-    env = dict(os.environ, DATABASE_URL=pg.url, LOUPE_LOCAL="1", LOUPE_KEY_PREFIX=f"loupe-fl-{tag}",
-               LOUPE_BOOTSTRAP="0", MEDIA_ROOT=str(work / "media"), LOUPE_MODEL_ROOT=str(work / "models"),
-               LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="webapp.config.settings",
-               LOUPE_LEASE_TTL_SECONDS="60", DB_POOL_MAX="16")
-    services = Services(env, work)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "LOUPE_LOCAL", "LOUPE_KEY_PREFIX",
-                                          "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE", "LOUPE_BOOTSTRAP")})
+    services = Services(service_env(work, f"loupe-fl-{tag}", DATABASE_URL=pg.url, DB_POOL_MAX="16"), work)
     services.start_redis()
     faults: list = []
     try:
-        project_id, operators, reviewers = seed(args.items, args.operators, args.reviewers, tag)
-        services.start_web()
-        services.start_worker()
-        tally: Counter = Counter()
-        reviews: list = []
         revisions = StampedList()
-        stop_at = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=operator_loop, args=(StatusClient(services.web_port, t, tally),
-                                                                project_id, stop_at, args.max_calls, revisions))
-                   for t in operators]
-        threads += [threading.Thread(target=reviewer_loop, args=(StatusClient(services.web_port, t, tally),
-                                                                 project_id, stop_at, args.max_calls, reviews))
-                    for t in reviewers]
-        chaos = threading.Thread(target=fault_plan, args=(services, pg, stop_at, args.outage, faults))
-        for thread in threads + [chaos]:
-            thread.start()
-        for thread in threads + [chaos]:
-            thread.join()
-        health = StatusClient(services.web_port, operators[0], Counter()).call("GET", "/health/?workers=0")
+        load = run_load(services, args, tag,
+                        lambda stop_at: fault_plan(services, pg, stop_at, args.outage, faults),
+                        client=StatusClient, revisions=revisions)
+        tally = load.tally
+        health = StatusClient(services.web_port, load.operators[0], Counter()).call("GET", "/health/?workers=0")
         from django.db import connection
 
         connection.close()
         if hasattr(connection, "close_pool"):   # the pool's connections died with the restarts
             connection.close_pool()
-        figures = verify(project_id, list(revisions), reviews)
+        figures = verify(load.project_id, list(revisions), load.reviews)
         last_fault = max(t for _, t in faults)
         figures["revisions acknowledged after the last fault"] = sum(1 for t in revisions.times if t > last_fault)
         figures["health at the end"] = health[0] if health else "no answer"

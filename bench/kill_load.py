@@ -26,7 +26,9 @@ import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,8 +41,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def service_env(work: Path, key_prefix: str, **extra: str) -> dict[str, str]:
+    """The environment of the web server and the worker: media, models and cache keys of this run only."""
+    return dict(os.environ, LOUPE_LOCAL="1", LOUPE_KEY_PREFIX=key_prefix, LOUPE_BOOTSTRAP="0",
+                MEDIA_ROOT=str(work / "media"), LOUPE_MODEL_ROOT=str(work / "models"), LOG_LEVEL="WARNING",
+                PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="webapp.config.settings",
+                LOUPE_LEASE_TTL_SECONDS="60", **extra)
+
+
 class Services:
     """The private Redis, the web server and the worker, each restartable; all children of this process."""
+
+    SHARED = ("DATABASE_URL", "REDIS_URL", "LOUPE_LOCAL", "LOUPE_KEY_PREFIX", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE",
+              "LOUPE_BOOTSTRAP")
 
     def __init__(self, env: dict, work: Path):
         self.env, self.work = env, work
@@ -48,6 +61,8 @@ class Services:
         self.env["REDIS_URL"] = f"redis://127.0.0.1:{self.redis_port}/0"
         self.procs: dict[str, subprocess.Popen] = {}
         self.counts: Counter = Counter()
+        # this process seeds and verifies through Django: the same database, Redis and settings as the servers
+        os.environ.update({k: env[k] for k in self.SHARED if k in env})
 
     def _start(self, name: str, cmd: list[str]) -> None:
         log = open(self.work / f"{name}.log", "a")
@@ -180,6 +195,48 @@ def reviewer_loop(client: Client, project_id: int, stop_at: float, max_calls: in
                 acked.append(done[1]["id"])
 
 
+@dataclass
+class Load:
+    """What a load run acknowledged (revisions as (item, number, author), review ids) and counted."""
+    project_id: int
+    operators: list[str]
+    tally: Counter
+    revisions: list
+    reviews: list
+
+
+def load_arguments(parser: argparse.ArgumentParser, seconds: float) -> None:
+    parser.add_argument("--operators", type=int, default=8)
+    parser.add_argument("--reviewers", type=int, default=2)
+    parser.add_argument("--items", type=int, default=400)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--max-calls", type=int, default=5000, help="per client: the loops are bounded")
+
+
+def run_load(services: Services, args: argparse.Namespace, tag: str, faults: Callable[[float], None], *,
+             client: type[Client] = Client, revisions: list | None = None) -> Load:
+    """Seed a project, start the web server and the worker, and let ``args.operators`` operators and
+    ``args.reviewers`` reviewers work over HTTP for ``args.seconds`` while ``faults(stop_at)`` injects faults
+    in a thread of its own. ``revisions``: the list the acknowledged revisions are appended to."""
+    project_id, operators, reviewers = seed(args.items, args.operators, args.reviewers, tag)
+    services.start_web()
+    services.start_worker()
+    load = Load(project_id, operators, Counter(), [] if revisions is None else revisions, [])
+    stop_at = time.monotonic() + args.seconds
+    threads = [threading.Thread(target=operator_loop, args=(client(services.web_port, t, load.tally), project_id,
+                                                            stop_at, args.max_calls, load.revisions))
+               for t in operators]
+    threads += [threading.Thread(target=reviewer_loop, args=(client(services.web_port, t, load.tally), project_id,
+                                                             stop_at, args.max_calls, load.reviews))
+                for t in reviewers]
+    threads.append(threading.Thread(target=faults, args=(stop_at,)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return load
+
+
 def chaos_loop(services: Services, stop_at: float, every: float, lock: threading.Lock) -> None:
     order = ["web", "worker", "redis"]
     n = 0
@@ -248,51 +305,25 @@ def verify(project_id: int, revisions: list, reviews: list) -> dict[str, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--operators", type=int, default=8)
-    parser.add_argument("--reviewers", type=int, default=2)
-    parser.add_argument("--items", type=int, default=400)
-    parser.add_argument("--seconds", type=float, default=90.0)
+    load_arguments(parser, seconds=90.0)
     parser.add_argument("--kill-every", type=float, default=6.0, help="seconds between injected faults")
-    parser.add_argument("--max-calls", type=int, default=5000, help="per client: the loops are bounded")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("needs DATABASE_URL=postgres://... (the figure is about PostgreSQL)", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="loupe-kill-load-"))
     tag = uuid.uuid4().hex[:6]
-    env = dict(os.environ, LOUPE_LOCAL="1", LOUPE_KEY_PREFIX=f"loupe-kl-{tag}", LOUPE_BOOTSTRAP="0",
-               MEDIA_ROOT=str(work / "media"), LOUPE_MODEL_ROOT=str(work / "models"), LOG_LEVEL="WARNING",
-               PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="webapp.config.settings",
-               LOUPE_LEASE_TTL_SECONDS="60")
-    services = Services(env, work)
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "LOUPE_LOCAL", "LOUPE_KEY_PREFIX", "MEDIA_ROOT",
-                                          "DJANGO_SETTINGS_MODULE", "LOUPE_BOOTSTRAP")})
+    services = Services(service_env(work, f"loupe-kl-{tag}"), work)
     services.start_redis()
     try:
-        project_id, operators, reviewers = seed(args.items, args.operators, args.reviewers, tag)
-        services.start_web()
-        services.start_worker()
-        tally: Counter = Counter()
-        revisions: list = []
-        reviews: list = []
-        stop_at = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=operator_loop, args=(Client(services.web_port, t, tally), project_id,
-                                                                stop_at, args.max_calls, revisions))
-                   for t in operators]
-        threads += [threading.Thread(target=reviewer_loop, args=(Client(services.web_port, t, tally), project_id,
-                                                                 stop_at, args.max_calls, reviews))
-                    for t in reviewers]
-        chaos = threading.Thread(target=chaos_loop, args=(services, stop_at, args.kill_every, threading.Lock()))
-        for thread in threads + [chaos]:
-            thread.start()
-        for thread in threads + [chaos]:
-            thread.join()
-        figures = verify(project_id, revisions, reviews)
+        load = run_load(services, args, tag,
+                        lambda stop_at: chaos_loop(services, stop_at, args.kill_every, threading.Lock()))
+        figures = verify(load.project_id, load.revisions, load.reviews)
     finally:
         services.stop_all()
     print(f"kill_load: {args.operators} operators, {args.reviewers} reviewers, {args.seconds:.0f} s, "
           f"a fault every {args.kill_every:.0f} s (PostgreSQL not restarted: shared)")
-    for name, value in {**dict(services.counts), **dict(tally), **figures}.items():
+    for name, value in {**dict(services.counts), **dict(load.tally), **figures}.items():
         print(f"  {name}: {value}")
     ok = figures["lost revisions"] == 0 and figures["lost reviews"] == 0 and figures["double leases"] == 0 \
         and figures["revisions sharing a base"] == 0

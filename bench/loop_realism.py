@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ml.catheter import SETUPS  # noqa: E402
 from ml.catheter.config import SynthConfig, preset  # noqa: E402
 from ml.catheter.data import synth_samples  # noqa: E402
-from ml.catheter.engine import evaluate, finetune, train  # noqa: E402
+from ml.catheter.evaluation import evaluate  # noqa: E402
+from ml.catheter.training import finetune, train  # noqa: E402
 from ml.common.finetuning import choose_alpha  # noqa: E402
 
 WISE_ALPHAS = (0.25, 0.5, 0.75, 1.0)

@@ -97,7 +97,7 @@ def _catheter_shots(n: int, seed: int, difficulty: str) -> list:
 
 def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[str, Any]:
     from ml.catheter.config import preset
-    from ml.catheter.engine import train
+    from ml.catheter.training import train
     from workers.adapters.catheter import CatheterAdapter
 
     adapter, cfg = CatheterAdapter(), preset("cpu")
@@ -125,7 +125,7 @@ def _build_catheter(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
 def _articles_held_out(checkpoint: Path, plan: dict) -> dict[str, Any]:
     """Figures on pages no training saw (seed ``HELD_OUT_SEED``), per scan level: all generated publishers in
     turn, a quarter of the pages of other types (the page filter's share)."""
-    from ml.articles.engine import evaluate
+    from ml.articles.evaluation import evaluate
     from ml.articles.scan import LEVELS
     from ml.articles.styles import publishers
     from ml.articles.synth import generate_pages
@@ -159,7 +159,7 @@ def _articles_held_out(checkpoint: Path, plan: dict) -> dict[str, Any]:
 
 def _build_articles(out: Path, steps: int, minutes: float, plan: dict) -> dict[str, Any]:
     from ml.articles.config import preset
-    from ml.articles.engine import train
+    from ml.articles.training import train
     from ml.articles.styles import publishers
 
     cfg = preset("cpu")
@@ -180,8 +180,7 @@ def _build_articles(out: Path, steps: int, minutes: float, plan: dict) -> dict[s
 
 def _omr_pages(n: int, seed: int, pieces) -> list:
     """``n`` engravings of ``pieces`` (seeds ``seed``..) followed by one simulated "moderate" photo of each."""
-    from ml.omr.data import sample_from_page
-    from ml.omr.engine import with_photos
+    from ml.omr.data import sample_from_page, with_photos
     from ml.omr.synth import make_page
 
     renders = []
@@ -195,8 +194,9 @@ def _build_omr(out: Path, steps: int, minutes: float, plan: dict) -> dict[str, A
     from dataclasses import replace
 
     from ml.omr.config import preset
-    from ml.omr.engine import evaluate, train
+    from ml.omr.evaluation import evaluate
     from ml.omr.synth import EVAL_PIECES, TRAIN_PIECES
+    from ml.omr.training import train
 
     cfg = preset("cpu")
     # the joint stage takes what the plan adds beyond the cpu preset's schedule (the budget may shorten it)
@@ -254,7 +254,6 @@ def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path
     t0 = time.perf_counter()
     _log_lines.clear()
     figures = BUILDERS[kind](tmp, steps, minutes, plan)
-    shutil.rmtree(tmp / "eval_plots", ignore_errors=True)
     size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
     if size > MAX_BYTES:
         raise SystemExit(f"{kind}: checkpoint is {size} bytes, over the {MAX_BYTES} shipped limit")

@@ -56,8 +56,8 @@ def _config(size, steps=None, max_minutes=None):
 
 
 def cmd_train(a) -> int:
-    from ml.articles import engine
     from ml.articles.data import load_dir
+    from ml.articles.training import train
 
     cfg = _config(a.size, a.steps, a.max_minutes)
     if a.scan_share is not None:
@@ -75,15 +75,16 @@ def cmd_train(a) -> int:
         if sum(s.page_type != "article" for s in allp) >= 10:
             fil = allp
         pubs = sorted({s.publisher for s in allp})
-    info = engine.train(samples, a.out, config=cfg, val_samples=val, filter_samples=fil, publishers=pubs,
-                        device=a.device, log=_err)
+    info = train(samples, a.out, config=cfg, val_samples=val, filter_samples=fil, publishers=pubs,
+                 device=a.device, log=_err)
     print(json.dumps(info, indent=1))
     return 0
 
 
 def cmd_finetune(a) -> int:
-    from ml.articles import engine
-    from ml.articles.data import load_dir
+    from ml.articles.data import load_dir, synth_samples
+    from ml.articles.styles import TRAIN_PUBLISHERS
+    from ml.articles.training import finetune
     from ml.common.checkpoint import load_config
 
     samples = [s for s in load_dir(a.data)
@@ -99,11 +100,11 @@ def cmd_finetune(a) -> int:
         cfg = ArticlesConfig.from_dict(raw["config"])
         pubs = raw.get("train", {}).get("publishers") or None
         n = a.replay_pages or len(samples)
-        replay = engine.synth_samples(max(1, n // max(1, len(pubs or [1] * 5))), pubs or engine.TRAIN_PUBLISHERS,
-                                      cfg.train.seed * 10 + 1, cfg.train.work_width)
-    info = engine.finetune(getattr(a, "from"), samples, replay, a.out, publisher=a.publisher, steps=a.steps,
-                           max_minutes=a.max_minutes, lr=a.lr, replay_fraction=a.replay_fraction, device=a.device,
-                           log=_err)
+        replay = synth_samples(max(1, n // max(1, len(pubs or [1] * 5))), pubs or TRAIN_PUBLISHERS,
+                               cfg.train.seed * 10 + 1, cfg.train.work_width)
+    info = finetune(getattr(a, "from"), samples, replay, a.out, publisher=a.publisher, steps=a.steps,
+                    max_minutes=a.max_minutes, lr=a.lr, replay_fraction=a.replay_fraction, device=a.device,
+                    log=_err)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -144,8 +145,9 @@ def _post_overrides(a) -> dict:
 
 
 def cmd_evaluate(a) -> int:
-    from ml.articles import engine
     from ml.articles.data import load_dir
+    from ml.articles.evaluation import evaluate
+    from ml.common.plots import plots_folder
 
     if a.scan_levels:
         return _evaluate_scans(a)
@@ -153,8 +155,8 @@ def cmd_evaluate(a) -> int:
         _err("evaluate needs --data DIR or --scan-levels LIST")
         return 2
     samples = load_dir(a.data, publishers=a.publisher or None)
-    res = engine.evaluate(a.checkpoint, samples, plots_dir=a.plots, target_precision=a.precision, device=a.device,
-                          post=_post_overrides(a))
+    res = evaluate(a.checkpoint, samples, plots_dir=plots_folder(a.plots, "articles"), target_precision=a.precision,
+                   device=a.device, post=_post_overrides(a))
     if a.json:
         print(json.dumps(res, indent=1))
     else:
@@ -168,6 +170,7 @@ def cmd_evaluate(a) -> int:
 def _evaluate_scans(a) -> int:
     from ml.articles.degradation import evaluate_scans
     from ml.articles.scan import LEVELS
+    from ml.common.plots import plots_folder
 
     levels: list = []
     for item in a.scan_levels.split(","):
@@ -177,7 +180,7 @@ def _evaluate_scans(a) -> int:
         except ValueError:
             _err(f"--scan-levels: {item!r} is neither a level ({', '.join(LEVELS)}) nor a strength")
             return 2
-    plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
+    plots = plots_folder(a.plots, "articles")
     res = evaluate_scans(a.checkpoint, levels, n_pages=a.pages, seed=a.seed, width=a.width, post=_post_overrides(a),
                          publishers=a.publisher or None, device=a.device, plots_dir=plots, log=_err)
     if a.json:
@@ -257,14 +260,13 @@ def main(argv=None) -> int:
     e.add_argument("--no-flatten", action="store_true", help="ablation: segment without flattening the paper")
     e.add_argument("--no-deskew", action="store_true", help="ablation: segment without deskewing")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--plots", type=Path, help="directory for PNG plots (default: DATA/plots, or CKPT/eval_plots)")
+    e.add_argument("--plots", type=Path,
+                   help="directory for PNG plots (default: a new temporary folder, named on stderr)")
     e.add_argument("--precision", type=float, help="target cut precision for the tau report")
     e.add_argument("--publisher", action="append")
     e.add_argument("--device")
     e.set_defaults(fn=cmd_evaluate)
     a = ap.parse_args(argv)
-    if a.cmd == "evaluate" and a.plots is None and a.data is not None:
-        a.plots = Path(a.data) / "plots"
     return a.fn(a)
 
 

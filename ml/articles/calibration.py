@@ -8,11 +8,11 @@ import numpy as np
 import torch
 
 from ml.articles.config import ArticlesConfig
-from ml.articles.data import Sample, to_gray, to_work
+from ml.articles.data import Sample, synth_samples, to_gray, to_work
 from ml.articles.metrics import page_metrics, summarize
 from ml.articles.model import CutNet
 from ml.articles.predict import forward_probs, segment_from_probs
-from ml.articles.refine import GeometryPrior, PageGeometry, calibrate_geometry
+from ml.articles.refine import GEOMETRY_WIDTH, GeometryPrior, PageGeometry, calibrate_geometry
 from ml.articles.scanfix import fix_samples
 
 
@@ -82,3 +82,12 @@ def calibrate(model: CutNet, samples: Sequence[Sample], cfg: ArticlesConfig, dev
     for pub, c in curves.items():
         th["default" if pub == "_all" else pub], _ = tau_at_precision(c, cfg.post.target_precision)
     return {"thresholds": th, "geometry": geometry, "curves": curves}
+
+
+def calibration_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[Sample]:
+    """Pages for choosing thresholds and measuring the layout-geometry prior. They are rendered at the width
+    the geometry is measured at (not the working width): ink and rules look different on a small page, and
+    pages reach the predictor as working copies of scans, bigger than the model's input."""
+    return synth_samples(cfg.train.val_pages_per_publisher, publishers, cfg.train.seed * 10 + 2,
+                         max(cfg.train.work_width, GEOMETRY_WIDTH), scan_share=cfg.train.scan_share,
+                         scan_max=cfg.train.scan_max)

@@ -2,7 +2,7 @@
 cores) and ``gpu`` (full size). ``preset()`` picks the one for the device present."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ml.common.config import DictConfig
 from ml.common.device import default_size
@@ -87,3 +87,13 @@ def preset(size: str | None = None) -> ArticlesConfig:
                               post=PostConfig(tau_grid=(0.1, 0.5, 0.9)),
                               filter=FilterConfig(n_trees=10, max_depth=6, feature_width=128))
     raise ValueError(f"unknown size preset {size!r} (cpu, gpu or tiny)")
+
+
+def with_post(cfg: ArticlesConfig, post: dict | None) -> ArticlesConfig:
+    """``cfg`` with its post-processing fields overridden by ``post``."""
+    if not post:
+        return cfg
+    bad = sorted(set(post) - set(cfg.post.__dataclass_fields__))
+    if bad:
+        raise ValueError(f"unknown post-processing setting(s) {bad}")
+    return replace(cfg, post=replace(cfg.post, **post))

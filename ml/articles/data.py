@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from ml.articles.synth import SynthPage
+from ml.articles.synth import SynthPage, generate_pages
 
 HEADLINE_BLOCKS = ("headline", "kicker", "subheadline")
 UNKNOWN_ARTICLE = 3   # region label: inside an article, body or headline unknown
@@ -134,3 +134,35 @@ def load_dir(path: str | Path, use: str = "work", page_types: Sequence[str] | No
         if limit and len(out) >= limit:
             break
     return out
+
+
+RENDER_SCALES = (1.0, 1.25, 1.6, 2.0)
+
+
+def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, width: int,
+                  non_article_share: float = 0.0, vary_resolution: bool = False, scan_share: float = 0.0,
+                  scan_max: float = 1.4) -> list[Sample]:
+    """Synthetic samples rendered at ``width``; with ``vary_resolution`` each page is rendered at one of
+    ``RENDER_SCALES`` x ``width`` (in turn), so a model sees pages that reach it through a resize, as working
+    copies made from bigger scans do (the filter's handcrafted features are sensitive to this). A share
+    ``scan_share`` of the pages is degraded as scans of a strength drawn in (0, ``scan_max``]."""
+    n = n_per_publisher * len(publishers)
+    if scan_share > 0:
+        rng = np.random.default_rng([seed, 0x5CA9])
+        strengths = np.where(rng.random(n) < scan_share, rng.uniform(0.1, 1.0, n) * scan_max, 0.0)
+        pages = []
+        for i in range(n):
+            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)])) if vary_resolution else width
+            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
+                                    non_article_share=non_article_share, start=i, scan=float(strengths[i]))
+    elif not vary_resolution:
+        pages = generate_pages(n, seed=seed, publishers=list(publishers), width=width,
+                               non_article_share=non_article_share)
+    else:
+        pages = []
+        for i in range(n):
+            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)]))
+            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
+                                    non_article_share=non_article_share, start=i)
+    return [Sample.from_synth(p) for p in pages]
+

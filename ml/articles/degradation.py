@@ -8,10 +8,11 @@ against the strength. ``post`` overrides the checkpoint's post-processing settin
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ml.articles.evaluation import evaluate
+from ml.articles.plots import plot_f1_vs_strength
 from ml.articles.scan import LEVELS
 
 
@@ -29,8 +30,6 @@ def evaluate_scans(checkpoint: str | Path, levels: Sequence[str | float] = ("cle
                    n_pages: int = 40, seed: int = 777, width: int = 640, post: dict | None = None,
                    publishers: Sequence[str] | None = None, device=None, plots_dir: str | Path | None = None,
                    log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    from ml.articles.engine import evaluate
-
     res: dict[str, Any] = {"checkpoint": str(checkpoint), "pages": n_pages, "seed": seed, "width": width,
                            "post": post or {}, "by_level": {}}
     for level in levels:
@@ -50,40 +49,3 @@ def evaluate_scans(checkpoint: str | Path, levels: Sequence[str | float] = ("cle
     if plots_dir:
         res["plot"] = plot_f1_vs_strength({"": res}, Path(plots_dir) / "cut_f1_vs_scan.png")
     return res
-
-
-def plot_f1_vs_strength(runs: dict[str, dict], path: Path) -> str:
-    """One line per run (label -> ``evaluate_scans`` result): cut F1 (solid) and article F1 (dotted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for label, res in runs.items():
-        lv = sorted(res["by_level"].values(), key=lambda r: r["strength"])
-        x = [r["strength"] for r in lv]
-        line, = ax.plot(x, [r["cut"]["f1"] for r in lv], "o-", label=f"cut F1 {label}".strip())
-        ax.plot(x, [r["article"]["f1"] for r in lv], "s:", color=line.get_color(), label=f"article F1 {label}".strip())
-    ax.axhline(0.9, ls="--", c="gray", lw=0.8)
-    ax.axvline(1.0, ls=":", c="gray", lw=0.8)
-    ax.set_xlabel("scan strength (0.5 light, 1 realistic: skew <= 1.5 deg)")
-    ax.set_ylabel("F1")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("articles vs scan degradation")
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return str(path)
-
-
-def with_post(cfg, post: dict | None):
-    """``cfg`` with its post-processing fields overridden by ``post``."""
-    if not post:
-        return cfg
-    bad = sorted(set(post) - set(cfg.post.__dataclass_fields__))
-    if bad:
-        raise ValueError(f"unknown post-processing setting(s) {bad}")
-    return replace(cfg, post=replace(cfg.post, **post))

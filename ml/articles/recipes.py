@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ml.articles.config import preset
-from ml.articles.data import Sample
-from ml.articles.engine import synth_samples, train
+from ml.articles.data import Sample, synth_samples
 from ml.articles.styles import TRAIN_PUBLISHERS
+from ml.articles.training import train
 from ml.common.trainer import CallbackBase
 
 

@@ -48,7 +48,7 @@ def _synth(a) -> int:
 def _train(a) -> int:
     from ml.catheter.config import preset
     from ml.catheter.data import load_dir
-    from ml.catheter.engine import train
+    from ml.catheter.training import train
     from ml.common.trainer import FunctionCallback
 
     cfg = preset(a.preset)
@@ -111,14 +111,15 @@ def _predict(a) -> int:
 
 def _evaluate(a) -> int:
     from ml.catheter.data import load_dir
-    from ml.catheter.engine import evaluate
+    from ml.catheter.evaluation import evaluate
+    from ml.common.plots import plots_folder
 
     if a.difficulties:
         return _evaluate_difficulties(a)
     if not a.data:
         raise SystemExit("evaluate needs --data DIR or --difficulties LIST")
     samples = load_dir(a.data, limit=a.limit)
-    plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
+    plots = plots_folder(a.plots, "catheter")
     res = evaluate(a.checkpoint, samples, device=a.device, plots_dir=plots, adv_n=a.adv_n,
                    pointing_n=a.pointing_n, log=lambda s: print(s, file=sys.stderr, flush=True))
     if a.json:
@@ -134,12 +135,13 @@ def _evaluate(a) -> int:
 def _evaluate_difficulties(a) -> int:
     from ml.catheter.config import DIFFICULTIES
     from ml.catheter.difficulty import evaluate_difficulties
+    from ml.common.plots import plots_folder
 
     names = [d.strip() for d in a.difficulties.split(",") if d.strip()]
     bad = [d for d in names if d not in DIFFICULTIES]
     if bad:
         raise SystemExit(f"--difficulties: unknown {bad}; expected some of {DIFFICULTIES}")
-    plots = a.plots or str(Path(a.checkpoint) / "eval_plots")
+    plots = plots_folder(a.plots, "catheter")
     res = evaluate_difficulties(a.checkpoint, names, n=a.n, seed=a.seed, size=a.size, device=a.device,
                                 plots_dir=plots, log=lambda s: print(s, file=sys.stderr, flush=True))
     if a.json:
@@ -206,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--seed", type=int, default=2, help="with --difficulties: generator seed (not a training seed)")
     e.add_argument("--size", type=int, default=512, help="with --difficulties: image side")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--plots", default=None, help="directory for PNG plots (default: CKPT/eval_plots)")
+    e.add_argument("--plots", default=None,
+                   help="directory for PNG plots (default: a new temporary folder, named on stderr)")
     e.add_argument("--adv-n", type=int, default=200, help="images attacked with FGSM for the flag figures")
     e.add_argument("--pointing-n", type=int, default=200)
     e.add_argument("--limit", type=int, default=None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ml.catheter.config import preset
 from ml.catheter.data import Sample, synth_samples
-from ml.catheter.engine import train
+from ml.catheter.training import train
 from ml.catheter.synth import SynthConfig
 from ml.common.trainer import CallbackBase
 

@@ -152,8 +152,8 @@ def cmd_train(a) -> int:
     from dataclasses import replace
 
     from ml.omr.config import preset
-    from ml.omr.data import load_dir
-    from ml.omr.engine import synthetic_samples, train, with_photos
+    from ml.omr.data import load_dir, synthetic_samples, with_photos
+    from ml.omr.training import train
 
     cfg = preset(a.size)
     if a.steps:
@@ -193,8 +193,8 @@ def cmd_detect(a) -> int:
 
 
 def cmd_evaluate(a) -> int:
-    from ml.omr.data import load_dir
-    from ml.omr.engine import evaluate, synthetic_samples
+    from ml.omr.data import load_dir, synthetic_samples
+    from ml.omr.evaluation import evaluate
 
     samples = load_dir(a.data) if a.data else synthetic_samples(a.pages, seed=a.seed)
     if not samples:

@@ -70,3 +70,42 @@ def load_dir(path: str | Path) -> list[Sample]:
             out.append(Sample(img, {}, d["symbols"], {"kind": d.get("kind", "render"), "font": d.get("font", ""),
                                                        "piece": d.get("piece", ""), "page": d.get("page", 0)}))
     return out
+
+
+def synthetic_samples(n_pages: int, seed: int = 0, photos: bool = True, kind: str = "moderate") -> list[Sample]:
+    """Clean renders and (optionally) simulated photos of them with the truth mapped in."""
+    from ml.omr.synth import make_page
+
+    renders = [sample_from_page(make_page(seed + i), {"kind": "render"}) for i in range(n_pages)]
+    return with_photos(renders, 1, seed + 10_000, kind) if photos else renders
+
+
+def with_photos(samples: list[Sample], per_sample: int, seed: int, kind: str = "moderate",
+                workers: int = 1) -> list[Sample]:
+    """The samples followed by ``per_sample`` simulated photos of each (truth moved in through the exact
+    page->photo mapping). Needs only OpenCV, so a machine without the renderer can still train on photos."""
+    jobs = [(smp, seed + k * 100_003 + i, kind) for k in range(per_sample) for i, smp in enumerate(samples)]
+    return list(samples) + map_in_processes(_photo_of, jobs, workers)
+
+
+def _photo_of(job: tuple[Sample, int, str]) -> Sample:
+    from ml.omr.degrade import degrade
+    from ml.omr.transfer import map_boxes
+
+    smp, seed, kind = job
+    photo, mapping = degrade(smp.image, seed=seed, cfg=kind)
+    boxes = map_boxes(np.asarray([s["bbox"] for s in smp.symbols], np.float64).reshape(-1, 4), mapping.page_to_photo)
+    syms = [{"class": s["class"], "bbox": b.tolist()} for s, b in zip(smp.symbols, boxes)]
+    return Sample(photo, {}, syms, {**smp.meta, "kind": kind})
+
+
+def map_in_processes(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, in ``workers`` forked processes when > 1 (page preparation is numpy work
+    that a GPU machine's idle cores can share; forked before CUDA is touched)."""
+    if workers <= 1 or len(items) < 2:
+        return [fn(x) for x in items]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(workers, len(items)), mp_context=mp.get_context("fork")) as ex:
+        return list(ex.map(fn, items, chunksize=1))

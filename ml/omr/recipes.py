@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ml.common.trainer import CallbackBase
 from ml.omr.config import preset
-from ml.omr.data import Sample
-from ml.omr.engine import synthetic_samples, train
+from ml.omr.data import Sample, synthetic_samples
+from ml.omr.training import train
 
 BOOTSTRAP_SEED = 2018
 BOOTSTRAP_PAGES = {"tiny": 1, "cpu": 12, "gpu": 48}   # engravings; each also gives one simulated photo

@@ -40,13 +40,15 @@ def test_config_preset_and_json_round_trip(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_engine_train_finetune_evaluate(kind):
-    engine = importlib.import_module(f"ml.{kind}.engine")
-    assert _positional(engine.train)[:2] == ["samples", "out"]
-    assert {"config", "callbacks", "device", "log"} <= _keyword_only(engine.train)
-    assert _positional(engine.finetune)[:4] == ["from_checkpoint", "samples", "replay_samples", "out"]
-    assert {"steps", "callbacks", "device", "log", "freeze_norm", "alpha"} <= _keyword_only(engine.finetune)
-    assert _positional(engine.evaluate)[:2] == ["checkpoint", "samples"] and "device" in _params(engine.evaluate)
+def test_training_train_finetune_and_evaluation_evaluate(kind):
+    training = importlib.import_module(f"ml.{kind}.training")
+    evaluation = importlib.import_module(f"ml.{kind}.evaluation")
+    assert _positional(training.train)[:2] == ["samples", "out"]
+    assert {"config", "callbacks", "device", "log"} <= _keyword_only(training.train)
+    assert _positional(training.finetune)[:4] == ["from_checkpoint", "samples", "replay_samples", "out"]
+    assert {"steps", "callbacks", "device", "log", "freeze_norm", "alpha"} <= _keyword_only(training.finetune)
+    evaluate = evaluation.evaluate
+    assert _positional(evaluate)[:2] == ["checkpoint", "samples"] and "device" in _params(evaluate)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -59,17 +61,17 @@ def test_recipes(kind):
 
 
 @pytest.mark.parametrize("kind", ("catheter", "articles"))
-def test_engines_share_the_schedule_and_budget(kind):
-    engine = importlib.import_module(f"ml.{kind}.engine")
-    assert engine.WarmupCosine is schedule.WarmupCosine and engine.TimeBudget is schedule.TimeBudget
-    source = inspect.getsource(engine)
+def test_trainings_share_the_schedule_and_budget(kind):
+    training = importlib.import_module(f"ml.{kind}.training")
+    assert training.WarmupCosine is schedule.WarmupCosine and training.TimeBudget is schedule.TimeBudget
+    source = inspect.getsource(training)
     assert "LambdaLR" not in source and "math.cos" not in source
 
 
-def test_omr_engine_shares_the_schedule():
-    engine = importlib.import_module("ml.omr.engine")
-    assert engine.WarmupCosine is schedule.WarmupCosine
-    assert "CosineAnnealingLR" not in inspect.getsource(engine)
+def test_omr_training_shares_the_schedule():
+    training = importlib.import_module("ml.omr.training")
+    assert training.WarmupCosine is schedule.WarmupCosine
+    assert "CosineAnnealingLR" not in inspect.getsource(training)
 
 
 def test_generated_samples_of_the_catheter_recipe():

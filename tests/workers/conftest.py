@@ -109,6 +109,31 @@ def accept(operator, reviewer):
 
 
 @pytest.fixture
+def bootstrapped_scope(make_project, catheter_series_items, accept):
+    """make(**project_kwargs) -> (project, scope, first model): a catheter project with a scope of its own and
+    three accepted golden items, whose bootstrap run (the training task, called in this process) registered
+    and promoted a first model."""
+    from webapp.labeling.models import WorkItem
+    from webapp.mlops.selectors import champion_get
+    from workers import training, triggers
+
+    def make(**project_kwargs):
+        scope = f"line:t-{uuid.uuid4().hex[:6]}"
+        project = make_project("catheter", scope_key=scope, review_required=False, train_after_minutes=60,
+                               **project_kwargs)
+        golden = catheter_series_items(project, range(100, 103))
+        WorkItem.objects.filter(pk__in=[i.pk for i, _ in golden]).update(split="golden")
+        for item, truth in golden:
+            accept(item, truth)
+        decision = triggers.check_scope("catheter", scope)
+        assert decision["decision"] == "bootstrap"
+        assert training.run_training(decision["run"]).startswith("registered")
+        return project, scope, champion_get(kind="catheter", scope_key=scope)
+
+    return make
+
+
+@pytest.fixture
 def worker_env(subprocess_env, settings):
     env = dict(subprocess_env, LOUPE_MODEL_ROOT=settings.LOUPE_MODEL_ROOT, LOUPE_MODEL_SIZE="tiny",
                LOUPE_BOOTSTRAP_SECONDS=str(settings.LOUPE_BOOTSTRAP_SECONDS),

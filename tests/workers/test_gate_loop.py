@@ -1,8 +1,6 @@
 """The gate in the loop, through the training task as the worker runs it: a candidate judged on a golden set
 too small to decide is not promoted automatically (and a manual promotion needs the override), and the
 share of corrections held out to grow the golden set is never trained on."""
-import uuid
-
 import pytest
 
 from webapp.core.errors import Conflict
@@ -15,25 +13,10 @@ from workers import training, trainset, triggers
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def _bootstrapped_scope(make_project, catheter_series_items, accept, **project_kwargs):
-    scope = f"line:g-{uuid.uuid4().hex[:6]}"
-    project = make_project("catheter", scope_key=scope, review_required=False, train_after_minutes=60,
-                           **project_kwargs)
-    golden = catheter_series_items(project, range(100, 103))
-    WorkItem.objects.filter(pk__in=[i.pk for i, _ in golden]).update(split="golden")
-    for item, truth in golden:
-        accept(item, truth)
-    decision = triggers.check_scope("catheter", scope)
-    assert decision["decision"] == "bootstrap"
-    assert training.run_training(decision["run"]).startswith("registered")
-    return project, scope, champion_get(kind="catheter", scope_key=scope)
-
-
-def test_auto_promotion_refuses_a_candidate_the_golden_set_cannot_judge(make_project, catheter_series_items, accept,
-                                                                        admin_user, settings):
+def test_auto_promotion_refuses_a_candidate_the_golden_set_cannot_judge(bootstrapped_scope, catheter_series_items,
+                                                                        accept, admin_user, settings):
     settings.LOUPE_GOLDEN_HOLDOUT_EVERY = 0
-    project, scope, first = _bootstrapped_scope(make_project, catheter_series_items, accept, auto_promote=True,
-                                                train_after_corrections=2)
+    project, scope, first = bootstrapped_scope(auto_promote=True, train_after_corrections=2)
     assert first.gate_verdict == ""   # a first model is promoted without a verdict: nothing to beat
     for item, truth in catheter_series_items(project, range(2)):
         accept(item, truth)
@@ -60,11 +43,10 @@ def test_auto_promotion_refuses_a_candidate_the_golden_set_cannot_judge(make_pro
     assert audit.override and ChampionAlias.objects.get(kind="catheter", scope_key=scope).model_version == candidate
 
 
-def test_held_out_corrections_grow_the_golden_set_and_are_never_trained_on(make_project, catheter_series_items,
+def test_held_out_corrections_grow_the_golden_set_and_are_never_trained_on(bootstrapped_scope, catheter_series_items,
                                                                            accept, settings):
     settings.LOUPE_GOLDEN_HOLDOUT_EVERY = 2
-    project, scope, first = _bootstrapped_scope(make_project, catheter_series_items, accept,
-                                                train_after_corrections=4)
+    project, scope, first = bootstrapped_scope(train_after_corrections=4)
     # Items until two the hash holds out and two it leaves to training (one in two: a few items do).
     held, kept = [], []
     for index in range(16):

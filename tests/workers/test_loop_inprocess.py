@@ -1,40 +1,28 @@
 """The loop's steps called in this process (no worker): bootstrap, prediction, trigger, fine-tune, gate,
 promotion, re-scoring. The same code runs in the worker test; here failures are easier to read."""
-import uuid
-
 import pytest
 
 from webapp.labeling.models import ItemState, Prediction, WorkItem
 from webapp.mlops.models import ChampionAlias, ModelVersion, PromotionAudit, TrainingRun
-from webapp.mlops.selectors import champion_get
 from webapp.mlops.services import champion_promote
 from workers import inference, training, triggers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, catheter_series_items, accept,
+def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(bootstrapped_scope, catheter_series_items, accept,
                                                                  admin_user):
-    scope = f"line:t-{uuid.uuid4().hex[:6]}"
-    project = make_project("catheter", scope_key=scope, review_required=False, train_after_corrections=2,
-                           train_after_minutes=60)
-    pool = catheter_series_items(project, range(6))
-    golden = catheter_series_items(project, range(100, 103))
-    WorkItem.objects.filter(pk__in=[i.pk for i, _ in golden]).update(split="golden")
-    for item, truth in golden:
-        accept(item, truth)
-
     # No champion: the scope bootstraps a first model from the generator, promoted with an audit entry.
-    decision = triggers.check_scope("catheter", scope)
-    assert decision["decision"] == "bootstrap"
-    assert training.run_training(decision["run"]).startswith("registered")
-    first = champion_get(kind="catheter", scope_key=scope)
+    project, scope, first = bootstrapped_scope(train_after_corrections=2)
     assert first is not None and first.number == 1
+    golden_ids = set(WorkItem.objects.filter(project=project, split="golden").values_list("pk", flat=True))
+    assert len(golden_ids) == 3
     audit = PromotionAudit.objects.get(to_version=first)
     assert audit.actor is None and "bootstrap" in audit.reason
     assert first.metrics["golden"]["items"] == 3 and first.metrics["primary"] == "proposal_agreement"
 
     # Its promotion re-scores the scope: every unaccepted item gets a prediction of the champion.
+    pool = catheter_series_items(project, range(6))
     inference.rescore("catheter", scope, first.pk)
     stats = inference.predict([i.pk for i, _ in pool], fill=False)
     assert stats["predicted"] == 6
@@ -58,7 +46,6 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     assert set(candidate.metrics["slices"]) == set(candidate.metrics["champion"]["slices"])
     assert candidate.metrics["gate"]["compared"] is True
     # per golden item on both sides, for the compare page (paired intervals, disagreements, PR curves)
-    golden_ids = {i.pk for i, _ in golden}
     assert {r["item"] for r in candidate.metrics["items"]} == golden_ids
     assert {r["item"] for r in candidate.metrics["champion"]["items"]} == golden_ids
     assert all(0 <= r["value"] <= 1 and r["label"] in (0, 1) and r["slices"] for r in candidate.metrics["items"])
@@ -72,7 +59,7 @@ def test_bootstrap_predict_trigger_finetune_gate_promote_rescore(make_project, c
     assert (compared["plots"]["pr"] is not None) == any(r["label"] for r in candidate.metrics["items"])
     assert run.params["n_new"] == 2 and run.params["cutoff"] and len(run.params["used_revisions"]) >= 2
     # the golden items were never trained on: the snapshot names the two corrections (+ replay, no golden)
-    assert not set(run.params["new_items"]) & {i.pk for i, _ in golden}
+    assert not set(run.params["new_items"]) & golden_ids
     # the trigger now waits again: those corrections were used by the run
     assert triggers.check_scope("catheter", scope)["decision"] == "wait"
 

@@ -26,7 +26,7 @@ class MembershipAddSerializer(serializers.Serializer):
     user = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all(),
                                         help_text="The username.")
     role = StrictChoiceField(choices=ProjectMembership.Role.choices, required=False,
-                                   help_text="Default: the account's role.")
+                             help_text="Default: the account's role.")
 
 
 class WsTicketSerializer(serializers.Serializer):

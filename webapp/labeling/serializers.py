@@ -236,7 +236,7 @@ class DraftSerializer(StrictModelSerializer):
 class DraftSaveSerializer(serializers.Serializer):
     annotation = AnnotationField()
     base_revision = StrictIntegerField(allow_null=True, min_value=1,
-                                             help_text="The revision number the edit started from; null for none.")
+                                       help_text="The revision number the edit started from; null for none.")
     from_prediction = StrictIntegerField(required=False, allow_null=True, default=None)
 
 

@@ -12,9 +12,9 @@ class ProjectUploadSerializer(serializers.Serializer):
                                             "files of those images (COCO .json; PAGE XML .xml for articles; "
                                             "alignments or DeepScoresV2 .json for omr).")
     grouping = StrictChoiceField(choices=GROUPINGS, required=False,
-                                       help_text="single: one item per image; series: images sharing a name prefix "
-                                                 "before the last _ or -; pairs: <stem>.<role>.<ext>. Default: the "
-                                                 "first that fits the project's kind.")
+                                 help_text="single: one item per image; series: images sharing a name prefix "
+                                           "before the last _ or -; pairs: <stem>.<role>.<ext>. Default: the "
+                                           "first that fits the project's kind.")
 
 
 class UploadedItemSerializer(serializers.Serializer):

@@ -27,11 +27,11 @@ class ModelVersionSerializer(StrictModelSerializer):
 class PromoteSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     override = StrictBooleanField(required=False, default=False,
-                                        help_text="Promote although the golden-set gate did not call it better "
-                                                  "(verdict worse or not_enough_evidence; needs override_reason).")
+                                  help_text="Promote although the golden-set gate did not call it better "
+                                            "(verdict worse or not_enough_evidence; needs override_reason).")
     override_reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="",
-                                            help_text="Overrides only: why the gate's regression is acceptable "
-                                                      "(a second reason, different from reason).")
+                                      help_text="Overrides only: why the gate's regression is acceptable "
+                                                "(a second reason, different from reason).")
 
 
 class RollbackSerializer(serializers.Serializer):
@@ -65,7 +65,7 @@ class TrainingRunRequestSerializer(serializers.Serializer):
     kind = StrictCharField()
     scope_key = StrictCharField(required=False, allow_blank=True, default="")
     project = StrictIntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                       max_value=2**63 - 1)
+                                 max_value=2**63 - 1)
     params = serializers.JSONField(required=False, default=dict)
 
 
@@ -79,12 +79,12 @@ class CompareRowSerializer(serializers.Serializer):
                                      help_text="Bootstrap interval of the difference (candidate - champion).")
     interval_method = StrictCharField(allow_null=True)
     regresses = StrictBooleanField(help_text="The difference is below -margin: the gate never calls "
-                                                   "such a version better.")
+                                             "such a version better.")
     significant = StrictBooleanField(help_text="The interval excludes 0.")
     positives = StrictIntegerField(allow_null=True, help_text="Golden items of the slice with something to "
-                                                                    "find (defective, with cuts); null: unknown.")
+                                                              "find (defective, with cuts); null: unknown.")
     verdict = StrictChoiceField(choices=["better", "worse", "not_enough_evidence"],
-                                      help_text="The gate's verdict on this slice (webapp.mlops.gate).")
+                                help_text="The gate's verdict on this slice (webapp.mlops.gate).")
     why = StrictCharField(help_text="What the verdict rests on (the interval, or too few items).")
     decidable = StrictBooleanField(help_text="Enough golden items (and positives) and an interval to decide on.")
     too_few = StrictBooleanField(help_text="Too few golden items (or positives) in the slice to decide.")
@@ -100,10 +100,10 @@ class CompareSerializer(serializers.Serializer):
     draws = StrictIntegerField(source="comparison.draws")
     per_item = StrictBooleanField(source="comparison.per_item")
     verdict = StrictChoiceField(source="comparison.verdict", choices=["better", "worse", "not_enough_evidence"],
-                                      help_text="The gate's verdict on this pair, computed now (the verdict stored "
-                                                "with the candidate is in gate.verdict).")
+                                help_text="The gate's verdict on this pair, computed now (the verdict stored "
+                                          "with the candidate is in gate.verdict).")
     min_items = StrictIntegerField(source="comparison.min_items",
-                                         help_text="Golden items a slice needs before the gate decides on it.")
+                                   help_text="Golden items a slice needs before the gate decides on it.")
     min_positives = StrictIntegerField(source="comparison.min_positives")
     rows = CompareRowSerializer(source="comparison.rows", many=True)
     disagreements = serializers.ListField(source="comparison.disagreements", child=serializers.DictField())
@@ -170,7 +170,7 @@ class ThresholdSetSerializer(serializers.Serializer):
     value = StrictFloatField(min_value=0.0, max_value=1.0, help_text="The operating threshold, 0 to 1.")
     reason = StrictCharField(max_length=2000, help_text="Why: written to the audit trail (required).")
     basis = StrictCharField(max_length=200, required=False, allow_blank=True, default="",
-                                  help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
+                            help_text="How it was chosen, e.g. 'recall >= 0.95 on the golden set'.")
 
 
 class OperatingPointSerializer(serializers.Serializer):
@@ -204,10 +204,10 @@ class TrainingTriggersSerializer(serializers.Serializer):
     kind = StrictCharField()
     scope_key = StrictCharField()
     train_after_corrections = StrictIntegerField(help_text="A run starts after this many new accepted "
-                                                                 "corrections in the scope...")
+                                                           "corrections in the scope...")
     train_after_minutes = StrictIntegerField(help_text="...or after this many minutes with at least one.")
     auto_promote = StrictBooleanField(help_text="A candidate that passes the gate becomes champion without "
-                                                      "an admin.")
+                                                "an admin.")
 
 
 class TrainingTriggersUpdateSerializer(serializers.Serializer):
@@ -216,7 +216,7 @@ class TrainingTriggersUpdateSerializer(serializers.Serializer):
     train_after_minutes = StrictIntegerField(required=False, min_value=1, max_value=7 * 24 * 60)
     auto_promote = StrictBooleanField(required=False)
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=2000,
-                                   help_text="Why (written to the audit trail).")
+                             help_text="Why (written to the audit trail).")
 
 
 class TrainingTriggersStateSerializer(serializers.Serializer):

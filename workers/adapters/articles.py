@@ -103,7 +103,7 @@ class ArticlesAdapter(Adapter):
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log: Log) -> dict[str, Any]:
-        from ml.articles.engine import finetune
+        from ml.articles.training import finetune
 
         new_articles = [s for s in new if s.page_type == "article"]
         if not new_articles:
@@ -113,7 +113,7 @@ class ArticlesAdapter(Adapter):
         return {"train": info}
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
-        from ml.articles.engine import evaluate
+        from ml.articles.evaluation import evaluate
 
         res = evaluate(artifact_dir, samples, device=device)
         overall = _flat(res.get("overall", {"pages": 0}))

@@ -128,7 +128,7 @@ class Adapter:
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log: Log) -> dict[str, Any]:
-        return self._ml("engine").finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
+        return self._ml("training").finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log)
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         raise NotImplementedError

@@ -192,7 +192,7 @@ class CatheterAdapter(Adapter):
         return out
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
-        from ml.catheter.engine import evaluate
+        from ml.catheter.evaluation import evaluate
 
         res = evaluate(artifact_dir, samples, device=device, adv_n=min(8, len(samples)), epsilons=(4,),
                        pointing_n=min(16, len(samples)))

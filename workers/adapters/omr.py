@@ -145,7 +145,7 @@ class OmrAdapter(Adapter):
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         """``score``: mAP@0.5 over the frequent classes overall, AP per frequent class, recall of the rare
         classes together (each a slice the gate compares)."""
-        from ml.omr.engine import evaluate
+        from ml.omr.evaluation import evaluate
 
         res = evaluate(artifact_dir, samples, device=device)
         o = res["overall"]

@@ -9,9 +9,9 @@ import cv2
 import pytest
 
 from formats.articles.pagexml import from_page_xml
-from ml.articles import engine
 from ml.articles.data import Sample, load_dir
 from ml.articles.predict import Predictor
+from ml.articles.training import finetune
 from ml.common.trainer import FunctionCallback, TrainingCancelled
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -117,7 +117,7 @@ def test_finetune_cli_and_api_with_callbacks(ckpt, data, tmp_path):
     seen = []
     cb = FunctionCallback(on_step=lambda p: seen.append(p.step), should_stop=lambda: len(seen) >= 1)
     with pytest.raises(TrainingCancelled):
-        engine.finetune(ckpt, samples[:2], samples[2:4], tmp_path / "ft2", steps=5, callbacks=[cb])
+        finetune(ckpt, samples[:2], samples[2:4], tmp_path / "ft2", steps=5, callbacks=[cb])
     assert seen == [1]
 
 

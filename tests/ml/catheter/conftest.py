@@ -23,7 +23,7 @@ def small_samples():
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory, small_samples):
-    from ml.catheter.engine import train
+    from ml.catheter.training import train
 
     cfg = preset("tiny")
     cfg.train.epochs = 2

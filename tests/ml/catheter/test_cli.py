@@ -7,8 +7,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _run(*args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+def _run(*args, **env_extra):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **env_extra}
     r = subprocess.run([sys.executable, "-m", "ml.catheter", *args], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -35,3 +35,11 @@ def test_command_line_end_to_end(tmp_path):
                           "--adv-n", "4", "--pointing-n", "4", "--limit", "8"))
     assert res["n"] == 8 and "recall_at_precision_0.90" in res["verdict"] and "pointing_game" in res
     assert (plots / "pr_curve.png").exists() and (plots / "confusion.png").exists()
+    # without --plots the plots go to a new temporary folder (here under TMPDIR), never into the checkpoint
+    before = sorted(p.name for p in ckpt.iterdir())
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    res = json.loads(_run("evaluate", str(ckpt), "--data", str(data), "--json", "--adv-n", "2", "--pointing-n", "2",
+                          "--limit", "4", TMPDIR=str(tmp)))
+    assert sorted(p.name for p in ckpt.iterdir()) == before
+    assert Path(res["plots"]["pr_curve"]).parent.parent == tmp and Path(res["plots"]["pr_curve"]).exists()

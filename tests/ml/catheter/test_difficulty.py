@@ -7,7 +7,7 @@ from ml.catheter import DEFECT_TYPES
 from ml.catheter.__main__ import main
 from ml.catheter.config import REALISM, CatheterConfig, SynthConfig
 from ml.catheter.data import load_dir, validate_annotation
-from ml.catheter.difficulty import recall_by_contrast
+from ml.catheter.evaluation import recall_by_contrast
 from ml.catheter.synth import generate_sample
 
 

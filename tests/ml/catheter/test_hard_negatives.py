@@ -6,7 +6,7 @@ import torch
 
 from ml.catheter.config import preset
 from ml.catheter.data import prepare
-from ml.catheter.engine import Batches
+from ml.catheter.batches import Batches
 
 
 class FiresAtOnePlace(torch.nn.Module):

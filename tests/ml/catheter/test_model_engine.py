@@ -8,10 +8,10 @@ from ml.catheter import DEFECT_TYPES
 from ml.catheter.adversarial import fgsm
 from ml.catheter.config import CatheterConfig, preset
 from ml.catheter.data import prepare
-from ml.catheter.engine import finetune, make_loss
 from ml.catheter.model import GuidedReLU, build_model, guided
 from ml.catheter.predict import Predictor
 from ml.catheter.saliency import guided_backprop, local_entropy, pointing_hit
+from ml.catheter.training import finetune, make_loss
 from ml.common.checkpoint import load_config
 from ml.common.trainer import FunctionCallback, TrainingCancelled
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ml.catheter import DEFECT_TYPES
 from ml.catheter.data import samples_from_series, validate_annotation
-from ml.catheter.engine import evaluate
+from ml.catheter.evaluation import evaluate
 from ml.catheter.predict import Prediction, Predictor, series_annotation
 
 

@@ -8,8 +8,9 @@ import torch
 from ml.common.trainer import FunctionCallback, TrainingCancelled
 from ml.omr.config import preset
 from ml.omr.data import Sample, sample_from_alignment, sample_from_page
-from ml.omr.engine import evaluate, finetune, train
+from ml.omr.evaluation import evaluate
 from ml.omr.predict import AlignmentPrediction, DetectionPrediction, Predictor
+from ml.omr.training import finetune, train
 
 TINY = dict(steps=(2, 2, 2, 2, 4), crop=64, batch_size=2, margin_width=48, rare_patches=4)
 

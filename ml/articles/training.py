@@ -1,4 +1,5 @@
-"""Training, per-publisher fine-tuning with replay, threshold calibration and evaluation."""
+"""Training of the global model (FCN + page filter), per-publisher fine-tuning with replay, and the
+recalibration of a checkpoint's thresholds in place (thresholds: ``ml.articles.calibration``)."""
 from __future__ import annotations
 
 import json
@@ -10,21 +11,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ml.articles.calibration import calibrate, page_geometries, page_probs, pr_over_tau, tau_at_precision
+from ml.articles.calibration import calibrate, calibration_samples
 from ml.articles.config import ArticlesConfig, preset
-from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, targets
-from ml.articles.metrics import page_metrics, prf, summarize
+from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, synth_samples, targets, to_work
 from ml.articles.model import CutNet
 from ml.articles.pagefilter import IMAGE_FEATURES, TEXT_FEATURES, Forest, image_features, text_features, train_forest
-from ml.articles.predict import Predictor, model_input, segment_from_probs
-from ml.articles.refine import GEOMETRY_WIDTH
+from ml.articles.predict import model_input
 from ml.articles.scanfix import fix_samples
 from ml.articles.styles import STYLES, TRAIN_PUBLISHERS
-from ml.articles.synth import generate_pages
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
 from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
-from ml.common.metrics import auroc
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
@@ -33,49 +30,6 @@ Log = Callable[[str], None]
 
 def _noop(_: str) -> None:
     pass
-
-
-# ------------------------------------------------------------------------------------------------ data
-
-
-RENDER_SCALES = (1.0, 1.25, 1.6, 2.0)
-
-
-def synth_samples(n_per_publisher: int, publishers: Sequence[str], seed: int, width: int,
-                  non_article_share: float = 0.0, vary_resolution: bool = False, scan_share: float = 0.0,
-                  scan_max: float = 1.4) -> list[Sample]:
-    """Synthetic samples rendered at ``width``; with ``vary_resolution`` each page is rendered at one of
-    ``RENDER_SCALES`` x ``width`` (in turn), so a model sees pages that reach it through a resize, as working
-    copies made from bigger scans do (the filter's handcrafted features are sensitive to this). A share
-    ``scan_share`` of the pages is degraded as scans of a strength drawn in (0, ``scan_max``]."""
-    n = n_per_publisher * len(publishers)
-    if scan_share > 0:
-        rng = np.random.default_rng([seed, 0x5CA9])
-        strengths = np.where(rng.random(n) < scan_share, rng.uniform(0.1, 1.0, n) * scan_max, 0.0)
-        pages = []
-        for i in range(n):
-            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)])) if vary_resolution else width
-            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
-                                    non_article_share=non_article_share, start=i, scan=float(strengths[i]))
-    elif not vary_resolution:
-        pages = generate_pages(n, seed=seed, publishers=list(publishers), width=width,
-                               non_article_share=non_article_share)
-    else:
-        pages = []
-        for i in range(n):
-            w = int(round(width * RENDER_SCALES[i % len(RENDER_SCALES)]))
-            pages += generate_pages(1, seed=seed, publishers=list(publishers), width=w,
-                                    non_article_share=non_article_share, start=i)
-    return [Sample.from_synth(p) for p in pages]
-
-
-def calibration_samples(cfg: ArticlesConfig, publishers: Sequence[str]) -> list[Sample]:
-    """Pages for choosing thresholds and measuring the layout-geometry prior. They are rendered at the width
-    the geometry is measured at (not the working width): ink and rules look different on a small page, and
-    pages reach the predictor as working copies of scans, bigger than the model's input."""
-    return synth_samples(cfg.train.val_pages_per_publisher, publishers, cfg.train.seed * 10 + 2,
-                         max(cfg.train.work_width, GEOMETRY_WIDTH), scan_share=cfg.train.scan_share,
-                         scan_max=cfg.train.scan_max)
 
 
 class _Tensors:
@@ -88,7 +42,6 @@ class _Tensors:
             raise ValueError("no article pages to train on")
         for s in arts:
             _, c, r = targets(s, cfg.train.work_width, cfg.train.cut_halfwidth)
-            from ml.articles.data import to_work
             xs.append(model_input(to_work(s.image, cfg.train.work_width)))
             cuts.append(c)
             regs.append(r)
@@ -190,9 +143,6 @@ def _run(model: CutNet, main: _Tensors, cfg: ArticlesConfig, steps: int, lr: flo
     return done
 
 
-# ------------------------------------------------------------------------------------------------ page filter
-
-
 def filter_features(samples: Sequence[Sample], width: int) -> tuple[np.ndarray, np.ndarray]:
     Xi = np.stack([image_features(s.image, width) for s in samples])
     Xt = np.stack([text_features(s.meta.get("tokens") or []) for s in samples])
@@ -217,9 +167,6 @@ def train_filter(samples: Sequence[Sample], cfg: ArticlesConfig, out: Path | Non
         f1_.save(out, "page_filter")
         f2_.save(out, "page_filter_text")
     return {"image": info1, "image_text": info2, "pages": len(samples)}
-
-
-# ------------------------------------------------------------------------------------------------ public API
 
 
 def _save(model: CutNet, out: Path, cfg: ArticlesConfig, thresholds: dict, extra: dict) -> None:
@@ -349,94 +296,3 @@ def recalibrate(checkpoint: str | Path, samples: Sequence[Sample] | None = None,
     (d / "calibration.json").write_text(json.dumps(cal["curves"], indent=1))
     return {"thresholds": raw["thresholds"], "geometry": raw["geometry"]}
 
-
-def evaluate(checkpoint: str | Path, samples: Sequence[Sample], *, plots_dir: str | Path | None = None,
-             target_precision: float | None = None, device: str | torch.device | None = None,
-             post: dict | None = None, with_curves: bool = True) -> dict:
-    """Metrics overall and per publisher on held-out pages (a JSON-serialisable dict).
-
-    Segmentation metrics use the article pages (at each publisher's tau from the checkpoint); the page filter
-    is scored on all pages. Also (``with_curves``): the PR curve over tau per publisher and the tau meeting
-    the precision. ``post`` overrides post-processing settings of the checkpoint (e.g. ``{"deskew": False}``)."""
-    from ml.articles.degradation import with_post
-
-    pred = Predictor.load(checkpoint, device)
-    pred.cfg = cfg = with_post(pred.cfg, post)
-    tp_ = target_precision or cfg.post.target_precision
-    res: dict = {"checkpoint": str(checkpoint), "pages": len(samples)}
-    # page filter
-    if pred.forest is not None:
-        types = pred.classify([s.image for s in samples])
-        thr = pred.forest.threshold_article
-        p_art = np.array([t.get("article", 0.0) for t in types])
-        y = np.array([s.page_type == "article" for s in samples], int)
-        fil = {"threshold": thr, "pages": len(samples), "article_pages": int(y.sum())}
-        if 0 < y.sum() < len(y):
-            fil["auroc"] = auroc(p_art, y)
-        if y.sum():
-            fil["article_recall"] = float(np.mean(p_art[y == 1] >= thr))
-        if (1 - y).sum():
-            fil["non_article_rejected"] = float(np.mean(p_art[y == 0] < thr))
-        res["page_filter"] = fil
-    arts = fix_samples([s for s in samples if s.page_type == "article"], cfg.post)
-    if arts:
-        probs = page_probs(pred.model, arts, cfg, pred.device)
-        geos = page_geometries(arts)
-        per: dict[str, list] = {}
-        pages = []
-        for s, g, (cp, rp) in zip(arts, geos, probs):
-            cuts, polys, _ = segment_from_probs(cp, rp, pred.tau_for(s.publisher), cfg, s.size, page=g,
-                                                prior=pred.prior_for(s.publisher))
-            pm = page_metrics({"page_type": "article", "cuts": cuts, "articles": polys}, s.annotation, s.size)
-            per.setdefault(s.publisher, []).append(pm)
-            c = pm["cuts"]
-            # Per page: what a paired bootstrap over pages needs (the counts behind the micro-averaged F1).
-            pages.append({"id": s.page_id, "publisher": s.publisher, "tp": c["tp"], "fp": c["fp"], "fn": c["fn"],
-                          "cut_f1": prf(c["tp"], c["fp"], c["fn"])["f1"], "edits": pm["edits"]})
-        res["per_page"] = pages
-        res["overall"] = summarize([p for v in per.values() for p in v])
-        res["per_publisher"] = {k: summarize(v) for k, v in sorted(per.items())}
-        for k in res["per_publisher"]:
-            res["per_publisher"][k]["tau"] = pred.tau_for(k)
-        curves = pr_over_tau(probs, arts, cfg, pred.meta.get("geometry"), geos) if with_curves else {}
-        res["pr_curves"] = curves
-        res["tau_at_precision"] = {}
-        for k, c in curves.items():
-            t, ok = tau_at_precision(c, tp_)
-            res["tau_at_precision"][k] = {"tau": t, "meets": ok, "min_precision": tp_,
-                                          "recall": c["recall"][c["tau"].index(t)]}
-    if plots_dir is not None:
-        res["plots"] = _plots(res, Path(plots_dir))
-    return res
-
-
-def _plot_curves(curves: dict, x: str, y: str, xlabel: str, ylabel: str, path: Path, size: tuple,
-                 title: str | None = None, **style) -> str:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=size)
-    for k, c in sorted(curves.items()):
-        ax.plot(c[x], c[y], label="all" if k == "_all" else k, **style)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return str(path)
-
-
-def _plots(res: dict, d: Path) -> list[str]:
-    import matplotlib
-    matplotlib.use("Agg")
-
-    d.mkdir(parents=True, exist_ok=True)
-    files = []
-    if "pr_curves" in res:
-        curves = res["pr_curves"]
-        files.append(_plot_curves(curves, "recall", "precision", "cut recall", "cut precision", d / "pr_curves.png",
-                                  (6, 5), "cut precision vs recall over tau, per publisher", marker="."))
-        files.append(_plot_curves(curves, "tau", "f1", "tau", "cut F1", d / "f1_over_tau.png", (6, 4)))
-    return files
