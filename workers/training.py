@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.core import tasknames
+from webapp.mlops.comparison import item_disagreements
+from webapp.mlops.services_golden import golden_proposals_request
 from webapp.labeling.selectors_loop import item_golden_ids, item_replay_ids, item_revision_pairs, project_auto_promotes
 from webapp.mlops import gate
 from webapp.mlops.selectors import champion_get, training_run_cancel_requested, training_run_get
@@ -281,6 +283,11 @@ def _train(run, tmp: Path, reporter: RunReporter):
         if run.project_id:
             publish(project_group(run.project_id), "training.finished",
                     {"run": run.pk, "candidate": version.pk, "promotable": promotable, "gate_verdict": verdict})
+        if base is not None and cand_eval and champ_eval:
+            # the golden items the two judge differently, proposed by both for the compare page
+            disagreeing = [d["item"] for d in item_disagreements(cand_eval, {"version": base.pk, **champ_eval})]
+            if disagreeing:
+                golden_proposals_request(version_ids=[base.pk, version.pk], item_ids=disagreeing)
         _maybe_promote(run, version, base, cand_eval, params["mode"])
     return version
 

@@ -155,6 +155,9 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved=1')")
     rev = Revision.objects.get(item=item, number=1)
     assert rev.annotation["status"] == "fixed" and len(rev.annotation["point_pairs"]) == 4
+    # the server stored the fix's figures with it: the worker's measure of exactly this homography
+    assert rev.metrics["alignment_source"] == "recompute" and rev.metrics["alignment"] == result["metrics"]
+    assert rev.metrics["verdict"] == result["verdict"] and rev.metrics["corner_shift_max"] > 0
     assert WorkItem.objects.get(pk=item.pk).state == ItemState.SUBMITTED
 
     reviewer = login("rita")
@@ -169,8 +172,23 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     assert "moves the page corners by up to" in reviewer.inner_text("#omr-moved")
     assert "4 added" in reviewer.inner_text("#diff-summary")
     assert "The answer" in reviewer.inner_text("#omr-metrics tr:first-child")   # not "Your fix": not the reviewer's
-    assert reviewer.inner_text("#omr-metrics td[data-source=fix][data-metric=verdict]") == "fixed"
+    # the fix's metrics as the server stored them, beside the proposal's: no dashes
+    fix_cell = "#omr-metrics td[data-source=fix][data-metric={}]".format
+    assert reviewer.inner_text(fix_cell("verdict")) == result["verdict"]
+    assert reviewer.inner_text(fix_cell("inliers")) == fix_inliers
+    assert reviewer.inner_text(fix_cell("corner_shift_max")) == f"{rev.metrics['corner_shift_max']:.2f}"
+    assert reviewer.inner_text(fix_cell("symbols_moved")) == str(rev.metrics["symbols_moved"])
+    assert reviewer.get_attribute("#omr-metrics", "data-recorded") == "all"
     shot(reviewer, "omr-05-review")
+    # a revision from before the figures were stored says so rather than showing dashes
+    Revision.objects.filter(pk=rev.pk).update(metrics=None)
+    reviewer.reload()
+    reviewer.wait_for_selector("body[data-workspace=ready]")
+    reviewer.wait_for_selector("#review-box:not([hidden])")
+    assert reviewer.get_attribute("#omr-metrics", "data-recorded") == "none"
+    assert reviewer.inner_text(fix_cell("inliers")) == "not recorded"
+    assert reviewer.inner_text(fix_cell("verdict")) == "not recorded"
+    shot(reviewer, "omr-05b-review-not-recorded")
     reviewer.keyboard.press("a")
     reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "
                                "document.querySelector('#item-state').textContent === 'accepted'")

@@ -16,10 +16,12 @@ REPREDICT_ITEM = "loupe.infer.repredict_item"
 CHAMPION_CHANGED = "loupe.infer.champion_changed"
 THRESHOLD_CHANGED = "loupe.infer.threshold_changed"
 OMR_RECOMPUTE = "loupe.infer.omr_recompute"
+GOLDEN_PROPOSALS = "loupe.infer.golden_proposals"
 RUN_TRAINING = "loupe.train.run_training"
 
 ALL = (ASSET_DERIVATIVES, ZIP_IMPORT, TRAINING_TRIGGER_CHECK, LOOP_SWEEP, LEASE_EXPIRE_STALE, PREDICT_ITEMS,
-       REPREDICT_ITEM, CHAMPION_CHANGED, THRESHOLD_CHANGED, OMR_RECOMPUTE, RUN_TRAINING)
+       REPREDICT_ITEM, CHAMPION_CHANGED, THRESHOLD_CHANGED, OMR_RECOMPUTE, GOLDEN_PROPOSALS,
+       RUN_TRAINING)
 
 
 def queue_of(name: str) -> str:

@@ -97,7 +97,9 @@ class ReviewDiffView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("revision", int, description="revision number (default: current)")],
                    responses={200: OpenApiResponse(description='{"against": "proposal"|"previous"|"empty", "added", '
-                                                               '"removed", "changed", "counts", ...}')},
+                                                               '"removed", "changed", "counts", "metrics" (the '
+                                                               'revision\'s stored figures, null when not recorded), '
+                                                               '...}')},
                    summary="What a revision added, removed and changed against the proposal it started from")
     def get(self, request, pk):
         raw = request.query_params.get("revision")

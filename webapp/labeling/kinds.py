@@ -54,6 +54,11 @@ class KindSpec:
     # An accepted answer the model's proposal contradicts with high confidence: (answer, proposal payload,
     # proposal scores) -> {"confidence": 0..1, ...why} or None (None as the hook: never suspect).
     suspect_check: Callable[[dict, dict, dict], dict | None] | None = None
+    # Figures of a submitted answer stored with its revision and shown to the reviewer, computed here from
+    # the answer, the model's proposal it answers ({"id", "payload", "scores"} or None) and the item's meta
+    # and image sizes, never taken from the client: (item id, answer, proposal, meta, dims) -> dict or None.
+    revision_metrics: Callable[..., dict | None] | None = None
+    revision_metrics_schema: dict = field(default_factory=dict)  # their JSON Schema, published in OpenAPI
 
 
 _REGISTRY: dict[str, KindSpec] = {}

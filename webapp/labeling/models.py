@@ -158,6 +158,9 @@ class Revision(models.Model):
     annotation = models.JSONField()
     diff = models.JSONField(default=dict, blank=True, help_text="Changes against the proposal it started from.")
     edit_count = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(null=True, blank=True, help_text="The kind's figures of this answer against the "
+                               "proposal, computed by the server when it was submitted (OMR: the fix's alignment "
+                               "metrics); null where the kind records none or the revision predates them.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -259,7 +259,7 @@ def revision_review_diff(*, item_id: int, revision: int | None = None) -> dict:
         body = {"supported": False, "added": [], "removed": [], "changed": [],
                 "changes": json_diff(before, rev.annotation)}
     counts = {k: len(body[k]) for k in ("added", "removed", "changed")}
-    return {**against, "revision": rev.number, **body, "counts": counts}
+    return {**against, "revision": rev.number, **body, "counts": counts, "metrics": rev.metrics}
 
 
 LEASE_MATCH_SECONDS = 5.0   # a submit ends its lease within the same request as it writes the revision

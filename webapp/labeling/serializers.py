@@ -63,6 +63,24 @@ class AnnotationFieldExtension(OpenApiSerializerFieldExtension):
                 "description": "The annotation in the item's kind format: " + ", ".join(k.name for k in kinds)}
 
 
+class RevisionMetricsField(serializers.JSONField):
+    """A revision's stored figures (``Revision.metrics``): computed by the server at submit, read only."""
+
+
+class RevisionMetricsFieldExtension(OpenApiSerializerFieldExtension):
+    """Publishes each kind's revision metrics JSON Schema; null where none were recorded."""
+
+    target_class = RevisionMetricsField
+
+    def map_serializer_field(self, auto_schema, direction):
+        kinds = [k for k in all_kinds() if k.revision_metrics_schema]
+        return {"oneOf": [_openapi(k.revision_metrics_schema) | {"title": f"{k.name} revision metrics"}
+                          for k in kinds] or [{"type": "object"}], "nullable": True, "readOnly": True,
+                "description": "Figures of this answer against the proposal, computed by the server when it was "
+                               "submitted (" + ", ".join(k.name for k in kinds) + "); null when not recorded "
+                               "(a kind without them, or a revision older than them). Never taken from the client."}
+
+
 class QueueDepthSerializer(serializers.Serializer):
     queued = StrictIntegerField()
     total = StrictIntegerField()
@@ -154,11 +172,12 @@ class RevisionSerializer(StrictModelSerializer):
     base = StrictIntegerField(source="base.number", default=None, allow_null=True)
     from_prediction = StrictIntegerField(source="from_prediction_id", allow_null=True)
     annotation = AnnotationField()
+    metrics = RevisionMetricsField(read_only=True, allow_null=True)
 
     class Meta:
         model = Revision
         fields = ["number", "base", "author", "source", "from_prediction", "annotation", "diff", "edit_count",
-                  "created_at"]
+                  "metrics", "created_at"]
 
 
 class SubmittedRevisionSerializer(RevisionSerializer):
@@ -169,7 +188,8 @@ class SubmittedRevisionSerializer(RevisionSerializer):
         return {"number": instance.number, "base": instance.base.number if instance.base_id else None,
                 "author": instance.author.username if instance.author_id else None, "source": instance.source,
                 "from_prediction": instance.from_prediction_id, "annotation": instance.annotation,
-                "diff": instance.diff, "edit_count": instance.edit_count, "created_at": _iso(instance.created_at)}
+                "diff": instance.diff, "edit_count": instance.edit_count, "metrics": instance.metrics,
+                "created_at": _iso(instance.created_at)}
 
 
 class PredictionSerializer(StrictModelSerializer):

@@ -159,3 +159,18 @@ class TriggerChange(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+class GoldenProposal(models.Model):
+    """A version's proposal for one golden item, made to be compared, never shown to operators: what the
+    compare page puts beside the golden truth and the other version's proposal. A version's ordinary
+    prediction for the item (``labeling.Prediction``) is used where one exists; this holds the others."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="golden_proposals")
+    item = models.ForeignKey("labeling.WorkItem", on_delete=models.CASCADE, related_name="+")
+    payload = models.JSONField(help_text="The proposal, in the kind's annotation format.")
+    scores = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "item"], name="one_golden_proposal_per_version")]

@@ -6,7 +6,7 @@ from formats import omr
 from formats.omr import deepscores, imports
 from formats.omr.alignments import to_alignments_json
 from webapp.labeling.kinds import ExportFormat, KindSpec
-from webapp.omr import diff, quality
+from webapp.omr import diff, fix_metrics, quality
 
 
 def _photo_coco(items):
@@ -41,4 +41,6 @@ SPEC = KindSpec(
     import_assemble=imports.assemble,
     review_diff=diff.review_diff,
     control_score=quality.control_score,
+    revision_metrics=fix_metrics.revision_metrics,
+    revision_metrics_schema=fix_metrics.JSON_SCHEMA,
 )

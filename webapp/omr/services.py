@@ -4,7 +4,8 @@ The recompute itself (guided matching on the images, metrics, verdict) runs on t
 process never loads images or OpenCV. The request answers at once with the pairs' own homography (the
 pure normalised DLT of ``formats.omr.homography``) so the page can draw it; the worker's refined
 homography, metrics and verdict arrive as an ``omr.recomputed`` event on the project's socket and stay
-readable for an hour (``selectors.alignment_recompute_get``).
+readable for an hour (``selectors.alignment_recompute_get``), also by the homography it produced, so that a
+submitted fix stores the metrics the server measured for it (``webapp.omr.fix_metrics``).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from webapp.core import tasknames
 from webapp.core.errors import Conflict, NotFound, ServiceError
 from webapp.core.tasks import enqueue
 from webapp.labeling.models import WorkItem
-from webapp.omr.selectors import RESULT_SECONDS, recompute_key
+from webapp.omr.selectors import RESULT_SECONDS, homography_key, recompute_key
 from webapp.realtime.events import project_group, send_now
 
 EVENT = "omr.recomputed"
@@ -61,5 +62,8 @@ def alignment_recompute_store(*, item_id: int, request_id: str, result: dict[str
         raise NotFound(f"no work item {item_id}")
     body = {**result, "item": item.pk, "request": request_id}
     cache.set(recompute_key(request_id), body, timeout=RESULT_SECONDS)
+    if body.get("state") == "done" and body.get("homography"):
+        # found again by the homography an operator submits: its metrics are stored with the revision
+        cache.set(homography_key(item_id=item.pk, homography=body["homography"]), body, timeout=RESULT_SECONDS)
     send_now(project_group(item.project_id), EVENT, body)
     return body

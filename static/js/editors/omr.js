@@ -6,15 +6,9 @@
 // then its twin on the other), recompute on the server (u) and read the new metrics before submitting.
 import { svgEl } from "../svg.js";
 import { MODES, applyH, compose, drawMatchLines, linkViewers, loadGrey, rectify } from "./omr_view.js";
-import { h } from "../dom.js";
+import { renderMetricsTable } from "./omr_metrics.js";
 
 const STATUSES = ["accepted", "rejected", "fixed"];
-const METRICS = [
-  ["inliers", "inliers", 0], ["inlier_ratio", "inlier ratio", 2], ["reproj_median", "reprojection median px", 2],
-  ["coverage", "coverage", 2], ["ncc_median", "ink agreement (median)", 3], ["ncc_min", "ink agreement (worst system)", 3],
-  ["system_shift_max", "system shift px", 2], ["cell_bias_max", "residual bias px", 2],
-  ["visible_share", "music in the photo", 2], ["operator_residual_max", "your points' residual px", 2],
-];
 const clone = (a) => JSON.parse(JSON.stringify(a));
 const isMatrix = (h) => Array.isArray(h) && h.length === 3 && h.every((r) => Array.isArray(r) && r.length === 3 && r.every(Number.isFinite));
 const isPoint = (p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite);
@@ -149,42 +143,14 @@ function mount(ws) {
   const redrawLines = () => drawMatchLines(lines, wrap, ws.viewer, photo, show.matches ? matches() : []);
   for (const v of [ws.viewer, photo]) { v.osd.addHandler("animation", redrawLines); v.osd.addHandler("animation-finish", redrawLines); v.osd.addHandler("resize", redrawLines); }
 
-  // ---- the panel: status, metrics (the proposal's and the fix's), pairs
-  function metricCell(source, key, digits, value) {
-    const td = document.createElement("td");
-    td.dataset.source = source;
-    td.dataset.metric = key;
-    td.textContent = value == null ? "—" : typeof value === "number" ? value.toFixed(digits) : String(value);
-    return td;
-  }
+  // ---- the panel: status, metrics (the proposal's and the fix's, or those stored with the answer), pairs
   function renderMetrics() {
     const prop = item.prediction ? item.prediction.scores : null;
-    const res = fix && fix.result;
-    const table = $("omr-metrics");
-    table.replaceChildren();
-    const head = table.insertRow();
-    // A reviewer reads the answer under review: its status and reasons; the fix's metrics were computed
-    // while the operator fixed it and are not stored with the answer.
-    const answer = ws.readOnly() && !fix ? ws.annotation() : null;
-    head.append(h("th"), h("th", {}, "Proposal"), h("th", {}, ws.readOnly() ? "The answer" : "Your fix"));
-    const verdictRow = table.insertRow();
-    verdictRow.insertCell().textContent = "verdict";
-    verdictRow.append(metricCell("proposal", "verdict", 0, prop && prop.verdict),
-                      metricCell("fix", "verdict", 0, answer ? answer.status
-                        : res ? res.verdict || res.state : fix ? "computing…" : null));
-    const reasonRow = table.insertRow();
-    reasonRow.insertCell().textContent = "reasons";
-    reasonRow.append(metricCell("proposal", "reasons", 0, prop && (prop.reasons || []).join(", ")),
-                     metricCell("fix", "reasons", 0, answer ? (answer.reasons || []).join(", ") || null
-                       : res && (res.reasons || [res.detail]).filter(Boolean).join(", ")));
-    for (const [key, label, digits] of METRICS) {
-      const row = table.insertRow();
-      row.insertCell().textContent = label;
-      row.append(metricCell("proposal", key, digits, prop && prop.metrics ? prop.metrics[key] : null),
-                 metricCell("fix", key, digits, res && res.metrics ? res.metrics[key] : null));
-      if (answer) row.lastChild.title = "Computed while the answer was fixed; not stored with it";
-    }
-    table.querySelectorAll("td[data-metric=verdict]").forEach((td) => { td.className = `verdict-cell v-${td.textContent}`; });
+    // A reviewer reads the answer under review with the figures the server stored when it was submitted.
+    if (ws.readOnly() && !fix) {
+      const stored = item.current ? item.current.metrics || null : null;
+      renderMetricsTable($("omr-metrics"), { prop, title: "The answer", stored });
+    } else renderMetricsTable($("omr-metrics"), { prop, title: ws.readOnly() ? "The answer" : "Your fix", fix });
   }
   function renderPairs() {
     const list = $("omr-pairs");

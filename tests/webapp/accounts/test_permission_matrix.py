@@ -156,6 +156,8 @@ REVIEWED = {
     ("POST", "projects/<slug:slug>/take-next/"): "item.label",
     ("GET", "items/<int:pk>/"): "item.view",
     ("GET", "models/"): "model.view",
+    ("GET", "models/<int:pk>/compare/items/<int:item_id>/"): "model.view",
+    ("POST", "models/<int:pk>/compare/items/<int:item_id>/proposals/"): "training.manage",
     # label quality (control items, suspect labels)
     ("POST", "api/v1/items/<int:pk>/control/"): "project.manage",
     ("POST", "api/v1/items/<int:pk>/suspect/resolve/"): "item.review",
@@ -244,7 +246,7 @@ def _fill(route: str, role: str, world) -> str:
     lease = world["leases"].get(role, world["leases"]["operator"])
     values = {
         ("projects", "pk"): world["project"].pk, ("projects", "slug"): world["project"].slug,
-        ("items", "pk"): world["item"].pk, ("leases", "token"): lease.token,
+        ("items", "pk"): world["item"].pk, ("items", "item_id"): world["item"].pk, ("leases", "token"): lease.token,
         ("assets", "pk"): world["asset"].pk, ("assets", "asset_id"): world["asset"].pk,
         ("models", "pk"): world["version"].pk, ("training-runs", "pk"): world["run"].pk,
         ("predictions", "pk"): world["prediction"].pk, ("flags", "pk"): world["flag"].pk,

@@ -62,7 +62,7 @@ def test_compare_page_shows_slices_gate_plots_and_disagreements(client, admin_us
     assert 'data-slice="defect:bubble" class="regresses significant"' in html and "beyond margin" in html
     assert html.count("<svg") == 4   # slices, precision-recall, confusion matrix, loss curve
     assert 'aria-label="precision-recall curves"' in html and "<?xml" not in html
-    assert '<a href="/items/' in html and "paired bootstrap" in html
+    assert f'<a href="/models/{candidate.pk}/compare/items/' in html and "paired bootstrap" in html
 
 
 def test_compare_is_cached_per_version_pair(admin_user, django_assert_max_num_queries):

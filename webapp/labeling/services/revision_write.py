@@ -29,9 +29,9 @@ WITH moved AS (
     RETURNING id, head_revision_id
 ), revision AS (
     INSERT INTO labeling_revision (id, item_id, number, base_id, author_id, source, model_version_id,
-                                   from_prediction_id, annotation, diff, edit_count, created_at)
+                                   from_prediction_id, annotation, diff, edit_count, metrics, created_at)
     SELECT head_revision_id, id, %(number)s, %(head)s, %(author)s, %(source)s, NULL, %(from_prediction)s,
-           %(annotation)s::jsonb, %(diff)s::jsonb, %(edit_count)s, %(now)s
+           %(annotation)s::jsonb, %(diff)s::jsonb, %(edit_count)s, %(metrics)s::jsonb, %(now)s
     FROM moved
     RETURNING id
 ), ended AS (
@@ -46,7 +46,8 @@ SELECT id FROM revision
 
 def revision_append(*, item: WorkItem, head: Revision | None, user, new_state: str, now: datetime,
                     fields: dict) -> Revision:
-    """Append the revision described by ``fields`` (number, annotation, diff, edit_count, from_prediction_id)
+    """Append the revision described by ``fields`` (number, annotation, diff, edit_count, from_prediction_id,
+    optionally metrics)
     on top of ``head``; raises ``IntegrityError`` when the item's head or lease moved since it was read."""
     if connection.vendor == "postgresql":
         return _append_one_statement(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
@@ -71,7 +72,8 @@ def _append_one_statement(*, item, head, user, new_state, now, fields) -> Revisi
               "holder": item.lease_holder_id, "new_state": new_state, "now": now, "number": fields["number"],
               "author": user.pk, "source": Revision.Source.HUMAN, "from_prediction": fields["from_prediction_id"],
               "annotation": json.dumps(fields["annotation"]), "diff": json.dumps(fields["diff"]),
-              "edit_count": fields["edit_count"]}
+              "edit_count": fields["edit_count"],
+              "metrics": None if fields.get("metrics") is None else json.dumps(fields["metrics"])}
     # Inside an outer transaction (a test, a caller's atomic block) a savepoint keeps a failed statement
     # from poisoning it; on its own the statement is its own transaction.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():

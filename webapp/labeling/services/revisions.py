@@ -11,7 +11,7 @@ from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Prediction, Revision, WorkItem
-from webapp.labeling.selectors import item_for_submit
+from webapp.labeling.selectors import item_for_submit, item_model_proposal
 from webapp.labeling.services.controls import control_answer_score
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.loop import correction_accepted
@@ -67,9 +67,9 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     if require_lease and not _holds_lease(item, user):
         raise _conflict("you do not hold this item's lease: take it from the queue first", yours=clean, head=head,
                         item=item)
-    proposal, source = None, {}
+    proposal, source, prediction = None, {}, None
     if from_prediction_id is not None:
-        prediction = Prediction.objects.filter(pk=from_prediction_id, item=item).only("id", "payload").first()
+        prediction = Prediction.objects.filter(pk=from_prediction_id, item=item).only("id", "payload", "scores").first()
         if prediction is None:
             raise NotFound(f"no prediction {from_prediction_id} for item {item.pk}")
         proposal, source = prediction.payload, {"prediction": prediction.pk}
@@ -79,6 +79,11 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     fields = {"number": (head.number + 1) if head else 1, "from_prediction_id": from_prediction_id,
               "annotation": clean, "diff": {"against": source, "changes": json_diff(proposal, clean)},
               "edit_count": spec.count_edits(proposal, clean) if spec.count_edits else 0}
+    if spec.revision_metrics is not None:
+        answered = {"id": prediction.pk, "payload": prediction.payload, "scores": prediction.scores} \
+            if prediction is not None else proposal_of_model or item_model_proposal(item_id=item.pk)
+        fields["metrics"] = spec.revision_metrics(item_id=item.pk, answer=clean, proposal=answered,
+                                                  meta=item.meta or {}, dims=dims)
     accepts = new_state == ItemState.ACCEPTED and not item.control_copy
     suspect = suspect_label_judge(kind=item.project.kind, annotation=clean, proposal=proposal_of_model) \
         if accepts else None
