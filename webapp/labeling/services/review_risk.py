@@ -12,11 +12,12 @@ The risk is a weighted sum of three parts, each in 0..1:
 - uncertainty: the item's uncertainty from its latest prediction (``UNKNOWN_UNCERTAINTY`` before any).
 
 An answer is reviewed when its operator's recent control accuracy is below the project's floor (full review
-until it recovers), when its risk ranks within the sampled share of the project's latest ``WINDOW``
-decisions (deterministic: the same history gives the same decision; with no history the first answers are
-reviewed), or when its audit draw (a hash of item and revision number, so also reproducible) falls under
-``AUDIT_SHARE``: low-risk work is seen too. An answer accepted without review still passes the suspect-label
-check before training may use it (``revision_submit`` runs it on every acceptance).
+until it recovers), when fewer than the sampled share of the project's latest ``WINDOW`` decisions were at
+least as risky (deterministic: the same history gives the same decision; the first answer of a project is
+reviewed, and the share settles as the history fills), or when its audit draw (a hash of item and revision
+number, so also reproducible) falls under ``AUDIT_SHARE``: low-risk work is seen too. An answer accepted
+without review still passes the suspect-label check before training may use it (``revision_submit`` runs it
+on every acceptance).
 """
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import Project, ReviewRouting, Revision, WorkItem
 from webapp.labeling.selectors_quality import operator_recent_control_accuracy, review_recent_risks
 
-WEIGHTS = {"operator": 0.4, "disagreement": 0.4, "uncertainty": 0.2}
+# Disagreement weighs most: a calibrated model's confidence against the answer is the chance the answer is
+# wrong. Uncertainty weighs least: where it comes from the same scores (catheter: 1 - |2p - 1|), a heavier
+# weight would cancel the disagreement and rank a confident contradiction no higher than a coin toss.
+WEIGHTS = {"operator": 0.4, "disagreement": 0.5, "uncertainty": 0.1}
 UNKNOWN_OPERATOR = 0.5       # no control answered yet: neither trusted nor suspected
 UNKNOWN_UNCERTAINTY = 0.5    # never predicted
 EDITS_FOR_FULL_DISAGREEMENT = 5
@@ -87,7 +91,8 @@ def review_risk_route(*, project: Project, item: WorkItem, user, annotation: dic
     }
     risk = round(sum(weight * parts[name] for name, weight in WEIGHTS.items()), 4)
     recent = review_recent_risks(project_id=project.pk, last=WINDOW)
-    riskier = sum(1 for r in recent if r > risk)
+    # At least as risky: answers of equal risk do not all go to review (a run of identical low risks would).
+    riskier = sum(1 for r in recent if r >= risk)
     share = project.review_sample_share
     draw = _audit_draw(item_id=item.pk, revision_number=revision_number)
     parts.update(riskier=riskier, window=len(recent) + 1, audit_draw=round(draw, 4))
