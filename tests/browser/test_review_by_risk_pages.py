@@ -57,7 +57,8 @@ def test_review_by_risk_settings_by_the_admin_and_the_risk_ordered_queue_by_the_
     order = [int(r) for r in review.eval_on_selector_all("#review-queue tbody tr[data-item]",
                                                          "rows => rows.map(r => r.dataset.item)")]
     assert order == [items[1].pk, items[2].pk, items[0].pk]
-    assert "model contradicts the answer with confidence 0.97" in review.inner_text("#review-queue tbody tr:first-child")
+    first = review.inner_text("#review-queue tbody tr:first-child")
+    assert "model contradicts the answer with confidence 0.97" in first
     assert review.locator("#routing tbody tr[data-decision]").count() == 3
     review.screenshot(path=f"{SHOTS}/review_by_risk_queue.png", full_page=True)
     review.keyboard.press("j")

@@ -98,7 +98,9 @@ class ProjectSerializer(StrictModelSerializer):
                   "auto_promote", "control_rate", "review_sample_share", "review_full_below_accuracy",
                   "suspect_thresholds", "created_at", "depth"]
         read_only_fields = ["id", "created_at", "depth"]
-        extra_kwargs = {"slug": {"required": False}}
+        extra_kwargs = {"slug": {"required": False},
+                        "review_sample_share": {"min_value": 0.0, "max_value": 1.0},
+                        "review_full_below_accuracy": {"min_value": 0.0, "max_value": 1.0}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

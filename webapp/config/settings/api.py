@@ -34,5 +34,7 @@ SPECTACULAR_SETTINGS = {
         "SuspectDecisionEnum": "webapp.labeling.services.suspects.DECISIONS",
         "RoutingDecisionEnum": "webapp.labeling.models.ReviewRouting.Decision",
         "RoutingReasonEnum": "webapp.labeling.models.ReviewRouting.Reason",
+        # A flag's reason keeps the name it had before routing reasons came.
+        "ReasonEnum": "webapp.labeling.models.Flag.Reason",
     },
 }
