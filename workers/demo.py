@@ -40,7 +40,8 @@ def _accept_reference(item, truth: dict, users: dict) -> None:
 
     # Seeding reference answers, not an operator's work: no lease, no queue.
     revision_submit(item_id=item.pk, user=users["operator"], annotation=truth, base_revision=None, require_lease=False)
-    if item.project.review_required:   # else the submit accepted it already
+    item.refresh_from_db(fields=["state"])
+    if item.state == "submitted":   # else the submit accepted it already (no review, or review by risk)
         review_submit(item_id=item.pk, reviewer=users["reviewer"], decision="accept",
                       comment="generator ground truth (demo golden set)")
 

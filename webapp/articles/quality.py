@@ -6,18 +6,21 @@ extent): a pair within it is a hit, a moved one counts as a miss and an extra. C
 answer), 1 when neither has a cut. Accuracy is the cut F1 when the page types agree, else 0.
 
 Suspect: the model's cut candidates (``prediction.scores["candidates"]``, each with the highest threshold
-that keeps it) at or above ``CONFIDENT_CUT`` that the answer lacks, plus answer cuts no candidate at all
-supports; at least ``MIN_DISAGREEMENTS`` of them make the page suspect.
+that keeps it) at or above ``confident_cut`` that the answer lacks, plus answer cuts no candidate at all
+supports; at least ``min_disagreements`` of them make the page suspect (both project settings, see
+``SUSPECT_THRESHOLDS`` for their defaults and ranges).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from formats.articles import match_cuts
-from webapp.labeling.kinds import AssetDims
+from webapp.labeling.kinds import AssetDims, SuspectThreshold
 
-CONFIDENT_CUT = 0.7
-MIN_DISAGREEMENTS = 2
+SUSPECT_THRESHOLDS = (
+    SuspectThreshold("confident_cut", "A model cut counts as confident from", 0.7, 0.5, 1.0),
+    SuspectThreshold("min_disagreements", "Disagreeing cuts that make a page suspect", 2, 1, 50, integer=True),
+)
 _XY = ("x0", "y0", "x1", "y1")
 
 
@@ -34,17 +37,18 @@ def control_score(truth: dict, answer: dict, dims: list[AssetDims]) -> dict[str,
             "extra": len(m["added"]) + len(m["moved"])}
 
 
-def suspect_check(answer: dict, proposal: dict, scores: dict) -> dict[str, Any] | None:
+def suspect_check(answer: dict, proposal: dict, scores: dict, thresholds: dict) -> dict[str, Any] | None:
     candidates = [c for c in scores.get("candidates") or [] if isinstance(c, dict) and all(k in c for k in _XY)]
     if not candidates or answer.get("page_type", "article") != "article":
         return None
-    confident = [c for c in candidates if float(c.get("confidence", 0.0)) >= CONFIDENT_CUT]
+    confident_cut, min_disagreements = float(thresholds["confident_cut"]), int(thresholds["min_disagreements"])
+    confident = [c for c in candidates if float(c.get("confidence", 0.0)) >= confident_cut]
     cuts = [{k: c[k] for k in _XY} for c in answer.get("cuts", [])]
     missing = match_cuts([{k: c[k] for k in _XY} for c in confident], cuts)["removed"]
     unsupported = match_cuts([{k: c[k] for k in _XY} for c in candidates], cuts)["added"]
-    if len(missing) + len(unsupported) < MIN_DISAGREEMENTS:
+    if len(missing) + len(unsupported) < min_disagreements:
         return None
     by_line = {tuple(c[k] for k in _XY): float(c.get("confidence", 0.0)) for c in confident}
-    confidence = max([by_line.get(tuple(c[k] for k in _XY), CONFIDENT_CUT) for c in missing] or [CONFIDENT_CUT])
+    confidence = max([by_line.get(tuple(c[k] for k in _XY), confident_cut) for c in missing] or [confident_cut])
     return {"confidence": round(confidence, 4), "missing_cuts": missing, "unsupported_cuts": unsupported,
-            "threshold": CONFIDENT_CUT, "min_disagreements": MIN_DISAGREEMENTS}
+            "threshold": confident_cut, "min_disagreements": min_disagreements}

@@ -27,4 +27,5 @@ SPEC = KindSpec(
     review_diff=diff.review_diff,
     control_score=quality.control_score,
     suspect_check=quality.suspect_check,
+    suspect_thresholds=quality.SUSPECT_THRESHOLDS,
 )

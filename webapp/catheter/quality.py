@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.catheter import diff
-from webapp.labeling.kinds import AssetDims
+from webapp.labeling.kinds import AssetDims, SuspectThreshold
 
 # Per-class thresholds in the spirit of confident learning: the model's confidence in the class the
 # answer did not give must reach the class's threshold. ``scores["defect"]`` is the series' highest
-# per-shot defect probability, so the model's confidence in "ok" is 1 minus it.
-SUSPECT_THRESHOLDS = {"defect": 0.9, "ok": 0.9}
+# per-shot defect probability, so the model's confidence in "ok" is 1 minus it. Below 0.5 the model would
+# "contradict" an answer it agrees with more than not, hence the floor. A project sets its own.
+SUSPECT_THRESHOLDS = (
+    SuspectThreshold("defect", "Model says defect, answer ok: confidence at least", 0.9, 0.5, 1.0),
+    SuspectThreshold("ok", "Model says ok, answer defect: confidence at least", 0.9, 0.5, 1.0),
+)
 
 
 def _defects(annotation: dict) -> int:
@@ -34,14 +38,14 @@ def control_score(truth: dict, answer: dict, dims: list[AssetDims]) -> dict[str,
             "truth_verdict": truth.get("verdict"), "answer_verdict": answer.get("verdict")}
 
 
-def suspect_check(answer: dict, proposal: dict, scores: dict) -> dict[str, Any] | None:
+def suspect_check(answer: dict, proposal: dict, scores: dict, thresholds: dict) -> dict[str, Any] | None:
     defect = scores.get("defect")
     if not isinstance(defect, (int, float)):
         return None
     confidence = {"defect": float(defect), "ok": 1.0 - float(defect)}
     given = answer.get("verdict")
     other = "ok" if given == "defect" else "defect"
-    if confidence[other] < SUSPECT_THRESHOLDS[other]:
+    if confidence[other] < thresholds[other]:
         return None
     return {"confidence": round(confidence[other], 4), "model_says": other, "answer_says": given,
-            "threshold": SUSPECT_THRESHOLDS[other]}
+            "threshold": thresholds[other]}

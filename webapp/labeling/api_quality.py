@@ -1,4 +1,5 @@
-"""REST API of label quality: mark control items, operators' control accuracy, suspect labels."""
+"""REST API of label quality: mark control items, operators' control accuracy, suspect labels, the
+risk-ordered review queue and the routing decisions of review by risk."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -6,9 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.labeling import selectors_quality
-from webapp.labeling.models import Project, SuspectLabel
+from webapp.labeling.models import Project, ReviewRouting, SuspectLabel
 from webapp.labeling.serializers_quality import (
-    ControlMarkSerializer, ControlSerializer, ProjectQualitySerializer, SuspectResolveSerializer, SuspectSerializer,
+    ControlMarkSerializer, ControlSerializer, ProjectQualitySerializer, ReviewQueueRowSerializer, RoutingSerializer,
+    SuspectResolveSerializer, SuspectSerializer,
 )
 from webapp.labeling.services.controls import control_mark
 from webapp.labeling.services.suspects import suspect_label_resolve
@@ -77,3 +79,33 @@ class SuspectResolveView(APIView):
         row = next(s for s in selectors_quality.suspect_list(project_id=suspect.item.project_id, state=None)
                    if s["id"] == suspect.pk)
         return Response(SuspectSerializer(row).data)
+
+
+class ReviewQueueView(APIView):
+    permission_action = "item.review"
+    permission_target = "project:pk"
+
+    @extend_schema(responses={200: ReviewQueueRowSerializer(many=True)},
+                   summary="The items waiting for review, riskiest first, each with its risk and why (the first 200)")
+    def get(self, request, pk):
+        get_object_or_404(Project, pk=pk)
+        return Response(ReviewQueueRowSerializer(selectors_quality.review_queue(project_id=pk), many=True).data)
+
+
+class ReviewRoutingListView(APIView):
+    permission_action = "quality.view"
+    permission_target = "project:pk"
+
+    @extend_schema(parameters=[OpenApiParameter("decision", str, enum=ReviewRouting.Decision.values,
+                                                description="only answers sent to review, or only those "
+                                                            "accepted without review")],
+                   responses={200: RoutingSerializer(many=True)},
+                   summary="Review by risk's decisions (the audit trail), newest first (the latest 200)")
+    def get(self, request, pk):
+        get_object_or_404(Project, pk=pk)
+        decision = request.query_params.get("decision")
+        if decision is not None and decision not in ReviewRouting.Decision.values:
+            raise ValidationError({"decision": [f"must be one of {', '.join(ReviewRouting.Decision.values)} "
+                                                f"(got {decision!r})"]})
+        rows = selectors_quality.review_routing_list(project_id=pk, decision=decision)
+        return Response(RoutingSerializer(rows, many=True).data)

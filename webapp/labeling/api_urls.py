@@ -30,4 +30,7 @@ urlpatterns = [
     path("projects/<int:pk>/operator-quality/", api_quality.OperatorQualityView.as_view(),
          name="api-operator-quality"),
     path("projects/<int:pk>/suspects/", api_quality.SuspectListView.as_view(), name="api-project-suspects"),
+    path("projects/<int:pk>/review-queue/", api_quality.ReviewQueueView.as_view(), name="api-project-review-queue"),
+    path("projects/<int:pk>/review-routing/", api_quality.ReviewRoutingListView.as_view(),
+         name="api-project-review-routing"),
 ]

@@ -26,6 +26,18 @@ class ExportFormat:
 
 
 @dataclass(frozen=True)
+class SuspectThreshold:
+    """One tunable of a kind's suspect check: a project may set it within [minimum, maximum]; ``default`` is
+    what a project that sets nothing uses."""
+    name: str
+    label: str
+    default: float
+    minimum: float
+    maximum: float
+    integer: bool = False
+
+
+@dataclass(frozen=True)
 class KindSpec:
     name: str
     label: str
@@ -52,8 +64,10 @@ class KindSpec:
     # (truth, answer, image sizes) -> {"accuracy": 0..1, ...the measures behind it} (None: not scored).
     control_score: Callable[[dict, dict, list[AssetDims]], dict] | None = None
     # An accepted answer the model's proposal contradicts with high confidence: (answer, proposal payload,
-    # proposal scores) -> {"confidence": 0..1, ...why} or None (None as the hook: never suspect).
-    suspect_check: Callable[[dict, dict, dict], dict | None] | None = None
+    # proposal scores, thresholds) -> {"confidence": 0..1, ...why} or None (None as the hook: never suspect).
+    # ``thresholds`` has a value for each of ``suspect_thresholds`` (the project's, else the default).
+    suspect_check: Callable[[dict, dict, dict, dict], dict | None] | None = None
+    suspect_thresholds: tuple[SuspectThreshold, ...] = ()
     # Figures of a submitted answer stored with its revision and shown to the reviewer, computed here from
     # the answer, the model's proposal it answers ({"id", "payload", "scores"} or None) and the item's meta
     # and image sizes, never taken from the client: (item id, answer, proposal, meta, dims) -> dict or None.
@@ -81,3 +95,27 @@ def kind_names() -> list[str]:
 
 def all_kinds() -> list[KindSpec]:
     return [_REGISTRY[n] for n in kind_names()]
+
+
+def suspect_thresholds_effective(kind: str, overrides: dict | None) -> dict[str, float]:
+    """The values a kind's suspect check runs with: a project's ``overrides``, the defaults elsewhere."""
+    overrides = overrides or {}
+    return {t.name: overrides.get(t.name, t.default) for t in get_kind(kind).suspect_thresholds}
+
+
+def suspect_thresholds_errors(kind: str, values: dict) -> dict[str, str]:
+    """What is wrong with ``values`` as a project's suspect thresholds for ``kind`` ({name: message}; empty
+    when nothing is): only the kind's names, JSON numbers (integers where counted) within their ranges."""
+    known = {t.name: t for t in get_kind(kind).suspect_thresholds}
+    errors = {}
+    for name, value in values.items():
+        spec = known.get(name)
+        if spec is None:
+            errors[name] = (f"not a suspect threshold of {kind}; its thresholds: {', '.join(known) or 'none'}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            errors[name] = "must be a number"
+        elif spec.integer and not (isinstance(value, int) or float(value).is_integer()):
+            errors[name] = "must be a whole number"
+        elif not spec.minimum <= value <= spec.maximum:
+            errors[name] = f"must be between {spec.minimum:g} and {spec.maximum:g} (got {value:g})"
+    return errors

@@ -27,6 +27,16 @@ class Project(models.Model):
     auto_promote = models.BooleanField(default=False)
     control_rate = models.FloatField(default=0.0, help_text="Share of take-next calls that serve a control item "
                                                           "blind (0.05: one in twenty; 0: none).")
+    # Review by risk (see services.review_risk): with review required, the riskiest share of submitted
+    # answers goes to a reviewer, plus a small random audit; the rest is accepted without review.
+    review_sample_share = models.FloatField(
+        default=1.0, help_text="Share of submitted answers a reviewer sees, riskiest first (1: all of them).")
+    review_full_below_accuracy = models.FloatField(
+        default=0.8, help_text="An operator whose recent control accuracy is below this gets every answer "
+                               "reviewed until it recovers (0: never).")
+    suspect_thresholds = models.JSONField(
+        default=dict, blank=True, help_text="The kind's suspect-check thresholds this project sets; the kind's "
+                                            "defaults for the others.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -323,3 +333,35 @@ class SuspectLabel(models.Model):
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["item"], condition=Q(state="open"),
                                                name="one_open_suspect_per_item")]
+
+
+class ReviewRouting(models.Model):
+    """Why a submitted answer went to a reviewer or was accepted without review: its risk score and the
+    parts it was made of, written with the revision. The audit trail of review by risk; the review queue
+    orders by it."""
+
+    class Decision(models.TextChoices):
+        REVIEW = "review"
+        ACCEPT = "accept", "Accepted without review"
+
+    class Reason(models.TextChoices):
+        OPERATOR_BELOW_FLOOR = "operator_below_floor", "Operator's control accuracy below the floor"
+        RISK_IN_SAMPLE = "risk_in_sample", "Risk among the sampled share"
+        AUDIT = "audit", "Random audit"
+        LOW_RISK = "low_risk", "Risk below the sampled share"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="routings")
+    revision = models.OneToOneField(Revision, on_delete=models.CASCADE, related_name="routing")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    risk = models.FloatField(help_text="0..1: the weighted sum of the parts.")
+    parts = models.JSONField(default=dict, help_text="operator, disagreement, uncertainty (each 0..1), and "
+                                                     "what they came from.")
+    sample_share = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "-id"], name="routing_project_recent_idx")]

@@ -72,13 +72,14 @@ def item_model_proposal(*, item_id: int) -> dict | None:
 
 def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims], dict | None]:
     """The item with its project and head revision (and its author), its images' sizes, and where a submit
-    accepts the answer at once (no review) the item's fresh model proposal: what a submit reads before it
-    writes. One query on PostgreSQL (the sizes and the proposal as JSON in the same row), two or three
-    elsewhere. Raises ``WorkItem.DoesNotExist``."""
+    may accept the answer at once (no review, or review by risk) the item's fresh model proposal: what a
+    submit reads before it writes. One query on PostgreSQL (the sizes and the proposal as JSON in the same
+    row), two or three elsewhere. Raises ``WorkItem.DoesNotExist``."""
     if connection.vendor != "postgresql":
         item = WorkItem.objects.select_related("project", "head_revision__author").get(pk=item_id)
-        accepts = not item.project.review_required and not item.control_copy
-        return item, item_asset_dims(item_id=item.pk), item_model_proposal(item_id=item.pk) if accepts else None
+        project = item.project
+        may_accept = (not project.review_required or project.review_sample_share < 1) and not item.control_copy
+        return item, item_asset_dims(item_id=item.pk), item_model_proposal(item_id=item.pk) if may_accept else None
     # Plain SQL: building this ORM query cost more CPU than PostgreSQL spends answering it. The instances
     # are made as the ORM makes them (``from_db``): a field not read here loads on first use.
     with connection.cursor() as cursor:
@@ -86,14 +87,19 @@ def item_for_submit(*, item_id: int) -> tuple[WorkItem, list[AssetDims], dict | 
         row = cursor.fetchone()
     if row is None:
         raise WorkItem.DoesNotExist(f"no work item {item_id}")
-    item = _from_db(WorkItem, dict(zip(_SUBMIT_ITEM_FIELDS, row[:7])))
-    item.project = _from_db(Project, dict(zip(("id", "kind", "review_required"), row[7:10])))
+    n_item, n_project = len(_SUBMIT_ITEM_FIELDS), len(_SUBMIT_PROJECT_FIELDS)
+    item = _from_db(WorkItem, dict(zip(_SUBMIT_ITEM_FIELDS, row[:n_item])))
+    project = dict(zip(_SUBMIT_PROJECT_FIELDS, row[n_item:n_item + n_project]))
+    project["suspect_thresholds"] = Project._meta.get_field("suspect_thresholds").from_db_value(
+        project["suspect_thresholds"], None, connection)
+    item.project = _from_db(Project, project)
     item.head_revision = None
-    if row[10] is not None:
-        head = dict(zip(("id", "number", "annotation", "author_id", "created_at"), row[10:15]))
+    head_at = n_item + n_project
+    if row[head_at] is not None:
+        head = dict(zip(("id", "number", "annotation", "author_id", "created_at"), row[head_at:head_at + 5]))
         head["annotation"] = Revision._meta.get_field("annotation").from_db_value(head["annotation"], None, connection)
         item.head_revision = _from_db(Revision, head)
-    dims, proposal = row[15], row[16]
+    dims, proposal = row[head_at + 5], row[head_at + 6]
     if proposal is not None:
         proposal = dict(zip(("id", "payload", "scores"), proposal))
     return item, [AssetDims(width=w, height=h, role=role) for w, h, role in dims], proposal
@@ -106,12 +112,16 @@ def _from_db(model, values: dict):
 
 
 _SUBMIT_ITEM_FIELDS = ("id", "project_id", "state", "lease_holder_id", "lease_expires_at", "head_revision_id",
-                       "control_copy")
+                       "control_copy", "uncertainty")
+_SUBMIT_PROJECT_FIELDS = ("id", "kind", "review_required", "review_sample_share", "review_full_below_accuracy",
+                          "suspect_thresholds")
+# The proposal is read where the answer may be accepted at once: without review, or with review by risk.
 _SUBMIT_READ_SQL = f"""
 SELECT i.id, i.project_id, i.state, i.lease_holder_id, i.lease_expires_at, i.head_revision_id, i.control_copy,
-       p.id, p.kind, p.review_required, r.id, r.number, r.annotation, r.author_id, r.created_at,
+       i.uncertainty, p.id, p.kind, p.review_required, p.review_sample_share, p.review_full_below_accuracy,
+       p.suspect_thresholds, r.id, r.number, r.annotation, r.author_id, r.created_at,
        {_ITEM_DIMS_SQL.replace("labeling_workitem.id", "i.id")},
-       CASE WHEN NOT p.review_required AND NOT i.control_copy THEN
+       CASE WHEN (NOT p.review_required OR p.review_sample_share < 1) AND NOT i.control_copy THEN
            (SELECT json_build_array(m.id, m.payload, m.scores) FROM labeling_prediction m
             WHERE m.item_id = i.id AND m.source = 'model' AND NOT m.stale ORDER BY m.id DESC LIMIT 1) END
 FROM labeling_workitem i JOIN labeling_project p ON p.id = i.project_id

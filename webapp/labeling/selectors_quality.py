@@ -1,16 +1,20 @@
 """Reads of label quality: which control item an operator gets next, each operator's control accuracy over
-time, the suspect labels awaiting re-review."""
+time, the suspect labels awaiting re-review, and review by risk (recent risks, the risk-ordered review
+queue, the routing decisions)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from statistics import mean
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
 
-from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import ControlAnswer, ControlItem, Prediction, Project, SuspectLabel, WorkItem
+from webapp.labeling.kinds import get_kind, suspect_thresholds_effective
+from webapp.labeling.models import (
+    ControlAnswer, ControlItem, ItemState, Prediction, Project, ReviewRouting, SuspectLabel, WorkItem,
+)
 
 SERIES_LENGTH = 100   # the latest answers per operator drawn over time
+RECENT_CONTROLS = 20  # an operator's accuracy for review by risk: their latest answers, so that it can recover
 
 
 def control_next_id(*, project_id: int, user) -> int | None:
@@ -56,8 +60,15 @@ def operator_quality(*, project_id: int) -> list[dict]:
 
 def project_quality(*, project: Project) -> dict:
     """What the quality page and API show: the operators' control accuracy and the control items."""
-    score = get_kind(project.kind).control_score
+    spec = get_kind(project.kind)
+    score = spec.control_score
+    effective = suspect_thresholds_effective(project.kind, project.suspect_thresholds)
     return {"project": project.pk, "kind": project.kind, "control_rate": project.control_rate,
+            "review_required": project.review_required, "review_sample_share": project.review_sample_share,
+            "review_full_below_accuracy": project.review_full_below_accuracy,
+            "suspect_thresholds": [{"name": t.name, "label": t.label, "value": effective[t.name],
+                                    "default": t.default, "minimum": t.minimum, "maximum": t.maximum,
+                                    "integer": t.integer} for t in spec.suspect_thresholds],
             "measure": (score.__doc__ or "").strip().split("\n")[0] if score else "not scored for this kind",
             "operators": operator_quality(project_id=project.pk), "controls": control_list(project_id=project.pk)}
 
@@ -105,3 +116,68 @@ def suspect_open_get(*, item_id: int) -> SuspectLabel | None:
 
 def item_project_id(*, item_id: int) -> int | None:
     return WorkItem.objects.filter(pk=item_id).values_list("project_id", flat=True).first()
+
+
+def operator_recent_control_accuracy(*, project_id: int, user_id: int | None, last: int = RECENT_CONTROLS) -> dict:
+    """One operator's mean control accuracy over their latest ``last`` answers in the project (what review
+    by risk weighs, so that an operator who improves recovers) and how many answers it rests on."""
+    values = list(ControlAnswer.objects.filter(control__project_id=project_id, operator_id=user_id,
+                                               accuracy__isnull=False)
+                  .order_by("-answered_at", "-id").values_list("accuracy", flat=True)[:last])
+    return {"answered": len(values), "accuracy": round(mean(values), 4) if values else None}
+
+
+def review_recent_risks(*, project_id: int, last: int) -> list[float]:
+    """The risk scores of the project's latest ``last`` routing decisions."""
+    return list(ReviewRouting.objects.filter(project_id=project_id).order_by("-id")
+                .values_list("risk", flat=True)[:last])
+
+
+def _why(parts: dict) -> list[str]:
+    """The risk's parts as a reviewer reads them."""
+    accuracy = parts.get("operator_accuracy")
+    out = [f"operator control accuracy {accuracy:.2f} over {parts.get('operator_answers')} answers"
+           if accuracy is not None else "operator has no control answer yet"]
+    if parts.get("disagreement_from") == "model":
+        out.append(f"model contradicts the answer with confidence {parts.get('disagreement', 0):.2f}")
+    else:
+        out.append(f"{parts.get('edits', 0)} edit(s) against the proposal")
+    out.append(f"item uncertainty {parts.get('uncertainty', 0):.2f}")
+    return out
+
+
+def _routing_row(r: ReviewRouting) -> dict:
+    return {"id": r.pk, "item": r.item_id, "revision": r.revision.number,
+            "operator": r.operator.get_username() if r.operator else None, "decision": r.decision,
+            "reason": r.reason, "reason_label": r.get_reason_display(), "risk": r.risk, "parts": r.parts,
+            "why": _why(r.parts), "sample_share": r.sample_share, "created_at": r.created_at.isoformat()}
+
+
+def review_routing_list(*, project_id: int, decision: str | None = None, limit: int = 200) -> list[dict]:
+    """The project's latest routing decisions (the audit trail of review by risk), newest first."""
+    qs = ReviewRouting.objects.filter(project_id=project_id).select_related("revision", "operator")
+    if decision:
+        qs = qs.filter(decision=decision)
+    return [_routing_row(r) for r in qs.order_by("-id")[:limit]]
+
+
+def review_queue(*, project_id: int, limit: int = 200) -> list[dict]:
+    """The items waiting for review, riskiest first, each with the routing of its answer under review (items
+    submitted while the project reviewed everything have none: they follow, oldest first)."""
+    routing = ReviewRouting.objects.filter(revision_id=OuterRef("head_revision_id"))
+    items = (WorkItem.objects.filter(project_id=project_id, state=ItemState.SUBMITTED, control_copy=False)
+             .select_related("head_revision__author")
+             .annotate(routing_id=Subquery(routing.values("id")[:1]), risk=Subquery(routing.values("risk")[:1]))
+             .order_by(F("risk").desc(nulls_last=True), "id")[:limit])
+    items = list(items)
+    routings = {r.pk: r for r in ReviewRouting.objects.filter(pk__in=[i.routing_id for i in items if i.routing_id])
+                .select_related("revision", "operator")}
+    out = []
+    for item in items:
+        head = item.head_revision
+        found = routings.get(item.routing_id)
+        out.append({"item": item.pk, "external_id": item.external_id, "revision": head.number if head else None,
+                    "author": head.author.get_username() if head and head.author else None,
+                    "submitted_at": head.created_at.isoformat() if head else None,
+                    "routing": _routing_row(found) if found else None})
+    return out

@@ -17,7 +17,7 @@ from webapp.core.serializers import (
     StrictModelSerializer,
     StrictSlugField,
 )
-from webapp.labeling.kinds import all_kinds, kind_names
+from webapp.labeling.kinds import all_kinds, kind_names, suspect_thresholds_errors
 from webapp.labeling.models import Draft, Flag, ItemState, Lease, Prediction, Project, Review, Revision, WorkItem
 from webapp.labeling.selectors import (
     draft_get, flag_open, item_fresh_prediction, lease_held, review_last_send_back,
@@ -103,14 +103,22 @@ class ProjectSerializer(StrictModelSerializer):
     }
     kind = StrictChoiceField(choices=[])
     depth = serializers.SerializerMethodField()
+    suspect_thresholds = serializers.DictField(
+        child=StrictFloatField(), required=False,
+        help_text="The kind's suspect-check thresholds this project sets (e.g. catheter: defect, ok; articles: "
+                  "confident_cut, min_disagreements), each within its range; the kind's defaults for the rest. "
+                  "The quality API lists them with defaults and ranges.")
 
     class Meta:
         model = Project
         fields = ["id", "name", "slug", "kind", "scope_key", "description", "queue_policy", "audit_share",
                   "review_required", "golden_share", "train_after_corrections", "train_after_minutes",
-                  "auto_promote", "control_rate", "created_at", "depth"]
+                  "auto_promote", "control_rate", "review_sample_share", "review_full_below_accuracy",
+                  "suspect_thresholds", "created_at", "depth"]
         read_only_fields = ["id", "created_at", "depth"]
-        extra_kwargs = {"slug": {"required": False}}
+        extra_kwargs = {"slug": {"required": False},
+                        "review_sample_share": {"min_value": 0.0, "max_value": 1.0},
+                        "review_full_below_accuracy": {"min_value": 0.0, "max_value": 1.0}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,6 +135,8 @@ class ProjectSerializer(StrictModelSerializer):
 
     validate_golden_share = validate_audit_share
     validate_control_rate = validate_audit_share
+    validate_review_sample_share = validate_audit_share
+    validate_review_full_below_accuracy = validate_audit_share
 
     TRIGGERS = ("train_after_corrections", "train_after_minutes", "auto_promote")
 
@@ -138,6 +148,11 @@ class ProjectSerializer(StrictModelSerializer):
                 if field in attrs and attrs[field] != getattr(self.instance, field):
                     raise serializers.ValidationError(
                         {field: "change the training triggers at /api/v1/training-triggers/ (audited)"})
+        # The thresholds are the kind's: checked against the kind the project has (or gets).
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        thresholds = attrs.get("suspect_thresholds", getattr(self.instance, "suspect_thresholds", None) or {})
+        if kind in kind_names() and (errors := suspect_thresholds_errors(kind, thresholds)):
+            raise serializers.ValidationError({"suspect_thresholds": errors})
         return attrs
 
 

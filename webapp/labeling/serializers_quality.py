@@ -1,9 +1,10 @@
-"""API shapes of label quality: control items, operators' control accuracy, suspect labels."""
+"""API shapes of label quality: control items, operators' control accuracy, suspect labels, review by risk."""
 from rest_framework import serializers
 
 from webapp.core.serializers import (
     StrictBooleanField, StrictCharField, StrictChoiceField, StrictFloatField, StrictIntegerField,
 )
+from webapp.labeling.models import ReviewRouting
 from webapp.labeling.serializers import AnnotationField
 from webapp.labeling.services.suspects import DECISIONS
 
@@ -43,10 +44,25 @@ class OperatorQualitySerializer(serializers.Serializer):
     days = DayPointSerializer(many=True, read_only=True)
 
 
+class SuspectThresholdSerializer(serializers.Serializer):
+    name = StrictCharField(read_only=True)
+    label = StrictCharField(read_only=True)
+    value = StrictFloatField(read_only=True, help_text="what the project's suspect check uses")
+    default = StrictFloatField(read_only=True)
+    minimum = StrictFloatField(read_only=True)
+    maximum = StrictFloatField(read_only=True)
+    integer = StrictBooleanField(read_only=True, help_text="a count: whole numbers only")
+
+
 class ProjectQualitySerializer(serializers.Serializer):
     project = StrictIntegerField(read_only=True)
     kind = StrictCharField(read_only=True)
     control_rate = StrictFloatField(read_only=True)
+    review_required = StrictBooleanField(read_only=True)
+    review_sample_share = StrictFloatField(read_only=True, help_text="share of answers a reviewer sees (1: all)")
+    review_full_below_accuracy = StrictFloatField(
+        read_only=True, help_text="operators whose recent control accuracy is below this get full review")
+    suspect_thresholds = SuspectThresholdSerializer(many=True, read_only=True)
     measure = StrictCharField(read_only=True, help_text="what accuracy means for this kind")
     operators = OperatorQualitySerializer(many=True, read_only=True)
     controls = ControlSerializer(many=True, read_only=True)
@@ -84,3 +100,29 @@ class SuspectResolveSerializer(serializers.Serializer):
         if attrs["decision"] == "correct" and "annotation" not in attrs:
             raise serializers.ValidationError({"annotation": ["a correction needs the corrected annotation"]})
         return attrs
+
+
+class RoutingSerializer(serializers.Serializer):
+    id = StrictIntegerField(read_only=True)
+    item = StrictIntegerField(read_only=True)
+    revision = StrictIntegerField(read_only=True, help_text="the submitted revision the decision is about")
+    operator = StrictCharField(read_only=True, allow_null=True)
+    decision = StrictChoiceField(choices=ReviewRouting.Decision.choices, read_only=True)
+    reason = StrictChoiceField(choices=ReviewRouting.Reason.choices, read_only=True)
+    reason_label = StrictCharField(read_only=True)
+    risk = StrictFloatField(read_only=True, help_text="0..1, the weighted sum of the parts")
+    parts = serializers.DictField(read_only=True, help_text="operator, disagreement, uncertainty (0..1 each), "
+                                                            "weights, and what they came from")
+    why = serializers.ListField(child=StrictCharField(), read_only=True, help_text="the parts in words")
+    sample_share = StrictFloatField(read_only=True, help_text="the project's sampled share at the time")
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ReviewQueueRowSerializer(serializers.Serializer):
+    item = StrictIntegerField(read_only=True)
+    external_id = StrictCharField(read_only=True)
+    revision = StrictIntegerField(read_only=True, allow_null=True)
+    author = StrictCharField(read_only=True, allow_null=True)
+    submitted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    routing = RoutingSerializer(read_only=True, allow_null=True,
+                                help_text="null: submitted while the project reviewed everything")

@@ -1,7 +1,10 @@
 """The label-quality page (admins and reviewers; readable without JavaScript): operators' control accuracy
 over time with a sparkline drawn by the server, the control items (admins mark and unmark them), and the
 suspect labels waiting for re-review with why each was flagged (reviewers confirm, or take the model's
-proposal as the correction)."""
+proposal as the correction); the project's review-by-risk and suspect settings (admins change them); and the
+risk-ordered review queue (reviewers)."""
+import math
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -11,6 +14,7 @@ from webapp.labeling import selectors_quality
 from webapp.labeling.kinds import AnnotationError
 from webapp.labeling.models import Project
 from webapp.labeling.services.controls import control_mark
+from webapp.labeling.services.items import project_review_settings_update
 from webapp.labeling.services.suspects import suspect_label_resolve
 
 SPARK_WIDTH, SPARK_HEIGHT = 160, 32
@@ -79,3 +83,40 @@ def suspect_resolve_page(request, pk):
         return redirect("project-quality", slug=project_slug) if project_slug else redirect("project-list")
     messages.success(request, f"Item {pk}: re-reviewed; training may use it again.")
     return redirect("project-quality", slug=project_slug)
+
+
+def _form_number(raw: str):
+    """A form's number as a float, or the text itself (the service names what is wrong with it)."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return raw
+    return value if math.isfinite(value) else raw
+
+
+@requires("project.manage", target="project_slug:slug", methods=("POST",))
+def project_review_settings(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    quality = selectors_quality.project_quality(project=project)
+    thresholds = {t["name"]: _form_number(request.POST.get(f"suspect_{t['name']}", ""))
+                  for t in quality["suspect_thresholds"]}
+    try:
+        project_review_settings_update(
+            project=project, review_sample_share=_form_number(request.POST.get("review_sample_share", "")),
+            review_full_below_accuracy=_form_number(request.POST.get("review_full_below_accuracy", "")),
+            suspect_thresholds=thresholds)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Review and suspect settings saved.")
+    return redirect("project-quality", slug=slug)
+
+
+@requires("item.review", target="project_slug:slug")
+def project_review_queue_page(request, slug):
+    """Submitted items, riskiest first, with why each is risky; the routing decisions below."""
+    project = get_object_or_404(Project, slug=slug)
+    return render(request, "labeling/review_queue.html", {
+        "project": project, "rows": selectors_quality.review_queue(project_id=project.pk),
+        "decisions": selectors_quality.review_routing_list(project_id=project.pk, limit=50),
+    })

@@ -166,6 +166,11 @@ REVIEWED = {
     ("GET", "projects/<slug:slug>/quality/"): "quality.view",
     ("POST", "projects/<slug:slug>/quality/controls/"): "project.manage",
     ("POST", "items/<int:pk>/suspect/resolve/"): "item.review",
+    # review by risk
+    ("GET", "api/v1/projects/<int:pk>/review-queue/"): "item.review",
+    ("GET", "api/v1/projects/<int:pk>/review-routing/"): "quality.view",
+    ("POST", "projects/<slug:slug>/quality/settings/"): "project.manage",
+    ("GET", "projects/<slug:slug>/review/"): "item.review",
 }
 
 

@@ -95,11 +95,12 @@ def test_suspect_label_of_articles_needs_several_confident_cuts_missing_or_unsup
     cut = {"x0": 100, "y0": 0, "x1": 100, "y1": 1000}
     other = {"x0": 0, "y0": 500, "x1": 1000, "y1": 500}
     scores = {"candidates": [cut | {"confidence": 0.9}, other | {"confidence": 0.8}]}
+    defaults = {"confident_cut": 0.7, "min_disagreements": 2}
     both = {"page_type": "article", "cuts": [cut, other]}
-    assert suspect_check(both, {}, scores) is None
+    assert suspect_check(both, {}, scores, defaults) is None
     one_missing = {"page_type": "article", "cuts": [cut]}
-    assert suspect_check(one_missing, {}, scores) is None
+    assert suspect_check(one_missing, {}, scores, defaults) is None
     stray = {"x0": 700, "y0": 0, "x1": 700, "y1": 1000}
-    flagged = suspect_check({"page_type": "article", "cuts": [cut, stray]}, {}, scores)
+    flagged = suspect_check({"page_type": "article", "cuts": [cut, stray]}, {}, scores, defaults)
     assert flagged["confidence"] == 0.8 and flagged["missing_cuts"] == [other]
     assert flagged["unsupported_cuts"] == [stray]

@@ -29,8 +29,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemStateEnum": "webapp.labeling.models.ItemState",
         "TrainingRunStateEnum": "webapp.mlops.models.TrainingRun.State",
-        # Two sets of choices named "decision": a review's and a suspect label's re-review.
+        # Three sets of choices named "decision": a review's, a suspect label's re-review, review by risk's.
         "ReviewDecisionEnum": "webapp.labeling.models.Review.Decision",
         "SuspectDecisionEnum": "webapp.labeling.services.suspects.DECISIONS",
+        "RoutingDecisionEnum": "webapp.labeling.models.ReviewRouting.Decision",
+        "RoutingReasonEnum": "webapp.labeling.models.ReviewRouting.Reason",
+        # A flag's reason keeps the name it had before routing reasons came.
+        "ReasonEnum": "webapp.labeling.models.Flag.Reason",
     },
 }

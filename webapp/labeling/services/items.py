@@ -9,7 +9,7 @@ from django.utils.text import slugify
 
 from webapp.assets.models import Asset
 from webapp.core.errors import NotFound, ServiceError
-from webapp.labeling.kinds import get_kind
+from webapp.labeling.kinds import get_kind, suspect_thresholds_errors
 from webapp.labeling.models import Project, WorkItem, WorkItemAsset
 
 
@@ -54,6 +54,24 @@ def project_create(*, name: str, kind: str, scope_key: str = "", slug: str | Non
     except IntegrityError:  # a concurrent create took the slug between the check and the insert
         raise ServiceError(f"a project with the slug {slug!r} exists already",
                            details={"slug": ["a project with this slug exists already"]}) from None
+
+
+def project_review_settings_update(*, project: Project, review_sample_share: float,
+                                   review_full_below_accuracy: float, suspect_thresholds: dict) -> Project:
+    """Set how much of the submitted work reviewers see (review by risk) and the kind's suspect-check
+    thresholds; refused as a whole, saying what is wrong with each value, when any is out of range."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("review_sample_share", review_sample_share),
+                        ("review_full_below_accuracy", review_full_below_accuracy)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            errors[name] = [f"must be a number between 0 and 1 (got {value!r})"]
+    for name, message in suspect_thresholds_errors(project.kind, suspect_thresholds).items():
+        errors[f"suspect_thresholds.{name}"] = [message]
+    if errors:
+        raise ServiceError("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), details=errors)
+    return project_update(project=project, review_sample_share=float(review_sample_share),
+                          review_full_below_accuracy=float(review_full_below_accuracy),
+                          suspect_thresholds=dict(suspect_thresholds))
 
 
 @transaction.atomic

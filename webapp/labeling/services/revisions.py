@@ -15,6 +15,7 @@ from webapp.labeling.selectors import item_for_submit, item_model_proposal
 from webapp.labeling.services.controls import control_answer_score
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.loop import correction_accepted
+from webapp.labeling.services.review_risk import review_by_risk_applies, review_risk_route, review_routing_record
 from webapp.labeling.services.revision_write import revision_append
 from webapp.labeling.services.suspects import suspect_label_judge, suspect_label_record
 
@@ -75,7 +76,7 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
         proposal, source = prediction.payload, {"prediction": prediction.pk}
     elif head is not None:
         proposal, source = head.annotation, {"revision": head.number}
-    new_state = ItemState.SUBMITTED if item.project.review_required else ItemState.ACCEPTED
+    project = item.project
     fields = {"number": (head.number + 1) if head else 1, "from_prediction_id": from_prediction_id,
               "annotation": clean, "diff": {"against": source, "changes": json_diff(proposal, clean)},
               "edit_count": spec.count_edits(proposal, clean) if spec.count_edits else 0}
@@ -84,16 +85,25 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
             if prediction is not None else proposal_of_model or item_model_proposal(item_id=item.pk)
         fields["metrics"] = spec.revision_metrics(item_id=item.pk, answer=clean, proposal=answered,
                                                   meta=item.meta or {}, dims=dims)
+    routing = review_risk_route(project=project, item=item, user=user, annotation=clean, proposal=proposal_of_model,
+                                edit_count=fields["edit_count"], revision_number=fields["number"]) \
+        if review_by_risk_applies(project=project, item=item) else None
+    review = project.review_required and (routing is None or routing.reviews)
+    new_state = ItemState.SUBMITTED if review else ItemState.ACCEPTED
     accepts = new_state == ItemState.ACCEPTED and not item.control_copy
-    suspect = suspect_label_judge(kind=item.project.kind, annotation=clean, proposal=proposal_of_model) \
-        if accepts else None
+    # Every acceptance, with review or without, passes the suspect-label check before training may use it.
+    suspect = suspect_label_judge(kind=project.kind, annotation=clean, proposal=proposal_of_model,
+                                  thresholds=project.suspect_thresholds) if accepts else None
     try:
         # An answer on a control item's copy is written with its score, a suspect answer with its suspect label
-        # (training never sees it unflagged); all or nothing. Every other submit stays one statement.
-        with transaction.atomic() if item.control_copy or suspect else nullcontext():
+        # (training never sees it unflagged), a routed answer with its routing; all or nothing. Every other
+        # submit stays one statement.
+        with transaction.atomic() if item.control_copy or suspect or routing else nullcontext():
             revision = revision_append(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
             if item.control_copy:
-                control_answer_score(item_id=item.pk, revision=revision, kind=item.project.kind)
+                control_answer_score(item_id=item.pk, revision=revision, kind=project.kind)
+            if routing:
+                review_routing_record(routing=routing, item=item, revision=revision, user=user)
             if suspect:
                 suspect_label_record(item_id=item.pk, revision=revision, proposal=proposal_of_model, why=suspect)
     except IntegrityError:
@@ -104,7 +114,7 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
                         item=item) from None
     item.state = new_state
     item_event(item, "revision.submitted", revision=revision.number, author=user.get_username(),
-               edits=revision.edit_count)
+               edits=revision.edit_count, **({"review": routing.decision, "risk": routing.risk} if routing else {}))
     depth_event(item.project_id)
     if accepts:
         correction_accepted(project_id=item.project_id)

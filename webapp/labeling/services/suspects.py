@@ -13,7 +13,7 @@ from django.utils import timezone
 from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from webapp.labeling.diff import json_diff
-from webapp.labeling.kinds import get_kind
+from webapp.labeling.kinds import get_kind, suspect_thresholds_effective
 from webapp.labeling.models import ItemState, Revision, SuspectLabel, WorkItem
 from webapp.labeling.selectors import item_asset_dims
 from webapp.labeling.services.loop import correction_accepted
@@ -21,14 +21,17 @@ from webapp.labeling.services.loop import correction_accepted
 DECISIONS = ("confirm", "correct")
 
 
-def suspect_label_judge(*, kind: str, annotation: dict, proposal: dict | None) -> dict | None:
+def suspect_label_judge(*, kind: str, annotation: dict, proposal: dict | None,
+                        thresholds: dict | None = None) -> dict | None:
     """Why the model's fresh proposal (``{"id", "payload", "scores"}``) contradicts the answer with high
-    confidence (``{"confidence", ...}``), or None. Reads nothing: a submit judges before it writes, so that
-    a suspect answer and its suspect label are written together."""
+    confidence (``{"confidence", ...}``), or None, by the project's suspect ``thresholds`` (the kind's
+    defaults for those it does not set). Reads nothing: a submit judges before it writes, so that a suspect
+    answer and its suspect label are written together."""
     spec = get_kind(kind)
     if spec.suspect_check is None or proposal is None:
         return None
-    return spec.suspect_check(annotation, proposal["payload"], proposal["scores"] or {})
+    return spec.suspect_check(annotation, proposal["payload"], proposal["scores"] or {},
+                              suspect_thresholds_effective(kind, thresholds))
 
 
 def suspect_label_record(*, item_id: int, revision: Revision, proposal: dict, why: dict) -> SuspectLabel | None:
@@ -42,10 +45,11 @@ def suspect_label_record(*, item_id: int, revision: Revision, proposal: dict, wh
                                        confidence=confidence, why=why)
 
 
-def suspect_label_check(*, item_id: int, kind: str, revision: Revision, proposal: dict | None) -> SuspectLabel | None:
+def suspect_label_check(*, item_id: int, kind: str, revision: Revision, proposal: dict | None,
+                        thresholds: dict | None = None) -> SuspectLabel | None:
     """An item's answer (``revision``) was just accepted: flag it when the item's fresh model proposal
-    contradicts it with high confidence."""
-    why = suspect_label_judge(kind=kind, annotation=revision.annotation, proposal=proposal)
+    contradicts it with high confidence (by the project's ``thresholds``)."""
+    why = suspect_label_judge(kind=kind, annotation=revision.annotation, proposal=proposal, thresholds=thresholds)
     return None if why is None else suspect_label_record(item_id=item_id, revision=revision, proposal=proposal,
                                                          why=why)
 
