@@ -5,9 +5,9 @@ simulation's shift (``strong_artifacts`` at difficulty ``hard``, stream seed ``-
 contract (``LOUPE_FINETUNE_STEPS`` steps, the config's frozen norms and WiSE-FT alpha, generated replay
 topping up the real one), and scored on a golden set of the same shift from another seed (``--golden-seed``,
 never trained on): the golden proposal agreement the gate uses, balloon recall and precision at the
-checkpoint's balloon threshold, and the balloon AUROC. Each N twice: as fine-tuned (the shot threshold its
-calibration on replay gives), and with the balloon threshold calibrated on its corrected balloons
-(``workers/adapters/catheter_calibration.py``), which is what the worker ships.
+checkpoint's balloon threshold, and the balloon AUROC. Each N three ways: as fine-tuned (judged shot by shot
+on the threshold its calibration on replay gives), with its parent's balloon threshold, and with a balloon
+threshold calibrated on its corrected balloons (``workers/adapters/catheter_calibration.py``).
 
     python bench/catheter_shift_finetune.py [--n 10 20 40] [--seed 7] [--golden 40] [--golden-seed 1007]
 """
@@ -89,6 +89,9 @@ def main() -> int:
             seconds = round(time.perf_counter() - t, 1)
             rows.append({"n": n, "model": "fine-tuned", "defective_corrections": sum(labels), "seconds": seconds,
                          **figures(out, golden, golden_labels)})
+            print(json.dumps(rows[-1]), flush=True)
+            recalibrate_on_corrections(out, a.champion, [], log=lambda s: None)   # nothing to calibrate on
+            rows.append({"n": n, "model": "parent's balloon threshold", **figures(out, golden, golden_labels)})
             print(json.dumps(rows[-1]), flush=True)
             recalibrate_on_corrections(out, a.champion, new + replay, log=lambda s: None)
             rows.append({"n": n, "model": "calibrated on corrections", **figures(out, golden, golden_labels)})

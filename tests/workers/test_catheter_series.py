@@ -107,13 +107,14 @@ def test_golden_items_are_scored_by_their_balloon_and_the_operating_point_is_rea
         assert balloons[item.item_id] <= plain[item.item_id] + 1e-4   # the series score never exceeds the shots'
 
 
-def test_a_fine_tuned_candidate_is_calibrated_on_the_scopes_corrected_balloons(tiny, tmp_path):
-    """Corrected balloons of the scope set the candidate's balloon threshold (every defective one called, with
-    a safety margin); with too few of them the parent's calibration is kept."""
+def test_a_fine_tuned_candidate_keeps_its_parents_balloon_threshold_or_is_calibrated_on_corrections(tiny, tmp_path):
+    """The worker's candidate keeps its parent's balloon calibration (fine-tuning alone would judge it shot by
+    shot); calibrated on corrected balloons instead, every defective one is called with a safety margin, and
+    with too few of them the parent's is kept."""
     from ml.catheter.data import samples_from_series
     from ml.catheter.predict import Predictor
     from ml.common.checkpoint import CONFIG
-    from workers.adapters.catheter_calibration import SAFETY
+    from workers.adapters.catheter_calibration import SAFETY, recalibrate_on_corrections
     from workers.demo_sources import catheter_series
 
     config = json.loads((tiny / CONFIG).read_text())
@@ -125,12 +126,14 @@ def test_a_fine_tuned_candidate_is_calibrated_on_the_scopes_corrected_balloons(t
         samples += samples_from_series([s.image for s in series], truth, {"id": f"item{i}", "series": f"item{i}"})
         labels.append(truth["verdict"] == "defect")
     assert any(labels) and not all(labels)
-    adapter = get_adapter("catheter")
     out = tmp_path / "candidate"
-    meta = adapter.finetune(base_dir=tiny, new=samples, replay=[], out_dir=out, steps=2, callbacks=[],
-                            log=lambda s: None)
-    series = json.loads((out / CONFIG).read_text())["thresholds"]["series"]
-    assert meta["thresholds"]["series"] == series
+    meta = get_adapter("catheter").finetune(base_dir=tiny, new=samples, replay=[], out_dir=out, steps=2,
+                                            callbacks=[], log=lambda s: None)
+    assert json.loads((out / CONFIG).read_text())["thresholds"]["series"] == _calibration(0.5)
+    assert meta["thresholds"]["series"] == _calibration(0.5)
+
+    series = recalibrate_on_corrections(out, tiny, samples, log=lambda s: None)
+    assert json.loads((out / CONFIG).read_text())["thresholds"]["series"] == series
     assert (series["source"], series["balloons"]) == ("corrections", 8) and set(series["by_length"]) >= {"3", "4", "8"}
     predictor = Predictor.load(out, device="cpu")
     scores = [balloon_score(*score_series(predictor, [s.image for s in samples[k * SHOTS:(k + 1) * SHOTS]]))
@@ -139,7 +142,4 @@ def test_a_fine_tuned_candidate_is_calibrated_on_the_scopes_corrected_balloons(t
     assert series["by_length"]["4"]["threshold"] == pytest.approx(weakest * SAFETY, abs=1e-5)
     assert series["by_length"]["4"]["recall"] == 1.0
 
-    few = tmp_path / "few"
-    adapter.finetune(base_dir=tiny, new=samples[:2 * SHOTS], replay=[], out_dir=few, steps=2, callbacks=[],
-                     log=lambda s: None)
-    assert json.loads((few / CONFIG).read_text())["thresholds"]["series"] == _calibration(0.5)
+    assert recalibrate_on_corrections(out, tiny, samples[:2 * SHOTS], log=lambda s: None) == _calibration(0.5)

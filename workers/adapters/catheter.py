@@ -164,8 +164,10 @@ class CatheterAdapter(Adapter):
                  callbacks: list, log) -> dict[str, Any]:
         meta = super().finetune(base_dir=base_dir, new=new, replay=replay, out_dir=out_dir, steps=steps,
                                 callbacks=callbacks, log=log)
-        # the balloon verdict of the scope's conditions, from its corrected balloons (catheter_calibration)
-        series = recalibrate_on_corrections(out_dir, base_dir, list(new) + list(replay), log=log)
+        # The candidate keeps its parent's balloon threshold (fine-tuning wrote a fresh config without it, and
+        # was judged shot by shot). A threshold calibrated on the run's corrected balloons was measured beside
+        # it (bench/catheter_shift_finetune.py) and swung too far with the weakest defective balloon to ship.
+        series = recalibrate_on_corrections(out_dir, base_dir, [], log=log)
         if series is not None:
             meta.setdefault("thresholds", {})["series"] = series
         return meta
