@@ -267,7 +267,9 @@ def main() -> int:
             summaries.append(summary)
     finally:
         drop_redis_keys(settings.REDIS_URL, settings.LOUPE_KEY_PREFIX)
-    print(json.dumps({"database": connection.vendor, "summaries": summaries}))
+    load = open("/proc/loadavg").read().split()[:3]
+    print(f"\nload average at end: {load}")
+    print(json.dumps({"database": connection.vendor, "load_average": load, "summaries": summaries}))
     return 0
 
 
