@@ -257,9 +257,12 @@ def build(kind: str, steps: int | None = None, minutes: float = 60.0, root: Path
     size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
     if size > MAX_BYTES:
         raise SystemExit(f"{kind}: checkpoint is {size} bytes, over the {MAX_BYTES} shipped limit")
+    # A run the wall-time cap stopped early is reproduced by the steps it did, not the ones it planned.
+    done = (figures.get("train") or {}).get("steps") if (figures.get("train") or {}).get("stopped_early") else None
     info = {"kind": kind, "scopes": plan["scopes"],
             "command": f"python -m workers.pretrained build {kind} "
-                       f"--steps {steps} --minutes {minutes:g}" + (f" --difficulty {difficulty}" if difficulty else ""),
+                       f"--steps {done or steps} --minutes {minutes:g}"
+                       + (f" --difficulty {difficulty}" if difficulty else ""),
             "minutes": minutes, "seconds": round(time.perf_counter() - t0, 1),
             "bytes": size, **figures}
     (tmp / MANIFEST).write_text(json.dumps(info, indent=1, default=float))
