@@ -416,6 +416,6 @@ class UpNextSerializer(serializers.Serializer):
     assets = ItemAssetSerializer(source="item_assets", many=True)
     # absent unless asked for (the view adds it): required=False documents it as optional, never null
     detail = WorkItemDetailSerializer(
-        read_only=True, required=False,
+        required=False,  # not read_only: spectacular lists read-only fields of a response as required
         help_text="With ?expand=item: the item as GET /items/{id}/ gives it to the caller (without a lease: "
                   "nothing is taken), so the workspace can draw it while take-next runs.")
