@@ -3,6 +3,15 @@ the next item's image and the model's proposal being drawn, and how much memory 
 7000×10000 px page after panning across it at full resolution.
 
     python bench/ui_next_item.py [--items 50] [--part all|time|memory] [--memory-dump]
+    python bench/ui_next_item.py --part time --items 30 --compare --busy
+
+``--compare``: the timing twice, side by side in one run (two projects, one browser page each, the
+pages taking turns item by item): what the page fetches ahead as before (``images``: the likely next
+item's images only) and now (``item``: also its details and proposal, drawn while take-next runs).
+``--busy``: beside the measured page, a Celery infer worker predicting a stream of catheter items (a
+freshly initialised model of the CPU preset registered as a scope's champion) and a real training run
+(``python -m workers.pretrained build catheter`` into the work folder); both start before the timing
+and are stopped after it.
 
 Seeds a catheter project with the demo generator's balloons (3 shots each, tiles built) and a proposal
 per item, serves it with daphne, then: the operator submits the proposal (Ctrl+Enter) and presses `n`;
@@ -29,7 +38,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import ROOT, prepare_environment, stop
+from _loop_env import ROOT, prepare_environment, start_worker, stop
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -85,7 +94,7 @@ DRAWN = r"""() => {
 }"""
 
 
-def seed(n_items: int, big_page: bool = True):
+def seed(n_items: int, big_page: bool = True, projects: int = 1):
     from PIL import Image, ImageDraw
 
     from webapp.accounts.services import project_member_add, user_create
@@ -95,19 +104,23 @@ def seed(n_items: int, big_page: bool = True):
     from workers.demo_sources import generate_items, ground_truth
 
     operator = user_create(username="bench-op", password="loupe-pass-123", role="operator")
-    project = project_create(name="Catheter QA — bench", kind="catheter", scope_key="line:A", audit_share=0.0,
-                             golden_share=0.0)
-    project_member_add(project_id=project.pk, user=operator)  # roles hold per project
     version = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/tmp/bench")
-    for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
-        assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
-        for a in assets:
-            asset_build_derivatives(asset_id=a.pk)
-        item = item_create(project=project, asset_ids=[a.pk for a in assets], external_id=ext, meta=meta)
-        truth = ground_truth("catheter", i, 7)
-        prediction_record(item_id=item.pk, model_version_id=version.pk, payload=truth,
-                          scores={"defect": 0.7, "types": {"axial_scratch": 0.6, "radial_scratch": 0.4,
-                                                           "inclusion": 0.8, "bubble": 0.9}}, uncertainty=0.5)
+    made = []
+    for k in range(projects):  # the same items in each: --compare's two sides see the same work
+        project = project_create(name=f"Catheter QA — bench {k + 1}", kind="catheter", scope_key="line:A",
+                                 audit_share=0.0, golden_share=0.0)
+        project_member_add(project_id=project.pk, user=operator)  # roles hold per project
+        made.append(project)
+        for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
+            assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
+            for a in assets:
+                asset_build_derivatives(asset_id=a.pk)
+            item = item_create(project=project, asset_ids=[a.pk for a in assets], external_id=ext, meta=meta)
+            truth = ground_truth("catheter", i, 7)
+            prediction_record(item_id=item.pk, model_version_id=version.pk, payload=truth,
+                              scores={"defect": 0.7, "types": {"axial_scratch": 0.6, "radial_scratch": 0.4,
+                                                               "inclusion": 0.8, "bubble": 0.9}}, uncertainty=0.5)
+    project = made if projects > 1 else made[0]
     if not big_page:
         return project, None
     # the big page: a broadsheet-sized image with structure in every tile
@@ -179,11 +192,11 @@ def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
     return total / 1024
 
 
-def report_times(times: list[float], phases: list[dict]) -> None:
+def report_times(times: list[float], phases: list[dict], label: str = "") -> None:
     times = sorted(times)
     p50 = statistics.median(times)
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    print(f"n -> image + proposal drawn over {len(times)} items: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+    print(f"{label}n -> image + proposal drawn over {len(times)} items: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
           f"max {times[-1]:.0f} ms (target p95 <= {TARGET_P95_MS} ms: ratio {p95 / TARGET_P95_MS:.2f})")
 
     def median(values):
@@ -212,47 +225,119 @@ def login(page, base: str) -> None:
     page.wait_for_url("**/projects/")
 
 
-def time_next_item(p, base: str, project, a) -> None:
-    """n -> the next item drawn, over ``a.items`` items after the first."""
+def time_next_item(p, base: str, projects: list, modes: list[str], a) -> None:
+    """n -> the next item drawn, over ``a.items`` items after the first, for each prefetch mode (one
+    project and one browser page each; the pages take turns item by item, so both meet the same load)."""
     browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    # every request of the 50 items stays in the timeline (the default buffer holds 250)
-    context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r};"
-                            "performance.setResourceTimingBufferSize(100000);")
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-    page.on("response", lambda r: r.status >= 400 and console.append(f"HTTP {r.status}: {r.url}"))
-    login(page, base)
-    page.goto(f"{base}/projects/{project.slug}/")
-    times, phases = [], []
+    sides = []
+    for project, mode in zip(projects, modes):
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        # every request of the 50 items stays in the timeline (the default buffer holds 250)
+        context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r}; window.LOUPE_PREFETCH = {mode!r};"
+                                "performance.setResourceTimingBufferSize(100000);")
+        page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda m, c=console: c.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e, c=console: c.append(f"pageerror: {e}"))
+        page.on("response", lambda r, c=console: r.status >= 400 and c.append(f"HTTP {r.status}: {r.url}"))
+        login(page, base)
+        page.goto(f"{base}/projects/{project.slug}/")
+        sides.append({"mode": mode, "page": page, "console": console, "times": [], "phases": []})
     for i in range(a.items + 1):
-        page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
-                      "sessionStorage.setItem('t0', String(Date.now()))")
-        page.keyboard.press("n")
-        try:  # the first opens the page itself (scripts, a cold cache): more time on a busy machine
-            drawn = page.wait_for_function(DRAWN, polling="raf", timeout=90000 if i == 0 else 30000).json_value()
-        except Exception:
-            print("not drawn:", page.url, page.evaluate("document.body.dataset.workspace"),
-                  *console[-20:], sep="\n  ", file=sys.stderr)
-            raise
-        if i > 0:  # the first opens a cold browser cache and connection
-            times.append(drawn["total"])
-            phases.append(drawn)
-        page.keyboard.press("Control+Enter")  # submit the proposal as it stands
-        try:
-            page.wait_for_url("**/?saved=*", timeout=15000)
-        except Exception:
-            print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
-            raise
-        page.wait_for_function("document.body.dataset.workspace === 'ready' && "
-                               "location.search.includes('saved')")
-    if times:
-        report_times(times, phases)
-    else:
-        print("n -> drawn: no items timed (--items 0)")
+        for side in sides:
+            step(side, i)
+    for side in sides:
+        label = f"[prefetch {side['mode']}] " if len(sides) > 1 else ""
+        if side["times"]:
+            report_times(side["times"], side["phases"], label)
+        else:
+            print(f"{label}n -> drawn: no items timed (--items 0)")
     browser.close()
+
+
+def step(side: dict, i: int) -> None:
+    """One item: n, wait until drawn (timed after the first), submit the proposal as it stands."""
+    page, console, times, phases = side["page"], side["console"], side["times"], side["phases"]
+    page.evaluate("sessionStorage.setItem('prev', String(window.LOUPE_WS ? window.LOUPE_WS.item.id : ''));"
+                  "sessionStorage.setItem('t0', String(Date.now()))")
+    page.keyboard.press("n")
+    try:  # the first opens the page itself (scripts, a cold cache): more time on a busy machine
+        drawn = page.wait_for_function(DRAWN, polling="raf", timeout=90000 if i == 0 else 30000).json_value()
+    except Exception:
+        print("not drawn:", page.url, page.evaluate("document.body.dataset.workspace"),
+              *console[-20:], sep="\n  ", file=sys.stderr)
+        raise
+    if i > 0:  # the first opens a cold browser cache and connection
+        times.append(drawn["total"])
+        phases.append(drawn)
+    page.keyboard.press("Control+Enter")  # submit the proposal as it stands
+    try:
+        page.wait_for_url("**/?saved=*", timeout=15000)
+    except Exception:
+        print("submit failed:", page.url, page.inner_text("#editor-errors"), file=sys.stderr)
+        raise
+    page.wait_for_function("document.body.dataset.workspace === 'ready' && "
+                           "location.search.includes('saved')")
+
+
+def start_busy(work: Path, n_items: int = 3000) -> list[subprocess.Popen]:
+    """The load beside the page: an infer worker (real Celery, solo pool) predicting ``n_items`` catheter
+    items with a freshly initialised champion of the CPU preset, and a training run of the shipped catheter
+    model's recipe into the work folder (its steps are a bound no run here reaches; it is stopped)."""
+    from PIL import Image
+
+    from django.conf import settings
+    from ml.catheter.config import preset
+    from ml.catheter.model import build_model
+    from ml.common.checkpoint import save_checkpoint
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.config.celery import app
+    from webapp.labeling.models import WorkItem, WorkItemAsset
+    from webapp.labeling.services import project_create
+    from webapp.mlops.models import ChampionAlias
+    from webapp.mlops.services import model_version_register
+    from workers.demo_sources import catheter_series
+
+    cfg = preset("cpu")
+    ckpt = Path(settings.LOUPE_MODEL_ROOT) / "catheter" / "busy" / "v1"
+    save_checkpoint(ckpt, build_model(cfg.model), {"kind": "catheter", "config": cfg.to_dict()})
+    version = model_version_register(kind="catheter", scope_key="busy", artifact_uri=str(ckpt))
+    ChampionAlias.objects.create(kind="catheter", scope_key="busy", model_version=version)
+    project = project_create(name="busy", kind="catheter", scope_key="busy", golden_share=0.0)
+    assets = []
+    for i in range(8):
+        series, _ = catheter_series(i, 99, size=512, shots=1)
+        buf = io.BytesIO()
+        Image.fromarray(series[0].image).save(buf, format="PNG")
+        asset = asset_ingest(data=buf.getvalue(), name=f"busy{i}.png")[0]
+        asset_build_derivatives(asset_id=asset.pk)
+        assets.append(asset)
+    # in bulk: item_create would queue each one for prediction itself
+    items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"busy{i}") for i in range(n_items)])
+    WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % len(assets)], position=0, role="shot")
+                                       for i, it in enumerate(items)])
+    procs = [start_worker(work, "infer", "bench-busy-infer")]
+    ids = [it.pk for it in items]
+    for k in range(0, len(ids), 16):
+        app.send_task("loupe.infer.predict_items", args=[ids[k:k + 16], False],
+                      priority=settings.LOUPE_PRIORITY_BACKFILL)
+    log = open(work / "busy-train.log", "w")
+    procs.append(subprocess.Popen([sys.executable, "-m", "workers.pretrained", "build", "catheter", "--steps",
+                                   "1000000", "--minutes", "60", "--root", str(work / "pretrained")],
+                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+    return procs
+
+
+def busy_report(work: Path) -> str:
+    from webapp.labeling.models import Prediction
+
+    predicted = Prediction.objects.filter(item__project__scope_key="busy").count()
+    tail = (work / "busy-train.log").read_text().strip().splitlines()[-1:] or ["(no output)"]
+    return f"busy: {predicted} items predicted by the infer worker; training's last line: {tail[0][:160]}"
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def process_type(pid: int) -> str:
@@ -340,23 +425,37 @@ def main() -> int:
     ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
                     help="OpenSeadragon's drawer (the workspace uses canvas)")
     ap.add_argument("--memory-dump", action="store_true", help="also print Chromium's memory per allocator")
+    ap.add_argument("--prefetch", choices=["item", "images", "none"], default="item",
+                    help="what the workspace fetches ahead (without --compare)")
+    ap.add_argument("--compare", action="store_true",
+                    help="time prefetch 'images' (before) and 'item' (now) side by side, pages taking turns")
+    ap.add_argument("--busy", action="store_true", help="an infer worker and a training run busy beside the page")
     a = ap.parse_args()
     work = prepare_environment("bench-ui")
     t = time.monotonic()
-    project, big_item = seed(a.items if a.part != "memory" else 0, big_page=a.part != "time")
-    print(f"seeded {a.items + 1 if a.part != 'memory' else 1} items (3 shots each, tiles)"
+    modes = ["images", "item"] if a.compare else [a.prefetch]
+    project, big_item = seed(a.items if a.part != "memory" else 0, big_page=a.part != "time", projects=len(modes))
+    projects = project if isinstance(project, list) else [project]
+    print(f"seeded {len(modes)} × {a.items + 1 if a.part != 'memory' else 1} items (3 shots each, tiles)"
           + (f" and a {BIG[0]}×{BIG[1]} page" if a.part != "time" else "") + f" in {time.monotonic() - t:.0f} s")
     server, base = serve()
+    busy = start_busy(work) if a.busy else []
     from playwright.sync_api import sync_playwright
 
     try:
+        if busy:
+            time.sleep(20)  # the worker loads its model, the training generates its data and starts
+            print(f"busy load started; load average {load_average()}")
         with sync_playwright() as p:
             if a.part != "memory":
-                time_next_item(p, base, project, a)
+                time_next_item(p, base, projects, modes, a)
+                print(f"load average after the timing: {load_average()}")
             if a.part != "time":
                 measure_memory(p, base, big_item, a)
+        if busy:  # outside Playwright's loop: the ORM refuses to run in an async context
+            print(busy_report(work))
     finally:
-        stop([server])
+        stop(busy + [server])
     print(f"work folder: {work}")
     return 0
 

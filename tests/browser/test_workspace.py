@@ -357,3 +357,37 @@ def test_defect_map_and_saliency_per_shot_with_opacity_and_the_ood_flag(login, a
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#filmstrip [data-shot='1'].current")
     assert page.locator("[data-layer=defect]").is_disabled() and page.locator("[data-layer=saliency]").is_disabled()
+
+
+def test_n_draws_what_take_next_gives_when_the_previewed_item_went_to_someone_else(
+        login, asgi_server, catheter_item, make_project, make_user):
+    project = make_project(name="Line A", queue_policy="fifo")
+    first, second, third, fourth = (catheter_item(project, shots=1) for _ in range(4))
+    make_user("operator", username="olga")
+    otto = make_user("operator", username="otto")
+    page = login("olga")
+    page.goto(f"{asgi_server}/projects/{project.slug}/")
+    with page.expect_response(lambda r: "/up-next/?expand=item" in r.url) as previewed:
+        page.keyboard.press("n")
+        page.wait_for_url(f"**/items/{first.pk}/")
+        page.wait_for_selector("body[data-workspace=ready]")
+    assert previewed.value.json()["item"] == second.pk  # the page expects the second next
+    lease_take_next(project_id=project.pk, user=otto)   # and otto takes it meanwhile
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**/?saved=*")
+    page.wait_for_function("document.body.dataset.workspace === 'ready' && location.search.includes('saved')")
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/items/{third.pk}/")
+    page.wait_for_function(f"document.body.dataset.workspace === 'ready' && window.LOUPE_WS.item.id === {third.pk}")
+    # the third is shown and held; the second is otto's alone
+    assert page.evaluate("document.body.dataset.lease") == "held"
+    assert not page.locator("#submit").is_disabled()
+    assert WorkItem.objects.get(pk=second.pk).lease_holder_id == otto.pk
+    assert WorkItem.objects.get(pk=third.pk).lease_holder.username == "olga"
+    shot(page, "12-previewed-item-taken-by-another")
+    # skip still works: the fourth (the item previewed this time) comes, drawn ahead, then held
+    page.keyboard.press("k")
+    page.wait_for_url(f"**/items/{fourth.pk}/")
+    page.wait_for_function(f"document.body.dataset.workspace === 'ready' && window.LOUPE_WS.item.id === {fourth.pk}")
+    assert page.evaluate("document.body.dataset.lease") == "held"
+    assert WorkItem.objects.get(pk=fourth.pk).lease_holder.username == "olga"

@@ -108,14 +108,22 @@ class UpNextView(APIView):
     permission_target = "project:pk"
 
     @extend_schema(responses={200: UpNextSerializer, 204: OpenApiResponse(description="Nothing else is queued.")},
+                   parameters=[OpenApiParameter(
+                       "expand", str, enum=["item"],
+                       description="item: the answer also carries the item as GET /items/{id}/ gives it (`detail`)")],
                    summary="The item take-next would most likely give the caller now, with its images; a guess "
                            "(nothing is taken): the workspace fetches the images while the operator works")
     def get(self, request, pk):
+        expand = query_choice(request.query_params, "expand", ("item",))
         project = get_object_or_404(Project, pk=pk)
         up_next = selectors.item_up_next(project=project, user=request.user)
         if up_next is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(UpNextSerializer(up_next).data)
+        data = UpNextSerializer(up_next).data
+        if expand == "item":
+            item = selectors.item_detail(item_id=up_next.pk)
+            data["detail"] = WorkItemDetailSerializer(item, context={"request": request}).data
+        return Response(data)
 
 
 class LeaseHeartbeatView(APIView):

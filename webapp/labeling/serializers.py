@@ -175,13 +175,6 @@ class ItemAssetSerializer(serializers.Serializer):
         return reverse("asset-dzi", args=[link.asset_id]) if link.asset.dzi else None
 
 
-class UpNextSerializer(serializers.Serializer):
-    """The item take-next would likely give next, and its images: the workspace fetches them ahead."""
-
-    item = StrictIntegerField(source="pk")
-    assets = ItemAssetSerializer(source="item_assets", many=True)
-
-
 class RevisionSerializer(StrictModelSerializer):
     author = StrictCharField(source="author.username", default=None, allow_null=True)
     base = StrictIntegerField(source="base.number", default=None, allow_null=True)
@@ -414,3 +407,15 @@ class ConflictSerializer(serializers.Serializer):
 class RepredictSerializer(serializers.Serializer):
     item = StrictIntegerField()
     queued = StrictBooleanField(help_text="false: a request for this item is pending already")
+
+
+class UpNextSerializer(serializers.Serializer):
+    """The item take-next would likely give next, and its images: the workspace fetches them ahead."""
+
+    item = StrictIntegerField(source="pk")
+    assets = ItemAssetSerializer(source="item_assets", many=True)
+    # absent unless asked for (the view adds it): required=False documents it as optional, never null
+    detail = WorkItemDetailSerializer(
+        required=False,  # not read_only: spectacular lists read-only fields of a response as required
+        help_text="With ?expand=item: the item as GET /items/{id}/ gives it to the caller (without a lease: "
+                  "nothing is taken), so the workspace can draw it while take-next runs.")

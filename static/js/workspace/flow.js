@@ -8,9 +8,15 @@ import { accessOf, liveAction, startingAnswer } from "./state.js";
 import { createHistory } from "./history.js";
 
 const detailOf = (res) => res.data && res.data.detail;
+// What of an item is drawn before it is taken: when take-next gives the previewed item and these are as
+// the preview had them, the drawing stands and only the lease is taken up; else the item is drawn again.
+const DRAWN_FIELDS = ["assets", "current", "prediction", "draft", "sent_back", "reviews", "flag"];
+export const drawnSame = (a, b) => DRAWN_FIELDS.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
 const until = (d) => `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`;
 
 // deps: {state, editor, cfg, api, path, drafts, keepLease, ui, nav, edit}
+//   cfg.prefetch: "item" (default: the item likely next and its images ahead, drawn while take-next runs),
+//   "images" (only its images), "none" (nothing ahead; the benchmark's before)
 //   path: Loupe.path (live.js): a same-origin URL with every value encoded as one segment
 //   edit: {absorb(), commit(answer), saveDraft()} (editing.js)
 export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease, ui, nav, edit }) {
@@ -20,9 +26,13 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     s.lease = keepLease({ token, fresh, api, onBeat: (d) => ui.leaseInfo(until(d)), onLost: (res) => loseLease(detailOf(res)) });
   }
 
+  const prefetch = cfg.prefetch || "item";
+  let taking = false;  // a take-next in flight: n again waits for its answer
+
   // `first`: the item the page was rendered with (its lease token is the page's); `fresh`: the expiry of
-  // a lease taken a moment ago (the first heartbeat waits its turn).
-  async function load(data, { first = false, fresh = null } = {}) {
+  // a lease taken a moment ago (the first heartbeat waits its turn); `preview`: the item take-next will
+  // likely give, drawn while it runs: read-only, no lease, not "ready" until take-next names it (adopt).
+  async function load(data, { first = false, fresh = null, preview = false } = {}) {
     mark("ws-item");
     ui.loading();
     s.leaseLost = false;
@@ -33,12 +43,13 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     ui.openAhead(s.views[0].asset);  // its request goes out before the rest of the item is set up
     s.empty = editor.normalize(editor.emptyFor ? editor.emptyFor(data) : ui.emptyAnswer(), data);
     const access = accessOf(data, { user: cfg.user, canReview: cfg.canReview, pageLease: first ? cfg.lease : "" });
-    Object.assign(s, { reviewing: access.reviewing, readOnly: access.readOnly, selected: null, diff: null, conflict: null });
+    Object.assign(s, { reviewing: access.reviewing, readOnly: preview || access.readOnly, selected: null, diff: null, conflict: null });
     ui.beginItem(data, first);
 
     let draft = data.draft !== undefined ? data.draft : null;
     if (data.draft === undefined && access.token) draft = await drafts.load(data.id);
-    const start = startingAnswer({ item: data, draft, editor, empty: s.empty, readOnly: s.readOnly });
+    // a preview starts where the item will once taken (its proposal as the first undoable step)
+    const start = startingAnswer({ item: data, draft, editor, empty: s.empty, readOnly: access.readOnly });
     s.history = createHistory(start.answer);
     if (start.proposal) s.history.push(start.proposal);  // taking the proposal is one undoable step
     s.annotation = s.history.current();
@@ -47,8 +58,9 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
 
     holdLease(access.token, fresh);
     if (!access.token) ui.leaseInfo("");
-    ui.leaseState(access.token ? "held" : "none");
-    if (access.heldByOther) ui.heldByOther(data.lease_holder);
+    ui.leaseState(access.token ? "held" : preview ? "taking" : "none");
+    if (preview) ui.draftStatus("Taking the next item…");
+    else if (access.heldByOther) ui.heldByOther(data.lease_holder);
     else if (access.unleasedEditable) ui.draftStatus("You do not hold a lease on this item: drafts are not saved (take it from the queue with n).");
     if (data.sent_back) ui.sentBack(data.sent_back);
     if (s.reviewing) {
@@ -60,15 +72,37 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     ui.info();
     await ui.showView(0);
     ui.setReadOnly(s.readOnly);
+    if (preview) return;
     ui.ready(data);
     mark("workspace-ready");
-    // Once the image is drawn: the history, and the item likely next with its images into the cache.
-    const shown = data;
+    whenDrawn(data, { history: !first, ahead: !!access.token && !s.readOnly });
+  }
+
+  // The previewed item drawn is the one take-next gave, as it was: the lease taken is taken up, nothing
+  // is drawn again. `data`: the item as take-next gave it (with the lease).
+  function adopt(data, fresh) {
+    const access = accessOf(data, { user: cfg.user, canReview: cfg.canReview });
+    s.item = data;
+    s.readOnly = access.readOnly;
+    holdLease(access.token, fresh);
+    ui.leaseState(access.token ? "held" : "none");
+    ui.draftStatus("");
+    ui.setReadOnly(s.readOnly);
+    ui.info();
+    ui.ready(data);
+    mark("workspace-ready");
+    whenDrawn(data, { history: true, ahead: !!access.token && !s.readOnly });
+  }
+
+  // Once the image is drawn: the history, and the item likely next with its images into the cache (and
+  // its details, drawn on n while the server takes it).
+  function whenDrawn(shown, { history, ahead }) {
     ui.loaded().then(async () => {
       if (s.item !== shown) return;
-      if (!first) loadHistory(shown.id);
-      if (!access.token || s.readOnly) return;
-      const res = await api("GET", path`/api/v1/projects/${cfg.project}/up-next/`);
+      if (history) loadHistory(shown.id);
+      if (!ahead || prefetch === "none") return;
+      const expand = prefetch === "item" ? "?expand=item" : "";
+      const res = await api("GET", path`/api/v1/projects/${cfg.project}/up-next/` + expand);
       if (s.item !== shown || !res.ok) return;
       s.upNext = res.status === 200 ? res.data : null;
       ui.prefetch(s.upNext);
@@ -89,28 +123,39 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
   }
 
   async function takeNext() {
+    if (taking) return;
+    taking = true;
+    try { await take(); } finally { taking = false; }
+  }
+  async function take() {
     edit.absorb();  // a move still being reported belongs to this item's draft
-    // Done with this item (submitted or skipped): the image of the item the queue most likely gives next
-    // (fetched ahead) opens while the server takes it; if another comes, or none, the viewer follows.
-    const up = s.upNext;
-    const guess = !s.lease.token() && up && up.item !== s.item.id && up.assets.length ? up : null;
-    if (guess) { s.selected = null; ui.openGuess(guess.assets[0]); }
-    const restore = () => guess && ui.showView(s.view);  // the guess was wrong and this item stays
+    // Done with this item (submitted or skipped): the item the queue most likely gives next (fetched
+    // ahead) is drawn while the server takes one, read-only and not held; with only its images, its image
+    // opens. Only take-next leases: if it gives another item, or none, the page follows its answer.
+    const up = s.upNext, before = s.item;
+    const guess = !s.lease.token() && !s.leaseLost && up && up.item !== before.id && up.assets.length ? up : null;
+    const previewing = guess && guess.detail ? load(guess.detail, { preview: true }) : null;
+    if (guess && !previewing) { s.selected = null; ui.openGuess(guess.assets[0]); }
     await drafts.flush();
     // expand=item: the answer carries the item's details: no second round trip
     const res = await api("POST", path`/api/v1/projects/${cfg.project}/take-next/` + "?expand=item");
     mark("ws-taken");
-    if (res.status === 200 && res.data.item === s.item.id) {
-      restore();
+    await previewing;  // one load at a time
+    // the guess was wrong and the item shown before stays
+    const restore = () => (previewing ? load(before) : guess && ui.showView(s.view));
+    if (res.status === 200 && res.data.item === before.id) {
+      await restore();
       if (s.leaseLost) return regainLease();
       ui.message("This item is still yours: submit, skip or release it first.");
     } else if (res.status === 200) {
       const url = path`/items/${res.data.item}/`;
       if (!res.data.detail) return openItem(res.data.item, url, "push");
       nav.push(url, { item: res.data.item });
-      await load(res.data.detail, { fresh: res.data.expires_at });
+      const drawn = previewing && s.item === guess.detail && res.data.item === guess.item && drawnSame(guess.detail, res.data.detail);
+      if (drawn) adopt(res.data.detail, res.data.expires_at);
+      else await load(res.data.detail, { fresh: res.data.expires_at });
     } else {
-      restore();
+      await restore();
       if (res.status === 204) ui.message("The queue is empty.");
       else ui.errors(res);
     }

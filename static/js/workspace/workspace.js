@@ -8,8 +8,9 @@
 //   conflict.js both versions side by side;   bindings.js  the keys and the panel's buttons
 // and the viewer, tools, history, drafts, lease, review, prefetch modules under them. Taking the next item
 // (n) and submitting swap the item in place: no page load between items; the item likely next is asked
-// for once an item is drawn, its images wait in the cache (prefetch.js), and n opens its image while the
-// server takes the item, which comes back with its details (one request).
+// for once an item is drawn, with its details; its images wait in the cache (prefetch.js), and n draws
+// it (read-only, not held) while the server takes an item, which comes back with its details (one
+// request): the same item as drawn only takes up the lease, another is drawn as usual.
 import { createViewer, tileSourceOf } from "./viewer.js";
 import { createTools } from "./tools.js";
 import { createKeys } from "./keys.js";
@@ -126,7 +127,9 @@ export async function startWorkspace(editor, options) {
   const conflictView = createConflictView({ state: s, contract, editor, viewer, prefixUrl: options.osdImages, colorOf,
                                             onRebase: () => flow.rebase(), onTakeCurrent: () => flow.takeCurrent() });
   flow = createFlow({
-    state: s, editor, cfg, api: Loupe.api, path: Loupe.path, drafts, keepLease, nav, edit,
+    // LOUPE_PREFETCH: what is fetched ahead ("item", "images", "none"): the benchmark compares them
+    state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "item" },
+    api: Loupe.api, path: Loupe.path, drafts, keepLease, nav, edit,
     ui: {
       ...chrome,
       emptyAnswer: () => read("empty-data"),

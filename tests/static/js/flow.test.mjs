@@ -275,3 +275,83 @@ test("live events about another item, or a revision on this item's own base, cha
   assert.equal(liveAction({ ...state, readOnly: true }, { event: "lease.taken", payload: { item: 1, holder: "otto" } }, "olga").type,
                "taken-by");
 });
+
+test("n draws the item likely next while take-next runs, not held; the same item taken takes up the lease only", async () => {
+  const free = itemOf(9, { lease: null, lease_holder: null, prediction: { id: 5, payload: BUBBLE } });
+  const taken = { ...free, state: "leased", lease: { token: "t9" }, lease_holder: "olga" };
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  const { flow, state, page, srv, nav } = workspace({
+    "GET /api/v1/projects/7/up-next/?expand=item": { data: { item: 9, assets: free.assets, detail: free } },
+    "POST /api/v1/projects/7/take-next/?expand=item": () => answered.then(() => ({ data: { item: 9, detail: taken, expires_at: "2026-12-07T20:00:00Z" } })),
+  });
+  await flow.load(itemOf(8), { fresh: "2026-12-07T20:00:00Z" });
+  await settle();
+  assert.equal(state.upNext.item, 9);
+  state.lease.stop();  // submitted: the lease is gone
+  const took = flow.takeNext();
+  await settle();
+  // drawn before the server answered: its proposal as the first step, read-only, no lease, not ready
+  assert.equal(state.item, free);
+  assert.equal(state.readOnly, true);
+  assert.equal(state.annotation.shots[0].defects[0].type, "bubble");
+  assert.equal(state.lease.token(), "");
+  assert.deepEqual(page.named("leaseState").at(-1), ["taking"]);
+  assert.equal(page.named("ready").length, 1);
+  assert.deepEqual(nav.moves, []);
+  flow.takeNext();  // n again while the take is on its way: no second take
+  answer();
+  await took;
+  assert.equal(srv.sent("POST", "/api/v1/projects/7/take-next/?expand=item").length, 1);
+  assert.equal(state.item, taken);
+  assert.equal(state.readOnly, false);
+  assert.equal(state.lease.token(), "t9");
+  assert.equal(state.fromPrediction, 5);
+  assert.deepEqual(page.named("leaseState").at(-1), ["held"]);
+  assert.equal(page.named("ready").length, 2);
+  assert.equal(page.named("editorLoad").length, 2);  // drawn once for item 9
+  assert.deepEqual(nav.moves, [["push", "/items/9/"]]);
+  state.lease.stop();
+});
+
+test("a previewed item someone else took is not shown as held: the page draws what take-next gave", async () => {
+  const free = itemOf(9, { lease: null, lease_holder: null });
+  const other = itemOf(11, { state: "leased" });
+  const { flow, state, page, nav } = workspace({
+    "GET /api/v1/projects/7/up-next/?expand=item": { data: { item: 9, assets: free.assets, detail: free } },
+    "POST /api/v1/projects/7/take-next/?expand=item": [{ data: { item: 11, detail: other, expires_at: "2026-12-07T20:00:00Z" } },
+                                                      { status: 204 }],
+  });
+  await flow.load(itemOf(8), { fresh: "2026-12-07T20:00:00Z" });
+  await settle();
+  state.lease.stop();
+  await flow.takeNext();
+  assert.equal(state.item, other);
+  assert.equal(state.lease.token(), "t11");
+  assert.deepEqual(nav.moves, [["push", "/items/11/"]]);
+  assert.equal(page.named("editorLoad").at(-1)[0], other);
+  // the same preview again and an empty queue: the item shown before comes back, as it was
+  state.upNext = { item: 9, assets: free.assets, detail: free };
+  state.lease.stop();
+  await flow.takeNext();
+  assert.equal(state.item, other);
+  assert.deepEqual(page.named("message").at(-1), ["The queue is empty."]);
+  state.lease.stop();
+});
+
+test("a previewed item that changed before it was taken is drawn again from take-next's answer", async () => {
+  const free = itemOf(9, { lease: null, lease_holder: null, prediction: { id: 5, payload: BUBBLE } });
+  const newer = { ...free, lease: { token: "t9" }, prediction: { id: 6, payload: EMPTY } };
+  const { flow, state, page } = workspace({
+    "GET /api/v1/projects/7/up-next/?expand=item": { data: { item: 9, assets: free.assets, detail: free } },
+    "POST /api/v1/projects/7/take-next/?expand=item": { data: { item: 9, detail: newer, expires_at: "2026-12-07T20:00:00Z" } },
+  });
+  await flow.load(itemOf(8), { fresh: "2026-12-07T20:00:00Z" });
+  await settle();
+  state.lease.stop();
+  await flow.takeNext();
+  assert.equal(state.item, newer);
+  assert.equal(state.fromPrediction, 6);
+  assert.equal(page.named("editorLoad").at(-1)[0], newer);
+  state.lease.stop();
+});

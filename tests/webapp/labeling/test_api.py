@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from webapp.labeling.models import ItemState, Revision, WorkItem
+from webapp.labeling.models import ItemState, Lease, Revision, WorkItem
 
 DEFECT = {"verdict": "defect", "shots": [{"defects": [{"type": "bubble", "box": [5, 5, 25, 25]}]}]}
 
@@ -169,3 +169,31 @@ def test_take_next_with_the_item_and_the_one_likely_next(make_project, make_item
     assert "detail" not in api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
     wrong = api.post(f"/api/v1/projects/{project.pk}/take-next/?expand=everything")
     assert wrong.status_code == 400 and "expand" in wrong.json()
+
+
+def test_up_next_with_the_item_takes_nothing_and_respects_skips(make_project, make_item, operator, make_user,
+                                                                  api_for):
+    project = make_project(queue_policy="fifo")
+    first, second = make_item(project), make_item(project)
+    api = api_for(operator)
+    up = api.get(f"/api/v1/projects/{project.pk}/up-next/?expand=item")
+    body = up.json()
+    # the item as GET /items/{id}/ gives it, without a lease: nothing is taken, by anyone
+    assert up.status_code == 200 and body["item"] == first.pk
+    assert body["detail"] == api.get(f"/api/v1/items/{first.pk}/").json() and body["detail"]["lease"] is None
+    assert WorkItem.objects.get(pk=first.pk).state != ItemState.LEASED
+    assert not Lease.objects.filter(item__project=project).exists()
+    assert "detail" not in api.get(f"/api/v1/projects/{project.pk}/up-next/").json()
+    # the guess follows take-next's exclusions: an item skipped within the cool-down is not offered again
+    taken = api.post(f"/api/v1/projects/{project.pk}/take-next/").json()
+    assert taken["item"] == first.pk
+    assert api.get(f"/api/v1/projects/{project.pk}/up-next/?expand=item").json()["item"] == second.pk
+    assert api.post(f"/api/v1/items/{first.pk}/skip/").status_code == 204
+    assert api.get(f"/api/v1/projects/{project.pk}/up-next/?expand=item").json()["item"] == second.pk
+    assert api.post(f"/api/v1/projects/{project.pk}/take-next/").json()["item"] == second.pk
+    assert api.get(f"/api/v1/projects/{project.pk}/up-next/?expand=item").status_code == 204
+    # a wrong expand is named; someone outside the project gets nothing
+    wrong = api.get(f"/api/v1/projects/{project.pk}/up-next/?expand=everything")
+    assert wrong.status_code == 400 and "expand" in wrong.json()
+    outsider = api_for(make_user(member=False))
+    assert outsider.get(f"/api/v1/projects/{project.pk}/up-next/?expand=item").status_code in (403, 404)
