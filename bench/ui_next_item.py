@@ -425,10 +425,10 @@ def main() -> int:
     ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
                     help="OpenSeadragon's drawer (the workspace uses canvas)")
     ap.add_argument("--memory-dump", action="store_true", help="also print Chromium's memory per allocator")
-    ap.add_argument("--prefetch", choices=["item", "images", "none"], default="item",
-                    help="what the workspace fetches ahead (without --compare)")
+    ap.add_argument("--prefetch", choices=["item", "images", "none"], default="images",
+                    help="what the workspace fetches ahead (without --compare; the workspace's default: images)")
     ap.add_argument("--compare", action="store_true",
-                    help="time prefetch 'images' (before) and 'item' (now) side by side, pages taking turns")
+                    help="time prefetch 'images' (default) and 'item' (drawn ahead) side by side, taking turns")
     ap.add_argument("--busy", action="store_true", help="an infer worker and a training run busy beside the page")
     a = ap.parse_args()
     work = prepare_environment("bench-ui")

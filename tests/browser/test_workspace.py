@@ -366,6 +366,7 @@ def test_n_draws_what_take_next_gives_when_the_previewed_item_went_to_someone_el
     make_user("operator", username="olga")
     otto = make_user("operator", username="otto")
     page = login("olga")
+    page.add_init_script("window.LOUPE_PREFETCH = 'item'")   # the opt-in mode that draws the next item ahead
     page.goto(f"{asgi_server}/projects/{project.slug}/")
     with page.expect_response(lambda r: "/up-next/?expand=item" in r.url) as previewed:
         page.keyboard.press("n")

@@ -127,8 +127,9 @@ export async function startWorkspace(editor, options) {
   const conflictView = createConflictView({ state: s, contract, editor, viewer, prefixUrl: options.osdImages, colorOf,
                                             onRebase: () => flow.rebase(), onTakeCurrent: () => flow.takeCurrent() });
   flow = createFlow({
-    // LOUPE_PREFETCH: what is fetched ahead ("item", "images", "none"): the benchmark compares them
-    state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "item" },
+    // LOUPE_PREFETCH: what is fetched ahead ("images", "item", "none"); bench/ui_next_item.py --compare measured
+    // drawing the next item ahead ("item") beside "images" and found no gain, so "images" stays the default
+    state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "images" },
     api: Loupe.api, path: Loupe.path, drafts, keepLease, nav, edit,
     ui: {
       ...chrome,
