@@ -115,8 +115,8 @@ SHIFTS = {
                       "(the shipped champion trained on 'realistic' only)",
                       ("verdict_recall", "verdict_precision"), _catheter_make, _catheter_counts, _catheter_figures),
     "articles": Shift("articles", f"publisher:{ARTICLES_PUBLISHER}", "single",
-                      f"publisher {ARTICLES_PUBLISHER} at realistic scan quality (the shipped champion serves "
-                      "daily-courier, trained on its pages only)", ("cut_f1",),
+                      f"publisher {ARTICLES_PUBLISHER} at realistic scan quality (its own scope; the shipped "
+                      "champion was trained on every generated publisher's pages)", ("cut_f1",),
                       _articles_make, _articles_counts, _articles_figures),
 }
 

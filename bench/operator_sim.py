@@ -66,7 +66,7 @@ def configure(a) -> None:
 
 def private_pretrained(work: Path, kind: str) -> None:
     """The shipped models, with the kind's one serving the global scope too: a customer's installation whose
-    default model for the kind is the shipped one (the articles one is shipped for daily-courier only)."""
+    default model for the kind is the shipped one (a manifest that names its scopes gets the global one too)."""
     from workers.pretrained import ROOT as SHIPPED, manifest
 
     root = work / "pretrained"
