@@ -18,7 +18,8 @@ def _content(request, pk: int, item_id: int):
         return None
     sides = golden_item_sides(candidate=compared["candidate"], against=compared["against"], item_id=item_id,
                               disagreements=compared["comparison"]["disagreements"])
-    return None if sides is None else {**sides, "candidate": compared["candidate"], "against": compared["against"]}
+    return None if sides is None else {**sides, "candidate": compared["candidate"], "against": compared["against"],
+                                       "primary": compared["comparison"]["primary"]}
 
 
 def _suffix(against) -> str:
