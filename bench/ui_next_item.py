@@ -38,7 +38,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _loop_env import ROOT, prepare_environment, start_worker, stop
+from _busy_load import busy_report, start_busy  # noqa: E402
+from _loop_env import ROOT, prepare_environment, stop  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -278,62 +279,6 @@ def step(side: dict, i: int) -> None:
         raise
     page.wait_for_function("document.body.dataset.workspace === 'ready' && "
                            "location.search.includes('saved')")
-
-
-def start_busy(work: Path, n_items: int = 3000) -> list[subprocess.Popen]:
-    """The load beside the page: an infer worker (real Celery, solo pool) predicting ``n_items`` catheter
-    items with a freshly initialised champion of the CPU preset, and a training run of the shipped catheter
-    model's recipe into the work folder (its steps are a bound no run here reaches; it is stopped)."""
-    from PIL import Image
-
-    from django.conf import settings
-    from ml.catheter.config import preset
-    from ml.catheter.model import build_model
-    from ml.common.checkpoint import save_checkpoint
-    from webapp.assets.services import asset_build_derivatives, asset_ingest
-    from webapp.config.celery import app
-    from webapp.labeling.models import WorkItem, WorkItemAsset
-    from webapp.labeling.services import project_create
-    from webapp.mlops.models import ChampionAlias
-    from webapp.mlops.services import model_version_register
-    from workers.demo_sources import catheter_series
-
-    cfg = preset("cpu")
-    ckpt = Path(settings.LOUPE_MODEL_ROOT) / "catheter" / "busy" / "v1"
-    save_checkpoint(ckpt, build_model(cfg.model), {"kind": "catheter", "config": cfg.to_dict()})
-    version = model_version_register(kind="catheter", scope_key="busy", artifact_uri=str(ckpt))
-    ChampionAlias.objects.create(kind="catheter", scope_key="busy", model_version=version)
-    project = project_create(name="busy", kind="catheter", scope_key="busy", golden_share=0.0)
-    assets = []
-    for i in range(8):
-        series, _ = catheter_series(i, 99, size=512, shots=1)
-        buf = io.BytesIO()
-        Image.fromarray(series[0].image).save(buf, format="PNG")
-        asset = asset_ingest(data=buf.getvalue(), name=f"busy{i}.png")[0]
-        asset_build_derivatives(asset_id=asset.pk)
-        assets.append(asset)
-    # in bulk: item_create would queue each one for prediction itself
-    items = WorkItem.objects.bulk_create([WorkItem(project=project, external_id=f"busy{i}") for i in range(n_items)])
-    WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % len(assets)], position=0, role="shot")
-                                       for i, it in enumerate(items)])
-    procs = [start_worker(work, "infer", "bench-busy-infer")]
-    ids = [it.pk for it in items]
-    for k in range(0, len(ids), 16):
-        app.send_task("loupe.infer.predict_items", args=[ids[k:k + 16], False],
-                      priority=settings.LOUPE_PRIORITY_BACKFILL)
-    log = open(work / "busy-train.log", "w")
-    procs.append(subprocess.Popen([sys.executable, "-m", "workers.pretrained", "build", "catheter", "--steps",
-                                   "1000000", "--minutes", "60", "--root", str(work / "pretrained")],
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
-    return procs
-
-
-def busy_report(work: Path) -> str:
-    from webapp.labeling.models import Prediction
-
-    predicted = Prediction.objects.filter(item__project__scope_key="busy").count()
-    tail = (work / "busy-train.log").read_text().strip().splitlines()[-1:] or ["(no output)"]
-    return f"busy: {predicted} items predicted by the infer worker; training's last line: {tail[0][:160]}"
 
 
 def load_average() -> str:
