@@ -72,7 +72,7 @@ def main() -> int:
 
     from ml.catheter.training import finetune
     from workers.adapters import get_adapter
-    from workers.adapters.catheter_calibration import recalibrate_on_corrections
+    from workers.adapters.catheter_calibration import keep_parent_calibration, recalibrate_on_corrections
 
     golden, golden_labels = balloons(a.golden_seed, a.golden, 100_000)
     print(f"golden: {a.golden} balloons of seed {a.golden_seed}, {sum(golden_labels)} defective", flush=True)
@@ -90,7 +90,7 @@ def main() -> int:
             rows.append({"n": n, "model": "fine-tuned", "defective_corrections": sum(labels), "seconds": seconds,
                          **figures(out, golden, golden_labels)})
             print(json.dumps(rows[-1]), flush=True)
-            recalibrate_on_corrections(out, a.champion, [], log=lambda s: None)   # nothing to calibrate on
+            keep_parent_calibration(out, a.champion)
             rows.append({"n": n, "model": "parent's balloon threshold", **figures(out, golden, golden_labels)})
             print(json.dumps(rows[-1]), flush=True)
             recalibrate_on_corrections(out, a.champion, new + replay, log=lambda s: None)

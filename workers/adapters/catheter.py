@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from workers.adapters.base import Adapter, Evaluation, ItemImages, Proposal, clamp_box, scale_box, scale_point
-from workers.adapters.catheter_calibration import recalibrate_on_corrections
+from workers.adapters.catheter_calibration import keep_parent_calibration
 from workers.adapters.catheter_golden import golden_proposals
 
 # The gate's figure on golden balloons: the share of the proposal the operator keeps (``catheter_golden``).
@@ -167,7 +167,7 @@ class CatheterAdapter(Adapter):
         # The candidate keeps its parent's balloon threshold (fine-tuning wrote a fresh config without it, and
         # was judged shot by shot). A threshold calibrated on the run's corrected balloons was measured beside
         # it (bench/catheter_shift_finetune.py) and swung too far with the weakest defective balloon to ship.
-        series = recalibrate_on_corrections(out_dir, base_dir, [], log=log)
+        series = keep_parent_calibration(out_dir, base_dir)
         if series is not None:
             meta.setdefault("thresholds", {})["series"] = series
         return meta

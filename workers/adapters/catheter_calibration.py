@@ -24,21 +24,30 @@ from typing import Any, Callable
 
 import numpy as np
 
+from workers.adapters.catheter_golden import balloons
+
 SAFETY = 0.8             # the threshold is this share of the weakest defective corrected balloon's score
 MIN_BALLOONS = 5         # corrected balloons needed before calibrating at all
 TARGET_RECALL = 1.0      # on the corrected balloons: a handful of them cannot support a lower target
 
 
-def _balloons(samples: list[Any]) -> dict[str, list[Any]]:
-    """Real items' shots by item (``meta['id']`` ``item<pk>``), in shot order; generated samples are left out."""
-    out: dict[str, list[Any]] = {}
-    for sample in samples:
-        ident = str(sample.meta.get("id") or "")
-        if ident.startswith("item"):
-            out.setdefault(ident, []).append(sample)
-    for shots in out.values():
-        shots.sort(key=lambda s: s.meta.get("shot", 0))
-    return out
+def keep_parent_calibration(out_dir: Path, base_dir: Path) -> dict[str, Any] | None:
+    """Copy the parent's balloon calibration into the candidate's config (fine-tuning writes a fresh one
+    without it); None, and nothing written, when the parent has none."""
+    from ml.common.checkpoint import CONFIG
+
+    parent = json.loads((Path(base_dir) / CONFIG).read_text()).get("thresholds", {}).get("series")
+    if parent is not None:
+        _write(out_dir, parent)
+    return parent
+
+
+def _write(out_dir: Path, calibration: dict[str, Any]) -> None:
+    from ml.common.checkpoint import CONFIG
+
+    config = json.loads((Path(out_dir) / CONFIG).read_text())
+    config["thresholds"]["series"] = calibration
+    (Path(out_dir) / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
 
 
 def recalibrate_on_corrections(out_dir: Path, base_dir: Path, samples: list[Any],
@@ -48,33 +57,26 @@ def recalibrate_on_corrections(out_dir: Path, base_dir: Path, samples: list[Any]
     written (None when neither has one)."""
     from ml.catheter.predict import Predictor
     from ml.catheter.series import CALIBRATION_LENGTHS, balloon_score, operating_point, score_series
-    from ml.common.checkpoint import CONFIG
     from ml.common.device import pick_device
 
-    parent = json.loads((Path(base_dir) / CONFIG).read_text()).get("thresholds", {}).get("series")
-    balloons = _balloons(samples)
-    labels = np.array([int(any(s.defects for s in shots)) for shots in balloons.values()])
-    calibration = parent
-    if len(balloons) >= MIN_BALLOONS and labels.any():
-        predictor = Predictor.load(out_dir, device=str(pick_device(None)))
-        scores = np.array([balloon_score(*score_series(predictor, [s.image for s in shots]))
-                           for shots in balloons.values()])
-        point = operating_point(scores, labels, TARGET_RECALL)
-        point["threshold"] = round(point["threshold"] * SAFETY, 6)
-        called = scores >= point["threshold"]
-        point.update(precision=round(float(labels[called > 0].mean()), 4), flagged=int(called.sum()),
-                     safety=SAFETY, source="corrected balloons of the scope")
-        lengths = sorted({len(shots) for shots in balloons.values()} | set(CALIBRATION_LENGTHS))
-        calibration = {"target_recall": TARGET_RECALL, "source": "corrections", "balloons": len(balloons),
-                       "by_length": {str(n): dict(point) for n in lengths}}
-        log(f"balloon threshold {point['threshold']:.4f} on {len(balloons)} corrected balloons "
-            f"({int(labels.sum())} defective): precision there {point['precision']:.3f}")
-    elif parent:
-        log(f"balloon threshold kept from the parent ({len(balloons)} corrected balloons, "
+    by_item = balloons(samples)
+    labels = np.array([int(any(s.defects for s in shots)) for shots in by_item.values()])
+    if len(by_item) < MIN_BALLOONS or not labels.any():
+        log(f"balloon threshold kept from the parent ({len(by_item)} corrected balloons, "
             f"{int(labels.sum())} defective: too few to calibrate on)")
-    if calibration is None:
-        return None
-    config = json.loads((Path(out_dir) / CONFIG).read_text())
-    config["thresholds"]["series"] = calibration
-    (Path(out_dir) / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+        return keep_parent_calibration(out_dir, base_dir)
+    predictor = Predictor.load(out_dir, device=str(pick_device(None)))
+    scores = np.array([balloon_score(*score_series(predictor, [s.image for s in shots]))
+                       for shots in by_item.values()])
+    point = operating_point(scores, labels, TARGET_RECALL)
+    point["threshold"] = round(point["threshold"] * SAFETY, 6)
+    called = scores >= point["threshold"]
+    point.update(precision=round(float(labels[called > 0].mean()), 4), flagged=int(called.sum()),
+                 safety=SAFETY, source="corrected balloons of the scope")
+    lengths = sorted({len(shots) for shots in by_item.values()} | set(CALIBRATION_LENGTHS))
+    calibration = {"target_recall": TARGET_RECALL, "source": "corrections", "balloons": len(by_item),
+                   "by_length": {str(n): dict(point) for n in lengths}}
+    log(f"balloon threshold {point['threshold']:.4f} on {len(by_item)} corrected balloons "
+        f"({int(labels.sum())} defective): precision there {point['precision']:.3f}")
+    _write(out_dir, calibration)
     return calibration

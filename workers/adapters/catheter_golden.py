@@ -33,6 +33,18 @@ def shot_agreement(proposed: list[dict], truth: list[dict]) -> float:
     return matched / (len(truth) + len(proposed) - matched)
 
 
+def balloons(samples: list[Any]) -> dict[int, list[Any]]:
+    """Real items' shots by item id (``meta['id']`` ``item<pk>``), in shot order; generated samples are left out."""
+    out: dict[int, list[Any]] = {}
+    for sample in samples:
+        ident = str(sample.meta.get("id") or "")
+        if ident.startswith("item") and ident[4:].isdigit():
+            out.setdefault(int(ident[4:]), []).append(sample)
+    for shots in out.values():
+        shots.sort(key=lambda s: s.meta.get("shot", 0))
+    return out
+
+
 def golden_proposals(artifact_dir: Path, samples: list[Any], device: str) -> dict[int, dict[str, float]]:
     """Per golden item (samples whose ``meta['id']`` is ``item<pk>``): ``agreement`` (above) and ``score``,
     the balloon score the verdict is taken on (the series score, else the highest shot score)."""
@@ -40,14 +52,8 @@ def golden_proposals(artifact_dir: Path, samples: list[Any], device: str) -> dic
     from ml.catheter.series import series_scores
 
     predictor = Predictor.load(artifact_dir, device=device)
-    shots: dict[int, list] = {}
-    for sample in samples:
-        ident = str(sample.meta.get("id") or "")
-        if ident.startswith("item") and ident[4:].isdigit():
-            shots.setdefault(int(ident[4:]), []).append(sample)
     out = {}
-    for item, series in shots.items():
-        series.sort(key=lambda s: s.meta.get("shot", 0))
+    for item, series in balloons(samples).items():
         preds = predictor.predict([s.image for s in series])
         point = predictor.series_point(len(preds))
         if point is not None:
