@@ -112,8 +112,23 @@ def _key(name: str) -> str:
 
 
 def _client():
+    """The S3 client and bucket. S3Storage keeps one boto3 resource per thread (building one costs a few
+    hundred ms of CPU): pool threads are handed the caller's client instead (boto3 clients are thread-safe)."""
     store = backend()
     return store.connection.meta.client, store.bucket_name
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process for the requests of a folder (started on first use, never before a fork)."""
+    global _POOL
+    with _LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(settings.LOUPE_STORE_THREADS, 1),
+                                       thread_name_prefix="filestore")
+    return _POOL
 
 
 def cache() -> FileCache:
@@ -140,10 +155,10 @@ def save_file(name: str, local: Path) -> None:
     Path(local).unlink(missing_ok=True)
 
 
-def _upload(local: Path, name: str) -> None:
+def _upload(local: Path, name: str, client=None) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    client, bucket = _client()
+    client, bucket = (client, backend().bucket_name) if client is not None else _client()
     if local.stat().st_size < MULTIPART_BYTES:
         with open(local, "rb") as body:
             client.put_object(Bucket=bucket, Key=_key(name), Body=body)
@@ -174,8 +189,8 @@ def save_tree(prefix: str, folder: Path) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
         return len(files)
-    with ThreadPoolExecutor(max_workers=max(settings.LOUPE_STORE_THREADS, 1)) as pool:
-        list(pool.map(lambda p: _upload(p, f"{prefix}/{p.relative_to(folder).as_posix()}"), files))
+    client, _ = _client()
+    list(_pool().map(lambda p: _upload(p, f"{prefix}/{p.relative_to(folder).as_posix()}", client), files))
     return len(files)
 
 
@@ -259,8 +274,7 @@ def fetch_tree(prefix: str, target: Path) -> int:
         client.download_file(bucket, obj["Key"], str(path))
 
     try:
-        with ThreadPoolExecutor(max_workers=max(settings.LOUPE_STORE_THREADS, 1)) as pool:
-            list(pool.map(one, objects))
+        list(_pool().map(one, objects))
         if target.exists():   # another thread of this process got it first
             shutil.rmtree(work, ignore_errors=True)
         else:
