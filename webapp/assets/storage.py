@@ -115,13 +115,17 @@ def publish_derived(work: Path, sha256: str) -> str:
     """Make the derivatives built in ``work`` the asset's; returns the folder name the row is to record.
 
     Local: the folder replaces ``derived/<sha>`` (readers see the old or the new one, never a mix). Object
-    store: the files go under a new prefix ``derived/<sha>/<build>``, complete before any row names it."""
+    store: the files go under a new prefix ``derived/<sha>/<build>``, complete before any row names it, the
+    tiles packed into one object (tilepack.py)."""
     if not filestore.is_remote():
         relative = derived_relpath(sha256)
         swap_dir(work, relative)
         return relative
+    from webapp.assets.tilepack import pack_tiles
+
     relative = f"{derived_relpath(sha256)}/{uuid.uuid4().hex[:12]}"
     try:
+        pack_tiles(work)
         filestore.save_tree(relative, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

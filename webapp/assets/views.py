@@ -18,6 +18,7 @@ from webapp.accounts.permissions import requires
 from webapp.assets.derivatives import DZI_BASENAME, TILE_SUFFIX
 from webapp.assets.models import Asset
 from webapp.assets.selectors import asset_get
+from webapp.assets.tilepack import tile_stream
 from webapp.assets import storage
 from webapp.core.errors import NotFound
 
@@ -34,13 +35,14 @@ def _asset(asset_id: int) -> Asset:
         raise Http404("no such asset") from None
 
 
-def _serve(request, name: str, *, etag: str, cache: str, content_type: str):
+def _serve(request, name: str, *, etag: str, cache: str, content_type: str, opener=None):
     etag = f'"{etag}"'
     if etag in request.headers.get("If-None-Match", "") and (storage.is_remote() or storage.exists(name)):
         response = HttpResponseNotModified()
     else:
         try:
-            response = FileResponse(storage.open_stream(name), content_type=content_type)
+            stream = opener() if opener else storage.open_stream(name)
+            response = FileResponse(stream, content_type=content_type)
         except (FileNotFoundError, IsADirectoryError):
             raise Http404("file not found") from None
     response["ETag"] = etag
@@ -92,10 +94,14 @@ def asset_dzi(request, asset_id: int):
 @requires("item.view", target="asset:asset_id", api_token=True)
 def asset_tile(request, asset_id: int, level: int, col: int, row: int):
     asset = _asset(asset_id)
+    if storage.is_remote():   # the tiles of a pyramid in an object store are packed into one object
+        prefix = str(PurePosixPath(_dzi_name(asset)).parent)
+        name = f"{prefix}/{int(level)}/{int(col)}_{int(row)}"
+        return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type="image/jpeg",
+                      opener=lambda: tile_stream(prefix, level, col, row))
     tiles = PurePosixPath(_dzi_name(asset)).parent / f"{DZI_BASENAME}_files"
     name = str(tiles / str(int(level)) / f"{int(col)}_{int(row)}{TILE_SUFFIX}")
     # Integer URL parts cannot climb out; checked anyway so that a future change cannot open a hole.
-    if ".." in PurePosixPath(name).parts or (not storage.is_remote() and not storage.media_path(name).resolve()
-                                             .is_relative_to(storage.media_root().resolve())):
+    if not storage.media_path(name).resolve().is_relative_to(storage.media_root().resolve()):
         raise Http404("file not found")
     return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type="image/jpeg")

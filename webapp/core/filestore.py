@@ -14,6 +14,7 @@ Two backends, chosen by ``LOUPE_STORAGE_URL`` (settings/storage.py):
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -226,6 +227,19 @@ def open_stream(name: str) -> BinaryIO:
     client, bucket = _client()
     try:
         return client.get_object(Bucket=bucket, Key=_key(name))["Body"]
+    except client.exceptions.NoSuchKey:
+        raise FileNotFoundError(name) from None
+
+
+def open_range(name: str, offset: int, length: int) -> BinaryIO:
+    """``length`` bytes of the file from ``offset`` (one ranged GET on an object store)."""
+    if not is_remote():
+        with open(media_root() / name, "rb") as stream:
+            stream.seek(offset)
+            return io.BytesIO(stream.read(length))
+    client, bucket = _client()
+    try:
+        return client.get_object(Bucket=bucket, Key=_key(name), Range=f"bytes={offset}-{offset + length - 1}")["Body"]
     except client.exceptions.NoSuchKey:
         raise FileNotFoundError(name) from None
 

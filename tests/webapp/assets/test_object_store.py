@@ -4,7 +4,11 @@ pyramid is published under a prefix of its own, and the browser gets every file 
 permission checks."""
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from PIL import Image
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -53,20 +57,28 @@ def asset(images, project, object_store):
 
 def test_object_store_pyramid_is_published_under_its_own_prefix(asset, object_store, client, operator,
                                                                  make_user, media_root):
+    def stored(key: str) -> bytes:
+        return object_store.client.get_object(Bucket=object_store.bucket, Key=key)["Body"].read()
+
     assert asset_build_derivatives(asset_id=asset.pk) == Asset.Derivatives.READY
     asset.refresh_from_db()
     prefix = asset.dzi.rsplit("/", 1)[0]
     assert prefix.startswith(f"derived/{asset.sha256}/") and asset.working_copy.startswith(prefix + "/")
-    tiles = [k for k in object_store.keys(prefix + "/") if k.endswith(".jpeg")]
-    assert len(tiles) >= 11 and object_store.keys(prefix + "/tiles.dzi") == [asset.dzi]
+    # four objects: the working copy, the descriptor, and the tiles packed into one with their index
+    assert object_store.keys(prefix + "/") == sorted([asset.working_copy, asset.dzi, f"{prefix}/tiles.index.json",
+                                                      f"{prefix}/tiles.pack"])
+    index = json.loads(stored(f"{prefix}/tiles.index.json"))
+    pack = stored(f"{prefix}/tiles.pack")
+    assert len(index) >= 11 and sum(length for _, length in index.values()) == len(pack)
     assert _local_files(media_root) == []   # built in a scratch folder, removed once uploaded
 
     client.force_login(operator)
     dzi = client.get(reverse("asset-dzi", args=[asset.pk]))
     assert dzi.status_code == 200 and b'Width="600"' in body(dzi)
     tile = client.get(reverse("asset-tile", args=[asset.pk, 10, 0, 0]))
-    stored = object_store.client.get_object(Bucket=object_store.bucket, Key=f"{prefix}/tiles_files/10/0_0.jpeg")
-    assert tile.status_code == 200 and body(tile) == stored["Body"].read()
+    offset, length = index["10/0_0"]
+    assert tile.status_code == 200 and body(tile) == pack[offset:offset + length]
+    assert Image.open(io.BytesIO(pack[offset:offset + length])).format == "JPEG"
     assert client.get(reverse("asset-tile", args=[asset.pk, 10, 99, 0])).status_code == 404
     original = client.get(reverse("asset-original", args=[asset.pk]))
     assert original.status_code == 200 and body(original)[:8] == b"\x89PNG\r\n\x1a\n"
