@@ -202,17 +202,6 @@ def delete(name: str) -> None:
     backend().delete(name)
 
 
-def delete_tree(prefix: str) -> None:
-    if not is_remote():
-        shutil.rmtree(media_root() / prefix, ignore_errors=True)
-        return
-    client, bucket = _client()
-    keys = [o["Key"] for o in _list(f"{prefix.rstrip('/')}/")]
-    for start in range(0, len(keys), 1000):
-        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]],
-                                                     "Quiet": True})
-
-
 # ---- reading ----------------------------------------------------------------------------------------------
 def exists(name: str) -> bool:
     if not is_remote():
