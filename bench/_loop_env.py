@@ -196,3 +196,28 @@ def catheter_scope_with_items(scope_key: str, n_items: int, *, unique: int, size
     WorkItemAsset.objects.bulk_create([WorkItemAsset(item=it, asset=assets[i % unique], position=0, role="shot")
                                        for i, it in enumerate(items)])
     return ckpt, [it.pk for it in items]
+
+
+def start_s3_server(work: Path) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server (an emulator of the S3 API, the tests' stand-in for a real store) on a free port,
+    with a fresh bucket; returns the process and the LOUPE_STORAGE_URL that names the bucket."""
+    import boto3
+
+    port = free_port()
+    log = open(work / "s3.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((work / "s3.log").read_text()) from None
+            time.sleep(0.2)
+    bucket = f"bench-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                 aws_secret_access_key="bench-secret").create_bucket(Bucket=bucket)
+    return proc, f"s3://bench:bench-secret@{bucket}?endpoint={endpoint}&region=us-east-1"

@@ -182,3 +182,63 @@ def subprocess_env(settings):
         env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
                                f"{db['PORT'] or 5432}/{db['NAME']}")
     return env
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """An S3-compatible HTTP server in a process of its own: moto's server mode (PyPI ``moto``), an
+    emulator of the S3 API standing in for AWS S3, MinIO or Ceph RGW (it does not check signatures or
+    ACLs; everything else goes over the real protocol through boto3). Returns its endpoint URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("s3") / "moto.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the S3 server did not start:\n" + log_path.read_text())
+            time.sleep(0.2)
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def object_store(s3_server, settings):
+    """This test's files in a fresh private bucket of the S3 server (LOUPE_STORAGE_URL set for this process;
+    ``url`` for child processes). Yields a small helper: ``keys(prefix)`` lists the bucket."""
+    import types
+    import uuid
+
+    import boto3
+
+    bucket = f"loupe-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="loupe",
+                          aws_secret_access_key="loupe-secret")
+    client.create_bucket(Bucket=bucket)
+    url = f"s3://loupe:loupe-secret@{bucket}?endpoint={s3_server}&region=us-east-1"
+    settings.LOUPE_STORAGE_URL = url
+
+    def keys(prefix: str = "") -> list[str]:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+    yield types.SimpleNamespace(url=url, bucket=bucket, client=client, endpoint=s3_server, keys=keys)
+    keys_left = keys()
+    for start in range(0, len(keys_left), 1000):
+        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys_left[start:start + 1000]]})
+    client.delete_bucket(Bucket=bucket)

@@ -27,7 +27,7 @@ def zip_import(import_id: int) -> str:
     job = zip_import_start(import_id=import_id)
     if job is None:
         return "skipped"
-    path = storage.media_path(job.archive)
+    path = storage.local_path(job.archive)
     last = [0.0]
 
     def progress(done: int) -> None:

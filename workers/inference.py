@@ -31,14 +31,14 @@ from webapp.labeling.selectors_loop import (
     project_list_of_scope,
 )
 from webapp.labeling.services import item_repredict_started, predictions_mark_stale, predictions_record_batch
-from webapp.mlops.selectors import champion_get
+from webapp.mlops.selectors import champion_get, version_get
 from webapp.realtime.events import project_group, send_now
 from workers import model_free
 from workers.adapters import get_adapter, has_adapter
 from workers.base import loupe_task
 from workers.itemdata import decode_files
 from workers.maps import rasters_store
-from workers.models import champion_predictor, device
+from workers.models import artifact_path, champion_predictor, device
 
 log = logging.getLogger(__name__)
 PREDICT_TASK = tasknames.PREDICT_ITEMS
@@ -167,7 +167,15 @@ def rescore(kind: str, scope_key: str, version_id: int) -> int:
 
 @loupe_task(tasknames.CHAMPION_CHANGED, time_limit=600)
 def champion_changed(kind: str, scope_key: str, version_id: int) -> int:
-    """Sent on commit of a promotion or rollback (webapp.mlops.services)."""
+    """Sent on commit of a promotion or rollback (webapp.mlops.services). The worker that takes it copies
+    the new champion's artifact from the object store now, before the re-scoring batches arrive (the
+    others do at their next batch)."""
+    version = version_get(version_id=version_id)
+    if version is not None:
+        try:
+            artifact_path(version.artifact_uri)
+        except FileNotFoundError:   # the batches report it; re-scoring is still queued
+            log.warning("champion v%s: its artifact %s is not in the store", version_id, version.artifact_uri)
     return rescore(kind, scope_key, version_id)
 
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 
+from webapp.core.filestore import local_path
 from webapp.labeling.selectors_loop import ItemFiles, item_files_list
 from workers.adapters.base import ItemImages
 
@@ -54,8 +55,9 @@ def _working_size(original: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def _decode(path: str, mode: str, factor: int = 1) -> np.ndarray:
+def _decode(name: str, mode: str, factor: int = 1) -> np.ndarray:
     grey, colour = _REDUCED[factor]
+    path = str(local_path(name))   # from the store through the local cache on a machine of its own
     image = cv2.imread(path, grey if mode == "L" else colour)
     if image is None:
         raise OSError(f"cannot decode the working copy {path}")
@@ -64,15 +66,15 @@ def _decode(path: str, mode: str, factor: int = 1) -> np.ndarray:
 
 def decode_files(files: list[ItemFiles], *, mode: str = "RGB", min_side: int | None = None) -> Future:
     """Start decoding ``files`` on the pool; the future's result is their ``ItemImages``, in order."""
-    jobs = [decode_pool().submit(_decode, path, mode, reduction(_working_size(size), min_side))
-            for f in files for path, size in zip(f.paths, f.original_sizes)]
+    jobs = [decode_pool().submit(_decode, name, mode, reduction(_working_size(size), min_side))
+            for f in files for name, size in zip(f.names, f.original_sizes)]
     done: Future = Future()
 
     def assemble() -> None:
         try:
             images = iter([job.result() for job in jobs])
             done.set_result([ItemImages(item_id=f.item_id, scope_key=f.scope_key,
-                                        images=[next(images) for _ in f.paths], original_sizes=f.original_sizes,
+                                        images=[next(images) for _ in f.names], original_sizes=f.original_sizes,
                                         roles=f.roles, meta=f.meta, annotation=f.annotation,
                                         revision_id=f.revision_id) for f in files])
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the batch

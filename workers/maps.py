@@ -1,13 +1,10 @@
-"""Writing a proposal's raster layers as small PNGs next to the media, where the web process serves them."""
+"""Writing a proposal's raster layers as small PNGs into the store, where the web process serves them from."""
 from __future__ import annotations
-
-import os
-import uuid
 
 import cv2
 import numpy as np
 
-from webapp.assets.storage import media_path
+from webapp.core.filestore import save_bytes
 from webapp.labeling.maps import prediction_map_relpath
 
 
@@ -15,11 +12,7 @@ def _write_png(relative: str, rgba: np.ndarray) -> None:
     ok, data = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA), [cv2.IMWRITE_PNG_COMPRESSION, 6])
     if not ok:
         raise OSError(f"cannot encode {relative}")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_bytes(data.tobytes())
-    os.replace(tmp, path)   # a reader never sees half a file
+    save_bytes(relative, data.tobytes())   # a reader never sees half a file
 
 
 def rasters_store(*, item_id: int, model_version_id: int, rasters: list[dict[str, np.ndarray]]) -> list[dict]:

@@ -9,16 +9,14 @@ first champion (shipped or bootstrapped) is promoted like any other, and its pro
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 
 from webapp.mlops.selectors import version_of_mode
 from webapp.mlops.services import model_version_register
 from workers.adapters import get_adapter
 from workers.locks import client, key
-from workers.models import device, model_size, predictor_for, scope_dir
+from workers.models import artifact_publish, device, model_size, predictor_for, scope_dir
 
 MODE = "model-free"
 REASON = "the kind's algorithm alone, no trained model: the scope's proposals until its first champion"
@@ -42,7 +40,7 @@ def version(kind: str, scope_key: str) -> Any:
         # no weights: the adapter's loader builds the predictor without a model from this folder
         (folder / "config.json").write_text(json.dumps({"kind": kind, "mode": MODE}))
         return model_version_register(
-            kind=kind, scope_key=scope_key, artifact_uri=str(folder.relative_to(Path(settings.LOUPE_MODEL_ROOT))),
+            kind=kind, scope_key=scope_key, artifact_uri=artifact_publish(folder),
             config={"mode": MODE, "size": model_size(), "device": device()}, data_snapshot_id="none",
             promotable=False, blocked_reasons=[REASON])
 

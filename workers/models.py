@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from webapp.core import filestore
 from webapp.mlops.selectors import champion_get, threshold_current
 from workers.adapters import get_adapter
 
@@ -40,9 +41,30 @@ def scope_dir(kind: str, scope_key: str) -> Path:
     return Path(settings.LOUPE_MODEL_ROOT) / kind / slug
 
 
+ARTIFACTS = "models"   # the store's folder of model artifacts: models/<artifact_uri>/...
+
+
 def artifact_path(uri: str) -> Path:
+    """The artifact folder of a model version on local disk. With an object store, a worker that did not
+    train the version copies it from the store on first use (versions are immutable: a folder, once
+    here, stays right); an absolute path is a folder on this machine (benchmarks, tests)."""
     path = Path(uri)
-    return path if path.is_absolute() else Path(settings.LOUPE_MODEL_ROOT) / path
+    if path.is_absolute():
+        return path
+    local = Path(settings.LOUPE_MODEL_ROOT) / path
+    if filestore.is_remote() and not local.is_dir():
+        if not filestore.fetch_tree(f"{ARTIFACTS}/{path.as_posix()}", local):
+            raise FileNotFoundError(f"model artifact {uri} is not in the object store")
+    return local
+
+
+def artifact_publish(folder: Path) -> str:
+    """The artifact URI of a complete model folder under LOUPE_MODEL_ROOT, copied to the object store
+    first where there is one (before any row names it, so that no worker looks for it too early)."""
+    uri = folder.relative_to(Path(settings.LOUPE_MODEL_ROOT)).as_posix()
+    if filestore.is_remote():
+        filestore.save_tree(f"{ARTIFACTS}/{uri}", folder)
+    return uri
 
 
 def predictor_for(version: Any) -> Any:

@@ -40,7 +40,7 @@ from workers.adapters import get_adapter
 from workers.base import loupe_task
 from workers.itemdata import load_items
 from workers.locks import ScopeLock
-from workers.models import artifact_path, device, model_size, scope_dir
+from workers.models import artifact_path, artifact_publish, device, model_size, scope_dir
 
 log = logging.getLogger(__name__)
 SYNTH_SEED = 2018
@@ -119,7 +119,7 @@ class RunReporter:
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.relative_to(Path(settings.LOUPE_MODEL_ROOT)))
+        return artifact_publish(path)   # to the object store too, where there is one
     except ValueError:
         return str(path)
 
@@ -265,9 +265,10 @@ def _train(run, tmp: Path, reporter: RunReporter):
                "training": {**_training_summary(meta), "loss_curve": reporter.loss_curve[-1000:]},
                "operating_point": adapter.operating_point(final)}
     metrics = _json_safe(metrics)
+    artifact_uri = _relative(final)   # published before the row names it
     with transaction.atomic():
         version = model_version_register(
-            kind=run.kind, scope_key=run.scope_key, artifact_uri=_relative(final), digest=digest,
+            kind=run.kind, scope_key=run.scope_key, artifact_uri=artifact_uri, digest=digest,
             config={"size": size, "device": dev, "parent": base.pk if base else None, "mode": params["mode"]},
             data_snapshot_id=snapshot, metrics=metrics, promotable=promotable, blocked_reasons=reasons,
             gate_verdict=verdict, training_run_id=run.pk)

@@ -82,4 +82,4 @@ def zip_import_finish(*, import_id: int, report: dict | None = None, error: str 
     ZipImport.objects.filter(pk=import_id).update(state=state, report=report, error=error[:4000],
                                                    finished_at=timezone.now(),
                                                    **({} if error else {"members_done": job.members_total}))
-    storage.media_path(job.archive).unlink(missing_ok=True)
+    storage.delete(job.archive)

@@ -83,7 +83,7 @@ def _scope(*, project_id: int | None, user) -> dict:
 def _shared_derivatives(sha: str) -> dict:
     """The derivative fields of a record of the same bytes whose files are built, to reuse them; else {}."""
     for twin in Asset.objects.filter(sha256=sha, derivatives=Asset.Derivatives.READY):
-        if all(storage.media_path(p).is_file() for p in (twin.working_copy, twin.dzi)):
+        if all(storage.exists(p) for p in (twin.working_copy, twin.dzi)):
             return {"working_copy": twin.working_copy, "working_width": twin.working_width,
                     "working_height": twin.working_height, "dzi": twin.dzi, "derivatives": twin.derivatives}
     return {}
@@ -99,7 +99,7 @@ def _ingest(source: storage.Source, *, name: str, user, max_bytes: int,
     try:
         existing = Asset.objects.filter(sha256=sha, **scope).first()
         if existing is not None:
-            if not storage.media_path(existing.original).exists():  # heal a lost original with the same bytes
+            if not storage.exists(existing.original):  # heal a lost original with the same bytes
                 storage.place(tmp, existing.original)
             return existing, False
         # A copy of bytes stored for someone else is handled as a first upload (validated, charged), so
@@ -200,19 +200,18 @@ def asset_build_derivatives(*, asset_id: int, force: bool = False) -> str:
     if asset is None:
         return "missing"
     if not force and asset.derivatives == Asset.Derivatives.READY and all(
-            storage.media_path(p).exists() for p in (asset.working_copy, asset.dzi) if p):
+            storage.exists(p) for p in (asset.working_copy, asset.dzi) if p):
         return asset.derivatives
     shared = {} if force else _shared_derivatives(asset.sha256)
     if shared:  # another record of the same bytes built them meanwhile
         Asset.objects.filter(pk=asset_id).update(derivatives_error="", **shared)
         return Asset.Derivatives.READY
-    relative = storage.derived_relpath(asset.sha256)
-    work = storage.new_work_dir(relative)
+    work = storage.new_work_dir(asset.sha256)
     try:
-        source = storage.media_path(asset.original)
+        source = storage.local_path(asset.original)
         made = derivatives.build_working_copy(source, work, long_side=settings.LOUPE_WORKING_COPY_LONG_SIDE)
         derivatives.build_tiles(source, work)
-        storage.swap_dir(work, relative)
+        relative = storage.publish_derived(work, asset.sha256)
     except (pyvips.Error, OSError) as exc:
         shutil.rmtree(work, ignore_errors=True)
         log.warning("derivatives of asset %s failed: %s", asset_id, exc)

@@ -1,7 +1,10 @@
-"""Where asset files live under MEDIA_ROOT, and writing them so that a reader never sees half a file.
+"""Where asset files live (webapp/core/filestore.py: MEDIA_ROOT or the object store), and writing them so
+that a reader never sees half a file.
 
-Uploads are spooled to a temporary file on the same file system as their final place (hashing as they
-stream, never holding a large file in memory), then moved there with an atomic rename.
+Uploads are spooled to a temporary file on local disk (hashing as they stream, never holding a large file
+in memory), then moved into MEDIA_ROOT with an atomic rename, or streamed to the object store from that
+file (a PUT is atomic). A tile pyramid is built in a fresh local folder, then swapped into place under
+MEDIA_ROOT, or uploaded under a prefix of its own that the asset's row names only once it is complete.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from django.conf import settings
+from webapp.core import filestore
 
 Source = Union[bytes, bytearray, memoryview, BinaryIO, Path]
 _CHUNK = 1024 * 1024
@@ -25,7 +28,7 @@ class TooLarge(Exception):
 
 
 def media_root() -> Path:
-    return Path(settings.MEDIA_ROOT)
+    return filestore.media_root()
 
 
 def media_path(relative: str) -> Path:
@@ -41,9 +44,14 @@ def derived_relpath(sha256: str) -> str:
 
 
 def _tmp_dir() -> Path:
-    path = media_root() / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return filestore.scratch_dir("tmp")
+
+
+exists = filestore.exists
+local_path = filestore.local_path
+open_stream = filestore.open_stream
+delete = filestore.delete
+is_remote = filestore.is_remote
 
 
 def _chunks(source: Source):
@@ -85,23 +93,43 @@ def spool(source: Source, *, max_bytes: int) -> tuple[Path, str, int]:
     return path, digest.hexdigest(), size
 
 
-def place(tmp: Path, relative: str) -> Path:
-    """Move a spooled file to its final place atomically (same content-addressed name: replacing is safe)."""
-    target = media_path(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
-    return target
+def place(tmp: Path, relative: str) -> None:
+    """Store a spooled file under its final name atomically (same content-addressed name: replacing is safe)."""
+    filestore.save_file(relative, tmp)
 
 
-def new_work_dir(relative: str) -> Path:
-    """A fresh sibling folder of ``relative`` to build derivatives in before swapping it into place."""
-    final = media_path(relative)
+def new_work_dir(sha256: str) -> Path:
+    """A fresh local folder to build an asset's derivatives in before they are published."""
+    if filestore.is_remote():
+        work = filestore.scratch_dir("tmp") / f"derived-{sha256[:16]}-{uuid.uuid4().hex[:8]}"
+        work.mkdir()
+        return work
+    final = media_path(derived_relpath(sha256))
     final.parent.mkdir(parents=True, exist_ok=True)
     work = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
     work.mkdir()
     return work
+
+
+def publish_derived(work: Path, sha256: str) -> str:
+    """Make the derivatives built in ``work`` the asset's; returns the folder name the row is to record.
+
+    Local: the folder replaces ``derived/<sha>`` (readers see the old or the new one, never a mix). Object
+    store: the files go under a new prefix ``derived/<sha>/<build>``, complete before any row names it, the
+    tiles packed into one object (tilepack.py)."""
+    if not filestore.is_remote():
+        relative = derived_relpath(sha256)
+        swap_dir(work, relative)
+        return relative
+    from webapp.assets.tilepack import pack_tiles
+
+    relative = f"{derived_relpath(sha256)}/{uuid.uuid4().hex[:12]}"
+    try:
+        pack_tiles(work)
+        filestore.save_tree(relative, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return relative
 
 
 def swap_dir(work: Path, relative: str) -> None:

@@ -3,11 +3,14 @@ or the uploader): the original, the working copy, the DZI descriptor and tiles.
 
 Paths come from the database and integer URL parts only, never from a client-supplied path, so a
 request cannot name a file outside the asset's folders. Originals are content-addressed (immutable);
-derivatives can be rebuilt, so they get a validator (ETag) and a shorter lifetime.
+derivatives can be rebuilt, so they get a validator (ETag) and a shorter lifetime. With an object store
+the bytes are streamed from the private bucket through this same check (never a public URL); a rebuilt
+pyramid there lies under a new prefix, so its name is its validator.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
+from pathlib import PurePosixPath
 
 from django.http import FileResponse, Http404, HttpResponseNotModified
 
@@ -15,7 +18,8 @@ from webapp.accounts.permissions import requires
 from webapp.assets.derivatives import DZI_BASENAME, TILE_SUFFIX
 from webapp.assets.models import Asset
 from webapp.assets.selectors import asset_get
-from webapp.assets.storage import media_path, media_root
+from webapp.assets.tilepack import tile_stream
+from webapp.assets import storage
 from webapp.core.errors import NotFound
 
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -31,25 +35,30 @@ def _asset(asset_id: int) -> Asset:
         raise Http404("no such asset") from None
 
 
-def _serve(request, path: Path, *, etag: str, cache: str, content_type: str):
-    if not path.is_file():
-        raise Http404("file not found")
+def _serve(request, name: str, *, etag: str, cache: str, content_type: str, opener=None):
     etag = f'"{etag}"'
-    if etag in request.headers.get("If-None-Match", ""):
+    if etag in request.headers.get("If-None-Match", "") and (storage.is_remote() or storage.exists(name)):
         response = HttpResponseNotModified()
     else:
-        response = FileResponse(open(path, "rb"), content_type=content_type)
+        try:
+            stream = opener() if opener else storage.open_stream(name)
+            response = FileResponse(stream, content_type=content_type)
+        except (FileNotFoundError, IsADirectoryError):
+            raise Http404("file not found") from None
     response["ETag"] = etag
     response["Cache-Control"] = cache
     return response
 
 
-def _derived_etag(asset: Asset, path: Path) -> str:
+def _derived_etag(asset: Asset, name: str) -> str:
+    if storage.is_remote():
+        return f"{asset.sha256[:20]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    path = storage.media_path(name)
     return f"{asset.sha256[:20]}-{path.stat().st_mtime_ns if path.exists() else 0}"
 
 
 def _serve_original(request, asset: Asset, *, cache: str = IMMUTABLE):
-    return _serve(request, media_path(asset.original), etag=asset.sha256, cache=cache,
+    return _serve(request, asset.original, etag=asset.sha256, cache=cache,
                   content_type=CONTENT_TYPES.get(asset.format, "application/octet-stream"))
 
 
@@ -61,32 +70,38 @@ def asset_original(request, asset_id: int):
 @requires("item.view", target="asset:asset_id", api_token=True)
 def asset_working(request, asset_id: int):
     asset = _asset(asset_id)
-    path = media_path(asset.working_copy) if asset.working_copy else None
-    if asset.derivatives != Asset.Derivatives.READY or path is None or not path.is_file():
+    name = asset.working_copy
+    if asset.derivatives != Asset.Derivatives.READY or not name or (not storage.is_remote()
+                                                                   and not storage.exists(name)):
         return _serve_original(request, asset, cache=REVALIDATE)
-    content_type = "image/png" if path.suffix == ".png" else "image/jpeg"
-    return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type=content_type)
+    content_type = "image/png" if name.endswith(".png") else "image/jpeg"
+    return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type=content_type)
 
 
-def _dzi_path(asset: Asset) -> Path:
+def _dzi_name(asset: Asset) -> str:
     if asset.derivatives != Asset.Derivatives.READY or not asset.dzi:
         raise Http404("the tile pyramid is not ready")
-    return media_path(asset.dzi)
+    return asset.dzi
 
 
 @requires("item.view", target="asset:asset_id", api_token=True)
 def asset_dzi(request, asset_id: int):
     asset = _asset(asset_id)
-    path = _dzi_path(asset)
-    return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type="application/xml")
+    name = _dzi_name(asset)
+    return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type="application/xml")
 
 
 @requires("item.view", target="asset:asset_id", api_token=True)
 def asset_tile(request, asset_id: int, level: int, col: int, row: int):
     asset = _asset(asset_id)
-    tiles = _dzi_path(asset).parent / f"{DZI_BASENAME}_files"
-    path = tiles / str(level) / f"{col}_{row}{TILE_SUFFIX}"
+    if storage.is_remote():   # the tiles of a pyramid in an object store are packed into one object
+        prefix = str(PurePosixPath(_dzi_name(asset)).parent)
+        name = f"{prefix}/{int(level)}/{int(col)}_{int(row)}"
+        return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type="image/jpeg",
+                      opener=lambda: tile_stream(prefix, level, col, row))
+    tiles = PurePosixPath(_dzi_name(asset)).parent / f"{DZI_BASENAME}_files"
+    name = str(tiles / str(int(level)) / f"{int(col)}_{int(row)}{TILE_SUFFIX}")
     # Integer URL parts cannot climb out; checked anyway so that a future change cannot open a hole.
-    if not path.resolve().is_relative_to(media_root().resolve()):
+    if not storage.media_path(name).resolve().is_relative_to(storage.media_root().resolve()):
         raise Http404("file not found")
-    return _serve(request, path, etag=_derived_etag(asset, path), cache=DERIVED, content_type="image/jpeg")
+    return _serve(request, name, etag=_derived_etag(asset, name), cache=DERIVED, content_type="image/jpeg")

@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from webapp.assets.models import Asset
-from webapp.assets.storage import media_path
 from webapp.labeling.kinds import get_kind
 from webapp.labeling.models import (
     QUEUEABLE_STATES, ItemState, Prediction, Project, SuspectLabel, WorkItem, WorkItemAsset,
@@ -39,11 +38,11 @@ class Correction:
 
 @dataclass
 class ItemFiles:
-    """One item as a model needs it: its working copies (paths, in asset order) and plain values."""
+    """One item as a model needs it: its working copies (store names, in asset order) and plain values."""
 
     item_id: int
     scope_key: str
-    paths: list[str]
+    names: list[str]
     original_sizes: list[tuple[int, int]]    # (width, height) of each original
     roles: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
@@ -154,7 +153,7 @@ def item_files_list(*, item_ids: Iterable[int], with_annotation: bool = False) -
         links = list(item.item_assets.all())
         out.append(ItemFiles(
             item_id=item.pk, scope_key=item.project.scope_key,
-            paths=[str(media_path(link.asset.working_copy)) for link in links],
+            names=[link.asset.working_copy for link in links],
             original_sizes=[(link.asset.width, link.asset.height) for link in links],
             roles=[link.role for link in links], meta=dict(item.meta or {}),
             annotation=item.head_revision.annotation if with_annotation else None,

@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from webapp.accounts.permissions import can, requires, visible_project_ids
-from webapp.assets.storage import media_path
+from webapp.assets.storage import open_stream
 from webapp.core.csp import allow_script_source
 from webapp.core.errors import ServiceError
 from webapp.labeling import selectors, services
@@ -113,11 +113,12 @@ def prediction_map(request, pk, shot, layer):
     found = selectors.prediction_get(prediction_id=pk)
     if found is None or found.model_version_id is None:   # an imported annotation has no maps
         raise Http404("no such prediction")
-    path = media_path(prediction_map_relpath(item_id=found.item_id, model_version_id=found.model_version_id,
-                                             shot=shot, layer=layer))
-    if not path.is_file():
-        raise Http404("no map was made for this shot")
-    response = FileResponse(open(path, "rb"), content_type="image/png")
+    name = prediction_map_relpath(item_id=found.item_id, model_version_id=found.model_version_id, shot=shot,
+                                  layer=layer)
+    try:
+        response = FileResponse(open_stream(name), content_type="image/png")
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404("no map was made for this shot") from None
     response["Cache-Control"] = "private, max-age=86400"   # a prediction's maps never change
     return response
 

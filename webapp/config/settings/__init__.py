@@ -11,3 +11,4 @@ from .celery import *  # noqa: F401,F403
 from .api import *  # noqa: F401,F403
 from .loupe import *  # noqa: F401,F403
 from .loop import *  # noqa: F401,F403
+from .storage import *  # noqa: F401,F403

@@ -4,7 +4,8 @@ Defaults make the demo visibly learn within minutes on a CPU; every value can be
 """
 from .env import BASE_DIR, env_bool, env_int, env_str
 
-# Where model artifacts (checkpoint folders) live; a shared volume when workers run on several machines.
+# Where model artifacts (checkpoint folders) live; with an object store (LOUPE_STORAGE_URL) this machine's
+# copies of them, published to and fetched from the store's models/ folder.
 LOUPE_MODEL_ROOT = env_str("LOUPE_MODEL_ROOT", str(BASE_DIR / "var" / "models"))
 # Model size preset of the ml packages: "" = from the device (gpu on CUDA, cpu otherwise); "tiny" for tests.
 LOUPE_MODEL_SIZE = env_str("LOUPE_MODEL_SIZE", "")
