@@ -127,8 +127,8 @@ export async function startWorkspace(editor, options) {
   const conflictView = createConflictView({ state: s, contract, editor, viewer, prefixUrl: options.osdImages, colorOf,
                                             onRebase: () => flow.rebase(), onTakeCurrent: () => flow.takeCurrent() });
   flow = createFlow({
-    // LOUPE_PREFETCH: what is fetched ahead ("images", "item", "none"); bench/ui_next_item.py --compare measured
-    // drawing the next item ahead ("item") beside "images" and found no gain, so "images" stays the default
+    // LOUPE_PREFETCH: what is fetched ahead ("lease", "images", "item", "none"); bench/ui_next_item.py --compare
+    // measures them side by side
     state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "images" },
     api: Loupe.api, path: Loupe.path, drafts, keepLease, nav, edit,
     ui: {
@@ -142,6 +142,7 @@ export async function startWorkspace(editor, options) {
       editorLoad: (item) => kindUi.load(item),
       loaded: () => viewer.loaded(),
       prefetch: (upNext) => prefetcher.fetch(upNext),
+      letGo: (token) => Loupe.api("POST", Loupe.path`/api/v1/leases/${token}/release/`, undefined, { keepalive: true }),
       conflict: (data) => conflictView.show(data),
       closeConflict: () => conflictView.close(),
     },
@@ -150,6 +151,12 @@ export async function startWorkspace(editor, options) {
   bindKeysAndButtons({ ws, s, contract, keys, viewer, tools, edit, layers, flow, chrome });
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, flow.onLive);
   window.addEventListener("popstate", () => location.reload());
+  // Leaving the page gives the lease ahead back; a page restored from the back-forward cache starts afresh.
+  window.addEventListener("pagehide", () => flow.leave());
+  window.addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+  for (const type of ["keydown", "pointerdown", "wheel"]) {
+    document.addEventListener(type, () => flow.active(), { capture: true, passive: true });
+  }
 
   kindUi = editor.mount(ws);
   const problems = mountedProblems(contract, kindUi);
