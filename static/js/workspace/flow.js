@@ -18,7 +18,8 @@ const until = (d) => `Leased to you until ${new Date(d.expires_at).toLocaleTimeS
 // deps: {state, editor, cfg, api, path, drafts, keepLease, ui, nav, edit}
 //   cfg.prefetch: "lease" (the item after this one leased ahead, with its details and images: n draws it
 //   with no request on the way; ahead.js), "item" (the item likely next and its images ahead, drawn while
-//   take-next runs), "images" (only its images), "none" (nothing ahead; the benchmark's before)
+//   take-next runs; the default here), "images" (only its images), "none" (nothing ahead); the workspace
+//   passes LOUPE_PREFETCH, "lease" unless set
 //   path: Loupe.path (live.js): a same-origin URL with every value encoded as one segment
 //   edit: {absorb(), commit(answer), saveDraft()} (editing.js)
 export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease, ui, nav, edit }) {
