@@ -2,12 +2,16 @@
 the next item's image and the model's proposal being drawn, and how much memory Chromium holds on a
 7000×10000 px page after panning across it at full resolution.
 
-    python bench/ui_next_item.py [--items 50] [--part all|time|memory] [--memory-dump]
-    python bench/ui_next_item.py --part time --items 30 --compare --busy
+    python bench/ui_next_item.py [--items 50] [--part all|time|memory|soak] [--memory-dump]
+    python bench/ui_next_item.py --part time --items 100 --compare [--modes images,lease] --busy
+    python bench/ui_next_item.py --part soak --soak-items 200 --prefetch lease
 
-``--compare``: the timing twice, side by side in one run (two projects, one browser page each, the
-pages taking turns item by item): what the page fetches ahead as before (``images``: the likely next
-item's images only) and now (``item``: also its details and proposal, drawn while take-next runs).
+``--compare``: the timing for each of ``--modes`` side by side in one run (one project and one browser page
+each, the pages taking turns item by item): what the page does ahead of ``n``: ``images`` (the likely next
+item's images only), ``item`` (also its details and proposal, drawn while take-next runs), ``lease`` (the
+next item leased ahead with its details and images: ``n`` draws it with no request on the way), ``none``.
+``--part soak``: the page's memory over a long session: the big page panned, then ``--soak-items`` items
+(``n``, drawn, submit) in the same page, Chromium's PSS after a garbage collection every 50 items.
 ``--busy``: beside the measured page, a Celery infer worker predicting a stream of catheter items (a
 freshly initialised model of the CPU preset registered as a scope's champion) and a real training run
 (``python -m workers.pretrained build catheter`` into the work folder); both start before the timing
@@ -39,12 +43,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _busy_load import busy_report, start_busy  # noqa: E402
+from _chromium_memory import chromium_pss_mb, memory_dump  # noqa: E402
 from _loop_env import ROOT, prepare_environment, stop  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 TARGET_P95_MS = 300
 TARGET_MEMORY_MB = 500
+TARGET_SOAK_PAGE_MB = 200   # the page's own share after the big page and 200 items
+MODES = ["images", "item", "lease", "none"]
 BIG = (7000, 10000)
 PAN = """async () => {
               const v = window.LOUPE_WS.viewer.osd, base = v.world.getItemAt(0);
@@ -84,7 +91,8 @@ DRAWN = r"""() => {
   for (const r of performance.getEntriesByType("resource")) {
     if (origin + r.startTime < t0) continue;
     const path = new URL(r.name).pathname;
-    const kind = path.endsWith("/take-next/") ? "take-next" : /\/api\/v1\/items\/\d+\/$/.test(path) ? "item"
+    const take = r.name.includes("ahead=true") ? "take-ahead" : "take-next";
+    const kind = path.endsWith("/take-next/") ? take : /\/api\/v1\/items\/\d+\/$/.test(path) ? "item"
       : path.endsWith("/revisions/") ? "revisions" : /\/(working|tiles|dzi)/.test(path) ? "image" : null;
     if (kind && !(kind in requests)) requests[kind] = {
       start: origin + r.startTime - t0, end: origin + r.responseEnd - t0, server: r.responseStart - r.requestStart,
@@ -107,12 +115,13 @@ def seed(n_items: int, big_page: bool = True, projects: int = 1):
     operator = user_create(username="bench-op", password="loupe-pass-123", role="operator")
     version = model_version_register(kind="catheter", scope_key="line:A", artifact_uri="/tmp/bench")
     made = []
+    generated = list(generate_items("catheter", n_items + 1, seed=7))  # made once: the same items in each
     for k in range(projects):  # the same items in each: --compare's two sides see the same work
         project = project_create(name=f"Catheter QA — bench {k + 1}", kind="catheter", scope_key="line:A",
                                  audit_share=0.0, golden_share=0.0)
         project_member_add(project_id=project.pk, user=operator)  # roles hold per project
         made.append(project)
-        for i, (ext, files, roles, meta) in enumerate(generate_items("catheter", n_items + 1, seed=7)):
+        for i, (ext, files, roles, meta) in enumerate(generated):
             assets = [asset_ingest(data=data, name=name)[0] for name, data in files]
             for a in assets:
                 asset_build_derivatives(asset_id=a.pk)
@@ -162,37 +171,6 @@ def serve() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("daphne did not come up")
 
 
-def chromium_pss_mb(root_pid: int, by_type: dict | None = None) -> float:
-    """PSS of every Chromium process under ``root_pid`` (shared pages counted once in all); with
-    ``by_type``, also summed per process type (browser, renderer, gpu-process, utility…)."""
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        try:
-            exe = os.readlink(f"/proc/{pid}/exe")
-            if "chrom" not in exe:
-                continue
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    kb = int(line.split()[1])
-                    total += kb
-                    if by_type is not None:
-                        kind = process_type(pid)
-                        by_type[kind] = by_type.get(kind, 0) + kb / 1024
-        except OSError:
-            continue
-    return total / 1024
-
-
 def report_times(times: list[float], phases: list[dict], label: str = "") -> None:
     times = sorted(times)
     p50 = statistics.median(times)
@@ -208,7 +186,7 @@ def report_times(times: list[float], phases: list[dict], label: str = "") -> Non
     marks = [(k, median([p[k] for p in phases])) for k in ("taken", "item", "opened", "ready")]
     print("  medians from the key press: " + ", ".join(f"{k} {v}" for k, v in marks if v != "-")
           + f", drawn {p50:.0f} ms")
-    for kind in ("take-next", "item", "revisions", "image"):
+    for kind in ("take-next", "take-ahead", "item", "revisions", "image"):
         rows = [p["requests"][kind] for p in phases if kind in p["requests"]]
         if rows:
             print(f"  {kind} request ({len(rows)} of {len(phases)} items): "
@@ -285,44 +263,6 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def process_type(pid: int) -> str:
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # retitled: split again
-    except OSError:
-        return "gone"
-    return next((a.decode()[7:] for a in args if a.startswith(b"--type=")), "browser")
-
-
-def memory_dump(browser, page) -> dict[str, float]:
-    """Chromium's own accounting (memory-infra, as chrome://tracing shows it): MB per process type and
-    top-level allocator (malloc, partition_alloc, v8, blink_gc, cc, gpu, skia, discardable, ...)."""
-    cdp = browser.new_browser_cdp_session()
-    chunks: list = []
-    done: list = []
-    cdp.on("Tracing.dataCollected", lambda e: chunks.extend(e["value"]))
-    cdp.on("Tracing.tracingComplete", lambda e: done.append(1))
-    cdp.send("Tracing.start", {"traceConfig": {"includedCategories": ["disabled-by-default-memory-infra"],
-                                               "memoryDumpConfig": {"triggers": []}}, "transferMode": "ReportEvents"})
-    cdp.send("Tracing.requestMemoryDump", {"levelOfDetail": "detailed"})
-    cdp.send("Tracing.end")
-    for _ in range(400):  # the events arrive while Playwright's loop runs
-        if done:
-            break
-        page.wait_for_timeout(50)
-    totals: dict[str, float] = {}
-    for event in chunks:
-        if event.get("ph") != "v":
-            continue
-        kind = process_type(event["pid"])
-        for name, dump in ((event.get("args") or {}).get("dumps") or {}).get("allocators", {}).items():
-            if "/" in name or name == "global":  # top-level allocators only; shared memory is under global
-                continue
-            size = int((dump.get("attrs", {}).get("size") or {}).get("value", "0"), 16)
-            key = f"{kind}/{name}"
-            totals[key] = totals.get(key, 0) + size / 2**20
-    return totals
-
-
 def measure_memory(p, base: str, big_item, a) -> None:
     """A browser of its own, measured blank first, then on the big page after panning it, then once more
     after a garbage collection (what of it was tiles already let go)."""
@@ -362,23 +302,77 @@ def measure_memory(p, base: str, big_item, a) -> None:
     browser.close()
 
 
+def measure_soak(p, base: str, project, big_item, a) -> None:
+    """One page over a long session: blank, the big page panned at 1:1, then ``a.soak_items`` items (n, drawn,
+    submit) of ``project``; the page's own share of Chromium's PSS after a garbage collection every 50 items."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--js-flags=--expose-gc"])
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(f"window.LOUPE_OSD_DRAWER = {a.drawer!r}; window.LOUPE_PREFETCH = {a.prefetch!r};"
+                            "performance.setResourceTimingBufferSize(100000);")
+    page = context.new_page()
+    page.goto("about:blank")
+    page.wait_for_timeout(1500)
+    blank = chromium_pss_mb(os.getpid())
+
+    parts: dict[str, float] = {}
+
+    def share() -> float:
+        page.evaluate("window.gc && window.gc()")
+        page.wait_for_timeout(1000)
+        parts.clear()
+        return chromium_pss_mb(os.getpid(), parts) - blank
+
+    def by_process() -> str:
+        heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : -1")
+        return ", ".join(f"{k} {v:.0f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])) + \
+            f" MB; JS heap {heap:.0f} MB"
+
+    login(page, base)
+    page.goto(f"{base}/items/{big_item.pk}/")
+    page.wait_for_function(DRAWN.replace("const t0 =", "return true; const t0 ="), timeout=60000)
+    page.evaluate(PAN)
+    print(f"[soak, prefetch {a.prefetch}] blank browser {blank:.0f} MB; the page's own share after the "
+          f"{BIG[0]}×{BIG[1]} px page panned at 1:1: {share():.0f} MB")
+    page.goto(f"{base}/projects/{project.slug}/")
+    side = {"mode": a.prefetch, "page": page, "console": [], "times": [], "phases": []}
+    page.on("pageerror", lambda e, c=side["console"]: c.append(f"pageerror: {e}"))
+    shares = []
+    for i in range(a.soak_items):
+        step(side, i)
+        if (i + 1) % 50 == 0:
+            page.evaluate("performance.clearResourceTimings(); performance.clearMarks()")
+            shares.append(share())
+            print(f"  after {i + 1} items: the page's own share {shares[-1]:.0f} MB (load average {load_average()}; "
+                  f"{by_process()})")
+    if shares:
+        print(f"  after {a.soak_items} items: {shares[-1]:.0f} MB (target <= {TARGET_SOAK_PAGE_MB} MB: ratio "
+              f"{shares[-1] / TARGET_SOAK_PAGE_MB:.2f}); from item 50 on: {shares[-1] - shares[0]:+.0f} MB")
+    report_times(side["times"], side["phases"], f"[soak, prefetch {a.prefetch}] ")
+    browser.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=50)
-    ap.add_argument("--part", choices=["all", "time", "memory"], default="all")
+    ap.add_argument("--part", choices=["all", "time", "memory", "soak"], default="all")
+    ap.add_argument("--soak-items", type=int, default=200, help="items in one page for --part soak")
     ap.add_argument("--tile-cache", type=int, default=0, help="OpenSeadragon's maxImageCacheCount (0: the workspace's)")
     ap.add_argument("--drawer", choices=["canvas", "webgl"], default="canvas",
                     help="OpenSeadragon's drawer (the workspace uses canvas)")
     ap.add_argument("--memory-dump", action="store_true", help="also print Chromium's memory per allocator")
-    ap.add_argument("--prefetch", choices=["item", "images", "none"], default="images",
-                    help="what the workspace fetches ahead (without --compare; the workspace's default: images)")
-    ap.add_argument("--compare", action="store_true",
-                    help="time prefetch 'images' (default) and 'item' (drawn ahead) side by side, taking turns")
+    ap.add_argument("--prefetch", choices=MODES, default="lease",
+                    help="what the workspace readies ahead (without --compare; the workspace's default: lease)")
+    ap.add_argument("--compare", action="store_true", help="time each of --modes side by side, taking turns")
+    ap.add_argument("--modes", default="images,lease", help=f"--compare's modes, comma-separated ({', '.join(MODES)})")
     ap.add_argument("--busy", action="store_true", help="an infer worker and a training run busy beside the page")
     a = ap.parse_args()
     work = prepare_environment("bench-ui")
     t = time.monotonic()
-    modes = ["images", "item"] if a.compare else [a.prefetch]
+    modes = a.modes.split(",") if a.compare else [a.prefetch]
+    if any(m not in MODES for m in modes):
+        ap.error(f"--modes: each one of {', '.join(MODES)}")
+    if a.part == "soak":
+        modes, a.items = [a.prefetch], a.soak_items - 1
     project, big_item = seed(a.items if a.part != "memory" else 0, big_page=a.part != "time", projects=len(modes))
     projects = project if isinstance(project, list) else [project]
     print(f"seeded {len(modes)} × {a.items + 1 if a.part != 'memory' else 1} items (3 shots each, tiles)"
@@ -392,10 +386,13 @@ def main() -> int:
             time.sleep(20)  # the worker loads its model, the training generates its data and starts
             print(f"busy load started; load average {load_average()}")
         with sync_playwright() as p:
-            if a.part != "memory":
+            print(f"load average before: {load_average()}")
+            if a.part == "soak":
+                measure_soak(p, base, projects[0], big_item, a)
+            if a.part in ("all", "time"):
                 time_next_item(p, base, projects, modes, a)
                 print(f"load average after the timing: {load_average()}")
-            if a.part != "time":
+            if a.part in ("all", "memory"):
                 measure_memory(p, base, big_item, a)
         if busy:  # outside Playwright's loop: the ORM refuses to run in an async context
             print(busy_report(work))

@@ -38,9 +38,10 @@ window.Loupe = (() => {
     return m ? m[1] : (window.LOUPE_ITEM && window.LOUPE_ITEM.csrf) || "";
   }
 
-  async function api(method, url, body) {
+  // keepalive: the request outlives the page (sent while it is left)
+  async function api(method, url, body, { keepalive = false } = {}) {
     const res = await fetch(url, {
-      method, credentials: "same-origin",
+      method, credentials: "same-origin", keepalive,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

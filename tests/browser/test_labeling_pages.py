@@ -28,9 +28,11 @@ def test_operator_labels_an_item_and_the_overview_updates_live(login, asgi_serve
     page.keyboard.press("n")  # take next
     page.wait_for_url(f"**/items/{items[0].pk}/")
     page.wait_for_selector("body[data-workspace=ready] [data-viewer]")
-    # the overview (another user's browser) sees the lease without reloading
+    # the overview (another user's browser) sees the leases without reloading: the item taken and the one
+    # leased ahead of it, so nothing is left queued for others
     # (a locator, not a JS string: the pages' Content-Security-Policy forbids evaluating strings)
-    expect(overview.locator(f"tr[data-project='{project.pk}'] [data-depth='leased']")).to_have_text("1")
+    expect(overview.locator(f"tr[data-project='{project.pk}'] [data-depth='leased']")).to_have_text("2")
+    expect(overview.locator(f"tr[data-project='{project.pk}'] [data-depth='queued']")).to_have_text("0")
     page.click("#json-toggle")  # the JSON view, behind its toggle, for power users
     page.fill("#editor", json.dumps(DEFECT))
     # drawn over the image while typing

@@ -186,8 +186,13 @@ def test_operator_fixes_a_curled_page_with_point_pairs_and_reviewer_accepts(
     reviewer.wait_for_selector("body[data-workspace=ready]")
     reviewer.wait_for_selector("#review-box:not([hidden])")
     assert reviewer.get_attribute("#omr-metrics", "data-recorded") == "none"
-    assert reviewer.inner_text(fix_cell("inliers")) == "not recorded"
-    assert reviewer.inner_text(fix_cell("verdict")) == "not recorded"
+    # said once, in one cell over every row it covers, not on each row
+    unrecorded = reviewer.locator("#omr-metrics td[data-source=fix]")
+    assert unrecorded.count() == 1 and unrecorded.inner_text() == "not recorded"
+    rows = reviewer.locator("#omr-metrics tr").count() - 1
+    assert unrecorded.get_attribute("rowspan") == str(rows)
+    assert {"verdict", "inliers", "symbols_moved"} <= set(unrecorded.get_attribute("data-covers").split())
+    assert reviewer.locator("#omr-metrics").inner_text().count("not recorded") == 1
     shot(reviewer, "omr-05b-review-not-recorded")
     reviewer.keyboard.press("a")
     reviewer.wait_for_function("document.body.dataset.workspace === 'ready' && "

@@ -271,7 +271,9 @@ def test_a_second_browser_sees_the_queue_depth_change_live(login, asgi_server, c
     page.goto(f"{asgi_server}/projects/{project.slug}/")
     page.keyboard.press("n")
     page.wait_for_url("**/items/*/")
-    watcher.wait_for_function("document.querySelector('#queue-depth [data-depth=queued]')?.textContent === '1'")
+    # otto's page leased the next item ahead of his, olga took the last: none of the three is left queued
+    watcher.wait_for_function("document.querySelector('#queue-depth [data-depth=queued]')?.textContent === '0' && "
+                              "document.querySelector('#queue-depth').textContent.includes('3 being labeled')")
     shot(watcher, "11-queue-depth-live")
     # a new champion for the project's scope: the page offers to load its proposal
     from webapp.mlops.services import champion_promote, model_version_register

@@ -88,12 +88,23 @@ class TakeNextView(APIView):
                    parameters=[OpenApiParameter(
                        "expand", str, enum=["item"],
                        description="item: the answer also carries the taken item as GET /items/{id}/ gives it "
-                                   "(`detail`), so the workspace shows it without a second request")],
+                                   "(`detail`), so the workspace shows it without a second request"),
+                               OpenApiParameter(
+                       "ahead", str, enum=["true"],
+                       description="true: lease the item after the one the caller works on (their lease ahead, "
+                                   "`ahead` true; the one they hold already if any): the workspace draws it at "
+                                   "once when they move on. At most one per operator and project; 409 when the "
+                                   "caller holds no item of the project. Without it, an operator who holds no "
+                                   "current item gets their lease ahead, which becomes their current one.")],
                    responses={200: LeaseSerializer, 204: OpenApiResponse(description="The queue is empty."),
-                              409: OpenApiResponse(description="The queue is under heavy contention; retry.")})
+                              409: OpenApiResponse(description="The queue is under heavy contention; retry. With "
+                                                               "ahead: the caller holds no item to lease ahead of.")})
     def post(self, request, pk):
         expand = query_choice(request.query_params, "expand", ("item",))
-        lease = services.lease_take_next(project_id=pk, user=request.user)
+        if query_choice(request.query_params, "ahead", ("true",)):
+            lease = services.lease_take_ahead(project_id=pk, user=request.user)
+        else:
+            lease = services.lease_take_next(project_id=pk, user=request.user)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         data = LeaseSerializer(lease).data

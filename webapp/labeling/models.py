@@ -138,6 +138,10 @@ class Lease(models.Model):
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=10, choices=End.choices, blank=True, default="")
+    ahead_in = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Set while the item is leased ahead: taken for the operator beside the item they work on in "
+                  "this project, so that the workspace draws it at once when they move on; cleared when they do.")
 
     class Meta:
         ordering = ["-id"]
@@ -145,7 +149,15 @@ class Lease(models.Model):
             # At most one open lease per item, guaranteed by the database.
             models.UniqueConstraint(fields=["item"], condition=Q(ended_at__isnull=True),
                                     name="one_open_lease_per_item"),
+            # At most one item leased ahead per operator and project: the current one plus one, never more.
+            models.UniqueConstraint(fields=["holder", "ahead_in"],
+                                    condition=Q(ended_at__isnull=True, ahead_in__isnull=False),
+                                    name="one_open_lease_ahead_per_holder_and_project"),
         ]
+
+    @property
+    def is_ahead(self) -> bool:
+        return self.ahead_in_id is not None
 
 
 class Revision(models.Model):

@@ -351,16 +351,20 @@ def _iso(value):
 class LeaseSerializer(StrictModelSerializer):
     item = StrictIntegerField(source="item_id")
     holder = StrictCharField(source="holder.username")
+    ahead = serializers.BooleanField(
+        source="is_ahead", read_only=True,
+        help_text="Leased ahead: taken beside the item the operator works on, drawn when they move on to it.")
 
     class Meta:
         model = Lease
-        fields = ["token", "item", "holder", "created_at", "expires_at"]
+        fields = ["token", "item", "holder", "created_at", "expires_at", "ahead"]
 
     def to_representation(self, instance):
         # Every take-next answers with one: written out, the same as the fields above give (a test compares
         # them), without building a ModelSerializer's fields per request.
         return {"token": str(instance.token), "item": instance.item_id, "holder": instance.holder.username,
-                "created_at": _iso(instance.created_at), "expires_at": _iso(instance.expires_at)}
+                "created_at": _iso(instance.created_at), "expires_at": _iso(instance.expires_at),
+                "ahead": instance.is_ahead}
 
 
 class RevisionSubmitSerializer(serializers.Serializer):

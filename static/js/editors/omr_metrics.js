@@ -1,6 +1,7 @@
 // The OMR panel's metrics table: the proposal's figures beside the fix being made (the worker's recompute)
 // or, for a reviewer, the figures the server stored with the revision under review. A revision older than
-// those stored figures, or a homography the server never measured, reads "not recorded", never a dash.
+// those stored figures, or a homography the server never measured, reads "not recorded", never a dash: once,
+// in one cell over the rows it covers.
 import { h } from "../dom.js";
 
 export const METRICS = [
@@ -48,11 +49,8 @@ export function renderMetricsTable(table, { prop, title, fix = null, stored = un
   const col = review ? storedColumn(stored) : null;
   const res = fix && fix.result;
   table.insertRow().append(h("th"), h("th", {}, "Proposal"), h("th", {}, title));
-  const row = (label, key, digits, propValue, [value, why]) => {
-    const r = table.insertRow();
-    r.insertCell().textContent = label;
-    r.append(cell("proposal", key, digits, propValue), cell("fix", key, digits, value, why));
-  };
+  const rows = [];  // [label, key, digits, propValue, [value, why]]
+  const row = (...args) => rows.push(args);
   row("verdict", "verdict", 0, prop && prop.verdict,
       review ? col.verdict : [res ? res.verdict || res.state : fix ? "computing…" : null]);
   row("reasons", "reasons", 0, prop && (prop.reasons || []).join(", "),
@@ -65,6 +63,22 @@ export function renderMetricsTable(table, { prop, title, fix = null, stored = un
     for (const [key, label, digits] of AGAINST_PROPOSAL) {
       row(label, key, digits, null, stored ? col.against(key) : col.metric(key));
     }
+  }
+  // Rows not recorded for the same reason share one cell: the words once, over the rows they cover.
+  let run = null;
+  for (const [label, key, digits, propValue, [value, why]] of rows) {
+    const r = table.insertRow();
+    r.insertCell().textContent = label;
+    r.append(cell("proposal", key, digits, propValue));
+    if (value === NOT_RECORDED && run && run.why === why) {
+      run.td.rowSpan += 1;
+      run.td.dataset.covers += ` ${key}`;
+      continue;
+    }
+    const td = cell("fix", key, digits, value, why);
+    run = value === NOT_RECORDED ? { why, td } : null;
+    if (run) Object.assign(td.dataset, { recorded: "none", covers: key });
+    r.append(td);
   }
   table.querySelectorAll("td[data-metric=verdict]").forEach((td) => { td.className = `verdict-cell v-${td.textContent.replace(/\s+/g, "-")}`; });
   table.dataset.recorded = review ? (stored ? (stored.alignment ? "all" : "geometry") : "none") : "";

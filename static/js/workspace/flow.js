@@ -6,6 +6,7 @@
 // It imports nothing that needs a browser: tests/static/js/flow.test.mjs runs it under Node.
 import { accessOf, liveAction, startingAnswer } from "./state.js";
 import { createHistory } from "./history.js";
+import { createAhead } from "./ahead.js";
 
 const detailOf = (res) => res.data && res.data.detail;
 // What of an item is drawn before it is taken: when take-next gives the previewed item and these are as
@@ -15,8 +16,10 @@ export const drawnSame = (a, b) => DRAWN_FIELDS.every((k) => JSON.stringify(a[k]
 const until = (d) => `Leased to you until ${new Date(d.expires_at).toLocaleTimeString()}`;
 
 // deps: {state, editor, cfg, api, path, drafts, keepLease, ui, nav, edit}
-//   cfg.prefetch: "item" (default: the item likely next and its images ahead, drawn while take-next runs),
-//   "images" (only its images), "none" (nothing ahead; the benchmark's before)
+//   cfg.prefetch: "lease" (the item after this one leased ahead, with its details and images: n draws it
+//   with no request on the way; ahead.js), "item" (the item likely next and its images ahead, drawn while
+//   take-next runs; the default here), "images" (only its images), "none" (nothing ahead); the workspace
+//   passes LOUPE_PREFETCH, "lease" unless set
 //   path: Loupe.path (live.js): a same-origin URL with every value encoded as one segment
 //   edit: {absorb(), commit(answer), saveDraft()} (editing.js)
 export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease, ui, nav, edit }) {
@@ -27,6 +30,9 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
   }
 
   const prefetch = cfg.prefetch || "item";
+  const leasedAhead = prefetch === "lease"
+    ? createAhead({ state: s, api, path, project: cfg.project, keepLease, onTaken: (next) => ui.prefetch(next), letGo: ui.letGo })
+    : null;
   let taking = false;  // a take-next in flight: n again waits for its answer
 
   // `first`: the item the page was rendered with (its lease token is the page's); `fresh`: the expiry of
@@ -101,6 +107,7 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
       if (s.item !== shown) return;
       if (history) loadHistory(shown.id);
       if (!ahead || prefetch === "none") return;
+      if (leasedAhead) return leasedAhead.take();
       const expand = prefetch === "item" ? "?expand=item" : "";
       const res = await api("GET", path`/api/v1/projects/${cfg.project}/up-next/` + expand);
       if (s.item !== shown || !res.ok) return;
@@ -129,6 +136,16 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
   }
   async function take() {
     edit.absorb();  // a move still being reported belongs to this item's draft
+    // Done with this item, and the next one is leased ahead: drawn at once, its lease taken over.
+    if (leasedAhead && !s.lease.token() && !s.leaseLost) {
+      const next = await leasedAhead.claim();
+      if (next && next.item !== s.item.id) {
+        nav.push(path`/items/${next.item}/`, { item: next.item });
+        mark("ws-taken");
+        drafts.flush();  // the item left has nothing pending (submitted or skipped), and it is not waited for
+        return load(next.detail, { fresh: next.expires_at });
+      }
+    }
     // Done with this item (submitted or skipped): the item the queue most likely gives next (fetched
     // ahead) is drawn while the server takes one, read-only and not held; with only its images, its image
     // opens. Only take-next leases: if it gives another item, or none, the page follows its answer.
@@ -167,6 +184,7 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     const hints = editor.check(s.annotation);
     if (hints.length) { ui.message(hints.join("\n")); return; }
     await drafts.drop();  // nothing may land after the revision
+    if (leasedAhead) await leasedAhead.settled();  // a take ahead sent before this submit ends the lease
     const id = s.item.id;
     const res = await api("POST", path`/api/v1/items/${id}/revisions/`,
       { annotation: editor.output(s.annotation), base_revision: s.base, from_prediction: s.fromPrediction });
@@ -200,12 +218,14 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     await drafts.flush();
     await api("POST", path`/api/v1/leases/${s.lease.token()}/release/`);
     s.lease.stop();
+    leave();
     nav.go(path`/projects/${cfg.slug}/`);
   }
   async function skip() {
     if (s.readOnly || !s.lease.token()) return;
     edit.absorb();
     await drafts.flush();
+    if (leasedAhead) await leasedAhead.settled();
     const res = await api("POST", path`/api/v1/items/${s.item.id}/skip/`);
     if (!res.ok) return ui.errors(res);
     s.lease.stop();
@@ -216,6 +236,7 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     const res = await api("POST", path`/api/v1/items/${s.item.id}/flags/`, { reason, comment });
     if (res.status !== 201) return ui.errors(res);
     s.lease.stop();
+    leave();
     nav.go(path`/projects/${cfg.slug}/`);
   }
   async function review(decision, comment) {
@@ -274,6 +295,7 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
       Promise.resolve(check).finally(() => ui.feedLive());
     } else if (act.type === "champion") newChampion(act.to, act.action);
     else if (act.type === "new-proposal") ui.newProposal();
+    else if (act.type === "ahead-changed") leasedAhead && leasedAhead.refresh(act.item);
     else if (act.type === "lose") loseLease(act.detail);
     else if (act.type === "taken-by") ui.leaseBanner(`${act.holder} took this item.`);
     else if (act.type === "regain") regainLease();
@@ -282,5 +304,12 @@ export function createFlow({ state: s, editor, cfg, api, path, drafts, keepLease
     }
   }
 
-  return { load, openItem, takeNext, submit, rebase, takeCurrent, release, skip, flag, review, loseLease, regainLease, onLive };
+  // The page is left: the lease ahead goes back to the queue (the current one is kept: a reload takes it up).
+  function leave() { if (leasedAhead) leasedAhead.release(); }
+  // A key or pointer: the operator is here; back after being idle, the item after this one is leased again.
+  function active() {
+    if (leasedAhead && leasedAhead.touch() && s.lease.token() && !s.readOnly) leasedAhead.take();
+  }
+
+  return { load, openItem, takeNext, leave, active, submit, rebase, takeCurrent, release, skip, flag, review, loseLease, regainLease, onLive };
 }

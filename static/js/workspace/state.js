@@ -22,6 +22,7 @@ export function createState(editor) {
     lease: NO_LEASE,       // keepLease(...) of the lease held on this item
     leaseLost: false,      // the lease went while the page was open
     upNext: null,          // the item the queue likely gives next ({item, assets}), its images fetched ahead
+    ahead: null,           // the item leased ahead: take-next's answer with its detail (ahead.js), or null
     championSeen: undefined,  // the project's champion id as this page knows it (undefined until the first hello)
   };
 }
@@ -80,7 +81,9 @@ export function liveAction(state, msg, user) {
     }
     case "champion.changed":
     case "model.promoted": return { type: "champion", to: p.to || {}, action: p.action };
-    case "prediction.created": return here ? { type: "new-proposal" } : null;
+    case "prediction.created":
+      if (here) return { type: "new-proposal" };
+      return state.ahead && p.item === state.ahead.item ? { type: "ahead-changed", item: p.item } : null;
     case "lease.taken":
       if (!here) return null;
       if (p.holder === user) return { type: "regain" };

@@ -6,11 +6,12 @@
 //   layers.js   proposal, answer, review diff and heat maps over the image, and their buttons
 //   chrome.js   banners, labels, the item's info, history, review box, status lines
 //   conflict.js both versions side by side;   bindings.js  the keys and the panel's buttons
-// and the viewer, tools, history, drafts, lease, review, prefetch modules under them. Taking the next item
-// (n) and submitting swap the item in place: no page load between items; the item likely next is asked
-// for once an item is drawn, with its details; its images wait in the cache (prefetch.js), and n draws
-// it (read-only, not held) while the server takes an item, which comes back with its details (one
-// request): the same item as drawn only takes up the lease, another is drawn as usual.
+// and the viewer, tools, history, drafts, lease, ahead, review, prefetch modules under them. Taking the
+// next item (n) and submitting swap the item in place: no page load between items. What is ready before n
+// (LOUPE_PREFETCH): "lease", the item after this one leased ahead with its details, its images in the cache
+// (ahead.js, prefetch.js), drawn on n with no request on the way; "images", the item likely next named by
+// the server (up-next) and its images cached, n then waits for take-next; "item", that item also drawn
+// (read-only, not held) while take-next runs.
 import { createViewer, tileSourceOf } from "./viewer.js";
 import { createTools } from "./tools.js";
 import { createKeys } from "./keys.js";
@@ -127,9 +128,9 @@ export async function startWorkspace(editor, options) {
   const conflictView = createConflictView({ state: s, contract, editor, viewer, prefixUrl: options.osdImages, colorOf,
                                             onRebase: () => flow.rebase(), onTakeCurrent: () => flow.takeCurrent() });
   flow = createFlow({
-    // LOUPE_PREFETCH: what is fetched ahead ("images", "item", "none"); bench/ui_next_item.py --compare measured
-    // drawing the next item ahead ("item") beside "images" and found no gain, so "images" stays the default
-    state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "images" },
+    // LOUPE_PREFETCH: what is ready before n ("lease", "images", "item", "none"); bench/ui_next_item.py --compare
+    // measured "lease" against "images" (README: under load p95 179 against 491 ms), so "lease" is the default
+    state: s, editor, cfg: { ...cfg, prefetch: window.LOUPE_PREFETCH || "lease" },
     api: Loupe.api, path: Loupe.path, drafts, keepLease, nav, edit,
     ui: {
       ...chrome,
@@ -142,6 +143,7 @@ export async function startWorkspace(editor, options) {
       editorLoad: (item) => kindUi.load(item),
       loaded: () => viewer.loaded(),
       prefetch: (upNext) => prefetcher.fetch(upNext),
+      letGo: (token) => Loupe.api("POST", Loupe.path`/api/v1/leases/${token}/release/`, undefined, { keepalive: true }),
       conflict: (data) => conflictView.show(data),
       closeConflict: () => conflictView.close(),
     },
@@ -150,6 +152,12 @@ export async function startWorkspace(editor, options) {
   bindKeysAndButtons({ ws, s, contract, keys, viewer, tools, edit, layers, flow, chrome });
   Loupe.live(Loupe.path`/ws/projects/${cfg.project}/`, flow.onLive);
   window.addEventListener("popstate", () => location.reload());
+  // Leaving the page gives the lease ahead back; a page restored from the back-forward cache starts afresh.
+  window.addEventListener("pagehide", () => flow.leave());
+  window.addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+  for (const type of ["keydown", "pointerdown", "wheel"]) {
+    document.addEventListener(type, () => flow.active(), { capture: true, passive: true });
+  }
 
   kindUi = editor.mount(ws);
   const problems = mountedProblems(contract, kindUi);

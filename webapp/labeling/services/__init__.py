@@ -2,6 +2,7 @@
 from webapp.labeling.services.drafts import draft_delete, draft_save  # noqa: F401
 from webapp.labeling.services.flags import flag_resolve, item_flag, item_skip  # noqa: F401
 from webapp.labeling.services.items import item_create, project_create, project_update  # noqa: F401
+from webapp.labeling.services.lease_ahead import lease_take_ahead  # noqa: F401
 from webapp.labeling.services.leases import (  # noqa: F401
     lease_expire_stale, lease_heartbeat, lease_release, lease_take_next,
 )

@@ -47,9 +47,11 @@ def control_mark(*, item_id: int, user, active: bool = True) -> ControlItem:
     return control
 
 
-def control_serve(*, control_id: int, user, now: datetime, expires: datetime) -> Lease | None:
+def control_serve(*, control_id: int, user, now: datetime, expires: datetime,
+                  ahead_in: int | None = None) -> Lease | None:
     """Copy the control item for ``user`` and lease the copy to them; None when they had it already (a
-    concurrent take-next of theirs won) or it stopped being served."""
+    concurrent take-next of theirs won) or it stopped being served. ``ahead_in``: the project, when the copy
+    is leased ahead (``Lease.ahead_in``)."""
     control = ControlItem.objects.select_related("item").filter(pk=control_id, active=True).first()
     if control is None:
         return None
@@ -72,7 +74,8 @@ def control_serve(*, control_id: int, user, now: datetime, expires: datetime) ->
                                           uncertainty=proposal.uncertainty)
             ControlAnswer.objects.create(control=control, operator=user, copy=copy)
             previous = ItemState.PREDICTED if proposal else ItemState.NEW
-            lease = Lease.objects.create(item=copy, holder=user, previous_state=previous, expires_at=expires)
+            lease = Lease.objects.create(item=copy, holder=user, previous_state=previous, expires_at=expires,
+                                         ahead_in_id=ahead_in)
     except IntegrityError:
         return None
     lease.item = copy

@@ -12,6 +12,9 @@ been served (and whose truth they did not write) instead of claiming a queue ite
 the operator's copy and its lease (``controls.control_serve``), a short transaction of its own. Every other
 take-next stays this one statement.
 
+Leasing ahead (``ahead``): the same pick and claim, for an operator who holds a current item, beside it; the
+operator's live lease is then not handed back, and the new lease is marked as taken ahead.
+
 Why it is safe: ``FOR UPDATE SKIP LOCKED`` locks the picked row, and a row changed since the statement's
 snapshot is re-checked against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so two
 statements never claim the same item; the partial unique index ``one_open_lease_per_item`` stays the
@@ -42,7 +45,8 @@ WITH proj AS (
 ), held AS (
     SELECT l.id FROM labeling_lease l JOIN labeling_workitem i ON i.id = l.item_id
     WHERE l.holder_id = %(user)s AND l.ended_at IS NULL AND l.expires_at > %(now)s AND i.project_id = %(project)s
-    ORDER BY l.id LIMIT 1
+      AND NOT %(ahead)s
+    ORDER BY l.ahead_in_id IS NOT NULL, l.id LIMIT 1
 ), expired AS (
     SELECT 1 AS one FROM labeling_workitem
     WHERE project_id = %(project)s AND state = '{ItemState.LEASED}' AND lease_expires_at < %(now)s
@@ -82,23 +86,23 @@ WITH proj AS (
     RETURNING w.id, pick.state AS previous
 ), created AS (
     INSERT INTO labeling_lease (item_id, holder_id, token, previous_state, created_at, expires_at, ended_at,
-                                end_reason)
-    SELECT id, %(user)s, %(token)s, previous, %(now)s, %(expires)s, NULL, '' FROM claimed
-    RETURNING id, item_id, token, previous_state, created_at, expires_at
+                                end_reason, ahead_in_id)
+    SELECT id, %(user)s, %(token)s, previous, %(now)s, %(expires)s, NULL, '', %(ahead_in)s::bigint FROM claimed
+    RETURNING id, item_id, token, previous_state, created_at, expires_at, ahead_in_id
 )
-SELECT 'taken', id, item_id, token, previous_state, created_at, expires_at FROM created
+SELECT 'taken', id, item_id, token, previous_state, created_at, expires_at, ahead_in_id FROM created
 UNION ALL
-SELECT 'held', l.id, l.item_id, l.token, l.previous_state, l.created_at, l.expires_at
+SELECT 'held', l.id, l.item_id, l.token, l.previous_state, l.created_at, l.expires_at, l.ahead_in_id
 FROM labeling_lease l WHERE l.id IN (SELECT id FROM held)
 UNION ALL
-SELECT 'expired', NULL, NULL, NULL, NULL, NULL, NULL FROM expired WHERE NOT EXISTS (SELECT 1 FROM held)
+SELECT 'expired', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM expired WHERE NOT EXISTS (SELECT 1 FROM held)
 UNION ALL
-SELECT 'control', id, NULL, NULL, NULL, NULL, NULL FROM control
+SELECT 'control', id, NULL, NULL, NULL, NULL, NULL, NULL FROM control
 UNION ALL
-SELECT 'missing', NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM proj)
+SELECT 'missing', NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM proj)
 """
 
-LEASE_FIELDS = ("id", "item_id", "token", "previous_state", "created_at", "expires_at")
+LEASE_FIELDS = ("id", "item_id", "token", "previous_state", "created_at", "expires_at", "ahead_in_id")
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,14 @@ class ClaimOutcome:
 
 
 def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: datetime, skip_since: datetime,
-                              audit_roll: float, audit_pivot: float, control_roll: float) -> ClaimOutcome:
+                              audit_roll: float, audit_pivot: float, control_roll: float,
+                              ahead: bool = False) -> ClaimOutcome:
+    """``ahead``: claim an item beside the operator's current one (their live lease is not handed back; the
+    caller checked they hold one and none ahead); the new lease is marked ahead (``Lease.ahead_in``), and the
+    database's ``one_open_lease_ahead_per_holder_and_project`` refuses a second one (IntegrityError)."""
     params = {"project": project_id, "user": user.pk, "now": now, "expires": expires, "skip_since": skip_since,
               "audit_roll": audit_roll, "audit_pivot": audit_pivot, "control_roll": control_roll,
-              "token": uuid.uuid4()}
+              "token": uuid.uuid4(), "ahead": ahead, "ahead_in": project_id if ahead else None}
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, params)
         rows = cursor.fetchall()

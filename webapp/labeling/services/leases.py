@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from webapp.accounts.permissions import require
@@ -64,26 +65,43 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
     """Lease the next item of the project's queue to ``user``; ``None`` when the queue is empty.
 
     An operator who already holds a live lease in this project gets that one back (a reload does not
-    grab a second item).
+    grab a second item): the item they work on first; else the item leased ahead for them
+    (``lease_ahead``), which becomes their current one.
     """
     require(user, "item.label", project_id=project_id)
-    rng = rng or random.Random()
-    now = timezone.now()
+    lease = lease_claim(project_id=project_id, user=user, now=timezone.now(), rng=rng or random.Random())
+    if lease is not None and lease.ahead_in_id is not None:
+        lease_ahead_promote(lease)
+    return lease
+
+
+def lease_ahead_promote(lease: Lease) -> None:
+    """The operator moved on to the item leased ahead: it is their current item now."""
+    Lease.objects.filter(pk=lease.pk).update(ahead_in=None)
+    lease.ahead_in_id = None
+
+
+def lease_claim(*, project_id: int, user, now, rng: random.Random, ahead: bool = False) -> Lease | None:
+    """Take-next's claim (permission checked by the caller). ``ahead``: claim an item beside the operator's
+    current one, marked as leased ahead (the caller checked they hold one and none ahead; the database
+    refuses a second lease ahead with an IntegrityError)."""
     if connection.vendor == "postgresql":
         outcome = lease_claim_one_statement(
             project_id=project_id, user=user, now=now, expires=now + _ttl(),
             skip_since=now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS),
-            audit_roll=rng.random(), audit_pivot=rng.random(), control_roll=rng.random())
+            audit_roll=rng.random(), audit_pivot=rng.random(), control_roll=rng.random(), ahead=ahead)
         if outcome.status == "missing":
             raise NotFound(f"no project {project_id}")
         if outcome.status == "empty":
             return None
         if outcome.status == "control":
-            lease = control_serve(control_id=outcome.control_id, user=user, now=now, expires=now + _ttl())
+            lease = control_serve(control_id=outcome.control_id, user=user, now=now, expires=now + _ttl(),
+                                  ahead_in=project_id if ahead else None)
             if lease is not None:
                 _announce(lease, user)
                 return lease
-            return _take_next_general(project_id=project_id, user=user, now=now, rng=rng, controls=False)
+            return _take_next_general(project_id=project_id, user=user, now=now, rng=rng, controls=False,
+                                      ahead=ahead)
         if outcome.status in ("taken", "held"):
             lease = outcome.lease
             lease.item = WorkItem(pk=lease.item_id, project_id=project_id, state=ItemState.LEASED)
@@ -91,7 +109,7 @@ def lease_take_next(*, project_id: int, user, rng: random.Random | None = None) 
                 _announce(lease, user)
             return lease
         # "expired": an item of the project waits to be reclaimed; the general path below does that.
-    return _take_next_general(project_id=project_id, user=user, now=now, rng=rng)
+    return _take_next_general(project_id=project_id, user=user, now=now, rng=rng, ahead=ahead)
 
 
 def _announce(lease: Lease, user) -> None:
@@ -99,19 +117,23 @@ def _announce(lease: Lease, user) -> None:
     depth_event(lease.item.project_id)
 
 
-def _take_next_general(*, project_id: int, user, now, rng: random.Random, controls: bool = True) -> Lease | None:
+def _take_next_general(*, project_id: int, user, now, rng: random.Random, controls: bool = True,
+                       ahead: bool = False) -> Lease | None:
     """Any database: the live lease check, then pick and compare-and-set claim in a short transaction."""
     try:
         project = Project.objects.get(pk=project_id)
     except Project.DoesNotExist:
         raise NotFound(f"no project {project_id}") from None
-    held = (Lease.objects.filter(item__project=project, holder=user, ended_at__isnull=True, expires_at__gt=now)
-            .select_related("item").first())
-    if held is not None:
-        return held
+    ahead_in = project.pk if ahead else None
+    if not ahead:  # the operator's live lease, the item they work on first
+        held = (Lease.objects.filter(item__project=project, holder=user, ended_at__isnull=True, expires_at__gt=now)
+                .select_related("item").order_by(F("ahead_in").asc(nulls_first=True), "id").first())
+        if held is not None:
+            return held
     if controls and project.control_rate > 0 and rng.random() < project.control_rate:
         control_id = control_next_id(project_id=project.pk, user=user)
-        lease = control_id and control_serve(control_id=control_id, user=user, now=now, expires=now + _ttl())
+        lease = control_id and control_serve(control_id=control_id, user=user, now=now, expires=now + _ttl(),
+                                             ahead_in=ahead_in)
         if lease:
             _announce(lease, user)
             return lease
@@ -134,7 +156,8 @@ def _take_next_general(*, project_id: int, user, now, rng: random.Random, contro
                 previous = stale.previous_state if stale else ItemState.NEW
                 Lease.objects.filter(item_id=item_id, ended_at__isnull=True).update(
                     ended_at=now, end_reason=Lease.End.EXPIRED)
-            lease = Lease.objects.create(item_id=item_id, holder=user, previous_state=previous, expires_at=expires)
+            lease = Lease.objects.create(item_id=item_id, holder=user, previous_state=previous, expires_at=expires,
+                                         ahead_in_id=ahead_in)
             lease.item = WorkItem(pk=item_id, project_id=project.pk, state=ItemState.LEASED)
             _announce(lease, user)
             return lease
