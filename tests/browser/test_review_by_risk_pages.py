@@ -36,7 +36,8 @@ def test_review_by_risk_settings_by_the_admin_and_the_risk_ordered_queue_by_the_
     admin.click("#review-settings button.primary")
     admin.wait_for_selector("text=Review and suspect settings saved.")
     project.refresh_from_db()
-    assert (project.review_sample_share, project.suspect_thresholds) == (0.5, {"defect": 0.95, "ok": 0.9})
+    # the empty "ok" field sets nothing: that threshold stays learned from the accepted answers
+    assert (project.review_sample_share, project.suspect_thresholds) == (0.5, {"defect": 0.95})
     assert "Review by risk: reviewers see the riskiest 50 %" in admin.inner_text("#review-settings-summary")
     admin.screenshot(path=f"{SHOTS}/review_by_risk_settings.png", full_page=True)
 

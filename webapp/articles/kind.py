@@ -28,4 +28,5 @@ SPEC = KindSpec(
     control_score=quality.control_score,
     suspect_check=quality.suspect_check,
     suspect_thresholds=quality.SUSPECT_THRESHOLDS,
+    suspect_self_confidence=quality.self_confidence,
 )

@@ -37,6 +37,18 @@ def control_score(truth: dict, answer: dict, dims: list[AssetDims]) -> dict[str,
             "extra": len(m["added"]) + len(m["moved"])}
 
 
+def self_confidence(answer: dict, scores: dict) -> dict[str, list[float]]:
+    """The confidence of the model's cut candidates that the answer's cuts agree with, under
+    ``confident_cut`` (a learned ``confident_cut`` is the model's mean confidence in the cuts answers keep)."""
+    candidates = [c for c in scores.get("candidates") or [] if isinstance(c, dict) and all(k in c for k in _XY)]
+    if not candidates or answer.get("page_type", "article") != "article":
+        return {}
+    by_line = {tuple(c[k] for k in _XY): float(c.get("confidence", 0.0)) for c in candidates}
+    kept = match_cuts([{k: c[k] for k in _XY} for c in candidates],
+                      [{k: c[k] for k in _XY} for c in answer.get("cuts", [])])["same"]
+    return {"confident_cut": [by_line[tuple(model[k] for k in _XY)] for model, _ in kept]} if kept else {}
+
+
 def suspect_check(answer: dict, proposal: dict, scores: dict, thresholds: dict) -> dict[str, Any] | None:
     candidates = [c for c in scores.get("candidates") or [] if isinstance(c, dict) and all(k in c for k in _XY)]
     if not candidates or answer.get("page_type", "article") != "article":

@@ -15,7 +15,10 @@ from webapp.labeling.kinds import AssetDims, SuspectThreshold
 # Per-class thresholds in the spirit of confident learning: the model's confidence in the class the
 # answer did not give must reach the class's threshold. ``scores["defect"]`` is the series' highest
 # per-shot defect probability, so the model's confidence in "ok" is 1 minus it. Below 0.5 the model would
-# "contradict" an answer it agrees with more than not, hence the floor. A project sets its own.
+# "contradict" an answer it agrees with more than not, hence the floor. A project sets its own; where it
+# does not, each class's threshold is learned from its accepted answers (``self_confidence``): the shipped
+# model's scores are not probabilities (its balloon threshold is 0.31; ok balloons score 0.28 to 0.72), so
+# a fixed 0.9 for "ok" is never reached and one for "defect" catches under half of the defects.
 SUSPECT_THRESHOLDS = (
     SuspectThreshold("defect", "Model says defect, answer ok: confidence at least", 0.9, 0.5, 1.0),
     SuspectThreshold("ok", "Model says ok, answer defect: confidence at least", 0.9, 0.5, 1.0),
@@ -38,11 +41,24 @@ def control_score(truth: dict, answer: dict, dims: list[AssetDims]) -> dict[str,
             "truth_verdict": truth.get("verdict"), "answer_verdict": answer.get("verdict")}
 
 
-def suspect_check(answer: dict, proposal: dict, scores: dict, thresholds: dict) -> dict[str, Any] | None:
+def _confidences(scores: dict) -> dict[str, float] | None:
     defect = scores.get("defect")
-    if not isinstance(defect, (int, float)):
+    if isinstance(defect, bool) or not isinstance(defect, (int, float)):
         return None
-    confidence = {"defect": float(defect), "ok": 1.0 - float(defect)}
+    return {"defect": float(defect), "ok": 1.0 - float(defect)}
+
+
+def self_confidence(answer: dict, scores: dict) -> dict[str, list[float]]:
+    """The model's confidence in the verdict the answer gave, under that verdict's name."""
+    confidence = _confidences(scores)
+    given = answer.get("verdict")
+    return {given: [confidence[given]]} if confidence is not None and given in confidence else {}
+
+
+def suspect_check(answer: dict, proposal: dict, scores: dict, thresholds: dict) -> dict[str, Any] | None:
+    confidence = _confidences(scores)
+    if confidence is None:
+        return None
     given = answer.get("verdict")
     other = "ok" if given == "defect" else "defect"
     if confidence[other] < thresholds[other]:

@@ -68,6 +68,11 @@ class KindSpec:
     # ``thresholds`` has a value for each of ``suspect_thresholds`` (the project's, else the default).
     suspect_check: Callable[[dict, dict, dict, dict], dict | None] | None = None
     suspect_thresholds: tuple[SuspectThreshold, ...] = ()
+    # The model's confidence in what an accepted answer says, per suspect threshold it informs: (answer,
+    # proposal scores) -> {threshold name: [confidence, ...]}. Where a project sets no value, the threshold
+    # is learned from its accepted answers as the mean of these (confident learning's per-class threshold:
+    # the model's average self-confidence in the class), see ``suspect_thresholds_effective``.
+    suspect_self_confidence: Callable[[dict, dict], dict[str, list[float]]] | None = None
     # Figures of a submitted answer stored with its revision and shown to the reviewer, computed here from
     # the answer, the model's proposal it answers ({"id", "payload", "scores"} or None) and the item's meta
     # and image sizes, never taken from the client: (item id, answer, proposal, meta, dims) -> dict or None.
@@ -97,10 +102,20 @@ def all_kinds() -> list[KindSpec]:
     return [_REGISTRY[n] for n in kind_names()]
 
 
-def suspect_thresholds_effective(kind: str, overrides: dict | None) -> dict[str, float]:
-    """The values a kind's suspect check runs with: a project's ``overrides``, the defaults elsewhere."""
-    overrides = overrides or {}
-    return {t.name: overrides.get(t.name, t.default) for t in get_kind(kind).suspect_thresholds}
+def suspect_thresholds_effective(kind: str, overrides: dict | None,
+                                 learned: dict[str, float] | None = None) -> dict[str, float]:
+    """The values a kind's suspect check runs with: a project's ``overrides``; else the value ``learned`` from
+    its accepted answers, held within the threshold's range; else the kind's default."""
+    overrides, learned = overrides or {}, learned or {}
+    out = {}
+    for t in get_kind(kind).suspect_thresholds:
+        if t.name in overrides:
+            out[t.name] = overrides[t.name]
+        elif t.name in learned and not t.integer:
+            out[t.name] = round(min(t.maximum, max(t.minimum, learned[t.name])), 4)
+        else:
+            out[t.name] = t.default
+    return out
 
 
 def suspect_thresholds_errors(kind: str, values: dict) -> dict[str, str]:

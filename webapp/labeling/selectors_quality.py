@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, Exists, F, JSONField, OuterRef, Q, Subquery
 
 from webapp.labeling.kinds import get_kind, suspect_thresholds_effective
 from webapp.labeling.models import (
@@ -15,6 +15,8 @@ from webapp.labeling.models import (
 
 SERIES_LENGTH = 100   # the latest answers per operator drawn over time
 RECENT_CONTROLS = 20  # an operator's accuracy for review by risk: their latest answers, so that it can recover
+LEARN_FROM = 300      # a learned suspect threshold: the project's latest accepted answers it rests on
+LEARN_MIN = 20        # confidences a threshold needs before it is learned (the kind's default until then)
 
 
 def control_next_id(*, project_id: int, user) -> int | None:
@@ -62,15 +64,44 @@ def project_quality(*, project: Project) -> dict:
     """What the quality page and API show: the operators' control accuracy and the control items."""
     spec = get_kind(project.kind)
     score = spec.control_score
-    effective = suspect_thresholds_effective(project.kind, project.suspect_thresholds)
+    learned = suspect_thresholds_learned(project_id=project.pk, kind=project.kind)
+    effective = suspect_thresholds_effective(project.kind, project.suspect_thresholds,
+                                             {name: v["value"] for name, v in learned.items()})
     return {"project": project.pk, "kind": project.kind, "control_rate": project.control_rate,
             "review_required": project.review_required, "review_sample_share": project.review_sample_share,
             "review_full_below_accuracy": project.review_full_below_accuracy,
             "suspect_thresholds": [{"name": t.name, "label": t.label, "value": effective[t.name],
                                     "default": t.default, "minimum": t.minimum, "maximum": t.maximum,
-                                    "integer": t.integer} for t in spec.suspect_thresholds],
+                                    "integer": t.integer, "set_by_project": t.name in project.suspect_thresholds,
+                                    "learned": (learned.get(t.name) or {}).get("value"),
+                                    "learned_from": (learned.get(t.name) or {}).get("confidences", 0)}
+                                   for t in spec.suspect_thresholds],
             "measure": (score.__doc__ or "").strip().split("\n")[0] if score else "not scored for this kind",
             "operators": operator_quality(project_id=project.pk), "controls": control_list(project_id=project.pk)}
+
+
+def suspect_thresholds_learned(*, project_id: int, kind: str) -> dict[str, dict]:
+    """Per suspect threshold the kind learns, the current model's mean confidence in what the project's
+    latest accepted answers say (``KindSpec.suspect_self_confidence``): ``{name: {"value", "confidences"}}``
+    for those with at least ``LEARN_MIN`` confidences. Only fresh predictions count: the thresholds belong
+    to the model that proposes now. Neither operators' copies of control items nor answers waiting for
+    re-review as suspect labels count: they are not answers training may use."""
+    spec = get_kind(kind)
+    if spec.suspect_self_confidence is None:
+        return {}
+    latest = (Prediction.objects.filter(item=OuterRef("pk"), source=Prediction.Source.MODEL, stale=False)
+              .order_by("-id").values("scores")[:1])
+    rows = (WorkItem.objects.filter(project_id=project_id, state=ItemState.ACCEPTED, control_copy=False,
+                                    head_revision__isnull=False)
+            .exclude(Exists(SuspectLabel.objects.filter(item=OuterRef("pk"), state=SuspectLabel.State.OPEN)))
+            .annotate(model_scores=Subquery(latest, output_field=JSONField())).filter(model_scores__isnull=False)
+            .order_by("-updated_at").values_list("head_revision__annotation", "model_scores")[:LEARN_FROM])
+    found: dict[str, list[float]] = defaultdict(list)
+    for annotation, scores in rows:
+        for name, values in spec.suspect_self_confidence(annotation or {}, scores or {}).items():
+            found[name] += values
+    return {name: {"value": round(mean(values), 4), "confidences": len(values)}
+            for name, values in found.items() if len(values) >= LEARN_MIN}
 
 
 def operator_control_accuracy(*, project_id: int, user_id: int | None) -> dict:

@@ -52,6 +52,12 @@ class SuspectThresholdSerializer(serializers.Serializer):
     minimum = StrictFloatField(read_only=True)
     maximum = StrictFloatField(read_only=True)
     integer = StrictBooleanField(read_only=True, help_text="a count: whole numbers only")
+    set_by_project = StrictBooleanField(read_only=True, help_text="the project set this value itself")
+    learned = StrictFloatField(read_only=True, allow_null=True,
+                               help_text="learned from the project's accepted answers: the model's mean confidence "
+                                         "in what they say (used where the project sets no value); null until "
+                                         "enough answers")
+    learned_from = StrictIntegerField(read_only=True, help_text="model confidences the learned value rests on")
 
 
 class ProjectQualitySerializer(serializers.Serializer):

@@ -98,8 +98,9 @@ def _form_number(raw: str):
 def project_review_settings(request, slug):
     project = get_object_or_404(Project, slug=slug)
     quality = selectors_quality.project_quality(project=project)
-    thresholds = {t["name"]: _form_number(request.POST.get(f"suspect_{t['name']}", ""))
-                  for t in quality["suspect_thresholds"]}
+    # An empty field sets nothing: the threshold is learned from the accepted answers (or the default).
+    thresholds = {t["name"]: _form_number(raw) for t in quality["suspect_thresholds"]
+                  if (raw := request.POST.get(f"suspect_{t['name']}", "").strip())}
     try:
         project_review_settings_update(
             project=project, review_sample_share=_form_number(request.POST.get("review_sample_share", "")),

@@ -104,3 +104,59 @@ def test_suspect_label_of_articles_needs_several_confident_cuts_missing_or_unsup
     flagged = suspect_check({"page_type": "article", "cuts": [cut, stray]}, {}, scores, defaults)
     assert flagged["confidence"] == 0.8 and flagged["missing_cuts"] == [other]
     assert flagged["unsupported_cuts"] == [stray]
+
+
+def test_suspect_label_thresholds_are_learned_per_class_from_the_accepted_answers(make_project, make_item, operator,
+                                                                                  monkeypatch):
+    """Confident learning's per-class threshold: the model's mean confidence in the class over the answers
+    that gave it. A model whose scores are not probabilities (ok balloons 0.30-0.45, defects 0.8) never
+    reaches the defaults' 0.9; the learned thresholds catch a flipped verdict each way, and a value the
+    project sets itself still wins."""
+    from webapp.labeling import selectors_quality
+    from webapp.labeling.selectors_quality import project_quality
+    from webapp.mlops.services import model_version_register
+
+    monkeypatch.setattr(selectors_quality, "LEARN_MIN", 4)
+    learning = make_project("catheter", review_required=False, queue_policy="fifo")
+    fixed = make_project("catheter", review_required=False, queue_policy="fifo", suspect_thresholds={"ok": 0.9})
+    answers = [(0.30, OK), (0.35, OK), (0.40, OK), (0.45, OK)] + [(0.8, MODEL_DEFECT)] * 4
+    flipped = [(0.33, MODEL_DEFECT), (0.82, OK)]   # an ok balloon answered defect, a defect one answered ok
+    for project in (learning, fixed):
+        version = model_version_register(kind="catheter", scope_key=project.scope_key, artifact_uri="/srv/m/v1")
+        by_item = {}
+        for score, annotation in answers + flipped:
+            item = make_item(project)
+            prediction_record(item_id=item.pk, model_version_id=version.pk, payload=MODEL_DEFECT,
+                              uncertainty=0.1, scores={"defect": score})
+            by_item[item.pk] = annotation
+            if len(by_item) == len(answers):   # the careful answers first: nothing is suspect among them
+                while (lease := lease_take_next(project_id=project.pk, user=operator)) is not None:
+                    revision_submit(item_id=lease.item_id, user=operator, annotation=by_item[lease.item_id],
+                                    base_revision=None)
+                assert not SuspectLabel.objects.filter(item__project=project).exists()
+                rows = {t["name"]: t for t in project_quality(project=project)["suspect_thresholds"]}
+                assert (rows["ok"]["learned"], rows["ok"]["learned_from"]) == (0.625, 4)
+                assert (rows["defect"]["learned"], rows["defect"]["value"]) == (0.8, 0.8)
+                assert rows["ok"]["value"] == (0.625 if project is learning else 0.9)
+                assert rows["ok"]["set_by_project"] is (project is fixed)
+        while (lease := lease_take_next(project_id=project.pk, user=operator)) is not None:
+            revision_submit(item_id=lease.item_id, user=operator, annotation=by_item[lease.item_id],
+                            base_revision=None)
+    caught = {s.revision.annotation["verdict"]: s for s in SuspectLabel.objects.filter(item__project=learning)}
+    assert set(caught) == {"defect", "ok"}
+    assert caught["defect"].confidence == pytest.approx(0.67) and caught["defect"].why["threshold"] == 0.625
+    assert caught["ok"].confidence == pytest.approx(0.82) and caught["ok"].why["threshold"] == 0.8
+    # the project that set "ok" to 0.9 keeps it: the flipped ok balloon passes; "defect" is learned there too
+    assert [s.why["model_says"] for s in SuspectLabel.objects.filter(item__project=fixed)] == ["defect"]
+
+
+def test_suspect_label_of_articles_learns_the_confidence_of_the_cuts_answers_keep():
+    from webapp.articles.quality import self_confidence
+
+    cut = {"x0": 100, "y0": 0, "x1": 100, "y1": 1000}
+    other = {"x0": 0, "y0": 500, "x1": 1000, "y1": 500}
+    scores = {"candidates": [cut | {"confidence": 0.9}, other | {"confidence": 0.6}]}
+    assert self_confidence({"page_type": "article", "cuts": [cut]}, scores) == {"confident_cut": [0.9]}
+    both = self_confidence({"page_type": "article", "cuts": [cut, other]}, scores)
+    assert sorted(both["confident_cut"]) == [0.6, 0.9]
+    assert self_confidence({"page_type": "ads", "cuts": []}, scores) == {}

@@ -42,6 +42,7 @@ def review_submit(*, item_id: int, reviewer, decision: str, comment: str = "", r
     depth_event(item.project_id)
     if item.state == ItemState.ACCEPTED:
         suspect_label_check(item_id=item.pk, kind=item.project.kind, revision=head,
-                            proposal=item_model_proposal(item_id=item.pk), thresholds=item.project.suspect_thresholds)
+                            proposal=item_model_proposal(item_id=item.pk), thresholds=item.project.suspect_thresholds,
+                            project_id=item.project_id)
         correction_accepted(project_id=item.project_id)
     return review

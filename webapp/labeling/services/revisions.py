@@ -93,7 +93,7 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
     accepts = new_state == ItemState.ACCEPTED and not item.control_copy
     # Every acceptance, with review or without, passes the suspect-label check before training may use it.
     suspect = suspect_label_judge(kind=project.kind, annotation=clean, proposal=proposal_of_model,
-                                  thresholds=project.suspect_thresholds) if accepts else None
+                                  thresholds=project.suspect_thresholds, project_id=project.pk) if accepts else None
     try:
         # An answer on a control item's copy is written with its score, a suspect answer with its suspect label
         # (training never sees it unflagged), a routed answer with its routing; all or nothing. Every other

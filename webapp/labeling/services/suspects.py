@@ -16,22 +16,26 @@ from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind, suspect_thresholds_effective
 from webapp.labeling.models import ItemState, Revision, SuspectLabel, WorkItem
 from webapp.labeling.selectors import item_asset_dims
+from webapp.labeling.selectors_quality import suspect_thresholds_learned
 from webapp.labeling.services.loop import correction_accepted
 
 DECISIONS = ("confirm", "correct")
 
 
 def suspect_label_judge(*, kind: str, annotation: dict, proposal: dict | None,
-                        thresholds: dict | None = None) -> dict | None:
+                        thresholds: dict | None = None, project_id: int | None = None) -> dict | None:
     """Why the model's fresh proposal (``{"id", "payload", "scores"}``) contradicts the answer with high
-    confidence (``{"confidence", ...}``), or None, by the project's suspect ``thresholds`` (the kind's
-    defaults for those it does not set). Reads nothing: a submit judges before it writes, so that a suspect
-    answer and its suspect label are written together."""
+    confidence (``{"confidence", ...}``), or None, by the project's suspect ``thresholds``; for those it does
+    not set, the ones learned from its accepted answers (with ``project_id``), else the kind's defaults.
+    Writes nothing: a submit judges before it writes, so that a suspect answer and its suspect label are
+    written together."""
     spec = get_kind(kind)
     if spec.suspect_check is None or proposal is None:
         return None
+    learned = {} if project_id is None else {
+        name: v["value"] for name, v in suspect_thresholds_learned(project_id=project_id, kind=kind).items()}
     return spec.suspect_check(annotation, proposal["payload"], proposal["scores"] or {},
-                              suspect_thresholds_effective(kind, thresholds))
+                              suspect_thresholds_effective(kind, thresholds, learned))
 
 
 def suspect_label_record(*, item_id: int, revision: Revision, proposal: dict, why: dict) -> SuspectLabel | None:
@@ -46,10 +50,11 @@ def suspect_label_record(*, item_id: int, revision: Revision, proposal: dict, wh
 
 
 def suspect_label_check(*, item_id: int, kind: str, revision: Revision, proposal: dict | None,
-                        thresholds: dict | None = None) -> SuspectLabel | None:
+                        thresholds: dict | None = None, project_id: int | None = None) -> SuspectLabel | None:
     """An item's answer (``revision``) was just accepted: flag it when the item's fresh model proposal
-    contradicts it with high confidence (by the project's ``thresholds``)."""
-    why = suspect_label_judge(kind=kind, annotation=revision.annotation, proposal=proposal, thresholds=thresholds)
+    contradicts it with high confidence (by the project's ``thresholds``, else those learned in it)."""
+    why = suspect_label_judge(kind=kind, annotation=revision.annotation, proposal=proposal, thresholds=thresholds,
+                              project_id=project_id)
     return None if why is None else suspect_label_record(item_id=item_id, revision=revision, proposal=proposal,
                                                          why=why)
 
