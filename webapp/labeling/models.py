@@ -37,6 +37,12 @@ class Project(models.Model):
     suspect_thresholds = models.JSONField(
         default=dict, blank=True, help_text="The kind's suspect-check thresholds this project sets; the kind's "
                                             "defaults for the others.")
+    review_audit_share = models.FloatField(
+        default=0.05, help_text="Share of the answers below the sampled share that a reviewer sees anyway, at "
+                                "random (review by risk's audit).")
+    # Operator agreement (see services.agreement): this share of items is answered twice, blind.
+    double_answer_share = models.FloatField(
+        default=0.0, help_text="Share of items answered by two operators independently (0: none).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +61,7 @@ class ItemState(models.TextChoices):
     ACCEPTED = "accepted"
     SENT_BACK = "sent_back"
     FLAGGED = "flagged"      # an operator flagged it; out of the queue until a reviewer resolves the flag
+    PAIRED = "paired"        # answered once, waiting for a second operator's blind answer (see AnswerPair)
 
 
 # States an operator can take from the queue (besides leased items whose lease expired).
@@ -80,8 +87,9 @@ class WorkItem(models.Model):
     queue_rank = models.FloatField(default=-1.0)
     audit_key = models.FloatField(default=_audit_key, help_text="Random key for the audit slice of the queue.")
     meta = models.JSONField(default=dict, blank=True, help_text="Slice keys (publisher, defect type, ...).")
-    # A blind copy of a control item made for one operator (see ControlAnswer). Never shown in the API, so the
-    # operator cannot tell it apart; never reviewed, exported, queued for others or trained on.
+    # A blind copy made for one operator: of a control item (see ControlAnswer), or of an item answered twice
+    # for its second answer (see AnswerPair). Never shown in the API, so the operator cannot tell it apart;
+    # never reviewed, exported, queued or trained on.
     control_copy = models.BooleanField(default=False)
     head_revision = models.ForeignKey("Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lease_holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -365,3 +373,78 @@ class ReviewRouting(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["project", "-id"], name="routing_project_recent_idx")]
+
+
+class ControlMarkEvent(models.Model):
+    """Each marking or unmarking of a control item: who, when, and the truth it had then (the history behind
+    ``ControlItem.marked_by``, which names only the latest)."""
+
+    control = models.ForeignKey(ControlItem, on_delete=models.CASCADE, related_name="events")
+    active = models.BooleanField()
+    truth = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ReviewSettingsChange(models.Model):
+    """An audited change of a project's label-quality settings: who, when, each field's old and new value,
+    and why."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="review_settings_changes")
+    changes = models.JSONField(help_text="{field: [old, new]}")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class AnswerPair(models.Model):
+    """An item answered by two operators independently: the first answer on the item itself, the second on a
+    blind copy (``second_copy``) that starts from the same proposal. Their agreement is scored by the kind's
+    control measure; a disagreement waits for a reviewer, who keeps one answer or merges them. The row is the
+    audit trail of all of it."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the second answer"
+        AGREED = "agreed", "Agreed (normal review routing)"
+        DISAGREED = "disagreed", "Disagreed: waiting for a reviewer"
+        RESOLVED = "resolved", "Resolved by a reviewer"
+
+    class Resolution(models.TextChoices):
+        KEPT_FIRST = "kept_first", "Kept the first answer"
+        KEPT_SECOND = "kept_second", "Kept the second answer"
+        MERGED = "merged", "Merged"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item = models.OneToOneField(WorkItem, on_delete=models.CASCADE, related_name="answer_pair")
+    first_revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    first_operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    second_copy = models.OneToOneField(WorkItem, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="pair_of_copy")
+    second_operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    second_revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    agreement = models.FloatField(null=True, blank=True, help_text="0..1 by the kind's control measure.")
+    measures = models.JSONField(default=dict, blank=True)
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True, default="")
+    merged_from = models.CharField(max_length=6, blank=True, default="", help_text="first or second: what the "
+                                   "reviewer's merge started from.")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "state"], name="pair_project_state_idx")]
