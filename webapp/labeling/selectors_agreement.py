@@ -104,3 +104,14 @@ def pair_of_item(*, item_id: int) -> dict | None:
     out["difference"] = (spec.review_diff(out["first"], out["second"])
                          if spec.review_diff and out["second"] is not None else None)
     return out
+
+
+def item_assets_for_page(*, item_id: int) -> list[dict]:
+    """The item's images as the side-by-side page draws on them: role, size and working-copy URL."""
+    from django.urls import reverse
+
+    from webapp.labeling.models import WorkItemAsset
+
+    links = WorkItemAsset.objects.filter(item_id=item_id).select_related("asset").order_by("position")
+    return [{"role": link.role, "width": link.asset.width, "height": link.asset.height,
+             "url": reverse("asset-working", args=[link.asset_id])} for link in links]
