@@ -22,6 +22,7 @@ function show(side, annotation, reference, referenceName) {
 
 show("first", data.first);
 show("second", data.second, data.first, "the first answer");
+if (data.kept) show("kept", data.kept, data.first, "the first answer");
 
 const form = document.getElementById("pair-resolve");
 const merge = document.getElementById("merge");

@@ -74,6 +74,8 @@ def _pair_row(pair: AnswerPair) -> dict:
             "second": pair.second_revision.annotation if pair.second_revision else None,
             "agreement": pair.agreement, "measures": pair.measures, "resolution": pair.resolution,
             "merged_from": pair.merged_from, "resolved_by": name(pair.resolved_by),
+            "resolution_label": pair.get_resolution_display() if pair.resolution else "",
+            "kept": pair.resolved_revision.annotation if pair.resolved_revision else None,
             "resolved_revision": pair.resolved_revision.number if pair.resolved_revision else None,
             "comment": pair.comment, "created_at": pair.created_at.isoformat(),
             "answered_at": pair.answered_at.isoformat() if pair.answered_at else None,

@@ -50,7 +50,10 @@ class AnswerPairSerializer(serializers.Serializer):
     resolution = StrictChoiceField(choices=[("", "not resolved"), *AnswerPair.Resolution.choices], read_only=True)
     merged_from = StrictChoiceField(choices=[("", "no merge"), ("first", "first"), ("second", "second")],
                                     read_only=True)
+    resolution_label = StrictCharField(read_only=True)
     resolved_by = StrictCharField(read_only=True, allow_null=True)
+    kept = AnnotationField(read_only=True, allow_null=True,
+                           help_text="the answer the reviewer kept or merged (the item's accepted revision)")
     resolved_revision = StrictIntegerField(read_only=True, allow_null=True,
                                            help_text="the item's revision that was kept (trained on, exported)")
     comment = StrictCharField(read_only=True)

@@ -23,9 +23,11 @@ def answer_pair_page(request, pk):
     project = Project.objects.get(pk=pair["project"])
     mine = request.user.get_username() in (pair["first_operator"], pair["second_operator"])
     data = {"kind": project.kind, "assets": selectors_agreement.item_assets_for_page(item_id=pk),
-            "first": pair["first"], "second": pair["second"]}
+            "first": pair["first"], "second": pair["second"], "kept": pair["kept"]}
+    measures = [(name.replace("_", " "), "yes" if value is True else "no" if value is False else
+                 "—" if value is None else value) for name, value in pair["measures"].items()]
     return render(request, "labeling/answer_pair.html", {
-        "project": project, "pair": pair, "data": data, "mine": mine,
+        "project": project, "pair": pair, "data": data, "mine": mine, "measures": measures,
         "may_resolve": pair["state"] == AnswerPair.State.DISAGREED and not mine,
         "first_json": json.dumps(pair["first"], indent=1), "second_json": json.dumps(pair["second"], indent=1),
         "next": next((p["item"] for p in selectors_agreement.disagreement_list(project_id=project.pk)

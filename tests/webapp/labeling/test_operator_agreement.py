@@ -154,6 +154,7 @@ def test_operator_agreement_per_pair_of_operators(doubled, make_item):
     assert (ab["answered"], ab["agreed"], ab["agreement_rate"]) == (2, 2, 1.0)
     assert (ac["answered"], ac["agreed"], ac["agreement_rate"]) == (2, 1, 0.5)
     assert ac["measures"]["verdict_agrees"] == 0.5 and ac["measures"]["box_f1"] == 0.5
+    assert ac["measures"]["only_in_first"] == 0.5 and "missed" not in ac["measures"]
     assert summary["overall"]["answered"] == 4 and summary["disagreements_open"] == 1
     assert summary["kind"] == "catheter" and "verdict" in summary["measure"]
 

@@ -77,6 +77,20 @@ def _route_agreed(*, pair: AnswerPair, project: Project) -> str:
     return state
 
 
+# The control measure names its two sides truth and answer; here they are the first and the second answer.
+_SIDES = {"missed": "only_in_first", "extra": "only_in_second"}
+
+
+def _as_pair_measures(measures: dict) -> dict:
+    def name(key: str) -> str:
+        if key.startswith("truth_"):
+            return "first_" + key[len("truth_"):]
+        if key.startswith("answer_"):
+            return "second_" + key[len("answer_"):]
+        return _SIDES.get(key, key)
+    return {name(key): value for key, value in measures.items()}
+
+
 def pair_second_answer(*, copy_id: int, revision: Revision, project: Project) -> AnswerPair:
     """Score the second answer (a revision of the pair's copy) against the first; an agreeing pair's item goes
     on to review routing, a disagreeing one waits for a reviewer. Call inside the submit's transaction."""
@@ -88,7 +102,7 @@ def pair_second_answer(*, copy_id: int, revision: Revision, project: Project) ->
     measures = (spec.control_score(pair.first_revision.annotation, revision.annotation,
                                    item_asset_dims(item_id=pair.item_id)) if spec.control_score else {})
     pair.agreement = measures.pop("accuracy", None)
-    pair.measures, pair.second_revision = measures, revision
+    pair.measures, pair.second_revision = _as_pair_measures(measures), revision
     pair.second_operator_id, pair.answered_at = revision.author_id, timezone.now()
     agreed = pair.agreement is None or pair.agreement >= AGREES_FROM
     pair.state = AnswerPair.State.AGREED if agreed else AnswerPair.State.DISAGREED
