@@ -51,7 +51,8 @@ def test_operator_agreement_reviewer_keeps_or_merges_side_by_side_by_keyboard(
     assert first.locator("rect.golden-shape[data-type=axial_scratch]").count() == 1
     assert first.locator("image").count() == 1 and second.locator("image").count() == 1
     assert "olga" in first.locator("h2").inner_text() and "oscar" in second.locator("h2").inner_text()
-    assert "verdict agrees no · box f1 0.0 · only in first 1" in page.inner_text("#pair-state")
+    assert "box f1 0.0 · first verdict defect · only in first 1 · only in second 0 · second verdict ok · verdict " \
+        "agrees no" in page.inner_text("#pair-state")
     shot(page, "agreement-01-side-by-side")
 
     page.keyboard.press("2")                          # keep the second answer

@@ -25,7 +25,7 @@ def answer_pair_page(request, pk):
     data = {"kind": project.kind, "assets": selectors_agreement.item_assets_for_page(item_id=pk),
             "first": pair["first"], "second": pair["second"], "kept": pair["kept"]}
     measures = [(name.replace("_", " "), "yes" if value is True else "no" if value is False else
-                 "—" if value is None else value) for name, value in pair["measures"].items()]
+                 "—" if value is None else value) for name, value in sorted(pair["measures"].items())]
     return render(request, "labeling/answer_pair.html", {
         "project": project, "pair": pair, "data": data, "mine": mine, "measures": measures,
         "may_resolve": pair["state"] == AnswerPair.State.DISAGREED and not mine,

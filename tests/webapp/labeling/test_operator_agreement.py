@@ -46,6 +46,8 @@ def test_operator_agreement_second_answer_is_blind_and_by_another_operator(doubl
     assert first.state == ItemState.PAIRED and first.pk == doubled["items"][0].pk
     pair = AnswerPair.objects.get(item=first)
     assert pair.state == AnswerPair.State.WAITING and pair.first_operator == a
+    with pytest.raises(Conflict, match="waits for a second operator's answer"):
+        revision_submit(item_id=first.pk, user=a, annotation=OK, base_revision=1)
     # a is never handed the same item again: the queue's next item instead (its own pair waits, too)
     other = _answer(project, a, OK)
     assert other.pk == doubled["items"][1].pk

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from webapp.labeling.models import AnswerPair, ItemState, Lease, WorkItem
+from webapp.labeling.models import AnswerPair, ItemState, Lease, Prediction, WorkItem
 from webapp.labeling.services.blind_copies import item_blind_copy
 
 # A copy that nobody holds can be leased again from these states (a lapsed lease leaves it LEASED).
@@ -25,19 +25,22 @@ def pair_serve(*, pair_id: int, user, now: datetime, expires: datetime) -> Lease
         return None
     if pair.second_copy_id is None:
         copy, lease = item_blind_copy(source=pair.item, user=user, expires=expires)
-        pair.second_copy = copy
-    else:
-        free = Q(state__in=_FREE_COPY_STATES) | Q(state=ItemState.LEASED, lease_expires_at__lt=now)
-        claimed = WorkItem.objects.filter(free, pk=pair.second_copy_id).update(
-            state=ItemState.LEASED, lease_holder=user, lease_expires_at=expires, updated_at=now)
-        if not claimed:
+        # Compare-and-set: where the row lock is no lock (SQLite), a concurrent first serving may have won.
+        if not AnswerPair.objects.filter(pk=pair.pk, second_copy__isnull=True).update(second_copy=copy,
+                                                                                   second_operator=user):
+            transaction.set_rollback(True)
             return None
-        stale = Lease.objects.filter(item_id=pair.second_copy_id, ended_at__isnull=True)
-        stale.update(ended_at=now, end_reason=Lease.End.EXPIRED)
-        has_proposal = pair.second_copy.predictions.exists()
-        lease = Lease.objects.create(item_id=pair.second_copy_id, holder=user, expires_at=expires,
-                                     previous_state=ItemState.PREDICTED if has_proposal else ItemState.NEW)
-        lease.item = WorkItem(pk=pair.second_copy_id, project_id=pair.project_id, state=ItemState.LEASED)
-    pair.second_operator = user
-    pair.save(update_fields=["second_copy", "second_operator"])
+        return lease
+    free = Q(state__in=_FREE_COPY_STATES) | Q(state=ItemState.LEASED, lease_expires_at__lt=now)
+    claimed = WorkItem.objects.filter(free, pk=pair.second_copy_id).update(
+        state=ItemState.LEASED, lease_holder=user, lease_expires_at=expires, updated_at=now)
+    if not claimed:
+        return None
+    Lease.objects.filter(item_id=pair.second_copy_id, ended_at__isnull=True).update(
+        ended_at=now, end_reason=Lease.End.EXPIRED)
+    has_proposal = Prediction.objects.filter(item_id=pair.second_copy_id).exists()
+    lease = Lease.objects.create(item_id=pair.second_copy_id, holder=user, expires_at=expires,
+                                 previous_state=ItemState.PREDICTED if has_proposal else ItemState.NEW)
+    lease.item = WorkItem(pk=pair.second_copy_id, project_id=pair.project_id, state=ItemState.LEASED)
+    AnswerPair.objects.filter(pk=pair.pk).update(second_operator=user)
     return lease
