@@ -170,3 +170,64 @@ def test_operator_agreement_agreeing_pair_under_review_by_risk_is_routed(doubled
     _answer(project, b, DEFECTIVE)
     routing = ReviewRouting.objects.get()
     assert routing.item_id == first.pk and routing.revision == first.head_revision and routing.operator == a
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operator_agreement_racing_operators_get_one_copy_per_pair(make_project, make_item, make_user):
+    import threading
+
+    from django.db import connection
+
+    project = make_project("catheter", double_answer_share=1.0, review_required=False, queue_policy="fifo")
+    for _ in range(3):
+        make_item(project)
+    first = make_user("operator")
+    pairs = [_answer(project, first, OK).pk for _ in range(3)]
+    users = [make_user("operator") for _ in range(8)]
+    results, errors = [], []
+    barrier = threading.Barrier(len(users))
+
+    def race(user):
+        try:
+            barrier.wait()
+            lease = lease_take_next(project_id=project.pk, user=user)
+            results.append(lease.item_id if lease else None)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    taken = [r for r in results if r is not None]
+    # three pairs, nothing else queued: three operators get a copy each, the others nothing
+    assert len(taken) == 3 and len(set(taken)) == 3
+    copies = dict(AnswerPair.objects.filter(item_id__in=pairs).values_list("second_copy_id", "second_operator_id"))
+    assert set(copies) == set(taken)
+    assert WorkItem.objects.filter(project=project, control_copy=True).count() == 3   # no orphan copy
+
+
+def test_operator_agreement_control_copies_are_never_paired(make_project, make_item, make_user):
+    from webapp.labeling.models import ControlAnswer
+    from webapp.labeling.services.controls import control_mark
+
+    project = make_project("catheter", review_required=False, queue_policy="fifo")
+    make_item(project)
+    author = make_user("operator")
+    control_item = _answer(project, author, DEFECTIVE)
+    control_mark(item_id=control_item.pk, user=make_user("admin"))
+    project_update(project=project, control_rate=1.0, double_answer_share=1.0)
+    make_item(project)
+    operator = make_user("operator")
+    copy = _answer(project, operator, OK)            # control rate 1: the control's copy first, scored
+    assert copy.control_copy and ControlAnswer.objects.get(copy=copy).accuracy == 0.0
+    assert not AnswerPair.objects.exists()
+    queued = _answer(project, operator, OK)          # then the queue's item: answered once, waiting for another
+    assert queued.state == ItemState.PAIRED and AnswerPair.objects.get().item == queued
+    second = _answer(project, author, OK)            # the pair comes before the queue and the controls
+    assert AnswerPair.objects.get(second_copy=second).state == AnswerPair.State.AGREED
+    assert WorkItem.objects.get(pk=queued.pk).state == ItemState.ACCEPTED
