@@ -231,3 +231,28 @@ def test_operator_agreement_control_copies_are_never_paired(make_project, make_i
     second = _answer(project, author, OK)            # the pair comes before the queue and the controls
     assert AnswerPair.objects.get(second_copy=second).state == AnswerPair.State.AGREED
     assert WorkItem.objects.get(pk=queued.pk).state == ItemState.ACCEPTED
+
+
+CUT_A, CUT_B = {"x0": 100, "y0": 0, "x1": 100, "y1": 600}, {"x0": 0, "y0": 300, "x1": 800, "y1": 300}
+IDENTITY = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+
+
+@pytest.mark.parametrize("kind,first,second,agreement,measures", [
+    ("articles", {"page_type": "article", "cuts": [CUT_A, CUT_B], "articles": []},
+     {"page_type": "article", "cuts": [CUT_A], "articles": []}, 0.6667, {"cut_f1": 0.6667, "page_type_agrees": True}),
+    ("omr", {"status": "accepted", "homography": IDENTITY, "point_pairs": [], "reasons": []},
+     {"status": "accepted", "homography": [[1, 0, 40], [0, 1, 0], [0, 0, 1]], "point_pairs": [], "reasons": []},
+     0.0, {"status_agrees": True, "corner_error_px": 40.0}),
+])
+def test_operator_agreement_is_scored_by_each_kinds_measure(make_project, make_item, make_user, kind, first, second,
+                                                            agreement, measures):
+    project = make_project(kind, double_answer_share=1.0, review_required=False)
+    make_item(project)
+    item = _answer(project, make_user("operator"), first)
+    _answer(project, make_user("operator"), second)
+    pair = AnswerPair.objects.get(item=item)
+    assert pair.agreement == pytest.approx(agreement, abs=1e-4)
+    assert {k: pair.measures[k] for k in measures} == pytest.approx(measures, abs=1e-4)
+    assert pair.state == AnswerPair.State.DISAGREED
+    summary = agreement_summary(project=project)
+    assert summary["kind"] == kind and summary["overall"]["answered"] == 1
