@@ -117,13 +117,17 @@ def _take_next_general(*, project_id: int, user, now, rng: random.Random, contro
             .select_related("item").first())
     if held is not None:
         return held
-    # An item answered once waits for its second, blind answer: it comes before the queue.
-    pair_id = pair_next_id(project_id=project.pk, user=user, now=now,
-                           skip_since=now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS))
-    lease = pair_id and pair_serve(pair_id=pair_id, user=user, now=now, expires=now + _ttl())
-    if lease:
-        _announce(lease, user)
-        return lease
+    # An item answered once waits for its second, blind answer: it comes before the queue. A pair another
+    # operator's take-next got first is passed over for the next one.
+    skip_since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
+    for _ in range(CLAIM_ATTEMPTS):
+        pair_id = pair_next_id(project_id=project.pk, user=user, now=now, skip_since=skip_since)
+        if pair_id is None:
+            break
+        lease = pair_serve(pair_id=pair_id, user=user, now=now, expires=now + _ttl())
+        if lease:
+            _announce(lease, user)
+            return lease
     if controls and project.control_rate > 0 and rng.random() < project.control_rate:
         control_id = control_next_id(project_id=project.pk, user=user)
         lease = control_id and control_serve(control_id=control_id, user=user, now=now, expires=now + _ttl())
