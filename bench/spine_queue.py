@@ -79,7 +79,8 @@ def seed(n_items: int, n_users: int) -> tuple[int, list[str]]:
         # Set-based inserts: the rows as bulk_create would write them, without building 100k objects.
         cursor.execute(
             "INSERT INTO labeling_workitem (project_id, external_id, state, split, queue_rank, audit_key, meta, "
-            "created_at, updated_at) SELECT %s, 'b' || g, 'new', 'pool', -1, random(), '{}', now(), now() "
+            "control_copy, created_at, updated_at) "
+            "SELECT %s, 'b' || g, 'new', 'pool', -1, random(), '{}', false, now(), now() "
             "FROM generate_series(1, %s) AS g", [project.pk, n_items])
         cursor.execute(
             "INSERT INTO labeling_workitemasset (item_id, asset_id, position, role) "

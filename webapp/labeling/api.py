@@ -44,7 +44,9 @@ class ProjectListView(generics.ListCreateAPIView):
         return context
 
     def perform_create(self, serializer):
-        serializer.instance = services.project_create(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("change_reason", None)   # a new project's settings are its first values, not a change
+        serializer.instance = services.project_create(**data)
 
 
 class ProjectDetailView(generics.RetrieveUpdateAPIView):
@@ -61,7 +63,10 @@ class ProjectDetailView(generics.RetrieveUpdateAPIView):
         return context
 
     def perform_update(self, serializer):
-        serializer.instance = services.project_update(project=serializer.instance, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason", "")
+        serializer.instance = services.project_update(project=serializer.instance, actor=self.request.user,
+                                                      reason=reason, **data)
 
 
 class ItemListView(generics.ListAPIView):

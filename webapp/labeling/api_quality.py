@@ -1,17 +1,23 @@
-"""REST API of label quality: mark control items, operators' control accuracy, suspect labels, the
-risk-ordered review queue and the routing decisions of review by risk."""
+"""REST API of label quality: mark control items, operators' control accuracy and agreement, suspect labels,
+items answered twice and their disagreements, the risk-ordered review queue and the routing decisions of review
+by risk."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.labeling import selectors_quality
-from webapp.labeling.models import Project, ReviewRouting, SuspectLabel
+from webapp.core.errors import NotFound
+from webapp.labeling import selectors_agreement, selectors_quality
+from webapp.labeling.models import AnswerPair, Project, ReviewRouting, SuspectLabel
+from webapp.labeling.serializers_agreement import (
+    AnswerPairDetailSerializer, AnswerPairSerializer, PairResolveSerializer,
+)
 from webapp.labeling.serializers_quality import (
     ControlMarkSerializer, ControlSerializer, ProjectQualitySerializer, ReviewQueueRowSerializer, RoutingSerializer,
     SuspectResolveSerializer, SuspectSerializer,
 )
+from webapp.labeling.services.agreement import pair_resolve
 from webapp.labeling.services.controls import control_mark
 from webapp.labeling.services.suspects import suspect_label_resolve
 
@@ -109,3 +115,56 @@ class ReviewRoutingListView(APIView):
                                                 f"(got {decision!r})"]})
         rows = selectors_quality.review_routing_list(project_id=pk, decision=decision)
         return Response(RoutingSerializer(rows, many=True).data)
+
+
+class AnswerPairListView(APIView):
+    permission_action = "item.review"
+    permission_target = "project:pk"
+
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=[*AnswerPair.State.values, "all"],
+                                                description="disagreed (default: waiting for a reviewer), waiting, "
+                                                            "agreed, resolved or all")],
+                   responses={200: AnswerPairSerializer(many=True)},
+                   summary="Items answered twice, with both answers and their agreement (the first 200)")
+    def get(self, request, pk):
+        get_object_or_404(Project, pk=pk)
+        state = request.query_params.get("state", AnswerPair.State.DISAGREED)
+        if state not in (*AnswerPair.State.values, "all"):
+            raise ValidationError({"state": [f"must be one of {', '.join(AnswerPair.State.values)} or all "
+                                             f"(got {state!r})"]})
+        rows = selectors_agreement.disagreement_list(project_id=pk, state=None if state == "all" else state)
+        return Response(AnswerPairSerializer(rows, many=True).data)
+
+
+class AnswerPairView(APIView):
+    permission_action = "item.review"
+    permission_target = "item:pk"
+
+    @extend_schema(responses={200: AnswerPairDetailSerializer,
+                              404: OpenApiResponse(description="The item was not answered twice.")},
+                   summary="The item's two answers side by side, their agreement and the kind's diff between them")
+    def get(self, request, pk):
+        pair = selectors_agreement.pair_of_item(item_id=pk)
+        if pair is None:
+            raise NotFound(f"item {pk} was not answered twice")
+        return Response(AnswerPairDetailSerializer(pair).data)
+
+
+class AnswerPairResolveView(APIView):
+    permission_action = "item.review"
+    permission_target = "item:pk"
+
+    @extend_schema(request=PairResolveSerializer,
+                   responses={200: AnswerPairDetailSerializer,
+                              403: OpenApiResponse(description="The reviewer gave one of the two answers."),
+                              409: OpenApiResponse(description="No disagreement waits on this item.")},
+                   summary="Settle a disagreement: keep the first or the second answer, or merge (the reviewer's "
+                           "edit starting from one of them); the item is accepted with it")
+    def post(self, request, pk):
+        body = PairResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        pair_resolve(item_id=pk, reviewer=request.user, decision=data["decision"],
+                     annotation=data.get("annotation"), merged_from=data.get("merged_from", ""),
+                     comment=data["comment"])
+        return Response(AnswerPairDetailSerializer(selectors_agreement.pair_of_item(item_id=pk)).data)

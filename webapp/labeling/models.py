@@ -37,6 +37,12 @@ class Project(models.Model):
     suspect_thresholds = models.JSONField(
         default=dict, blank=True, help_text="The kind's suspect-check thresholds this project sets; the kind's "
                                             "defaults for the others.")
+    review_audit_share = models.FloatField(
+        default=0.05, help_text="Share of the answers below the sampled share that a reviewer sees anyway, at "
+                                "random (review by risk's audit).")
+    # Operator agreement (see services.agreement): this share of items is answered twice, blind.
+    double_answer_share = models.FloatField(
+        default=0.0, help_text="Share of items answered by two operators independently (0: none).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +61,7 @@ class ItemState(models.TextChoices):
     ACCEPTED = "accepted"
     SENT_BACK = "sent_back"
     FLAGGED = "flagged"      # an operator flagged it; out of the queue until a reviewer resolves the flag
+    PAIRED = "paired"        # answered once, waiting for a second operator's blind answer (see AnswerPair)
 
 
 # States an operator can take from the queue (besides leased items whose lease expired).
@@ -80,8 +87,9 @@ class WorkItem(models.Model):
     queue_rank = models.FloatField(default=-1.0)
     audit_key = models.FloatField(default=_audit_key, help_text="Random key for the audit slice of the queue.")
     meta = models.JSONField(default=dict, blank=True, help_text="Slice keys (publisher, defect type, ...).")
-    # A blind copy of a control item made for one operator (see ControlAnswer). Never shown in the API, so the
-    # operator cannot tell it apart; never reviewed, exported, queued for others or trained on.
+    # A blind copy made for one operator: of a control item (see ControlAnswer), or of an item answered twice
+    # for its second answer (see AnswerPair). Never shown in the API, so the operator cannot tell it apart;
+    # never reviewed, exported, queued or trained on.
     control_copy = models.BooleanField(default=False)
     head_revision = models.ForeignKey("Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lease_holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -377,3 +385,8 @@ class ReviewRouting(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["project", "-id"], name="routing_project_recent_idx")]
+
+
+
+# The label-quality records of operator agreement and of audited settings live beside, to keep this file small.
+from webapp.labeling.models_quality import AnswerPair, ControlMarkEvent, ReviewSettingsChange  # noqa: E402,F401

@@ -114,12 +114,13 @@ def _from_db(model, values: dict):
 _SUBMIT_ITEM_FIELDS = ("id", "project_id", "state", "lease_holder_id", "lease_expires_at", "head_revision_id",
                        "control_copy", "uncertainty")
 _SUBMIT_PROJECT_FIELDS = ("id", "kind", "review_required", "review_sample_share", "review_full_below_accuracy",
-                          "suspect_thresholds")
+                          "suspect_thresholds", "review_audit_share", "double_answer_share")
 # The proposal is read where the answer may be accepted at once: without review, or with review by risk.
 _SUBMIT_READ_SQL = f"""
 SELECT i.id, i.project_id, i.state, i.lease_holder_id, i.lease_expires_at, i.head_revision_id, i.control_copy,
        i.uncertainty, p.id, p.kind, p.review_required, p.review_sample_share, p.review_full_below_accuracy,
-       p.suspect_thresholds, r.id, r.number, r.annotation, r.author_id, r.created_at,
+       p.suspect_thresholds, p.review_audit_share, p.double_answer_share,
+       r.id, r.number, r.annotation, r.author_id, r.created_at,
        {_ITEM_DIMS_SQL.replace("labeling_workitem.id", "i.id")},
        CASE WHEN (NOT p.review_required OR p.review_sample_share < 1) AND NOT i.control_copy THEN
            (SELECT json_build_array(m.id, m.payload, m.scores) FROM labeling_prediction m

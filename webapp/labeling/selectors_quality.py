@@ -10,8 +10,10 @@ from django.db.models import Avg, Count, Exists, F, JSONField, OuterRef, Q, Subq
 
 from webapp.labeling.kinds import get_kind, suspect_thresholds_effective
 from webapp.labeling.models import (
-    ControlAnswer, ControlItem, ItemState, Prediction, Project, ReviewRouting, SuspectLabel, WorkItem,
+    ControlAnswer, ControlItem, ControlMarkEvent, ItemState, Prediction, Project, ReviewRouting, ReviewSettingsChange,
+    SuspectLabel, WorkItem,
 )
+from webapp.labeling.selectors_agreement import agreement_summary
 
 SERIES_LENGTH = 100   # the latest answers per operator drawn over time
 RECENT_CONTROLS = 20  # an operator's accuracy for review by risk: their latest answers, so that it can recover
@@ -31,9 +33,23 @@ def control_list(*, project_id: int) -> list[dict]:
     rows = (ControlItem.objects.filter(project_id=project_id).select_related("marked_by", "truth")
             .annotate(served=Count("answers"), answered=Count("answers", filter=Q(answers__accuracy__isnull=False)),
                       accuracy=Avg("answers__accuracy")).order_by("id"))
+    history: dict[int, list[dict]] = defaultdict(list)
+    for e in (ControlMarkEvent.objects.filter(control__project_id=project_id).select_related("actor", "truth")
+              .order_by("id")):
+        history[e.control_id].append({"active": e.active, "by": e.actor.get_username() if e.actor else None,
+                                      "truth_revision": e.truth.number, "at": e.created_at.isoformat()})
     return [{"id": c.pk, "item": c.item_id, "active": c.active, "truth_revision": c.truth.number,
              "marked_by": c.marked_by.get_username(), "served": c.served, "answered": c.answered,
-             "mean_accuracy": None if c.accuracy is None else round(c.accuracy, 4)} for c in rows]
+             "mean_accuracy": None if c.accuracy is None else round(c.accuracy, 4), "history": history[c.pk]}
+            for c in rows]
+
+
+def review_settings_changes(*, project_id: int, limit: int = 50) -> list[dict]:
+    """The project's latest audited changes of its label-quality settings, newest first."""
+    rows = ReviewSettingsChange.objects.filter(project_id=project_id).select_related("actor").order_by("-id")
+    return [{"id": c.pk, "changes": [{"field": name, "old": old, "new": new} for name, (old, new) in c.changes.items()],
+             "actor": c.actor.get_username() if c.actor else None, "reason": c.reason,
+             "created_at": c.created_at.isoformat()} for c in rows[:limit]]
 
 
 def operator_quality(*, project_id: int) -> list[dict]:
@@ -61,7 +77,8 @@ def operator_quality(*, project_id: int) -> list[dict]:
 
 
 def project_quality(*, project: Project) -> dict:
-    """What the quality page and API show: the operators' control accuracy and the control items."""
+    """What the quality page and API show: the operators' control accuracy, the control items with their
+    history, the operators' agreement on items answered twice, and the audited settings changes."""
     spec = get_kind(project.kind)
     score = spec.control_score
     learned = suspect_thresholds_learned(project_id=project.pk, kind=project.kind)
@@ -70,6 +87,7 @@ def project_quality(*, project: Project) -> dict:
     return {"project": project.pk, "kind": project.kind, "control_rate": project.control_rate,
             "review_required": project.review_required, "review_sample_share": project.review_sample_share,
             "review_full_below_accuracy": project.review_full_below_accuracy,
+            "review_audit_share": project.review_audit_share, "double_answer_share": project.double_answer_share,
             "suspect_thresholds": [{"name": t.name, "label": t.label, "value": effective[t.name],
                                     "default": t.default, "minimum": t.minimum, "maximum": t.maximum,
                                     "integer": t.integer, "set_by_project": t.name in project.suspect_thresholds,
@@ -77,7 +95,9 @@ def project_quality(*, project: Project) -> dict:
                                     "learned_from": (learned.get(t.name) or {}).get("confidences", 0)}
                                    for t in spec.suspect_thresholds],
             "measure": (score.__doc__ or "").strip().split("\n")[0] if score else "not scored for this kind",
-            "operators": operator_quality(project_id=project.pk), "controls": control_list(project_id=project.pk)}
+            "operators": operator_quality(project_id=project.pk), "controls": control_list(project_id=project.pk),
+            "agreement": agreement_summary(project=project),
+            "settings_changes": review_settings_changes(project_id=project.pk)}
 
 
 def suspect_thresholds_learned(*, project_id: int, kind: str) -> dict[str, dict]:

@@ -91,6 +91,7 @@ class QueueDepthSerializer(serializers.Serializer):
     accepted = StrictIntegerField()
     sent_back = StrictIntegerField()
     flagged = StrictIntegerField()
+    paired = StrictIntegerField(help_text="answered once, waiting for a second operator's blind answer")
 
 
 class ProjectSerializer(StrictModelSerializer):
@@ -108,17 +109,25 @@ class ProjectSerializer(StrictModelSerializer):
         help_text="The kind's suspect-check thresholds this project sets (e.g. catheter: defect, ok; articles: "
                   "confident_cut, min_disagreements), each within its range; the kind's defaults for the rest. "
                   "The quality API lists them with defaults and ranges.")
+    change_reason = StrictCharField(
+        write_only=True, required=False, allow_blank=True, max_length=4000,
+        help_text="Why the label-quality settings change (control_rate, review_sample_share, "
+                  "review_full_below_accuracy, review_audit_share, double_answer_share, suspect_thresholds): kept "
+                  "in their audit trail with who, when and the old and new values.")
 
     class Meta:
         model = Project
         fields = ["id", "name", "slug", "kind", "scope_key", "description", "queue_policy", "audit_share",
                   "review_required", "golden_share", "train_after_corrections", "train_after_minutes",
                   "auto_promote", "control_rate", "review_sample_share", "review_full_below_accuracy",
-                  "suspect_thresholds", "created_at", "depth"]
+                  "suspect_thresholds", "review_audit_share", "double_answer_share", "change_reason", "created_at",
+                  "depth"]
         read_only_fields = ["id", "created_at", "depth"]
         extra_kwargs = {"slug": {"required": False},
                         "review_sample_share": {"min_value": 0.0, "max_value": 1.0},
-                        "review_full_below_accuracy": {"min_value": 0.0, "max_value": 1.0}}
+                        "review_full_below_accuracy": {"min_value": 0.0, "max_value": 1.0},
+                        "review_audit_share": {"min_value": 0.0, "max_value": 1.0},
+                        "double_answer_share": {"min_value": 0.0, "max_value": 1.0}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,6 +146,8 @@ class ProjectSerializer(StrictModelSerializer):
     validate_control_rate = validate_audit_share
     validate_review_sample_share = validate_audit_share
     validate_review_full_below_accuracy = validate_audit_share
+    validate_review_audit_share = validate_audit_share
+    validate_double_answer_share = validate_audit_share
 
     TRIGGERS = ("train_after_corrections", "train_after_minutes", "auto_promote")
 

@@ -6,11 +6,19 @@ from webapp.core.serializers import (
 )
 from webapp.labeling.models import ReviewRouting
 from webapp.labeling.serializers import AnnotationField
+from webapp.labeling.serializers_agreement import AgreementSerializer, ReviewSettingsChangeSerializer
 from webapp.labeling.services.suspects import DECISIONS
 
 
 class ControlMarkSerializer(serializers.Serializer):
     active = StrictBooleanField(default=True, help_text="false: stop serving the item as a control")
+
+
+class ControlMarkEventSerializer(serializers.Serializer):
+    active = StrictBooleanField(read_only=True, help_text="true: marked (served), false: unmarked")
+    by = StrictCharField(read_only=True, allow_null=True)
+    truth_revision = StrictIntegerField(read_only=True)
+    at = serializers.DateTimeField(read_only=True)
 
 
 class ControlSerializer(serializers.Serializer):
@@ -22,6 +30,8 @@ class ControlSerializer(serializers.Serializer):
     served = StrictIntegerField(read_only=True)
     answered = StrictIntegerField(read_only=True)
     mean_accuracy = StrictFloatField(read_only=True, allow_null=True)
+    history = ControlMarkEventSerializer(many=True, read_only=True, help_text="every marking and unmarking, "
+                                                                                "oldest first")
 
 
 class AnswerPointSerializer(serializers.Serializer):
@@ -68,10 +78,16 @@ class ProjectQualitySerializer(serializers.Serializer):
     review_sample_share = StrictFloatField(read_only=True, help_text="share of answers a reviewer sees (1: all)")
     review_full_below_accuracy = StrictFloatField(
         read_only=True, help_text="operators whose recent control accuracy is below this get full review")
+    review_audit_share = StrictFloatField(
+        read_only=True, help_text="share of the answers below the sampled share reviewed anyway, at random")
+    double_answer_share = StrictFloatField(read_only=True, help_text="share of items answered twice, blind")
     suspect_thresholds = SuspectThresholdSerializer(many=True, read_only=True)
     measure = StrictCharField(read_only=True, help_text="what accuracy means for this kind")
     operators = OperatorQualitySerializer(many=True, read_only=True)
     controls = ControlSerializer(many=True, read_only=True)
+    agreement = AgreementSerializer(read_only=True, help_text="operators' agreement on items answered twice")
+    settings_changes = ReviewSettingsChangeSerializer(many=True, read_only=True,
+                                                      help_text="the latest 50 audited settings changes")
 
 
 class ControlAccuracySerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.labeling import views, views_quality
+from webapp.labeling import views, views_agreement, views_quality
 from webapp.labeling.views_upload import project_upload_page
 
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
          name="project-review-settings"),
     path("projects/<slug:slug>/review/", views_quality.project_review_queue_page, name="project-review-queue"),
     path("items/<int:pk>/suspect/resolve/", views_quality.suspect_resolve_page, name="suspect-resolve"),
+    path("items/<int:pk>/answers/", views_agreement.answer_pair_page, name="answer-pair"),
+    path("items/<int:pk>/answers/resolve/", views_agreement.answer_pair_resolve_page, name="answer-pair-resolve"),
     path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag-resolve"),
     path("me/work/", views.my_work, name="my-work"),
     path("items/<int:pk>/", views.item_page, name="item-page"),

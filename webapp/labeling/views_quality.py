@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from webapp.accounts.permissions import can, requires
 from webapp.core.errors import ServiceError
-from webapp.labeling import selectors_quality
+from webapp.labeling import selectors_agreement, selectors_quality
 from webapp.labeling.kinds import AnnotationError
 from webapp.labeling.models import Project
 from webapp.labeling.services.controls import control_mark
-from webapp.labeling.services.items import project_review_settings_update
+from webapp.labeling.services.items import REVIEW_SHARES, project_review_settings_update
 from webapp.labeling.services.suspects import suspect_label_resolve
 
 SPARK_WIDTH, SPARK_HEIGHT = 160, 32
@@ -38,6 +38,7 @@ def project_quality_page(request, slug):
         "project": project, "quality": quality, "spark": {"width": SPARK_WIDTH, "height": SPARK_HEIGHT},
         "suspects": selectors_quality.suspect_list(project_id=project.pk),
         "resolved": selectors_quality.suspect_list(project_id=project.pk, state=None)[:50],
+        "disagreements": selectors_agreement.disagreement_list(project_id=project.pk),
         "can_manage": can(request.user, "project.manage", project_id=project.pk),
         "can_review": can(request.user, "item.review", project_id=project.pk),
     })
@@ -101,11 +102,11 @@ def project_review_settings(request, slug):
     # An empty field sets nothing: the threshold is learned from the accepted answers (or the default).
     thresholds = {t["name"]: _form_number(raw) for t in quality["suspect_thresholds"]
                   if (raw := request.POST.get(f"suspect_{t['name']}", "").strip())}
+    # A share the form does not send keeps its value.
+    shares = {name: _form_number(request.POST[name]) for name in REVIEW_SHARES if name in request.POST}
     try:
-        project_review_settings_update(
-            project=project, review_sample_share=_form_number(request.POST.get("review_sample_share", "")),
-            review_full_below_accuracy=_form_number(request.POST.get("review_full_below_accuracy", "")),
-            suspect_thresholds=thresholds)
+        project_review_settings_update(project=project, actor=request.user, reason=request.POST.get("reason", ""),
+                                       suspect_thresholds=thresholds, **shares)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

@@ -171,6 +171,12 @@ REVIEWED = {
     ("GET", "api/v1/projects/<int:pk>/review-routing/"): "quality.view",
     ("POST", "projects/<slug:slug>/quality/settings/"): "project.manage",
     ("GET", "projects/<slug:slug>/review/"): "item.review",
+    # operator agreement: the two answers are a reviewer's to see (never an operator's: the second is blind)
+    ("GET", "api/v1/projects/<int:pk>/answer-pairs/"): "item.review",
+    ("GET", "api/v1/items/<int:pk>/answer-pair/"): "item.review",
+    ("POST", "api/v1/items/<int:pk>/answer-pair/resolve/"): "item.review",
+    ("GET", "items/<int:pk>/answers/"): "item.review",
+    ("POST", "items/<int:pk>/answers/resolve/"): "item.review",
 }
 
 
@@ -221,6 +227,12 @@ def world(make_project, make_user, make_item, settings):
     prediction, _ = prediction_record(item_id=subject.pk, model_version_id=version.pk, scores={}, uncertainty=0.5,
                                       payload={"verdict": "ok", "shots": [{"defects": []}]})
     run = TrainingRun.objects.create(kind="catheter", scope_key="", project=project)
+    # The subject was answered twice and the answers disagree (its pair's pages and API answer).
+    from webapp.labeling.models import AnswerPair
+
+    subject.refresh_from_db()
+    AnswerPair.objects.create(project=project, item=subject, first_revision=subject.head_revision,
+                              first_operator=author, state=AnswerPair.State.DISAGREED, agreement=0.0)
     from webapp.assets.models import ZipImport
 
     # A zip import is its uploader's own (another user's answers 404): each user follows one of theirs.

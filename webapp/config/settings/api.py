@@ -36,5 +36,8 @@ SPECTACULAR_SETTINGS = {
         "RoutingReasonEnum": "webapp.labeling.models.ReviewRouting.Reason",
         # A flag's reason keeps the name it had before routing reasons came.
         "ReasonEnum": "webapp.labeling.models.Flag.Reason",
+        # Operator agreement: a pair's state and a reviewer's decision on a disagreement.
+        "AnswerPairStateEnum": "webapp.labeling.models.AnswerPair.State",
+        "PairDecisionEnum": "webapp.labeling.services.agreement.DECISIONS",
     },
 }

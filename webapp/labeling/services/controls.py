@@ -18,14 +18,15 @@ from django.utils import timezone
 from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import (
-    ControlAnswer, ControlItem, ItemState, Lease, Prediction, Revision, WorkItem, WorkItemAsset,
-)
+from webapp.labeling.models import ControlAnswer, ControlItem, ControlMarkEvent, ItemState, Lease, Revision, WorkItem
 from webapp.labeling.selectors import item_asset_dims
+from webapp.labeling.services.blind_copies import item_blind_copy
 
 
+@transaction.atomic
 def control_mark(*, item_id: int, user, active: bool = True) -> ControlItem:
-    """Make the accepted item a control item (its current revision is the truth), or stop serving it."""
+    """Make the accepted item a control item (its current revision is the truth), or stop serving it. Each
+    call is kept in the control's history (``ControlMarkEvent``)."""
     item = WorkItem.objects.select_related("head_revision").filter(pk=item_id).first()
     if item is None:
         raise NotFound(f"no work item {item_id}")
@@ -38,12 +39,14 @@ def control_mark(*, item_id: int, user, active: bool = True) -> ControlItem:
     if control is None:
         if not active:
             raise NotFound(f"item {item_id} is not a control item")
-        return ControlItem.objects.create(project_id=item.project_id, item=item, truth=item.head_revision,
-                                          marked_by=user)
-    control.active = active
-    if active:
-        control.truth, control.marked_by = item.head_revision, user
-    control.save(update_fields=["active", "truth", "marked_by", "updated_at"])
+        control = ControlItem.objects.create(project_id=item.project_id, item=item, truth=item.head_revision,
+                                             marked_by=user)
+    else:
+        control.active = active
+        if active:
+            control.truth, control.marked_by = item.head_revision, user
+        control.save(update_fields=["active", "truth", "marked_by", "updated_at"])
+    ControlMarkEvent.objects.create(control=control, active=active, truth_id=control.truth_id, actor=user)
     return control
 
 
@@ -55,30 +58,12 @@ def control_serve(*, control_id: int, user, now: datetime, expires: datetime,
     control = ControlItem.objects.select_related("item").filter(pk=control_id, active=True).first()
     if control is None:
         return None
-    source = control.item
-    proposal = (Prediction.objects.filter(item=source).order_by("stale", "-id")
-                .only("source", "model_version_id", "payload", "scores", "uncertainty").first())
     try:
         with transaction.atomic():
-            copy = WorkItem.objects.create(
-                project_id=source.project_id, external_id=source.external_id, state=ItemState.LEASED,
-                uncertainty=proposal.uncertainty if proposal else None,
-                queue_rank=proposal.uncertainty if proposal else -1.0, meta=dict(source.meta or {}),
-                control_copy=True, lease_holder=user, lease_expires_at=expires)
-            WorkItemAsset.objects.bulk_create(
-                WorkItemAsset(item=copy, asset_id=link.asset_id, position=link.position, role=link.role)
-                for link in source.item_assets.all())
-            if proposal is not None:
-                Prediction.objects.create(item=copy, source=proposal.source, model_version_id=proposal.model_version_id,
-                                          payload=proposal.payload, scores=proposal.scores,
-                                          uncertainty=proposal.uncertainty)
+            copy, lease = item_blind_copy(source=control.item, user=user, expires=expires, ahead_in=ahead_in)
             ControlAnswer.objects.create(control=control, operator=user, copy=copy)
-            previous = ItemState.PREDICTED if proposal else ItemState.NEW
-            lease = Lease.objects.create(item=copy, holder=user, previous_state=previous, expires_at=expires,
-                                         ahead_in_id=ahead_in)
     except IntegrityError:
         return None
-    lease.item = copy
     return lease
 
 

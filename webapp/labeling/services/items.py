@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from webapp.assets.models import Asset
 from webapp.core.errors import NotFound, ServiceError
 from webapp.labeling.kinds import get_kind, suspect_thresholds_errors
-from webapp.labeling.models import Project, WorkItem, WorkItemAsset
+from webapp.labeling.models import Project, ReviewSettingsChange, WorkItem, WorkItemAsset
 
 
 SLUG_MAX = 100
@@ -56,28 +56,38 @@ def project_create(*, name: str, kind: str, scope_key: str = "", slug: str | Non
                            details={"slug": ["a project with this slug exists already"]}) from None
 
 
-def project_review_settings_update(*, project: Project, review_sample_share: float,
-                                   review_full_below_accuracy: float, suspect_thresholds: dict) -> Project:
-    """Set how much of the submitted work reviewers see (review by risk) and the kind's suspect-check
-    thresholds; refused as a whole, saying what is wrong with each value, when any is out of range."""
+# The label-quality settings: a change of any is audited (who, when, old -> new, why).
+REVIEW_SHARES = ("review_sample_share", "review_full_below_accuracy", "review_audit_share", "control_rate",
+                 "double_answer_share")
+REVIEW_SETTINGS = (*REVIEW_SHARES, "suspect_thresholds")
+
+
+def project_review_settings_update(*, project: Project, actor, suspect_thresholds: dict, reason: str = "",
+                                   **shares) -> Project:
+    """Set how much of the submitted work reviewers see (review by risk and its audit draw), the floor of full
+    review, the control and double-answer shares and the kind's suspect-check thresholds; refused as a whole,
+    saying what is wrong with each value, when any is out of range. Audited with ``actor`` and ``reason``."""
     errors: dict[str, list[str]] = {}
-    for name, value in (("review_sample_share", review_sample_share),
-                        ("review_full_below_accuracy", review_full_below_accuracy)):
+    unknown = sorted(set(shares) - set(REVIEW_SHARES))
+    if unknown:
+        raise ServiceError(f"{unknown[0]}: not a review setting", details={unknown[0]: ["not a review setting"]})
+    for name, value in shares.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             errors[name] = [f"must be a number between 0 and 1 (got {value!r})"]
     for name, message in suspect_thresholds_errors(project.kind, suspect_thresholds).items():
         errors[f"suspect_thresholds.{name}"] = [message]
     if errors:
         raise ServiceError("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), details=errors)
-    return project_update(project=project, review_sample_share=float(review_sample_share),
-                          review_full_below_accuracy=float(review_full_below_accuracy),
+    return project_update(project=project, actor=actor, reason=reason,
+                          **{name: float(value) for name, value in shares.items()},
                           suspect_thresholds=dict(suspect_thresholds))
 
 
 @transaction.atomic
-def project_update(*, project: Project, **changes) -> Project:
+def project_update(*, project: Project, actor=None, reason: str = "", **changes) -> Project:
     """Change a project's settings. Its kind is fixed once it has items: their annotations, predictions
-    and exports follow the kind's schema."""
+    and exports follow the kind's schema. A change of a label-quality setting (``REVIEW_SETTINGS``) is
+    recorded with ``actor`` (None: a script), its old and new values and ``reason``."""
     new_kind = changes.get("kind", project.kind)
     if new_kind != project.kind:
         try:
@@ -91,9 +101,14 @@ def project_update(*, project: Project, **changes) -> Project:
     if slug is not None and Project.objects.filter(slug=slug).exclude(pk=project.pk).exists():
         raise ServiceError(f"a project with the slug {slug!r} exists already",
                            details={"slug": ["a project with this slug exists already"]})
+    audited = {name: [getattr(project, name), changes[name]] for name in REVIEW_SETTINGS
+               if name in changes and getattr(project, name) != changes[name]}
     for field_name, value in changes.items():
         setattr(project, field_name, value)
     project.save()
+    if audited:
+        ReviewSettingsChange.objects.create(project=project, changes=audited, actor=actor,
+                                            reason=(reason or "").strip())
     return project
 
 

@@ -15,6 +15,11 @@ take-next stays this one statement.
 Leasing ahead (``ahead``): the same pick and claim, for an operator who holds a current item, beside it; the
 operator's live lease is then not handed back, and the new lease is marked as taken ahead.
 
+Operator agreement: an item answered once waits for a second, blind answer; the statement names the oldest
+such pair the operator may answer (``pair``: not theirs first, its copy held by nobody, not skipped by them a
+moment ago), before any control or queue item, and the caller leases the pair's copy
+(``pair_serving.pair_serve``).
+
 Why it is safe: ``FOR UPDATE SKIP LOCKED`` locks the picked row, and a row changed since the statement's
 snapshot is re-checked against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so two
 statements never claim the same item; the partial unique index ``one_open_lease_per_item`` stays the
@@ -29,7 +34,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Project
+from webapp.labeling.models import QUEUEABLE_STATES, AnswerPair, ItemState, Lease, Project
 
 _QUEUEABLE = ", ".join(f"'{state}'" for state in QUEUEABLE_STATES)
 _CANDIDATES = f"""
@@ -37,7 +42,7 @@ _CANDIDATES = f"""
     WHERE project_id = %(project)s AND state IN ({_QUEUEABLE})
       AND NOT control_copy AND id NOT IN (SELECT item_id FROM skipped)
       AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)
-      AND NOT EXISTS (SELECT 1 FROM control)"""
+      AND NOT EXISTS (SELECT 1 FROM control) AND NOT EXISTS (SELECT 1 FROM pair)"""
 
 CLAIM_SQL = f"""
 WITH proj AS (
@@ -54,12 +59,21 @@ WITH proj AS (
 ), skipped AS (
     SELECT item_id FROM labeling_lease
     WHERE holder_id = %(user)s AND end_reason = '{Lease.End.SKIPPED}' AND ended_at >= %(skip_since)s
+), pair AS (
+    SELECT p.id FROM labeling_answerpair p LEFT JOIN labeling_workitem c ON c.id = p.second_copy_id
+    WHERE p.project_id = %(project)s AND p.state = '{AnswerPair.State.WAITING}'
+      AND p.first_operator_id IS DISTINCT FROM %(user)s
+      AND (c.id IS NULL OR c.state IN ('{ItemState.NEW}', '{ItemState.PREDICTED}')
+           OR (c.state = '{ItemState.LEASED}' AND c.lease_expires_at < %(now)s))
+      AND (c.id IS NULL OR c.id NOT IN (SELECT item_id FROM skipped))
+      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)
+    ORDER BY p.id LIMIT 1
 ), control AS (
     SELECT c.id FROM labeling_controlitem c JOIN labeling_revision t ON t.id = c.truth_id
     WHERE c.project_id = %(project)s AND c.active AND %(control_roll)s < (SELECT control_rate FROM proj)
       AND t.author_id IS DISTINCT FROM %(user)s
       AND NOT EXISTS (SELECT 1 FROM labeling_controlanswer a WHERE a.control_id = c.id AND a.operator_id = %(user)s)
-      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired)
+      AND NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM expired) AND NOT EXISTS (SELECT 1 FROM pair)
     ORDER BY random() LIMIT 1
 ), pick_audit AS (
     {_CANDIDATES}
@@ -99,6 +113,8 @@ SELECT 'expired', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM expired WHERE NO
 UNION ALL
 SELECT 'control', id, NULL, NULL, NULL, NULL, NULL, NULL FROM control
 UNION ALL
+SELECT 'pair', id, NULL, NULL, NULL, NULL, NULL, NULL FROM pair
+UNION ALL
 SELECT 'missing', NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM proj)
 """
 
@@ -108,12 +124,14 @@ LEASE_FIELDS = ("id", "item_id", "token", "previous_state", "created_at", "expir
 @dataclass(frozen=True)
 class ClaimOutcome:
     """``taken`` (a new lease), ``held`` (the operator's live lease), ``expired`` (take the general path),
-    ``control`` (serve this control item: ``control_id``), ``missing`` (no such project) or ``empty``
+    ``control`` (serve this control item: ``control_id``), ``pair`` (serve this pair's second answer:
+    ``pair_id``), ``missing`` (no such project) or ``empty``
     (nothing to take)."""
 
     status: str
     lease: Lease | None = None
     control_id: int | None = None
+    pair_id: int | None = None
 
 
 def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: datetime, skip_since: datetime,
@@ -135,6 +153,8 @@ def lease_claim_one_statement(*, project_id: int, user, now: datetime, expires: 
         return ClaimOutcome(status)
     if status == "control":
         return ClaimOutcome(status, control_id=values[0])
+    if status == "pair":
+        return ClaimOutcome(status, pair_id=values[0])
     lease = Lease.from_db(connection.alias, LEASE_FIELDS, values)
     lease.holder_id = user.pk
     lease.holder = user

@@ -20,8 +20,10 @@ from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, Gone, NotAllowed, NotFound
 from webapp.labeling.models import ItemState, Lease, Project, WorkItem
 from webapp.labeling.selectors import queue_candidates, queue_ordered
+from webapp.labeling.selectors_agreement import pair_next_id
 from webapp.labeling.selectors_quality import control_next_id
 from webapp.labeling.services.controls import control_serve
+from webapp.labeling.services.pair_serving import pair_serve
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.lease_claim import lease_claim_one_statement
 
@@ -94,6 +96,13 @@ def lease_claim(*, project_id: int, user, now, rng: random.Random, ahead: bool =
             raise NotFound(f"no project {project_id}")
         if outcome.status == "empty":
             return None
+        if outcome.status == "pair":
+            lease = pair_serve(pair_id=outcome.pair_id, user=user, now=now, expires=now + _ttl(),
+                               ahead_in=project_id if ahead else None)
+            if lease is not None:
+                _announce(lease, user)
+                return lease
+            return _take_next_general(project_id=project_id, user=user, now=now, rng=rng, ahead=ahead)
         if outcome.status == "control":
             lease = control_serve(control_id=outcome.control_id, user=user, now=now, expires=now + _ttl(),
                                   ahead_in=project_id if ahead else None)
@@ -130,6 +139,17 @@ def _take_next_general(*, project_id: int, user, now, rng: random.Random, contro
                 .select_related("item").order_by(F("ahead_in").asc(nulls_first=True), "id").first())
         if held is not None:
             return held
+    # An item answered once waits for its second, blind answer: it comes before the queue. A pair another
+    # operator's take-next got first is passed over for the next one.
+    skip_since = now - timedelta(seconds=settings.LOUPE_SKIP_COOLDOWN_SECONDS)
+    for _ in range(CLAIM_ATTEMPTS):
+        pair_id = pair_next_id(project_id=project.pk, user=user, now=now, skip_since=skip_since)
+        if pair_id is None:
+            break
+        lease = pair_serve(pair_id=pair_id, user=user, now=now, expires=now + _ttl(), ahead_in=ahead_in)
+        if lease:
+            _announce(lease, user)
+            return lease
     if controls and project.control_rate > 0 and rng.random() < project.control_rate:
         control_id = control_next_id(project_id=project.pk, user=user)
         lease = control_id and control_serve(control_id=control_id, user=user, now=now, expires=now + _ttl(),

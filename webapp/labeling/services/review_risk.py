@@ -15,7 +15,8 @@ An answer is reviewed when its operator's recent control accuracy is below the p
 until it recovers), when fewer than the sampled share of the project's latest ``WINDOW`` decisions were at
 least as risky (deterministic: the same history gives the same decision; the first answer of a project is
 reviewed, and the share settles as the history fills), or when its audit draw (a hash of item and revision
-number, so also reproducible) falls under ``AUDIT_SHARE``: low-risk work is seen too. An answer accepted
+number, so also reproducible) falls under the project's ``review_audit_share`` (5 % unless set): low-risk work
+is seen too. An answer accepted
 without review still passes the suspect-label check before training may use it (``revision_submit`` runs it
 on every acceptance).
 """
@@ -36,7 +37,6 @@ UNKNOWN_OPERATOR = 0.5       # no control answered yet: neither trusted nor susp
 UNKNOWN_UNCERTAINTY = 0.5    # never predicted
 EDITS_FOR_FULL_DISAGREEMENT = 5
 WINDOW = 200                 # the sampled share is a rank among this many of the project's latest decisions
-AUDIT_SHARE = 0.05           # answers below the sampled share reviewed anyway, at random
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def review_risk_route(*, project: Project, item: WorkItem, user, annotation: dic
         decision, reason = ReviewRouting.Decision.REVIEW, ReviewRouting.Reason.OPERATOR_BELOW_FLOOR
     elif riskier < share * (len(recent) + 1):
         decision, reason = ReviewRouting.Decision.REVIEW, ReviewRouting.Reason.RISK_IN_SAMPLE
-    elif draw < AUDIT_SHARE:
+    elif draw < project.review_audit_share:
         decision, reason = ReviewRouting.Decision.REVIEW, ReviewRouting.Reason.AUDIT
     else:
         decision, reason = ReviewRouting.Decision.ACCEPT, ReviewRouting.Reason.LOW_RISK

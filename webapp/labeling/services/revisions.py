@@ -10,8 +10,9 @@ from webapp.accounts.permissions import require
 from webapp.core.errors import Conflict, NotFound
 from webapp.labeling.diff import json_diff
 from webapp.labeling.kinds import get_kind
-from webapp.labeling.models import QUEUEABLE_STATES, ItemState, Lease, Prediction, Revision, WorkItem
+from webapp.labeling.models import QUEUEABLE_STATES, AnswerPair, ItemState, Lease, Prediction, Revision, WorkItem
 from webapp.labeling.selectors import item_for_submit, item_model_proposal
+from webapp.labeling.services.agreement import pair_applies, pair_open, pair_second_answer
 from webapp.labeling.services.controls import control_answer_score
 from webapp.labeling.services.events import depth_event, item_event
 from webapp.labeling.services.loop import correction_accepted
@@ -39,6 +40,14 @@ def _holds_lease(item: WorkItem, user) -> bool:
     return last is not None and last.holder_id == user.pk and last.end_reason == Lease.End.EXPIRED
 
 
+def _score_copy_answer(*, item: WorkItem, revision: Revision, project) -> None:
+    """An answer on a blind copy: the second answer of a pair, or an answer on a control item."""
+    if AnswerPair.objects.filter(second_copy_id=item.pk).exists():
+        pair_second_answer(copy_id=item.pk, revision=revision, project=project)
+    else:
+        control_answer_score(item_id=item.pk, revision=revision, kind=project.kind)
+
+
 def revision_submit(*, item_id: int, user, annotation, base_revision: int | None,
                     from_prediction_id: int | None = None, require_lease: bool = True) -> Revision:
     """Validate and append a revision made by ``user`` on top of ``base_revision`` (a number, or None
@@ -60,6 +69,8 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
         raise _conflict("this item was accepted already", yours=clean, head=head, item=item)
     if item.state == ItemState.SUBMITTED:
         raise _conflict("this item is waiting for review", yours=clean, head=head, item=item)
+    if item.state == ItemState.PAIRED:
+        raise _conflict("this item waits for a second operator's answer", yours=clean, head=head, item=item)
     if item.state == ItemState.FLAGGED:
         raise _conflict("this item is flagged: a reviewer resolves the flag first", yours=clean, head=head, item=item)
     now = timezone.now()
@@ -85,11 +96,13 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
             if prediction is not None else proposal_of_model or item_model_proposal(item_id=item.pk)
         fields["metrics"] = spec.revision_metrics(item_id=item.pk, answer=clean, proposal=answered,
                                                   meta=item.meta or {}, dims=dims)
+    # The first of two blind answers waits for the second before any review routing (services.agreement).
+    opens_pair = pair_applies(project=project, item=item, head=head)
     routing = review_risk_route(project=project, item=item, user=user, annotation=clean, proposal=proposal_of_model,
                                 edit_count=fields["edit_count"], revision_number=fields["number"]) \
-        if review_by_risk_applies(project=project, item=item) else None
+        if review_by_risk_applies(project=project, item=item) and not opens_pair else None
     review = project.review_required and (routing is None or routing.reviews)
-    new_state = ItemState.SUBMITTED if review else ItemState.ACCEPTED
+    new_state = ItemState.PAIRED if opens_pair else ItemState.SUBMITTED if review else ItemState.ACCEPTED
     accepts = new_state == ItemState.ACCEPTED and not item.control_copy
     # Every acceptance, with review or without, passes the suspect-label check before training may use it.
     suspect = suspect_label_judge(kind=project.kind, annotation=clean, proposal=proposal_of_model,
@@ -98,10 +111,12 @@ def revision_submit(*, item_id: int, user, annotation, base_revision: int | None
         # An answer on a control item's copy is written with its score, a suspect answer with its suspect label
         # (training never sees it unflagged), a routed answer with its routing; all or nothing. Every other
         # submit stays one statement.
-        with transaction.atomic() if item.control_copy or suspect or routing else nullcontext():
+        with transaction.atomic() if item.control_copy or suspect or routing or opens_pair else nullcontext():
             revision = revision_append(item=item, head=head, user=user, new_state=new_state, now=now, fields=fields)
             if item.control_copy:
-                control_answer_score(item_id=item.pk, revision=revision, kind=project.kind)
+                _score_copy_answer(item=item, revision=revision, project=project)
+            if opens_pair:
+                pair_open(item=item, revision=revision, user=user)
             if routing:
                 review_routing_record(routing=routing, item=item, revision=revision, user=user)
             if suspect:
