@@ -96,6 +96,11 @@ class TrainConfig:
     # set-up after 10 corrections where plain fine-tuning lost recall at P 0.90 from 0.80 to 0.10.
     finetune_freeze_norm: bool = True
     finetune_alpha: float = 0.25
+    # Which layers a fine-tune trains: "all" | "decoder" (lateral, smoothing and head layers: the encoder keeps
+    # the champion's features) | "head". "decoder" measured least harmful to the gate's proposal agreement
+    # after 10 corrections of a new set-up (bench/catheter_shift_finetune.py, README).
+    finetune_trainable: str = "decoder"
+    finetune_hard_negatives: bool = False  # crops of the new OK shots centred where the parent fires most
 
 
 @dataclass
