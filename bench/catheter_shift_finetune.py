@@ -181,6 +181,9 @@ def main() -> int:
         print(f"{r['n']:>3} | {r['key']:34} | {s['agreement']:7.3f} | {s['recall_p90']:9.3f} | {g['agreement']:9.3f} | "
               f"{g['recall_p90']:5.3f} | {g['auroc']:5.3f} | {g['recall']:6.3f} | "
               f"{g['precision'] if g['precision'] is not None else '-':>5} | {closed if closed is not None else '-'}")
+    if not a.variants:
+        print(f"total {time.perf_counter() - t0:.0f} s")
+        return 0
     winner = choose([r for r in rows if r["n"]], champion["select"], a.n)
     print(f"\nchosen on the selection set: {winner}")
     for r in rows:

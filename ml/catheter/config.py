@@ -97,9 +97,8 @@ class TrainConfig:
     finetune_freeze_norm: bool = True
     finetune_alpha: float = 0.25
     # Which layers a fine-tune trains: "all" | "decoder" (lateral, smoothing and head layers: the encoder keeps
-    # the champion's features) | "head". "decoder" measured least harmful to the gate's proposal agreement
-    # after 10 corrections of a new set-up (bench/catheter_shift_finetune.py, README).
-    finetune_trainable: str = "decoder"
+    # the champion's features) | "head". "decoder" was not chosen over "all" (bench/catheter_shift_finetune.py).
+    finetune_trainable: str = "all"
     finetune_hard_negatives: bool = False  # crops of the new OK shots centred where the parent fires most
 
 
