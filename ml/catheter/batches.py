@@ -43,7 +43,12 @@ class Batches:
         if self.model is None or tc.hard_negatives <= 0 or not tc.crop or epoch == 0 or not len(self.neg):
             return
         rng = np.random.default_rng([self.seed, epoch, 17])
-        pick = rng.choice(self.neg, min(tc.mine_per_epoch, len(self.neg)), replace=False)
+        self.mine_on(rng.choice(self.neg, min(tc.mine_per_epoch, len(self.neg)), replace=False))
+
+    def mine_on(self, pick: np.ndarray) -> None:
+        """Where the model fires most on each of the OK shots ``pick`` (indices into the prepared data)."""
+        if self.model is None or not len(pick):
+            return
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():

@@ -96,6 +96,10 @@ class TrainConfig:
     # set-up after 10 corrections where plain fine-tuning lost recall at P 0.90 from 0.80 to 0.10.
     finetune_freeze_norm: bool = True
     finetune_alpha: float = 0.25
+    # Which layers a fine-tune trains: "all" | "decoder" (lateral, smoothing and head layers: the encoder keeps
+    # the champion's features) | "head". "decoder" was not chosen over "all" (bench/catheter_shift_finetune.py).
+    finetune_trainable: str = "all"
+    finetune_hard_negatives: bool = False  # crops of the new OK shots centred where the parent fires most
 
 
 @dataclass

@@ -60,6 +60,20 @@ def make_loss(tc: TrainConfig, pos_rate: np.ndarray) -> Callable:
 
 
 # --------------------------------------------------------------------------------------------- train
+TRAINABLE = {"all": None, "decoder": ("lat.", "smooth.", "head."), "head": ("head.",)}
+
+
+def restrict_trainable(model: torch.nn.Module, trainable: str) -> int:
+    """Only the named part of the network trains (``TRAINABLE``); the rest keeps the parent's weights.
+    Returns the number of trainable parameters."""
+    if trainable not in TRAINABLE:
+        raise ValueError(f"trainable: one of {sorted(TRAINABLE)}, not {trainable!r}")
+    prefixes = TRAINABLE[trainable]
+    for name, p in model.named_parameters():
+        p.requires_grad_(prefixes is None or name.startswith(prefixes))
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def split_by_series(samples: Sequence[Sample], val_fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
     """Validation split that keeps each rotation series on one side."""
     keys = sorted({s.meta.get("series", s.meta.get("id", i)) for i, s in enumerate(samples)}, key=str)
@@ -72,12 +86,16 @@ def split_by_series(samples: Sequence[Sample], val_fraction: float, seed: int) -
 
 
 def _run_fit(model, prep: Prepared, tc: TrainConfig, device, callbacks, epochs: int, lr: float, log,
-             time_budget_s: float = 0.0, mine: bool = True) -> tuple[list[dict], dict[str, Any]]:
+             time_budget_s: float = 0.0, mine: bool = True, mine_first: Sequence[int] = ()
+             ) -> tuple[list[dict], dict[str, Any]]:
     steps = tc.steps_per_epoch or max(1, len(prep) // tc.batch_size)
-    batches = Batches(prep, tc, device, steps, seed=tc.seed, model=model if mine else None)
+    batches = Batches(prep, tc, device, steps, seed=tc.seed, model=model if mine or len(mine_first) else None)
+    batches.mine_on(np.asarray(mine_first, dtype=int))
+    if not mine:
+        batches.model = None   # the spots mined above stay; no more mining during the run
     pos_rate = prep.labels.mean(0)
     loss_fn = make_loss(tc, pos_rate)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=tc.weight_decay)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=tc.weight_decay)
     budget = TimeBudget(time_budget_s)
     sched = WarmupCosine(opt, lr, epochs * steps, budget, warmup=0.08, start=0.1, floor=0.02)
     history: list[dict] = []
@@ -136,14 +154,17 @@ def train(samples: Sequence[Sample], out: str | Path, *, config: CatheterConfig 
 def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samples: Sequence[Sample],
              out: str | Path, *, steps: int | None = None, callbacks: Iterable[CallbackBase] = (),
              val_samples: Sequence[Sample] | None = None, epochs: int | None = None, lr: float | None = None,
-             freeze_norm: bool | None = None, alpha: float | None = None,
+             freeze_norm: bool | None = None, alpha: float | None = None, trainable: str | None = None,
+             hard_negatives: bool | None = None, replay_ratio: float | None = None,
              device: str | torch.device | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Continue training a checkpoint on new samples mixed with a replay sample of earlier data (at most
     ``replay_ratio`` replay samples per new one), at a lower learning rate; recalibrate and save to ``out``.
     Length: exactly ``steps`` optimiser steps when given (the one meaning of ``steps`` in every kind's
     finetune), else ``epochs`` (default ``finetune_epochs``) over the mixed set.
-    ``lr``, ``freeze_norm`` (batch norm keeps the champion's statistics) and ``alpha`` (WiSE-FT: the saved
-    weights are ``(1 - alpha) * champion + alpha * fine-tuned``) default to the config's ``finetune_*``.
+    ``lr``, ``freeze_norm`` (batch norm keeps the champion's statistics), ``alpha`` (WiSE-FT: the saved
+    weights are ``(1 - alpha) * champion + alpha * fine-tuned``), ``trainable`` (which layers train:
+    ``TRAINABLE``) and ``hard_negatives`` (crops of the new OK shots centred where the parent fires most: the
+    look-alikes an operator just cleared) default to the config's ``finetune_*``; ``replay_ratio`` to its own.
     Calibration uses ``val_samples``; pass a held-out set (e.g. a calibration split of the scope's golden set).
     Without one it falls back to the replay pool (or the new samples), which are partly trained on, so the
     thresholds are then optimistic."""
@@ -153,7 +174,8 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     seed_everything(cfg.train.seed + 1)
     rng = np.random.default_rng(cfg.train.seed + 7)
     replay = list(replay_samples)
-    n_replay = min(len(replay), int(math.ceil(cfg.train.replay_ratio * max(1, len(samples)))))
+    ratio = cfg.train.replay_ratio if replay_ratio is None else replay_ratio
+    n_replay = min(len(replay), int(math.ceil(ratio * max(1, len(samples)))))
     if n_replay < len(replay):
         replay = [replay[i] for i in rng.choice(len(replay), n_replay, replace=False)]
     mixed = list(samples) + replay
@@ -169,8 +191,13 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     lr = tc.finetune_lr if lr is None else lr
     freeze_norm = tc.finetune_freeze_norm if freeze_norm is None else freeze_norm
     alpha = tc.finetune_alpha if alpha is None else alpha
+    trainable = tc.finetune_trainable if trainable is None else trainable
+    hard_negatives = tc.finetune_hard_negatives if hard_negatives is None else hard_negatives
     if freeze_norm:
         freeze_norm_statistics(model)
+    restrict_trainable(model, trainable)
+    # The new OK shots (the first of the mixed set): where the parent fires on them is what was just corrected.
+    new_ok = [i for i in range(len(samples)) if not prep.labels[i].any()] if hard_negatives else []
     bs = min(tc.batch_size, max(1, len(prep)))
     if steps:   # exactly this many steps: one "epoch" of them (batches cycle through the mixed set)
         tc_ft, ep = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": int(steps)}), 1
@@ -178,12 +205,15 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
         tc_ft = TrainConfig(**{**tc.__dict__, "batch_size": bs, "steps_per_epoch": max(1, len(prep) // bs)})
         ep = epochs or tc.finetune_epochs
     # No mining here: a fine-tuning's epochs are a few steps each, a mining pass would cost more than they do.
-    history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, lr, log, mine=False)
+    if new_ok:
+        tc_ft = TrainConfig(**{**tc_ft.__dict__, "hard_negatives": max(tc_ft.hard_negatives, 0.5)})
+    history, info = _run_fit(model, prep, tc_ft, dev, callbacks, ep, lr, log, mine=False, mine_first=new_ok)
     blend(model, champion_state, alpha)
     if alpha < 1.0:
         log(f"weights: {alpha:g} fine-tuned + {1 - alpha:g} champion (WiSE-FT)")
     return calibrate_and_save(model, cfg, val_samples, out, dev, log,
                               {"history": history, **info, "n_train": len(prep), "parent": str(from_checkpoint),
                                "parameters": count_parameters(model), "mode": "finetune", "lr": lr,
-                               "freeze_norm": bool(freeze_norm), "alpha": float(alpha)})
+                               "freeze_norm": bool(freeze_norm), "alpha": float(alpha), "trainable": trainable,
+                               "hard_negatives": len(new_ok), "replay_ratio": float(ratio)})
 

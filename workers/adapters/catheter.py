@@ -22,6 +22,11 @@ PRIMARY = "proposal_agreement"
 # flagged: the page needs them where the operator looks twice, and backfills of clean shots stay fast.
 MAP_FLOOR_SHARE = 0.5
 
+# A fine-tune's replay: this many replay shots per corrected shot (bench/catheter_shift_finetune.py "replay x3");
+# generated shots of seed REPLAY_SEED + the corrections' count top up what the scope's accepted items give.
+REPLAY_RATIO = 3
+REPLAY_SEED = 4018
+
 
 class CatheterAdapter(Adapter):
     kind = "catheter"
@@ -162,8 +167,17 @@ class CatheterAdapter(Adapter):
     # ---- training ---------------------------------------------------------------------------------
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
                  callbacks: list, log) -> dict[str, Any]:
-        meta = super().finetune(base_dir=base_dir, new=new, replay=replay, out_dir=out_dir, steps=steps,
-                                callbacks=callbacks, log=log)
+        from ml.catheter.training import finetune
+        from ml.common.checkpoint import load_config
+
+        # Three replay shots per corrected one (generated ones topping up the real replay), all layers trained,
+        # WiSE-FT 0.25: chosen among the variants of bench/catheter_shift_finetune.py on a selection golden set.
+        wanted = REPLAY_RATIO * len(new) - len(replay)
+        if wanted > 0:
+            size = load_config(base_dir)["config"].get("size", "cpu")
+            replay = [*replay, *self.synthetic_samples(wanted, REPLAY_SEED + len(new), "", size)]
+        meta = finetune(base_dir, new, replay, out_dir, steps=steps, callbacks=callbacks, log=log,
+                        replay_ratio=REPLAY_RATIO)
         # The candidate keeps its parent's balloon threshold (fine-tuning wrote a fresh config without it, and
         # was judged shot by shot). A threshold calibrated on the run's corrected balloons was measured beside
         # it (bench/catheter_shift_finetune.py) and swung too far with the weakest defective balloon to ship.

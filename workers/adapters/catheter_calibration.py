@@ -42,6 +42,20 @@ def keep_parent_calibration(out_dir: Path, base_dir: Path) -> dict[str, Any] | N
     return parent
 
 
+def keep_parent_thresholds(out_dir: Path, base_dir: Path) -> dict[str, Any]:
+    """Copy every threshold of the parent (shot verdict, per type, pixel, the balloon calibration) and its flag
+    into the candidate's config: a fine-tune on a few corrections recalibrates them on its replay shots (as
+    few as the corrections), which moves the boxes the operator sees more than the new weights do. Returns
+    the thresholds now in force."""
+    from ml.common.checkpoint import CONFIG
+
+    parent = json.loads((Path(base_dir) / CONFIG).read_text())
+    config = json.loads((Path(out_dir) / CONFIG).read_text())
+    config["thresholds"], config["flag"] = parent["thresholds"], parent["flag"]
+    (Path(out_dir) / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    return config["thresholds"]
+
+
 def _write(out_dir: Path, calibration: dict[str, Any]) -> None:
     from ml.common.checkpoint import CONFIG
 

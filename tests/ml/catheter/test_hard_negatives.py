@@ -68,3 +68,11 @@ def test_no_mining_on_the_first_epoch_when_off_or_without_a_model(small_samples)
     no_model = Batches(prep, tc, torch.device("cpu"), steps=1)
     no_model.mine(1)
     assert no_model.spots == {}
+
+
+def test_mining_on_chosen_shots_leaves_the_others_unmined(small_samples):
+    prep = prepare(_ok_shots(small_samples), 64)
+    tc = replace(preset("tiny").train, crop=16, hard_negatives=1.0, oversample=0.0)
+    batches = Batches(prep, tc, torch.device("cpu"), steps=1, model=FiresAtOnePlace(row=25, col=4))
+    batches.mine_on(np.array([0, 2]))
+    assert batches.spots == {0: (51, 9), 2: (51, 9)}

@@ -133,3 +133,27 @@ def test_finetune_steps_are_exact_and_norms_and_averaging_apply(tiny_checkpoint,
     stats = [k for k in before if k.endswith(("running_mean", "running_var"))]
     assert stats and all(torch.equal(before[k], after[k]) for k in stats)
     assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith(".weight"))
+
+
+def test_finetune_trains_only_the_chosen_layers(tiny_checkpoint, small_samples, tmp_path):
+    meta = finetune(tiny_checkpoint, small_samples[:6], small_samples[6:30], tmp_path / "ft", steps=3,
+                    trainable="decoder", alpha=1.0, val_samples=small_samples[36:], log=lambda s: None)
+    assert meta["train"]["trainable"] == "decoder"
+    before = Predictor.load(tiny_checkpoint).model.state_dict()
+    after = Predictor.load(tmp_path / "ft").model.state_dict()
+    moved = {k for k in before if before[k].is_floating_point() and not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith(("lat.", "smooth.", "head.")) for k in moved)
+    assert not any(k.startswith(("stem.", "enc")) for k in moved)
+    with pytest.raises(ValueError, match="trainable"):
+        finetune(tiny_checkpoint, small_samples[:6], [], tmp_path / "ft2", steps=1, trainable="neck",
+                 log=lambda s: None)
+
+
+def test_finetune_mines_hard_negatives_on_the_new_ok_shots_only(tiny_checkpoint, small_samples, tmp_path):
+    new = small_samples[:6]
+    meta = finetune(tiny_checkpoint, new, small_samples[6:30], tmp_path / "ft", steps=2, hard_negatives=True,
+                    val_samples=small_samples[36:], log=lambda s: None)
+    assert meta["train"]["hard_negatives"] == sum(not s.is_defect for s in new) > 0
+    off = finetune(tiny_checkpoint, new, small_samples[6:30], tmp_path / "ft0", steps=2, hard_negatives=False,
+                   val_samples=small_samples[36:], log=lambda s: None)
+    assert off["train"]["hard_negatives"] == 0
