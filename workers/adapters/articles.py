@@ -102,14 +102,18 @@ class ArticlesAdapter(Adapter):
         return {"train": info}
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
-                 callbacks: list, log: Log) -> dict[str, Any]:
+                 callbacks: list, log: Log, **options: Any) -> dict[str, Any]:
+        """``options``: ``ml.articles.training.finetune``'s settings over the loop's own (benchmarks compare them)."""
         from ml.articles.training import finetune
 
         new_articles = [s for s in new if s.page_type == "article"]
         if not new_articles:
             raise ValueError("the new corrections hold no article pages: nothing for the cut model to learn")
+        publisher = new_articles[0].publisher
+        # A publisher's scope serves that publisher only: the replay's other publishers need no thresholds.
+        options.setdefault("recalibrate_others", publisher == "unknown")
         info = finetune(base_dir, new_articles, [s for s in replay if s.page_type == "article"] or None, out_dir,
-                        publisher=new_articles[0].publisher, steps=steps, callbacks=callbacks, log=log)
+                        publisher=publisher, steps=steps, callbacks=callbacks, log=log, **options)
         return {"train": info}
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
