@@ -26,13 +26,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 # name -> keyword arguments of ml.articles.training.finetune over the worker's own (the adapter's defaults)
+# ("worker": the adapter's contract, which keeps the weights below the config's finetune_min_pages; the others
+# train the --steps whatever the page count)
 VARIANTS: dict[str, dict] = {
     "worker": {},
     "calibration only": {"steps": 0},
-    "lr1e-3": {"lr": 1e-3},
-    "lr1e-3 frozen-bn": {"lr": 1e-3, "freeze_norm": True},
-    "lr1e-3 wise-ft": {"lr": 1e-3, "alpha": "choose"},
-    "lr1e-3 replay0.25": {"lr": 1e-3, "replay_fraction": 0.25},
+    "steps": {"min_pages": 0},
+    "lr1e-3": {"lr": 1e-3, "min_pages": 0},
+    "lr1e-3 frozen-bn": {"lr": 1e-3, "freeze_norm": True, "min_pages": 0},
+    "lr1e-3 wise-ft": {"lr": 1e-3, "alpha": "choose", "min_pages": 0},
+    "lr1e-3 replay0.25": {"lr": 1e-3, "replay_fraction": 0.25, "min_pages": 0},
+    "frozen-bn": {"freeze_norm": True, "min_pages": 0},
+    "replay0.25": {"replay_fraction": 0.25, "min_pages": 0},
 }
 
 
