@@ -22,7 +22,9 @@ the system only through the public HTTP API with tokens, as a customer's script 
   project's golden share at 1, answered and accepted, then the share goes to 0.
 - the stream: ``--items`` items of the shift, uploaded to both projects a few items ahead of the operators.
   Per project an operator takes the next item, waits for its proposal, spends ``--think`` seconds, submits
-  the generator's exact truth from that proposal; a reviewer accepts. Edits are the review diff's (GET
+  the generator's exact truth from that proposal; a reviewer accepts, and confirms the answer where the
+  champion's suspect check holds it for a second review (else training would not use it). Edits are the
+  review diff's (GET
   /api/v1/items/<id>/diff/) against the proposal the operator was shown.
 
 Per block of ``--block`` items it prints edits per item (loop on / off), proposal quality (catheter: verdict
@@ -119,6 +121,7 @@ class Arm:
                                                                "base_revision": detail.get("head_revision"),
                                                                "from_prediction": proposal["id"]})
         self.reviewer.post(f"items/{detail['id']}/reviews/", {"decision": "accept"})
+        self.second_review(detail["id"])
         accepted_at = time.time()
         diff = self.operator.get(f"items/{detail['id']}/diff/")
         v = proposal["model_version"] or {}
@@ -126,6 +129,18 @@ class Arm:
         width = detail["assets"][0]["width"]
         return Answer(index, detail["id"], edit_count(diff), self.shift.counts(proposal["payload"], truth, width),
                       version, accepted_at)
+
+
+    def second_review(self, item_id: int) -> None:
+        """An answer the champion contradicts with high confidence (a suspect label) waits for a second review
+        before training may use it; on a shift that is most answers. The careful reviewer confirms it (it is
+        the generator's truth). 409: no suspect label waits on the item."""
+        try:
+            self.reviewer.post(f"items/{item_id}/suspect/resolve/",
+                               {"decision": "confirm", "comment": "operator simulation: the generator's truth"})
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
 
 
 def edit_count(diff: dict) -> int:
