@@ -102,7 +102,10 @@ def start_web(work: Path, port: int, timeout: float = 120.0) -> subprocess.Popen
     log = open(work / "web.log", "w")
     env = dict(os.environ, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "webapp.config.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
+                             "--port", str(port), "--log-level", "warning", "--no-access-log",
+                             # a client's idle keep-alive connection outlives the 5 s default on a busy machine,
+                             # else the server may close it as the next request goes out (connection reset)
+                             "--timeout-keep-alive", "60"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -11,7 +11,9 @@ import requests
 
 
 class ApiError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class Api:
@@ -27,7 +29,8 @@ class Api:
     @staticmethod
     def _check(answer: requests.Response, path: str) -> None:
         if answer.status_code >= 400:
-            raise ApiError(f"{answer.request.method} {path}: {answer.status_code} {answer.text[:800]}")
+            raise ApiError(f"{answer.request.method} {path}: {answer.status_code} {answer.text[:800]}",
+                           answer.status_code)
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
              files: list | None = None, data: dict | None = None) -> Any:

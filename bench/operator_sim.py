@@ -11,7 +11,10 @@ the system only through the public HTTP API with tokens, as a customer's script 
 
 - two projects of the kind. "Loop on" serves the shift's own scope (``line:B``, ``publisher:nordic-tabloid``),
   with the training trigger set through the API (every ``--train-every`` accepted corrections, auto-promote
-  on). "Loop off" is the kind's global scope with a trigger it never reaches: its champion stays frozen.
+  on). "Loop off" has a trigger it never reaches, so its champion stays frozen; it serves the kind's global
+  scope (catheter) or a scope the champion knows as little as the shift's own (articles: another publisher
+  without a threshold or layout prior of its own, so both arms start from the same defaults and differ only
+  by what the loop learns).
   The admin asks for the global scope's first model (the shipped one at the ``cpu`` size; the bootstrap at
   ``tiny``); until the loop-on scope promotes a model of its own, it falls back to that same model, so both
   projects start from one champion.
@@ -19,7 +22,9 @@ the system only through the public HTTP API with tokens, as a customer's script 
   project's golden share at 1, answered and accepted, then the share goes to 0.
 - the stream: ``--items`` items of the shift, uploaded to both projects a few items ahead of the operators.
   Per project an operator takes the next item, waits for its proposal, spends ``--think`` seconds, submits
-  the generator's exact truth from that proposal; a reviewer accepts. Edits are the review diff's (GET
+  the generator's exact truth from that proposal; a reviewer accepts, and confirms the answer where the
+  champion's suspect check holds it for a second review (else training would not use it). Edits are the
+  review diff's (GET
   /api/v1/items/<id>/diff/) against the proposal the operator was shown.
 
 Per block of ``--block`` items it prints edits per item (loop on / off), proposal quality (catheter: verdict
@@ -116,6 +121,7 @@ class Arm:
                                                                "base_revision": detail.get("head_revision"),
                                                                "from_prediction": proposal["id"]})
         self.reviewer.post(f"items/{detail['id']}/reviews/", {"decision": "accept"})
+        self.second_review(detail["id"])
         accepted_at = time.time()
         diff = self.operator.get(f"items/{detail['id']}/diff/")
         v = proposal["model_version"] or {}
@@ -123,6 +129,18 @@ class Arm:
         width = detail["assets"][0]["width"]
         return Answer(index, detail["id"], edit_count(diff), self.shift.counts(proposal["payload"], truth, width),
                       version, accepted_at)
+
+
+    def second_review(self, item_id: int) -> None:
+        """An answer the champion contradicts with high confidence (a suspect label) waits for a second review
+        before training may use it; on a shift that is most answers. The careful reviewer confirms it (it is
+        the generator's truth). 409: no suspect label waits on the item."""
+        try:
+            self.reviewer.post(f"items/{item_id}/suspect/resolve/",
+                               {"decision": "confirm", "comment": "operator simulation: the generator's truth"})
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
 
 
 def edit_count(diff: dict) -> int:
@@ -144,7 +162,8 @@ def set_up(a, shift: Shift, base: str) -> tuple[dict, Arm, Arm, Api]:
     common = {"kind": shift.kind, "queue_policy": "fifo", "review_required": True, "audit_share": 0.0}
     loop = admin.post("projects/", {**common, "name": f"{shift.kind} shift, loop on", "scope_key": shift.scope_key,
                                     "golden_share": 1.0, "description": shift.description})
-    frozen = admin.post("projects/", {**common, "name": f"{shift.kind} shift, loop off", "scope_key": "",
+    frozen = admin.post("projects/", {**common, "name": f"{shift.kind} shift, loop off",
+                                      "scope_key": shift.frozen_scope_key,
                                       "golden_share": 0.0, "train_after_corrections": NEVER,
                                       "train_after_minutes": 0, "auto_promote": False})
     for project in (loop, frozen):
@@ -306,7 +325,7 @@ def main() -> int:
         if getattr(a, name) is None:
             setattr(a, name, value)
     shift = SHIFTS[a.kind]
-    t0 = time.perf_counter()
+    t0, load_at_start = time.perf_counter(), os.getloadavg()
     configure(a)
     work = prepare_environment(f"opsim-{a.kind}")
     private_pretrained(work, a.kind)
@@ -317,8 +336,11 @@ def main() -> int:
     procs, items = [], Items(shift, a.seed, a.golden, a.items)
     try:
         procs.append(start_web(work, port))
-        procs.append(start_worker(work, "infer,cpu", "opsim-infer", beat=True))
-        procs.append(start_worker(work, "train", "opsim-train"))
+        # the two workers share the machine's cores, as a deployment's worker processes do (workers/base.py):
+        # torch's default, every core in each, makes them fight for the cores (fine-tunes ran 4x slower)
+        threads = str(max(1, (os.cpu_count() or 1) // 2))
+        procs.append(start_worker(work, "infer,cpu", "opsim-infer", beat=True, OMP_NUM_THREADS=threads))
+        procs.append(start_worker(work, "train", "opsim-train", OMP_NUM_THREADS=threads))
         base = f"http://127.0.0.1:{port}"
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         log(f"system up in {time.perf_counter() - t0:.0f} s ({database}"
@@ -360,7 +382,9 @@ def main() -> int:
         "quality": {"loop": [r["quality_loop"] for r in rows], "frozen": [r["quality_frozen"] for r in rows]},
         "proposed_by": [r["proposed_by"] for r in rows], "runs": runs, "png": str(png),
         "stream_s": round(stream_s, 1), "stream_steps_s": {k: round(v, 1) for k, v in clock.seconds.items()},
-        "wall_s": round(wall, 1)})), flush=True)
+        "wall_s": round(wall, 1), "cpu_cores": os.cpu_count(),
+        "load_average_1_5_15min": {"start": [round(x, 1) for x in load_at_start],
+                                   "end": [round(x, 1) for x in os.getloadavg()]}})), flush=True)
     return 0
 
 

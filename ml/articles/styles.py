@@ -85,15 +85,26 @@ STYLES: dict[str, PublisherStyle] = {s.name: s for s in [
                    headline_font="LiberationSansNarrow-Bold.ttf", headline_sizes=(80, 150),
                    caption_font="LiberationSansNarrow-Italic.ttf", headline_style="inverse",
                    photo_prob=0.7, l_shape_prob=0.5),
+    # held out of every shipped model's training (HELD_OUT_PUBLISHERS): a layout no model has seen, for
+    # measuring what operators' corrections teach. Three wide columns of monospaced text with narrow gutters
+    # and no rules, tall underlined headlines: the grid, the type and the spacing all differ from the above.
+    PublisherStyle("harbour-ledger", columns=3, gutter=26, vgap=34, margins=(120, 110, 120, 130),
+                   body_font="DejaVuSansMono.ttf", body_size=30, headline_font="LiberationSerif-Bold.ttf",
+                   headline_sizes=(76, 150), caption_font="DejaVuSansMono-Oblique.ttf",
+                   headline_style="underline", rule_width=5, photo_prob=0.6, l_shape_prob=0.5),
 ]}
 
 TRAIN_PUBLISHERS = ["daily-courier", "morning-herald", "evening-post", "city-tribune", "weekly-gazette"]
 NEW_PUBLISHERS = ["nordic-tabloid"]
+# Never in a shipped model's training (``publishers()`` leaves them out): the layouts a model can only learn
+# from operators' corrections (bench/operator_sim.py's articles shift).
+HELD_OUT_PUBLISHERS = ["harbour-ledger"]
 PAGE_TYPES = list(formats_articles.PAGE_TYPES)   # the one taxonomy, shared with the web app
 NON_ARTICLE_TYPES = ["ads", "tv", "shares", "sports"]
 
 
 def publishers(n: int | None = None) -> list[str]:
-    """The first ``n`` publisher names: the training ones first, then the held-out ones."""
+    """The first ``n`` publisher names a shipped model trains on: the training ones first, then the new ones
+    (never the ``HELD_OUT_PUBLISHERS``)."""
     names = TRAIN_PUBLISHERS + NEW_PUBLISHERS
     return names if n is None else names[:n]

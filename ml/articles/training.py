@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ml.articles.calibration import calibrate, calibration_samples
+from ml.articles.calibration import (calibrate, calibrate_geometry_per_publisher, calibration_samples, page_probs,
+                                     pr_over_tau)
 from ml.articles.config import ArticlesConfig, preset
 from ml.articles.data import IGNORE, UNKNOWN_ARTICLE, Sample, synth_samples, targets, to_work
 from ml.articles.model import CutNet
@@ -21,7 +22,7 @@ from ml.articles.scanfix import fix_samples
 from ml.articles.styles import STYLES, TRAIN_PUBLISHERS
 from ml.common.checkpoint import CONFIG, load_config, load_weights, save_checkpoint
 from ml.common.device import pick_device, seed_everything
-from ml.common.finetuning import blend, freeze_norm_statistics, snapshot
+from ml.common.finetuning import blend, choose_alpha, freeze_norm_statistics, snapshot
 from ml.common.schedule import TimeBudget, WarmupCosine
 from ml.common.trainer import CallbackBase, TrainingCancelled, fit
 
@@ -224,12 +225,17 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
              out: str | Path, *, publisher: str | None = None, val_samples: Sequence[Sample] | None = None,
              steps: int | None = None, max_minutes: float | None = None, lr: float | None = None,
              replay_fraction: float | None = None, callbacks: Iterable[CallbackBase] = (),
-             freeze_norm: bool = False, alpha: float = 1.0,
+             freeze_norm: bool = False, alpha: float | str = 1.0, recalibrate_others: bool = True,
              device: str | torch.device | None = None, log: Log = _noop) -> dict:
     """Fine-tune a checkpoint on one publisher's (corrected) pages mixed with a replay sample of the pages the
     source model was trained on; recalibrate that publisher's threshold on ``val_samples`` (default: the
     fine-tuning pages themselves). The page filter is carried over. ``steps``: exactly that many optimiser
-    steps; ``freeze_norm`` and ``alpha`` (WiSE-FT averaging with the source weights) as ``ml.common.finetuning``."""
+    steps (0: the weights stay, only the publisher's threshold and geometry prior are measured); ``freeze_norm``
+    and ``alpha`` (WiSE-FT averaging with the source weights) as ``ml.common.finetuning``; ``alpha="choose"``
+    holds a third of the pages out of the fine-tune and picks alpha on them (``choose_wise_alpha``).
+    ``recalibrate_others``: re-choose the thresholds of the replay's other publishers (a model serving one
+    publisher's scope has no use for them)."""
+    started = time.perf_counter()
     src = Path(from_checkpoint)
     raw = load_config(src)
     cfg = ArticlesConfig.from_dict(raw["config"])
@@ -240,13 +246,25 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     source_weights = snapshot(model)
     if freeze_norm:
         freeze_norm_statistics(model)
-    data = _Tensors(fix_samples(samples, cfg.post), cfg, model.multiple)
+    fixed = fix_samples(samples, cfg.post)
+    held: list[Sample] = []
+    if alpha == "choose":   # every third page judges the averaging and is not trained on
+        held, fixed = fixed[2::3], [s for k, s in enumerate(fixed) if k % 3 != 2]
+    data = _Tensors(fixed, cfg, model.multiple)
     replay = _Tensors(fix_samples(replay_samples, cfg.post), cfg, model.multiple) if replay_samples else None
-    n = steps or cfg.train.finetune_steps
+    prepared = time.perf_counter()
+    n = cfg.train.finetune_steps if steps is None else steps
     share = cfg.train.replay_fraction if replay_fraction is None else replay_fraction
-    run = _run(model, data, cfg, n, lr or cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1, replay=replay,
-               replay_fraction=share if replay else 0.0, max_minutes=max_minutes, log=log)
-    blend(model, source_weights, alpha)
+    run = {"steps": 0, "seconds": 0.0, "stopped_early": False}
+    if n > 0:
+        run = _run(model, data, cfg, n, lr or cfg.train.finetune_lr, dev, callbacks, cfg.train.seed + 1,
+                   replay=replay, replay_fraction=share if replay else 0.0, max_minutes=max_minutes, log=log)
+    alpha_scores = None
+    if alpha == "choose":
+        alpha, alpha_scores = choose_wise_alpha(model, source_weights, held, cfg, dev) if held else (1.0, None)
+        log(f"WiSE-FT: alpha {alpha} (cut F1 at the best tau on {len(held)} held-out pages: {alpha_scores})")
+    blend(model, source_weights, float(alpha))
+    trained = time.perf_counter()
     pub = publisher or (samples[0].publisher if samples else None)
     thresholds = dict(raw.get("thresholds", {}))
     geometry = dict(raw.get("geometry", {}))
@@ -256,7 +274,7 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
         thresholds[pub] = cal["thresholds"].get(pub, cal["thresholds"].get("default", cfg.post.tau))
         if pub in cal["geometry"]:
             geometry[pub] = cal["geometry"][pub]
-    if replay is not None:
+    if replay is not None and recalibrate_others:
         # the fine-tuned weights score every page a little differently: the publishers it keeps serving get
         # their thresholds re-chosen on their own calibration pages (their geometry priors do not change).
         # Only publishers with a generator style have such pages; the others keep their thresholds.
@@ -267,13 +285,34 @@ def finetune(from_checkpoint: str | Path, samples: Sequence[Sample], replay_samp
     out = Path(out)
     info = {"from": str(src), "publisher": pub, "pages": data.n, "replay_pages": replay.n if replay else 0,
             "steps": run["steps"], "seconds": round(run["seconds"], 1), "lr": lr or cfg.train.finetune_lr,
-            "replay_fraction": share if replay else 0.0, "freeze_norm": freeze_norm, "alpha": alpha}
+            "replay_fraction": share if replay else 0.0, "freeze_norm": freeze_norm, "alpha": alpha,
+            "alpha_scores": alpha_scores, "tau": thresholds.get(pub) if pub else None,
+            "prepare_seconds": round(prepared - started, 1),
+            "calibrate_seconds": round(time.perf_counter() - trained, 1)}
     _save(model, out, cfg, thresholds, {"train": raw.get("train", {}), "finetune": info, "geometry": geometry,
                                         "scope": f"publisher:{pub}" if pub else "global"})
     for name in ("page_filter", "page_filter_text"):
         if (src / f"{name}.json").exists():
             Forest.load(src, name).save(out, name)
     return info
+
+
+def choose_wise_alpha(model: CutNet, champion: dict, held: Sequence[Sample], cfg: ArticlesConfig,
+                      device: torch.device) -> tuple[float, dict[float, float]]:
+    """WiSE-FT's alpha on pages the fine-tune did not see: the cut F1 at each weight mix's best tau (the
+    threshold is re-chosen afterwards anyway). The model is left at the fine-tuned weights."""
+    tuned = snapshot(model)
+    geometry = calibrate_geometry_per_publisher(held)
+
+    def score(alpha: float) -> float:
+        model.load_state_dict(tuned)
+        blend(model, champion, alpha)
+        curves = pr_over_tau(page_probs(model, held, cfg, device), held, cfg, geometry)
+        return max(curves["_all"]["f1"])
+
+    best, scores = choose_alpha(score)
+    model.load_state_dict(tuned)
+    return best, scores
 
 
 def recalibrate(checkpoint: str | Path, samples: Sequence[Sample] | None = None, *,

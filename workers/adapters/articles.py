@@ -102,15 +102,34 @@ class ArticlesAdapter(Adapter):
         return {"train": info}
 
     def finetune(self, *, base_dir: Path, new: list[Any], replay: list[Any], out_dir: Path, steps: int,
-                 callbacks: list, log: Log) -> dict[str, Any]:
+                 callbacks: list, log: Log, **options: Any) -> dict[str, Any]:
+        """``options``: ``ml.articles.training.finetune``'s settings over the loop's own, and ``min_pages`` over
+        the config's ``finetune_min_pages`` (benchmarks compare them)."""
         from ml.articles.training import finetune
 
         new_articles = [s for s in new if s.page_type == "article"]
         if not new_articles:
             raise ValueError("the new corrections hold no article pages: nothing for the cut model to learn")
+        publisher = new_articles[0].publisher
+        # A publisher's scope serves that publisher only: the replay's other publishers need no thresholds.
+        options.setdefault("recalibrate_others", publisher == "unknown")
+        # Too few of the publisher's own pages to move the weights: its threshold and layout prior are what
+        # its first corrections teach (the config's ``finetune_min_pages``; the run's steps from there on).
+        own = len(new_articles) + sum(s.publisher == publisher for s in replay if s.page_type == "article")
+        min_pages = options.pop("min_pages", None)
+        if own < (self._min_pages(base_dir) if min_pages is None else min_pages):
+            log(f"{own} pages of {publisher}: threshold and layout prior only, the weights are kept")
+            steps = 0
         info = finetune(base_dir, new_articles, [s for s in replay if s.page_type == "article"] or None, out_dir,
-                        publisher=new_articles[0].publisher, steps=steps, callbacks=callbacks, log=log)
+                        publisher=publisher, steps=steps, callbacks=callbacks, log=log, **options)
         return {"train": info}
+
+    @staticmethod
+    def _min_pages(base_dir: Path) -> int:
+        from ml.articles.config import ArticlesConfig
+        from ml.common.checkpoint import load_config
+
+        return ArticlesConfig.from_dict(load_config(base_dir)["config"]).train.finetune_min_pages
 
     def evaluate(self, artifact_dir: Path, samples: list[Any], device: str) -> Evaluation:
         from ml.articles.evaluation import evaluate

@@ -95,3 +95,15 @@ def test_write_dataset(tmp_path):
     assert info["pages"] == 2
     assert cv2.imread(str(tmp_path / "pages" / "p00000.png"), cv2.IMREAD_GRAYSCALE).shape == (3508, 2480)
     assert cv2.imread(str(tmp_path / "work" / "p00001.png"), cv2.IMREAD_GRAYSCALE).shape[1] == 160
+
+
+def test_held_out_publishers_have_a_style_and_no_shipped_model_trains_on_them():
+    import json
+    from pathlib import Path
+
+    from ml.articles.styles import HELD_OUT_PUBLISHERS, publishers
+
+    assert HELD_OUT_PUBLISHERS and all(p in STYLES for p in HELD_OUT_PUBLISHERS)
+    assert not set(HELD_OUT_PUBLISHERS) & set(publishers())
+    shipped = json.loads((Path(__file__).resolve().parents[3] / "pretrained/articles/pretrained.json").read_text())
+    assert shipped["train"]["publishers"] == publishers()
