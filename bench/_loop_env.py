@@ -201,25 +201,32 @@ def catheter_scope_with_items(scope_key: str, n_items: int, *, unique: int, size
     return ckpt, [it.pk for it in items]
 
 
-def start_s3_server(work: Path) -> tuple[subprocess.Popen, str]:
-    """moto's S3 server (an emulator of the S3 API, the tests' stand-in for a real store) on a free port,
-    with a fresh bucket; returns the process and the LOUPE_STORAGE_URL that names the bucket."""
-    import boto3
-
+def s3_server_process(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server in a process of its own on a free port, once it answers; returns the process and its
+    endpoint URL. RuntimeError with the server's log when it does not start within a minute."""
     port = free_port()
-    log = open(work / "s3.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
-            break
+            return proc, endpoint
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((work / "s3.log").read_text()) from None
+                proc.kill()
+                raise RuntimeError("the S3 server did not start:\n" + log_path.read_text()) from None
             time.sleep(0.2)
+
+
+def start_s3_server(work: Path) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server (an emulator of the S3 API, the tests' stand-in for a real store) on a free port,
+    with a fresh bucket; returns the process and the LOUPE_STORAGE_URL that names the bucket."""
+    import boto3
+
+    proc, endpoint = s3_server_process(work / "s3.log")
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
                  aws_secret_access_key="bench-secret").create_bucket(Bucket=bucket)

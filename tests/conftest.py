@@ -189,29 +189,16 @@ def s3_server(tmp_path_factory):
     """An S3-compatible HTTP server in a process of its own: moto's server mode (PyPI ``moto``), an
     emulator of the S3 API standing in for AWS S3, MinIO or Ceph RGW (it does not check signatures or
     ACLs; everything else goes over the real protocol through boto3). Returns its endpoint URL."""
-    import socket
-    import subprocess
     import sys
-    import time
-    import urllib.request
+    from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("s3") / "moto.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the S3 server did not start:\n" + log_path.read_text())
-            time.sleep(0.2)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from _loop_env import s3_server_process   # the benchmarks start the same server the same way
+
+    try:
+        proc, endpoint = s3_server_process(tmp_path_factory.mktemp("s3") / "moto.log")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield endpoint
     proc.terminate()
     proc.wait(timeout=20)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.core.errors import NotFound
+from webapp.core.query_params import query_choice
 from webapp.labeling import selectors_agreement, selectors_quality
 from webapp.labeling.models import AnswerPair, Project, ReviewRouting, SuspectLabel
 from webapp.labeling.serializers_agreement import (
@@ -60,10 +61,8 @@ class SuspectListView(APIView):
                    summary="Accepted answers the champion contradicts with high confidence, with why")
     def get(self, request, pk):
         get_object_or_404(Project, pk=pk)
-        state = request.query_params.get("state", SuspectLabel.State.OPEN)
-        if state not in (*SuspectLabel.State.values, "all"):
-            raise ValidationError({"state": [f"must be one of {', '.join(SuspectLabel.State.values)} or all "
-                                             f"(got {state!r})"]})
+        state = query_choice(request.query_params, "state", (*SuspectLabel.State.values, "all"),
+                             default=SuspectLabel.State.OPEN)
         rows = selectors_quality.suspect_list(project_id=pk, state=None if state == "all" else state)
         return Response(SuspectSerializer(rows, many=True).data)
 
@@ -128,10 +127,8 @@ class AnswerPairListView(APIView):
                    summary="Items answered twice, with both answers and their agreement (the first 200)")
     def get(self, request, pk):
         get_object_or_404(Project, pk=pk)
-        state = request.query_params.get("state", AnswerPair.State.DISAGREED)
-        if state not in (*AnswerPair.State.values, "all"):
-            raise ValidationError({"state": [f"must be one of {', '.join(AnswerPair.State.values)} or all "
-                                             f"(got {state!r})"]})
+        state = query_choice(request.query_params, "state", (*AnswerPair.State.values, "all"),
+                             default=AnswerPair.State.DISAGREED)
         rows = selectors_agreement.disagreement_list(project_id=pk, state=None if state == "all" else state)
         return Response(AnswerPairSerializer(rows, many=True).data)
 
